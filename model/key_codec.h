@@ -1,0 +1,39 @@
+// Order-preserving encoding of primary keys into RocksDB keys (DESIGN.md section 2):
+//
+//   item key = table_id (4 bytes BE) | hash64(pk) (8 bytes BE) | enc(pk, terminated) | enc(sk)
+//
+// enc() preserves DynamoDB's order for each key type: S and B by unsigned bytes, N by
+// numeric value. The partition key is encoded self-delimiting ("terminated") because the
+// sort key follows it; the sort key is the last component and may be encoded either way.
+// Within one table all keys of one attribute share a type, so types never mix in one range.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "model/attribute_value.h"
+
+namespace meridian::model {
+
+// Appends enc(v) to *out. REQUIRES: v.is_scalar_key_type().
+//  S, B: bytes with 0x00 escaped as 0x00 0xFF; terminated adds 0x00 0x01.
+//  N:    zero -> 0x01; positive -> 0x02, exponent (2 bytes BE, biased by 0x8000) of the
+//        form 0.d1d2.. x 10^e, then each digit as (digit + 1), then 0x00;
+//        negative -> 0x00 followed by the positive form of |v| with every byte complemented.
+//        (N is self-delimiting, so `terminated` changes nothing.)
+void AppendKeyValue(const AttributeValue& v, bool terminated, std::string* out);
+
+// Stable 64-bit hash (XXH3) of the partition key's terminated encoding.
+uint64_t PartitionHash(const AttributeValue& pk);
+
+// table_id | hash64(pk) | enc(pk, terminated): every item of one partition starts with it.
+std::string PartitionPrefix(uint32_t table_id, const AttributeValue& pk);
+
+// Full item key. `sk` is nullptr for hash-only tables.
+std::string ItemKey(uint32_t table_id, const AttributeValue& pk, const AttributeValue* sk);
+
+// table_id as 4 bytes BE: every item of the table starts with it.
+std::string TablePrefix(uint32_t table_id);
+
+}  // namespace meridian::model

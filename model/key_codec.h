@@ -30,7 +30,8 @@ uint64_t PartitionHash(const AttributeValue& pk);
 // table_id | hash64(pk) | enc(pk, terminated): every item of one partition starts with it.
 std::string PartitionPrefix(uint32_t table_id, const AttributeValue& pk);
 
-// Full item key. `sk` is nullptr for hash-only tables.
+// Full item key. `sk` is nullptr for hash-only tables; otherwise it is appended unterminated,
+// so PartitionPrefix(...) + enc(x, false) bounds sort-key ranges and begins_with(x).
 std::string ItemKey(uint32_t table_id, const AttributeValue& pk, const AttributeValue* sk);
 
 // table_id as 4 bytes BE: every item of the table starts with it.

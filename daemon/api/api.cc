@@ -1,0 +1,78 @@
+#include "daemon/api/api.h"
+
+#include <boost/json.hpp>
+#include <spdlog/spdlog.h>
+
+#include <unordered_map>
+
+#include "daemon/api/api_error.h"
+#include "daemon/api/operations.h"
+
+namespace meridian::api {
+namespace json = boost::json;
+
+namespace {
+
+using OpFn = Response (*)(const OpContext&, const Request&);
+
+const std::unordered_map<std::string_view, OpFn>& Operations() {
+  static const std::unordered_map<std::string_view, OpFn> ops = {
+      {"CreateTable", &CreateTable}, {"DescribeTable", &DescribeTable},
+      {"ListTables", &ListTables},   {"DeleteTable", &DeleteTable},
+      {"PutItem", &PutItem},         {"GetItem", &GetItem},
+      {"DeleteItem", &DeleteItem},   {"UpdateItem", &UpdateItem},
+      {"Query", &Query},             {"Scan", &Scan},
+  };
+  return ops;
+}
+
+ApiResponse ErrorResponse(const ApiError& e) {
+  json::object body;
+  body["__type"] = e.type;
+  body["message"] = e.message;
+  return {e.http_status, json::serialize(body)};
+}
+
+constexpr std::string_view kTargetPrefix = "DynamoDB_20120810.";
+
+}  // namespace
+
+ApiError ApiError::FromStatus(const Status& status) {
+  switch (status.code()) {
+    case Status::Code::kInvalidArgument: return Validation(status.message());
+    case Status::Code::kNotFound: return ResourceNotFound(status.message());
+    case Status::Code::kResourceInUse: return ResourceInUse(status.message());
+    case Status::Code::kConditionFailed: return ConditionalCheckFailed(status.message());
+    case Status::Code::kLimitExceeded: return LimitExceeded(status.message());
+    default: return Internal("Internal server error");
+  }
+}
+
+Api::Api(store::Store* store, ApiOptions options) : store_(store), options_(std::move(options)) {}
+
+ApiResponse Api::Handle(std::string_view target, std::string_view body) const {
+  try {
+    if (target.substr(0, kTargetPrefix.size()) != kTargetPrefix) {
+      throw ApiError::UnknownOperation("");
+    }
+    auto op = Operations().find(target.substr(kTargetPrefix.size()));
+    if (op == Operations().end()) throw ApiError::UnknownOperation("");
+
+    json::error_code ec;
+    json::value parsed = json::parse(body.empty() ? std::string_view("{}") : body, ec);
+    if (ec) throw ApiError::Serialization("Start of structure or map found where not expected.");
+    if (!parsed.is_object()) throw ApiError::Serialization("Start of list found where not expected");
+
+    OpContext ctx{store_, &options_};
+    Response out = op->second(ctx, parsed.get_object());
+    return {200, json::serialize(out)};
+  } catch (const ApiError& e) {
+    if (e.http_status >= 500) spdlog::error("api {}: {}", target, e.message);
+    return ErrorResponse(e);
+  } catch (const std::exception& e) {
+    spdlog::error("api {}: unexpected exception: {}", target, e.what());
+    return ErrorResponse(ApiError::Internal("Internal server error"));
+  }
+}
+
+}  // namespace meridian::api

@@ -1,0 +1,54 @@
+// DynamoDB errors as the API returns them: a `__type` (namespace#Name), an HTTP status and
+// a message. Inside daemon/api, operations throw ApiError; Api::Handle catches it at the
+// boundary and renders the body. Nothing else in the process throws it.
+#pragma once
+
+#include <string>
+
+#include "common/status.h"
+
+namespace meridian::api {
+
+struct ApiError {
+  std::string type;  // full __type, e.g. "com.amazon.coral.validate#ValidationException"
+  int http_status = 400;
+  std::string message;
+
+  static ApiError Validation(std::string msg) {
+    return {"com.amazon.coral.validate#ValidationException", 400, std::move(msg)};
+  }
+  static ApiError Serialization(std::string msg) {
+    return {"com.amazon.coral.service#SerializationException", 400, std::move(msg)};
+  }
+  static ApiError UnknownOperation(std::string msg) {
+    return {"com.amazon.coral.service#UnknownOperationException", 400, std::move(msg)};
+  }
+  static ApiError ResourceNotFound(std::string msg) {
+    return {"com.amazonaws.dynamodb.v20120810#ResourceNotFoundException", 400, std::move(msg)};
+  }
+  static ApiError ResourceInUse(std::string msg) {
+    return {"com.amazonaws.dynamodb.v20120810#ResourceInUseException", 400, std::move(msg)};
+  }
+  static ApiError ConditionalCheckFailed(std::string msg = "The conditional request failed") {
+    return {"com.amazonaws.dynamodb.v20120810#ConditionalCheckFailedException", 400,
+            std::move(msg)};
+  }
+  static ApiError LimitExceeded(std::string msg) {
+    return {"com.amazonaws.dynamodb.v20120810#LimitExceededException", 400, std::move(msg)};
+  }
+  static ApiError Internal(std::string msg) {
+    return {"com.amazonaws.dynamodb.v20120810#InternalServerError", 500, std::move(msg)};
+  }
+  static ApiError MissingAction() {
+    return {"com.amazon.coral.service#UnknownOperationException", 400, ""};
+  }
+  // Maps a store/model Status onto the DynamoDB error family.
+  static ApiError FromStatus(const Status& status);
+};
+
+// Throws FromStatus(status) unless status is OK.
+inline void ThrowIfError(const Status& status) {
+  if (!status.ok()) throw ApiError::FromStatus(status);
+}
+
+}  // namespace meridian::api

@@ -1,0 +1,232 @@
+#include "daemon/api/item_request.h"
+
+#include <boost/json.hpp>
+
+#include "daemon/api/api_error.h"
+#include "daemon/api/json_codec.h"
+#include "daemon/api/request.h"
+#include "model/key_codec.h"
+#include "store/store.h"
+
+namespace meridian::api {
+namespace json = boost::json;
+using model::AttributeValue;
+
+std::shared_ptr<const store::TableInfo> LookupTable(store::Store* store, const std::string& name) {
+  auto table = store->GetTable(name);
+  if (!table.ok()) throw ApiError::ResourceNotFound("Requested resource not found");
+  return *table;
+}
+
+namespace {
+
+void CheckKeyValue(const store::KeyAttribute& attr, const AttributeValue& v, bool is_hash) {
+  if (v.type() == model::AttrType::kS && v.s().empty()) {
+    throw ApiError::Validation(
+        "One or more parameter values are not valid. The AttributeValue for a key attribute "
+        "cannot contain an empty string value. Key: " + attr.name);
+  }
+  if (v.type() == model::AttrType::kB && v.b().empty()) {
+    throw ApiError::Validation(
+        "One or more parameter values are not valid. The AttributeValue for a key attribute "
+        "cannot contain an empty binary value. Key: " + attr.name);
+  }
+  const size_t size = v.ByteSize();
+  if (is_hash && size > 2048) {
+    throw ApiError::Validation(
+        "One or more parameter values were invalid: Size of hashkey has exceeded the maximum "
+        "size limit of2048 bytes");
+  }
+  if (!is_hash && size > 1024) {
+    throw ApiError::Validation(
+        "One or more parameter values were invalid: Aggregated size of all range keys has "
+        "exceeded the size limit of 1024 bytes");
+  }
+}
+
+const AttributeValue& ItemKeyAttr(const store::KeyAttribute& attr, const model::Item& item,
+                                  bool is_hash) {
+  auto it = item.find(attr.name);
+  if (it == item.end()) {
+    throw ApiError::Validation("One or more parameter values were invalid: Missing the key " +
+                               attr.name + " in the item");
+  }
+  if (!store::MatchesKeyType(it->second, attr.type)) {
+    throw ApiError::Validation("One or more parameter values were invalid: Type mismatch for key " +
+                               attr.name + " expected: " + store::KeyTypeName(attr.type) +
+                               " actual: " + model::TypeName(it->second.type()));
+  }
+  CheckKeyValue(attr, it->second, is_hash);
+  return it->second;
+}
+
+}  // namespace
+
+PrimaryKey KeyFromItem(const store::TableInfo& table, const model::Item& item) {
+  PrimaryKey key{ItemKeyAttr(table.partition_key, item, true), std::nullopt};
+  if (table.sort_key) key.sk = ItemKeyAttr(*table.sort_key, item, false);
+  return key;
+}
+
+PrimaryKey KeyFromKeyMap(const store::TableInfo& table, const model::Item& key) {
+  const size_t expected = table.sort_key ? 2 : 1;
+  auto mismatch = [] {
+    return ApiError::Validation("The provided key element does not match the schema");
+  };
+  if (key.size() != expected) throw mismatch();
+  auto pk = key.find(table.partition_key.name);
+  if (pk == key.end() || !store::MatchesKeyType(pk->second, table.partition_key.type)) throw mismatch();
+  CheckKeyValue(table.partition_key, pk->second, true);
+  PrimaryKey out{pk->second, std::nullopt};
+  if (table.sort_key) {
+    auto sk = key.find(table.sort_key->name);
+    if (sk == key.end() || !store::MatchesKeyType(sk->second, table.sort_key->type)) throw mismatch();
+    CheckKeyValue(*table.sort_key, sk->second, false);
+    out.sk = sk->second;
+  }
+  return out;
+}
+
+model::Item KeyAttributesOf(const store::TableInfo& table, const model::Item& item) {
+  model::Item key;
+  auto copy = [&](const std::string& name) {
+    auto it = item.find(name);
+    if (it != item.end()) key.emplace(name, it->second);
+  };
+  copy(table.partition_key.name);
+  if (table.sort_key) copy(table.sort_key->name);
+  return key;
+}
+
+void CheckItemSize(const model::Item& item) {
+  if (model::ItemByteSize(item) > kMaxItemBytes) {
+    throw ApiError::Validation("Item size has exceeded the maximum allowed size");
+  }
+}
+
+RequestExpressions::RequestExpressions(const json::object& req) : req_(req) {
+  if (const json::value* names = Member(req, "ExpressionAttributeNames")) {
+    has_names_ = true;
+    const json::object& obj = ExpectObject(*names, "ExpressionAttributeNames");
+    if (obj.empty()) throw ApiError::Validation("ExpressionAttributeNames must not be empty");
+    for (const auto& kv : obj) {
+      names_[std::string(kv.key())] = std::string(ExpectString(kv.value(), "name").c_str());
+    }
+  }
+  if (const json::value* values = Member(req, "ExpressionAttributeValues")) {
+    has_values_ = true;
+    const json::object& obj = ExpectObject(*values, "ExpressionAttributeValues");
+    if (obj.empty()) throw ApiError::Validation("ExpressionAttributeValues must not be empty");
+    for (const auto& kv : obj) {
+      AttributeValue v;
+      try {
+        v = DecodeAttributeValue(kv.value());
+      } catch (ApiError& e) {
+        if (e.type.find("ValidationException") != std::string::npos) {
+          e.message = "ExpressionAttributeValues contains invalid value: " + e.message +
+                      " for key " + std::string(kv.key());
+        }
+        throw;
+      }
+      values_[std::string(kv.key())] = std::move(v);
+    }
+  }
+  ctx_.names = &names_;
+  ctx_.values = &values_;
+}
+
+namespace {
+template <typename T>
+T Check(Result<T> r) {
+  if (!r.ok()) throw ApiError::Validation(r.status().message());
+  return std::move(r).value();
+}
+}  // namespace
+
+model::expr::Condition RequestExpressions::Condition(const char* member) {
+  auto text = OptionalString(req_, member);
+  if (!text) return nullptr;
+  ++expressions_;
+  return Check(model::expr::ParseCondition(*text, member, ctx_));
+}
+
+std::optional<std::vector<model::expr::Path>> RequestExpressions::Projection(const char* member) {
+  auto text = OptionalString(req_, member);
+  if (!text) return std::nullopt;
+  ++expressions_;
+  return Check(model::expr::ParseProjection(*text, ctx_));
+}
+
+model::expr::Update RequestExpressions::Update(const char* member) {
+  auto text = OptionalString(req_, member);
+  if (!text) return nullptr;
+  ++expressions_;
+  return Check(model::expr::ParseUpdate(*text, ctx_));
+}
+
+std::optional<model::expr::KeyCondition> RequestExpressions::KeyCondition(const char* member) {
+  auto text = OptionalString(req_, member);
+  if (!text) return std::nullopt;
+  ++expressions_;
+  return Check(model::expr::ParseKeyCondition(*text, ctx_));
+}
+
+void RequestExpressions::CheckAllUsed() const {
+  if (expressions_ == 0) {
+    if (has_names_) throw ApiError::Validation("ExpressionAttributeNames can only be specified when using expressions");
+    if (has_values_) throw ApiError::Validation("ExpressionAttributeValues can only be specified when using expressions");
+    return;
+  }
+  auto unused = [](const auto& provided, const std::set<std::string>& used) {
+    std::string keys;
+    for (const auto& [k, v] : provided) {
+      if (!used.count(k)) keys += (keys.empty() ? "" : ", ") + k;
+    }
+    return keys;
+  };
+  std::string names = unused(names_, ctx_.used_names);
+  if (!names.empty()) {
+    throw ApiError::Validation("Value provided in ExpressionAttributeNames unused in expressions: keys: {" + names + "}");
+  }
+  std::string values = unused(values_, ctx_.used_values);
+  if (!values.empty()) {
+    throw ApiError::Validation("Value provided in ExpressionAttributeValues unused in expressions: keys: {" + values + "}");
+  }
+}
+
+Status CheckCondition(const model::expr::Condition& cond, const model::Item* current) {
+  if (!cond) return Status::Ok();
+  static const model::Item kEmpty;
+  auto holds = model::expr::EvaluateCondition(*cond, current ? *current : kEmpty);
+  if (!holds.ok()) return holds.status();
+  if (!*holds) return Status::ConditionFailed("The conditional request failed");
+  return Status::Ok();
+}
+
+const json::value& RequireMember(const json::object& req, const char* member, const char* path) {
+  const json::value* v = Member(req, member);
+  if (!v) {
+    ConstraintErrors errors;
+    errors.Add("null", path, "Member must not be null");
+    errors.ThrowIfAny();
+  }
+  return *v;
+}
+
+std::string ParseReturnValues(const json::object& req, bool update_op) {
+  auto rv = OptionalString(req, "ReturnValues");
+  if (!rv) return "NONE";
+  if (*rv != "NONE" && *rv != "ALL_OLD" && *rv != "UPDATED_OLD" && *rv != "ALL_NEW" &&
+      *rv != "UPDATED_NEW") {
+    ConstraintErrors errors;
+    errors.Add("'" + *rv + "'", "returnValues",
+               "Member must satisfy enum value set: [ALL_NEW, UPDATED_OLD, ALL_OLD, NONE, UPDATED_NEW]");
+    errors.ThrowIfAny();
+  }
+  if (!update_op && *rv != "NONE" && *rv != "ALL_OLD") {
+    throw ApiError::Validation("Return values set to invalid value");
+  }
+  return *rv;
+}
+
+}  // namespace meridian::api

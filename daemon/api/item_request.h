@@ -1,0 +1,80 @@
+// Pieces shared by the item operations (Put/Get/Delete/Update/Query/Scan): primary-key
+// extraction with DynamoDB's checks, and the request's expression placeholders.
+// Private to daemon/api; functions throw ApiError.
+#pragma once
+
+#include <boost/json/object.hpp>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "model/attribute_value.h"
+#include "model/expression.h"
+#include "store/table_info.h"
+
+namespace meridian::store {
+class Store;
+}
+
+namespace meridian::api {
+
+inline constexpr size_t kMaxItemBytes = 400 * 1024;
+
+struct PrimaryKey {
+  model::AttributeValue pk;
+  std::optional<model::AttributeValue> sk;
+  const model::AttributeValue* sk_ptr() const { return sk ? &*sk : nullptr; }
+};
+
+// The table, or ResourceNotFoundException ("Requested resource not found").
+std::shared_ptr<const store::TableInfo> LookupTable(store::Store* store, const std::string& name);
+
+// Key of a full item (PutItem): "Missing the key X in the item", type mismatch, empty
+// strings/binaries, key size limits.
+PrimaryKey KeyFromItem(const store::TableInfo& table, const model::Item& item);
+// Key from a Key map (GetItem/UpdateItem/DeleteItem/ExclusiveStartKey): exactly the key
+// attributes with the right types, else "The provided key element does not match the schema".
+PrimaryKey KeyFromKeyMap(const store::TableInfo& table, const model::Item& key);
+// The key attributes of `item`, as LastEvaluatedKey / Key maps show them.
+model::Item KeyAttributesOf(const store::TableInfo& table, const model::Item& item);
+
+// Rejects items over 400 KB with DynamoDB's message.
+void CheckItemSize(const model::Item& item);
+
+// The request's ExpressionAttributeNames/Values and the expressions parsed against them.
+class RequestExpressions {
+ public:
+  explicit RequestExpressions(const boost::json::object& req);
+
+  // Parses an optional expression member; nullopt/nullptr when absent.
+  model::expr::Condition Condition(const char* member);
+  std::optional<std::vector<model::expr::Path>> Projection(const char* member);
+  model::expr::Update Update(const char* member);
+  std::optional<model::expr::KeyCondition> KeyCondition(const char* member);
+
+  // After all expressions are parsed: every provided name/value must have been used.
+  void CheckAllUsed() const;
+
+ private:
+  const boost::json::object& req_;
+  std::map<std::string, std::string> names_;
+  std::map<std::string, model::AttributeValue> values_;
+  bool has_names_ = false;
+  bool has_values_ = false;
+  int expressions_ = 0;
+  model::expr::ExpressionContext ctx_;
+};
+
+// Evaluates an optional condition on the current item (nullptr: absent) inside a write;
+// ConditionFailed when it does not hold.
+Status CheckCondition(const model::expr::Condition& cond, const model::Item* current);
+
+// A required request member; "Value null at '<path>' ..." when missing.
+const boost::json::value& RequireMember(const boost::json::object& req, const char* member,
+                                        const char* path);
+
+// ReturnValues member checked against the allowed values of the operation.
+std::string ParseReturnValues(const boost::json::object& req, bool update_op);
+
+}  // namespace meridian::api

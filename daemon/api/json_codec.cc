@@ -1,0 +1,255 @@
+#include "daemon/api/json_codec.h"
+
+#include <boost/json.hpp>
+
+#include "daemon/api/api_error.h"
+#include "daemon/api/request.h"
+
+namespace meridian::api {
+namespace json = boost::json;
+using model::AttributeValue;
+
+namespace {
+
+constexpr int kMaxNesting = 32;
+
+const char* SetTypeWord(std::string_view type) {
+  if (type == "SS") return "string";
+  if (type == "NS") return "number";
+  return "binary";
+}
+
+model::Number DecodeNumber(const json::value& v, bool in_set) {
+  const json::string& text = ExpectString(v, "N");
+  auto n = model::Number::Parse(std::string_view(text.data(), text.size()));
+  if (!n.ok()) {
+    std::string msg = n.status().message();
+    if (in_set && msg == "The parameter cannot be converted to a numeric value") {
+      msg += ": " + std::string(text.data(), text.size());
+    }
+    throw ApiError::Validation(msg);
+  }
+  return std::move(n).value();
+}
+
+std::string DecodeBinary(const json::value& v) {
+  const json::string& text = ExpectString(v, "B");
+  std::string out;
+  if (!Base64Decode(std::string_view(text.data(), text.size()), &out)) {
+    throw ApiError::Serialization("Base64 encoded length is expected a multiple of 4 bytes but found: " +
+                                  std::to_string(text.size()));
+  }
+  return out;
+}
+
+AttributeValue Decode(const json::value& json, int depth);
+
+AttributeValue DecodeSet(std::string_view type, const json::value& v) {
+  const json::array& arr = ExpectArray(v, type);
+  if (arr.empty()) {
+    throw ApiError::Validation(std::string("One or more parameter values were invalid: An ") +
+                               SetTypeWord(type) + " set  may not be empty");
+  }
+  AttributeValue out;
+  std::string listing;
+  size_t count = arr.size();
+  if (type == "SS") {
+    std::vector<std::string> items;
+    for (const auto& e : arr) {
+      const json::string& s = ExpectString(e, "SS");
+      items.emplace_back(s.data(), s.size());
+    }
+    out = AttributeValue::SS(items);
+    for (auto& s : items) listing += (listing.empty() ? "" : ", ") + s;
+  } else if (type == "NS") {
+    std::vector<model::Number> items;
+    for (const auto& e : arr) items.push_back(DecodeNumber(e, true));
+    out = AttributeValue::NS(items);
+    for (auto& n : items) listing += (listing.empty() ? "" : ", ") + n.ToString();
+  } else {
+    std::vector<std::string> items;
+    for (const auto& e : arr) items.push_back(DecodeBinary(e));
+    out = AttributeValue::BS(items);
+    for (auto& b : items) listing += (listing.empty() ? "" : ", ") + Base64Encode(b);
+  }
+  if (out.set_size() != count) {
+    throw ApiError::Validation("One or more parameter values were invalid: Input collection [" +
+                               listing + "] contains duplicates.");
+  }
+  return out;
+}
+
+AttributeValue Decode(const json::value& json, int depth) {
+  if (depth > kMaxNesting) throw ApiError::Validation("Nesting Levels have exceeded supported limits");
+  const json::object& obj = ExpectObject(json, "AttributeValue");
+  static constexpr std::string_view kTypes[] = {"S", "N", "B", "BOOL", "NULL", "M", "L", "SS",
+                                                "NS", "BS"};
+  const json::value* found = nullptr;
+  std::string_view type;
+  for (auto t : kTypes) {
+    auto it = obj.find(t);
+    if (it == obj.end() || it->value().is_null()) continue;
+    if (found) {
+      throw ApiError::Validation(
+          "Supplied AttributeValue has more than one datatypes set, must contain exactly one of "
+          "the supported datatypes");
+    }
+    found = &it->value();
+    type = t;
+  }
+  if (!found) {
+    throw ApiError::Validation(
+        "Supplied AttributeValue is empty, must contain exactly one of the supported datatypes");
+  }
+  const json::value& v = *found;
+  if (type == "S") {
+    const json::string& s = ExpectString(v, "S");
+    return AttributeValue::S(std::string(s.data(), s.size()));
+  }
+  if (type == "N") return AttributeValue::N(DecodeNumber(v, false));
+  if (type == "B") return AttributeValue::B(DecodeBinary(v));
+  if (type == "BOOL") return AttributeValue::Bool(ExpectBool(v, "BOOL"));
+  if (type == "NULL") {
+    if (!ExpectBool(v, "NULL")) {
+      throw ApiError::Validation(
+          "One or more parameter values were invalid: Null attribute value types must have the "
+          "value of true");
+    }
+    return AttributeValue::Null();
+  }
+  if (type == "M") {
+    AttributeValue::Map map;
+    for (const auto& kv : ExpectObject(v, "M")) {
+      map.emplace(std::string(kv.key()), Decode(kv.value(), depth + 1));
+    }
+    return AttributeValue::M(std::move(map));
+  }
+  if (type == "L") {
+    AttributeValue::List list;
+    const json::array& arr = ExpectArray(v, "L");
+    list.reserve(arr.size());
+    for (const auto& e : arr) list.push_back(Decode(e, depth + 1));
+    return AttributeValue::L(std::move(list));
+  }
+  return DecodeSet(type, v);
+}
+
+}  // namespace
+
+AttributeValue DecodeAttributeValue(const json::value& json) { return Decode(json, 0); }
+
+model::Item DecodeItem(const json::value& json) {
+  model::Item item;
+  for (const auto& kv : ExpectObject(json, "Item")) {
+    item.emplace(std::string(kv.key()), Decode(kv.value(), 1));
+  }
+  return item;
+}
+
+json::value EncodeAttributeValue(const AttributeValue& v) {
+  json::object out;
+  switch (v.type()) {
+    case model::AttrType::kS: out["S"] = v.s(); break;
+    case model::AttrType::kN: out["N"] = v.n().ToString(); break;
+    case model::AttrType::kB: out["B"] = Base64Encode(v.b()); break;
+    case model::AttrType::kBool: out["BOOL"] = v.boolean(); break;
+    case model::AttrType::kNull: out["NULL"] = true; break;
+    case model::AttrType::kM: out["M"] = EncodeItem(v.m()); break;
+    case model::AttrType::kL: {
+      json::array arr;
+      arr.reserve(v.l().size());
+      for (const auto& e : v.l()) arr.push_back(EncodeAttributeValue(e));
+      out["L"] = std::move(arr);
+      break;
+    }
+    case model::AttrType::kSS: {
+      json::array arr;
+      for (const auto& s : v.ss()) arr.emplace_back(s);
+      out["SS"] = std::move(arr);
+      break;
+    }
+    case model::AttrType::kNS: {
+      json::array arr;
+      for (const auto& n : v.ns()) arr.emplace_back(n.ToString());
+      out["NS"] = std::move(arr);
+      break;
+    }
+    case model::AttrType::kBS: {
+      json::array arr;
+      for (const auto& b : v.bs()) arr.emplace_back(Base64Encode(b));
+      out["BS"] = std::move(arr);
+      break;
+    }
+  }
+  return out;
+}
+
+json::object EncodeItem(const model::Item& item) {
+  json::object out;
+  out.reserve(item.size());
+  for (const auto& [name, value] : item) out[name] = EncodeAttributeValue(value);
+  return out;
+}
+
+namespace {
+constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+}
+
+std::string Base64Encode(std::string_view in) {
+  std::string out;
+  out.reserve((in.size() + 2) / 3 * 4);
+  size_t i = 0;
+  for (; i + 2 < in.size(); i += 3) {
+    uint32_t n = (uint8_t(in[i]) << 16) | (uint8_t(in[i + 1]) << 8) | uint8_t(in[i + 2]);
+    out += kAlphabet[(n >> 18) & 63];
+    out += kAlphabet[(n >> 12) & 63];
+    out += kAlphabet[(n >> 6) & 63];
+    out += kAlphabet[n & 63];
+  }
+  if (i < in.size()) {
+    uint32_t n = uint8_t(in[i]) << 16;
+    if (i + 1 < in.size()) n |= uint8_t(in[i + 1]) << 8;
+    out += kAlphabet[(n >> 18) & 63];
+    out += kAlphabet[(n >> 12) & 63];
+    out += i + 1 < in.size() ? kAlphabet[(n >> 6) & 63] : '=';
+    out += '=';
+  }
+  return out;
+}
+
+bool Base64Decode(std::string_view in, std::string* out) {
+  if (in.size() % 4 != 0) return false;
+  out->clear();
+  out->reserve(in.size() / 4 * 3);
+  auto val = [](char c) -> int {
+    if (c >= 'A' && c <= 'Z') return c - 'A';
+    if (c >= 'a' && c <= 'z') return c - 'a' + 26;
+    if (c >= '0' && c <= '9') return c - '0' + 52;
+    if (c == '+') return 62;
+    if (c == '/') return 63;
+    return -1;
+  };
+  for (size_t i = 0; i < in.size(); i += 4) {
+    int pad = 0;
+    uint32_t n = 0;
+    for (size_t j = 0; j < 4; ++j) {
+      char c = in[i + j];
+      if (c == '=') {
+        if (i + 4 != in.size() || j < 2) return false;
+        ++pad;
+        n <<= 6;
+        continue;
+      }
+      if (pad) return false;
+      int v = val(c);
+      if (v < 0) return false;
+      n = (n << 6) | static_cast<uint32_t>(v);
+    }
+    out->push_back(static_cast<char>((n >> 16) & 0xff));
+    if (pad < 2) out->push_back(static_cast<char>((n >> 8) & 0xff));
+    if (pad < 1) out->push_back(static_cast<char>(n & 0xff));
+  }
+  return true;
+}
+
+}  // namespace meridian::api

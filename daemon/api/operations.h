@@ -1,0 +1,34 @@
+// One function per DynamoDB operation: request object in, response object out, ApiError
+// thrown on failure. Private to daemon/api.
+#pragma once
+
+#include <boost/json/object.hpp>
+
+#include "daemon/api/api.h"
+
+namespace meridian::api {
+
+struct OpContext {
+  store::Store* store;
+  const ApiOptions* options;
+};
+
+using Request = boost::json::object;
+using Response = boost::json::object;
+
+// ops_table.cc
+Response CreateTable(const OpContext& ctx, const Request& req);
+Response DescribeTable(const OpContext& ctx, const Request& req);
+Response ListTables(const OpContext& ctx, const Request& req);
+Response DeleteTable(const OpContext& ctx, const Request& req);
+// ops_item.cc
+Response PutItem(const OpContext& ctx, const Request& req);
+Response GetItem(const OpContext& ctx, const Request& req);
+Response DeleteItem(const OpContext& ctx, const Request& req);
+// ops_update.cc
+Response UpdateItem(const OpContext& ctx, const Request& req);
+// ops_query.cc
+Response Query(const OpContext& ctx, const Request& req);
+Response Scan(const OpContext& ctx, const Request& req);
+
+}  // namespace meridian::api

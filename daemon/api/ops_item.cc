@@ -1,0 +1,76 @@
+// PutItem, GetItem, DeleteItem.
+#include <boost/json.hpp>
+
+#include "daemon/api/api_error.h"
+#include "daemon/api/item_request.h"
+#include "daemon/api/json_codec.h"
+#include "daemon/api/operations.h"
+#include "daemon/api/request.h"
+#include "store/store.h"
+
+namespace meridian::api {
+namespace json = boost::json;
+
+Response PutItem(const OpContext& ctx, const Request& req) {
+  const std::string name = RequireTableName(req);
+  model::Item item = DecodeItem(RequireMember(req, "Item", "item"));
+  const std::string return_values = ParseReturnValues(req, false);
+  RequestExpressions exprs(req);
+  auto cond = exprs.Condition("ConditionExpression");
+  exprs.CheckAllUsed();
+  auto table = LookupTable(ctx.store, name);
+  PrimaryKey key = KeyFromItem(*table, item);
+  CheckItemSize(item);
+
+  auto written = ctx.store->WriteItem(
+      *table, key.pk, key.sk_ptr(), [&](const model::Item* current) -> Result<store::Mutation> {
+        MERIDIAN_RETURN_IF_ERROR(CheckCondition(cond, current));
+        return store::Mutation{store::Mutation::Kind::kPut, std::move(item)};
+      });
+  ThrowIfError(written.status());
+  Response out;
+  if (return_values == "ALL_OLD" && written->old_item) out["Attributes"] = EncodeItem(*written->old_item);
+  return out;
+}
+
+Response GetItem(const OpContext& ctx, const Request& req) {
+  const std::string name = RequireTableName(req);
+  model::Item key_map = DecodeItem(RequireMember(req, "Key", "key"));
+  OptionalBool(req, "ConsistentRead");
+  RequestExpressions exprs(req);
+  auto projection = exprs.Projection("ProjectionExpression");
+  exprs.CheckAllUsed();
+  auto table = LookupTable(ctx.store, name);
+  PrimaryKey key = KeyFromKeyMap(*table, key_map);
+
+  auto item = ctx.store->GetItem(*table, key.pk, key.sk_ptr());
+  ThrowIfError(item.status());
+  Response out;
+  if (item->has_value()) {
+    out["Item"] = EncodeItem(projection ? model::expr::Project(**item, *projection) : **item);
+  }
+  return out;
+}
+
+Response DeleteItem(const OpContext& ctx, const Request& req) {
+  const std::string name = RequireTableName(req);
+  model::Item key_map = DecodeItem(RequireMember(req, "Key", "key"));
+  const std::string return_values = ParseReturnValues(req, false);
+  RequestExpressions exprs(req);
+  auto cond = exprs.Condition("ConditionExpression");
+  exprs.CheckAllUsed();
+  auto table = LookupTable(ctx.store, name);
+  PrimaryKey key = KeyFromKeyMap(*table, key_map);
+
+  auto written = ctx.store->WriteItem(
+      *table, key.pk, key.sk_ptr(), [&](const model::Item* current) -> Result<store::Mutation> {
+        MERIDIAN_RETURN_IF_ERROR(CheckCondition(cond, current));
+        return store::Mutation{store::Mutation::Kind::kDelete, {}};
+      });
+  ThrowIfError(written.status());
+  Response out;
+  if (return_values == "ALL_OLD" && written->old_item) out["Attributes"] = EncodeItem(*written->old_item);
+  return out;
+}
+
+}  // namespace meridian::api

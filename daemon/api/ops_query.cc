@@ -1,0 +1,273 @@
+// Query and Scan: key ranges over the ordered item keys, Limit, the 1 MB page limit,
+// FilterExpression, ProjectionExpression, Select and parallel scan segments.
+#include <boost/json.hpp>
+
+#include "daemon/api/api_error.h"
+#include "daemon/api/item_request.h"
+#include "daemon/api/json_codec.h"
+#include "daemon/api/operations.h"
+#include "daemon/api/request.h"
+#include "model/key_codec.h"
+#include "store/store.h"
+
+namespace meridian::api {
+namespace json = boost::json;
+using model::AttributeValue;
+using model::expr::KeyOp;
+
+namespace {
+
+constexpr size_t kPageBytes = 1024 * 1024;
+
+std::string Successor(std::string key) {
+  key.push_back('\0');
+  return key;
+}
+
+// Smallest key greater than every key starting with `prefix` (empty: no bound).
+std::string PrefixSuccessor(std::string prefix) {
+  while (!prefix.empty()) {
+    auto& c = reinterpret_cast<unsigned char&>(prefix.back());
+    if (c != 0xff) {
+      ++c;
+      return prefix;
+    }
+    prefix.pop_back();
+  }
+  return prefix;
+}
+
+struct ReadOptions {
+  std::optional<int64_t> limit;
+  std::string select = "ALL_ATTRIBUTES";
+  model::expr::Condition filter;
+  std::optional<std::vector<model::expr::Path>> projection;
+  std::optional<model::Item> exclusive_start;
+};
+
+ReadOptions ParseReadOptions(const Request& req, RequestExpressions* exprs, ConstraintErrors* errors) {
+  ReadOptions o;
+  o.limit = OptionalInt(req, "Limit");
+  if (o.limit && *o.limit < 1) {
+    errors->Add(std::to_string(*o.limit), "limit", "Member must have value greater than or equal to 1");
+  }
+  if (auto select = OptionalString(req, "Select")) {
+    if (*select != "ALL_ATTRIBUTES" && *select != "ALL_PROJECTED_ATTRIBUTES" &&
+        *select != "SPECIFIC_ATTRIBUTES" && *select != "COUNT") {
+      errors->Add("'" + *select + "'", "select",
+                  "Member must satisfy enum value set: [SPECIFIC_ATTRIBUTES, COUNT, "
+                  "ALL_ATTRIBUTES, ALL_PROJECTED_ATTRIBUTES]");
+    } else {
+      o.select = *select;
+    }
+  }
+  OptionalBool(req, "ConsistentRead");
+  if (const json::value* esk = Member(req, "ExclusiveStartKey")) o.exclusive_start = DecodeItem(*esk);
+  o.filter = exprs->Condition("FilterExpression");
+  o.projection = exprs->Projection("ProjectionExpression");
+  if (o.projection && o.select != "ALL_ATTRIBUTES" && o.select != "SPECIFIC_ATTRIBUTES") {
+    throw ApiError::Validation(
+        "Cannot specify the AttributesToGet or ProjectionExpression when choosing to get " +
+        o.select);
+  }
+  if (o.projection && !Member(req, "Select")) o.select = "SPECIFIC_ATTRIBUTES";
+  if (o.select == "SPECIFIC_ATTRIBUTES" && !o.projection) {
+    throw ApiError::Validation(
+        "Select type SPECIFIC_ATTRIBUTES requires ProjectionExpression or AttributesToGet");
+  }
+  return o;
+}
+
+// Walks [begin, end) collecting a page with DynamoDB's Limit / 1 MB / filter semantics.
+Response ReadPage(const OpContext& ctx, const store::TableInfo& table, const ReadOptions& o,
+                  const std::string& begin, const std::string& end, bool reverse) {
+  json::array items;
+  int64_t scanned = 0, count = 0;
+  size_t bytes = 0;
+  std::optional<model::Item> last_key;
+  bool more = false;
+  Status filter_error;
+  auto status = ctx.store->ScanRange(
+      table, begin, end, reverse, [&](std::string_view, const model::Item& item) {
+        if ((o.limit && scanned >= *o.limit) || bytes >= kPageBytes) {
+          more = true;
+          return false;
+        }
+        ++scanned;
+        bytes += model::ItemByteSize(item);
+        last_key = KeyAttributesOf(table, item);
+        if (o.filter) {
+          auto keep = model::expr::EvaluateCondition(*o.filter, item);
+          if (!keep.ok()) {
+            filter_error = keep.status();
+            return false;
+          }
+          if (!*keep) return true;
+        }
+        ++count;
+        if (o.select != "COUNT") {
+          items.push_back(EncodeItem(o.projection ? model::expr::Project(item, *o.projection) : item));
+        }
+        return true;
+      });
+  ThrowIfError(status);
+  ThrowIfError(filter_error);
+  // DynamoDB reports LastEvaluatedKey whenever the page stopped at Limit, even at the end.
+  if (o.limit && scanned >= *o.limit) more = true;
+  Response out;
+  if (o.select != "COUNT") out["Items"] = std::move(items);
+  out["Count"] = count;
+  out["ScannedCount"] = scanned;
+  if (more && last_key) out["LastEvaluatedKey"] = EncodeItem(*last_key);
+  return out;
+}
+
+const AttributeValue& CheckKeyConditionValue(const store::KeyAttribute& attr, const AttributeValue& v) {
+  if (!store::MatchesKeyType(v, attr.type)) {
+    throw ApiError::Validation(
+        "One or more parameter values were invalid: Condition parameter type does not match "
+        "schema type");
+  }
+  return v;
+}
+
+// The [begin, end) item-key range a KeyConditionExpression selects.
+std::pair<std::string, std::string> KeyRange(const store::TableInfo& table,
+                                             const model::expr::KeyCondition& kc) {
+  if (kc.partition_name != table.partition_key.name) {
+    throw ApiError::Validation("Query condition missed key schema element: " + table.partition_key.name);
+  }
+  CheckKeyConditionValue(table.partition_key, kc.partition_value);
+  const std::string prefix = model::PartitionPrefix(table.table_id, kc.partition_value);
+  if (!kc.sort) return {prefix, PrefixSuccessor(prefix)};
+  const auto& sc = *kc.sort;
+  if (!table.sort_key || sc.name != table.sort_key->name) {
+    throw ApiError::Validation("Query condition missed key schema element: " +
+                               (table.sort_key ? table.sort_key->name : table.partition_key.name));
+  }
+  CheckKeyConditionValue(*table.sort_key, sc.value);
+  if (sc.op == KeyOp::kBeginsWith && table.sort_key->type == store::KeyType::kN) {
+    throw ApiError::Validation(
+        "Invalid KeyConditionExpression: Incorrect operand type for operator or function; "
+        "operator or function: begins_with, operand type: N");
+  }
+  auto enc = [&](const AttributeValue& v) {
+    std::string k = prefix;
+    model::AppendKeyValue(v, false, &k);
+    return k;
+  };
+  const std::string v1 = enc(sc.value);
+  switch (sc.op) {
+    case KeyOp::kEq: return {v1, Successor(v1)};
+    case KeyOp::kLt: return {prefix, v1};
+    case KeyOp::kLe: return {prefix, Successor(v1)};
+    case KeyOp::kGt: return {Successor(v1), PrefixSuccessor(prefix)};
+    case KeyOp::kGe: return {v1, PrefixSuccessor(prefix)};
+    case KeyOp::kBeginsWith: return {v1, PrefixSuccessor(v1)};
+    case KeyOp::kBetween: {
+      CheckKeyConditionValue(*table.sort_key, sc.value2);
+      const std::string v2 = enc(sc.value2);
+      if (v1 > v2) {
+        throw ApiError::Validation(
+            "Invalid KeyConditionExpression: The BETWEEN operator requires upper bound to be "
+            "greater than or equal to lower bound; lower bound operand: AttributeValue: {" +
+            std::string(model::TypeName(sc.value.type())) + ":...}, upper bound operand: "
+            "AttributeValue: {" + model::TypeName(sc.value2.type()) + ":...}");
+      }
+      return {v1, Successor(v2)};
+    }
+  }
+  return {prefix, PrefixSuccessor(prefix)};
+}
+
+void RejectIndex(const Request& req, const store::TableInfo& table) {
+  if (auto index = OptionalString(req, "IndexName")) {
+    throw ApiError::Validation("The table does not have the specified index: " + *index);
+  }
+  (void)table;
+}
+
+}  // namespace
+
+Response Query(const OpContext& ctx, const Request& req) {
+  const std::string name = RequireTableName(req);
+  RequestExpressions exprs(req);
+  auto kc = exprs.KeyCondition("KeyConditionExpression");
+  ConstraintErrors errors;
+  ReadOptions o = ParseReadOptions(req, &exprs, &errors);
+  errors.ThrowIfAny();
+  exprs.CheckAllUsed();
+  if (!kc) {
+    throw ApiError::Validation("Either the KeyConditions or KeyConditionExpression parameter must be specified in the request.");
+  }
+  const bool forward = OptionalBool(req, "ScanIndexForward").value_or(true);
+  auto table = LookupTable(ctx.store, name);
+  RejectIndex(req, *table);
+  auto [begin, end] = KeyRange(*table, *kc);
+  if (o.exclusive_start) {
+    PrimaryKey esk = KeyFromKeyMap(*table, *o.exclusive_start);
+    std::string k = model::ItemKey(table->table_id, esk.pk, esk.sk_ptr());
+    if (forward) {
+      begin = std::max(begin, Successor(k));
+    } else {
+      end = std::min(end, k);
+    }
+  }
+  if (begin >= end) {
+    Response out;
+    if (o.select != "COUNT") out["Items"] = json::array();
+    out["Count"] = 0;
+    out["ScannedCount"] = 0;
+    return out;
+  }
+  return ReadPage(ctx, *table, o, begin, end, !forward);
+}
+
+Response Scan(const OpContext& ctx, const Request& req) {
+  const std::string name = RequireTableName(req);
+  RequestExpressions exprs(req);
+  ConstraintErrors errors;
+  ReadOptions o = ParseReadOptions(req, &exprs, &errors);
+  auto segment = OptionalInt(req, "Segment");
+  auto total = OptionalInt(req, "TotalSegments");
+  if (total && (*total < 1 || *total > 1000000)) {
+    errors.Add(std::to_string(*total), "totalSegments",
+               *total < 1 ? "Member must have value greater than or equal to 1"
+                          : "Member must have value less than or equal to 1000000");
+  }
+  if (segment && *segment < 0) {
+    errors.Add(std::to_string(*segment), "segment", "Member must have value greater than or equal to 0");
+  }
+  errors.ThrowIfAny();
+  exprs.CheckAllUsed();
+  if (segment.has_value() != total.has_value()) {
+    throw ApiError::Validation(segment ? "The TotalSegments parameter is required but was not present in the request when Segment parameter is present"
+                                       : "The Segment parameter is required but was not present in the request when parameter TotalSegments is present");
+  }
+  if (segment && *segment >= *total) {
+    throw ApiError::Validation("The Segment parameter is zero-based and must be less than parameter TotalSegments: Segment: " +
+                               std::to_string(*segment) + " is not less than TotalSegments: " + std::to_string(*total));
+  }
+  auto table = LookupTable(ctx.store, name);
+  RejectIndex(req, *table);
+  std::string begin = model::TablePrefix(table->table_id);
+  std::string end = model::TablePrefix(table->table_id + 1);
+  if (segment) {
+    // Segment i covers partition hashes [i * 2^64 / n, (i + 1) * 2^64 / n).
+    auto bound = [&](int64_t i) {
+      unsigned __int128 h = (static_cast<unsigned __int128>(i) << 64) / static_cast<uint64_t>(*total);
+      std::string k = model::TablePrefix(table->table_id);
+      for (int shift = 56; shift >= 0; shift -= 8) k.push_back(static_cast<char>((static_cast<uint64_t>(h) >> shift) & 0xff));
+      return k;
+    };
+    begin = bound(*segment);
+    if (*segment + 1 < *total) end = bound(*segment + 1);
+  }
+  if (o.exclusive_start) {
+    PrimaryKey esk = KeyFromKeyMap(*table, *o.exclusive_start);
+    begin = std::max(begin, Successor(model::ItemKey(table->table_id, esk.pk, esk.sk_ptr())));
+  }
+  return ReadPage(ctx, *table, o, begin, end, false);
+}
+
+}  // namespace meridian::api

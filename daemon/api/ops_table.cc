@@ -1,0 +1,274 @@
+// CreateTable, DescribeTable, ListTables, DeleteTable.
+#include <boost/json.hpp>
+
+#include <algorithm>
+#include <set>
+
+#include "daemon/api/api_error.h"
+#include "daemon/api/operations.h"
+#include "daemon/api/request.h"
+#include "daemon/api/table_description.h"
+#include "store/store.h"
+
+namespace meridian::api {
+namespace json = boost::json;
+using store::KeyType;
+
+namespace {
+
+std::optional<KeyType> ParseKeyType(std::string_view s) {
+  if (s == "S") return KeyType::kS;
+  if (s == "N") return KeyType::kN;
+  if (s == "B") return KeyType::kB;
+  return std::nullopt;
+}
+
+std::string Quote(std::string_view s) { return "'" + std::string(s) + "'"; }
+
+struct KeySchemaElement {
+  std::string name;
+  std::string key_type;
+};
+
+// Parses KeySchema and AttributeDefinitions, collecting DynamoDB's constraint errors.
+void ParseKeyDefinitions(const Request& req, std::vector<KeySchemaElement>* schema,
+                         std::map<std::string, std::string>* defs, ConstraintErrors* errors) {
+  if (const json::value* ks = Member(req, "KeySchema")) {
+    const json::array& arr = ExpectArray(*ks, "KeySchema");
+    if (arr.empty()) {
+      errors->Add("'[]'", "keySchema", "Member must have length greater than or equal to 1");
+    }
+    if (arr.size() > 2) {
+      errors->Add("'[...]'", "keySchema", "Member must have length less than or equal to 2");
+    }
+    for (size_t i = 0; i < arr.size(); ++i) {
+      const json::object& e = ExpectObject(arr[i], "KeySchemaElement");
+      const std::string path = "keySchema." + std::to_string(i + 1) + ".member.";
+      auto name = OptionalString(e, "AttributeName");
+      auto type = OptionalString(e, "KeyType");
+      if (!name) errors->Add("null", path + "attributeName", "Member must not be null");
+      if (!type) {
+        errors->Add("null", path + "keyType", "Member must not be null");
+      } else if (*type != "HASH" && *type != "RANGE") {
+        errors->Add(Quote(*type), path + "keyType", "Member must satisfy enum value set: [HASH, RANGE]");
+      }
+      if (name && type) schema->push_back({*name, *type});
+    }
+  } else {
+    errors->Add("null", "keySchema", "Member must not be null");
+  }
+  if (const json::value* ad = Member(req, "AttributeDefinitions")) {
+    const json::array& arr = ExpectArray(*ad, "AttributeDefinitions");
+    for (size_t i = 0; i < arr.size(); ++i) {
+      const json::object& e = ExpectObject(arr[i], "AttributeDefinition");
+      const std::string path = "attributeDefinitions." + std::to_string(i + 1) + ".member.";
+      auto name = OptionalString(e, "AttributeName");
+      auto type = OptionalString(e, "AttributeType");
+      if (!name) errors->Add("null", path + "attributeName", "Member must not be null");
+      if (!type) {
+        errors->Add("null", path + "attributeType", "Member must not be null");
+      } else if (!ParseKeyType(*type)) {
+        errors->Add(Quote(*type), path + "attributeType", "Member must satisfy enum value set: [B, N, S]");
+      }
+      if (name && type) (*defs)[*name] = *type;
+    }
+  } else {
+    errors->Add("null", "attributeDefinitions", "Member must not be null");
+  }
+}
+
+std::string JoinNames(const std::vector<std::string>& names) {
+  std::string out = "[";
+  for (size_t i = 0; i < names.size(); ++i) out += (i ? ", " : "") + names[i];
+  return out + "]";
+}
+
+void ParseBilling(const Request& req, store::TableInfo* info, ConstraintErrors* errors) {
+  auto mode = OptionalString(req, "BillingMode");
+  if (mode && *mode != "PROVISIONED" && *mode != "PAY_PER_REQUEST") {
+    errors->Add(Quote(*mode), "billingMode",
+                "Member must satisfy enum value set: [PROVISIONED, PAY_PER_REQUEST]");
+    return;
+  }
+  info->billing_mode = mode.value_or("PROVISIONED");
+  const json::value* pt = Member(req, "ProvisionedThroughput");
+  if (info->billing_mode == "PAY_PER_REQUEST") {
+    if (pt) {
+      throw ApiError::Validation(
+          "One or more parameter values were invalid: Neither ReadCapacityUnits nor "
+          "WriteCapacityUnits can be specified when BillingMode is PAY_PER_REQUEST");
+    }
+    return;
+  }
+  if (!pt) {
+    throw ApiError::Validation(
+        "One or more parameter values were invalid: ReadCapacityUnits and WriteCapacityUnits "
+        "must both be specified when BillingMode is PROVISIONED");
+  }
+  const json::object& obj = ExpectObject(*pt, "ProvisionedThroughput");
+  auto rcu = OptionalInt(obj, "ReadCapacityUnits");
+  auto wcu = OptionalInt(obj, "WriteCapacityUnits");
+  if (!rcu) errors->Add("null", "provisionedThroughput.readCapacityUnits", "Member must not be null");
+  if (!wcu) errors->Add("null", "provisionedThroughput.writeCapacityUnits", "Member must not be null");
+  if (rcu && *rcu < 1) {
+    errors->Add(std::to_string(*rcu), "provisionedThroughput.readCapacityUnits",
+                "Member must have value greater than or equal to 1");
+  }
+  if (wcu && *wcu < 1) {
+    errors->Add(std::to_string(*wcu), "provisionedThroughput.writeCapacityUnits",
+                "Member must have value greater than or equal to 1");
+  }
+  info->read_capacity = rcu && *rcu > 0 ? static_cast<uint64_t>(*rcu) : 0;
+  info->write_capacity = wcu && *wcu > 0 ? static_cast<uint64_t>(*wcu) : 0;
+}
+
+void ParseTags(const Request& req, store::TableInfo* info) {
+  const json::value* tags = Member(req, "Tags");
+  if (!tags) return;
+  for (const auto& t : ExpectArray(*tags, "Tags")) {
+    const json::object& tag = ExpectObject(t, "Tag");
+    auto key = OptionalString(tag, "Key");
+    auto value = OptionalString(tag, "Value");
+    if (!key || !value || key->empty() || key->size() > 128 || value->size() > 256) {
+      throw ApiError::Validation("One or more parameter values were invalid: Invalid tag");
+    }
+    info->tags.emplace_back(*key, *value);
+    if (*key == "meridian:conflict") {
+      if (*value != "lww" && *value != "merge") {
+        throw ApiError::Validation(
+            "One or more parameter values were invalid: tag meridian:conflict must be lww or merge");
+      }
+      info->conflict_policy = *value;
+    }
+  }
+}
+
+}  // namespace
+
+Response CreateTable(const OpContext& ctx, const Request& req) {
+  store::TableInfo info;
+  ConstraintErrors errors;
+  auto name = OptionalString(req, "TableName");
+  errors.TableName(name, "tableName");
+  std::vector<KeySchemaElement> schema;
+  std::map<std::string, std::string> defs;
+  ParseKeyDefinitions(req, &schema, &defs, &errors);
+  ParseBilling(req, &info, &errors);
+  errors.ThrowIfAny();
+  info.name = *name;
+
+  if (schema[0].key_type != "HASH") {
+    throw ApiError::Validation("Invalid KeySchema: The first KeySchemaElement is not a HASH key type");
+  }
+  if (schema.size() == 2 && schema[1].key_type != "RANGE") {
+    throw ApiError::Validation("Invalid KeySchema: The second KeySchemaElement is not a RANGE key type");
+  }
+  if (schema.size() == 2 && schema[0].name == schema[1].name) {
+    throw ApiError::Validation(
+        "Invalid KeySchema: Both the Hash Key and the Range Key element in the KeySchema have the "
+        "same name");
+  }
+  std::vector<std::string> key_names, def_names;
+  for (const auto& e : schema) key_names.push_back(e.name);
+  for (const auto& [n, t] : defs) def_names.push_back(n);
+  for (const auto& k : key_names) {
+    if (!defs.count(k)) {
+      throw ApiError::Validation(
+          "One or more parameter values were invalid: Some index key attributes are not defined "
+          "in AttributeDefinitions. Keys: " + JoinNames(key_names) +
+          ", AttributeDefinitions: " + JoinNames(def_names));
+    }
+  }
+  if (defs.size() != key_names.size()) {
+    throw ApiError::Validation(
+        "One or more parameter values were invalid: Number of attributes in KeySchema does not "
+        "exactly match number of attributes defined in AttributeDefinitions");
+  }
+  info.partition_key = {schema[0].name, *ParseKeyType(defs[schema[0].name])};
+  if (schema.size() == 2) {
+    info.sort_key = store::KeyAttribute{schema[1].name, *ParseKeyType(defs[schema[1].name])};
+  }
+  ParseTags(req, &info);
+
+  auto created = ctx.store->CreateTable(std::move(info));
+  ThrowIfError(created.status());
+  json::object out;
+  out["TableDescription"] = DescribeTableInfo(ctx, **created, "ACTIVE");
+  return out;
+}
+
+Response DescribeTable(const OpContext& ctx, const Request& req) {
+  auto table = ctx.store->GetTable(RequireTableName(req));
+  ThrowIfError(table.status());
+  json::object out;
+  out["Table"] = DescribeTableInfo(ctx, **table, "ACTIVE");
+  return out;
+}
+
+Response ListTables(const OpContext& ctx, const Request& req) {
+  auto limit = OptionalInt(req, "Limit");
+  auto start = OptionalString(req, "ExclusiveStartTableName");
+  ConstraintErrors errors;
+  if (limit && *limit < 1) errors.Add(std::to_string(*limit), "limit", "Member must have value greater than or equal to 1");
+  if (limit && *limit > 100) errors.Add(std::to_string(*limit), "limit", "Member must have value less than or equal to 100");
+  if (start) errors.TableName(start, "exclusiveStartTableName");
+  errors.ThrowIfAny();
+  const size_t max = static_cast<size_t>(limit.value_or(100));
+  auto names = ctx.store->ListTableNames();
+  auto it = start ? std::upper_bound(names.begin(), names.end(), *start) : names.begin();
+  json::array page;
+  for (; it != names.end() && page.size() < max; ++it) page.emplace_back(*it);
+  json::object out;
+  if (it != names.end() && !page.empty()) out["LastEvaluatedTableName"] = page.back();
+  out["TableNames"] = std::move(page);
+  return out;
+}
+
+Response DeleteTable(const OpContext& ctx, const Request& req) {
+  auto deleted = ctx.store->DeleteTable(RequireTableName(req));
+  ThrowIfError(deleted.status());
+  json::object out;
+  out["TableDescription"] = DescribeTableInfo(ctx, **deleted, "DELETING");
+  return out;
+}
+
+json::object DescribeTableInfo(const OpContext& ctx, const store::TableInfo& info,
+                               std::string_view status) {
+  json::object t;
+  json::array defs, schema;
+  auto add_key = [&](const store::KeyAttribute& k, const char* key_type) {
+    defs.push_back(json::object{{"AttributeName", k.name}, {"AttributeType", store::KeyTypeName(k.type)}});
+    schema.push_back(json::object{{"AttributeName", k.name}, {"KeyType", key_type}});
+  };
+  add_key(info.partition_key, "HASH");
+  if (info.sort_key) add_key(*info.sort_key, "RANGE");
+  t["AttributeDefinitions"] = std::move(defs);
+  t["TableName"] = info.name;
+  t["KeySchema"] = std::move(schema);
+  t["TableStatus"] = status;
+  t["CreationDateTime"] = static_cast<double>(info.creation_time_ms) / 1000.0;
+  t["ProvisionedThroughput"] = json::object{{"NumberOfDecreasesToday", 0},
+                                            {"ReadCapacityUnits", info.read_capacity},
+                                            {"WriteCapacityUnits", info.write_capacity}};
+  auto stats = ctx.store->GetTableStats(info.table_id);
+  t["TableSizeBytes"] = stats.size_bytes;
+  t["ItemCount"] = stats.item_count;
+  t["TableArn"] = "arn:aws:dynamodb:" + ctx.options->region + ":" + ctx.options->account_id +
+                  ":table/" + info.name;
+  t["TableId"] = "00000000-0000-4000-8000-" + [&] {
+    char buf[13];
+    std::snprintf(buf, sizeof buf, "%012x", info.table_id);
+    return std::string(buf);
+  }();
+  if (info.billing_mode == "PAY_PER_REQUEST") {
+    t["BillingModeSummary"] = json::object{
+        {"BillingMode", "PAY_PER_REQUEST"},
+        {"LastUpdateToPayPerRequestDateTime", static_cast<double>(info.creation_time_ms) / 1000.0}};
+  } else {
+    t["BillingModeSummary"] = json::object{{"BillingMode", "PROVISIONED"}};
+  }
+  t["DeletionProtectionEnabled"] = false;
+  return t;
+}
+
+}  // namespace meridian::api

@@ -1,0 +1,29 @@
+// meridiand configuration: command-line flags and/or a TOML file with the same keys
+// (snake_case). Flags given on the command line override the file.
+#pragma once
+
+#include <string>
+
+#include "common/status.h"
+
+namespace meridian::daemon {
+
+struct Config {
+  std::string region;              // region name, e.g. "us-east-1" (required)
+  std::string data_dir;            // RocksDB directory (required)
+  std::string listen = "127.0.0.1:8000";        // DynamoDB API
+  std::string admin_listen = "127.0.0.1:8001";  // status API
+  int threads = 0;                 // API worker threads; 0 = number of cores
+  std::string durability = "wal";  // wal: WAL write before ack; fsync: fsync WAL before ack
+  std::string log_level = "info";  // trace|debug|info|warn|error
+  std::string config_file;         // where the file values came from, if any
+};
+
+// Reads a TOML file into *config. Unknown keys and wrong types are InvalidArgument errors
+// naming "file:line".
+Status LoadConfigFile(const std::string& path, Config* config);
+
+// Checks required keys and value ranges.
+Status ValidateConfig(const Config& config);
+
+}  // namespace meridian::daemon

@@ -1,0 +1,62 @@
+// A small HTTP/1.1 keep-alive server on Boost.Beast, shared by the DynamoDB API port and the
+// admin port. It owns its io_context and worker threads; handlers run on those threads and
+// must be thread-safe. Requests over `max_body_bytes` get 413; malformed HTTP closes the
+// connection; idle connections close after `idle_timeout_s`.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "common/status.h"
+
+namespace meridian::daemon {
+
+struct HttpRequest {
+  std::string method;   // "GET", "POST", ...
+  std::string target;   // path and query
+  std::string amz_target;  // X-Amz-Target header, empty if absent
+  std::string body;
+};
+
+struct HttpResponse {
+  int status = 200;
+  std::string content_type = "application/json";
+  std::string body;
+  std::vector<std::pair<std::string, std::string>> headers;
+};
+
+using HttpHandler = std::function<HttpResponse(const HttpRequest&)>;
+
+struct HttpServerOptions {
+  std::string host = "127.0.0.1";
+  uint16_t port = 0;  // 0 = any free port (see bound_port())
+  int threads = 1;
+  size_t max_body_bytes = 16 * 1024 * 1024 + 4096;
+  int idle_timeout_s = 300;
+};
+
+class HttpServer {
+ public:
+  HttpServer(HttpServerOptions options, HttpHandler handler);
+  ~HttpServer();  // stops if running
+
+  // Binds and starts the worker threads. IOError if the address cannot be bound.
+  Status Start();
+  // The port actually bound (useful with port 0). REQUIRES: Start() succeeded.
+  uint16_t bound_port() const;
+  // Stops accepting, closes connections and joins the threads. Idempotent.
+  void Stop();
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+// Parses "host:port". InvalidArgument on malformed input.
+Result<std::pair<std::string, uint16_t>> ParseHostPort(const std::string& text);
+
+}  // namespace meridian::daemon

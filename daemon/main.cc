@@ -1,0 +1,139 @@
+// meridiand: one region's daemon. Wires config -> store -> DynamoDB API + admin API, and
+// shuts down cleanly on SIGTERM/SIGINT.
+#include <CLI/CLI.hpp>
+#include <spdlog/spdlog.h>
+
+#include <csignal>
+#include <filesystem>
+#include <random>
+#include <thread>
+
+#include "daemon/admin.h"
+#include "daemon/api/api.h"
+#include "daemon/config.h"
+#include "daemon/http_server.h"
+#include "store/store.h"
+
+namespace {
+
+constexpr const char* kVersion = "0.1.0";
+
+std::string RandomServerId() {
+  std::random_device rd;
+  std::mt19937_64 gen(rd());
+  static constexpr char kChars[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+  std::string id;
+  for (int i = 0; i < 16; ++i) id += kChars[gen() % 36];
+  return id;
+}
+
+int64_t NowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+int Fail(const std::string& msg) {
+  spdlog::error("{}", msg);
+  return 1;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  using namespace meridian;
+  spdlog::set_pattern("ts=%Y-%m-%dT%H:%M:%S.%fZ level=%l %v", spdlog::pattern_time_type::utc);
+
+  daemon::Config config, flags;
+  bool test_only = false;
+  CLI::App app{"meridiand: one region of a Meridian global table cluster"};
+  app.add_option("--config", flags.config_file, "TOML config file (same keys as the flags)");
+  app.add_flag("-t,--test-config", test_only, "validate the configuration and exit");
+  app.add_option("--region", flags.region, "region name");
+  app.add_option("--data-dir", flags.data_dir, "data directory");
+  app.add_option("--listen", flags.listen, "DynamoDB API address HOST:PORT");
+  app.add_option("--admin-listen", flags.admin_listen, "status API address HOST:PORT");
+  app.add_option("--threads", flags.threads, "API worker threads (0 = cores)");
+  app.add_option("--durability", flags.durability, "wal | fsync");
+  app.add_option("--log-level", flags.log_level, "trace|debug|info|warn|error");
+  app.set_version_flag("--version", kVersion);
+  CLI11_PARSE(app, argc, argv);
+
+  if (!flags.config_file.empty()) {
+    Status s = daemon::LoadConfigFile(flags.config_file, &config);
+    if (!s.ok()) return Fail("config: " + s.message());
+  }
+  // Flags given on the command line override the file.
+  auto given = [&](const char* name) { return app.get_option(name)->count() > 0; };
+  if (given("--region")) config.region = flags.region;
+  if (given("--data-dir")) config.data_dir = flags.data_dir;
+  if (given("--listen")) config.listen = flags.listen;
+  if (given("--admin-listen")) config.admin_listen = flags.admin_listen;
+  if (given("--threads")) config.threads = flags.threads;
+  if (given("--durability")) config.durability = flags.durability;
+  if (given("--log-level")) config.log_level = flags.log_level;
+
+  Status valid = daemon::ValidateConfig(config);
+  if (!valid.ok()) return Fail("config: " + valid.message());
+  if (test_only) {
+    std::printf("configuration ok\n");
+    return 0;
+  }
+  spdlog::set_level(spdlog::level::from_str(config.log_level));
+
+  // Block the shutdown signals in every thread; the main thread waits for them.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  std::signal(SIGPIPE, SIG_IGN);
+
+  std::error_code ec;
+  std::filesystem::create_directories(config.data_dir, ec);
+  if (ec) return Fail("data_dir " + config.data_dir + ": " + ec.message());
+  store::StoreOptions store_options;
+  store_options.path = config.data_dir;
+  store_options.region = config.region;
+  store_options.sync_writes = config.durability == "fsync";
+  auto store = store::Store::Open(store_options);
+  if (!store.ok()) return Fail("store: " + store.status().message());
+
+  api::Api api((*store).get(), api::ApiOptions{config.region, "000000000000"});
+  const int threads = config.threads > 0 ? config.threads
+                                         : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  auto listen = *daemon::ParseHostPort(config.listen);
+  daemon::HttpServer api_server(
+      daemon::HttpServerOptions{listen.first, listen.second, threads},
+      [&api](const daemon::HttpRequest& req) {
+        if (req.method != "POST") {
+          return daemon::HttpResponse{200, "text/plain", "healthy: meridian\n", {}};
+        }
+        auto r = api.Handle(req.amz_target, req.body);
+        return daemon::HttpResponse{r.status, "application/x-amz-json-1.0", std::move(r.body),
+                                    {{"x-amzn-RequestId", "meridian"}}};
+      });
+  Status s = api_server.Start();
+  if (!s.ok()) return Fail("api: " + s.message());
+
+  daemon::ServerIdentity identity{config.region, RandomServerId(), kVersion, NowMs()};
+  auto admin = *daemon::ParseHostPort(config.admin_listen);
+  daemon::HttpServer admin_server(daemon::HttpServerOptions{admin.first, admin.second, 1},
+                                  daemon::MakeAdminHandler(&identity, (*store).get()));
+  s = admin_server.Start();
+  if (!s.ok()) return Fail("admin: " + s.message());
+
+  spdlog::info("msg=\"meridiand started\" region={} api=http://{}:{} admin=http://{}:{} data_dir={} threads={} durability={} last_seq={}",
+               config.region, listen.first, api_server.bound_port(), admin.first,
+               admin_server.bound_port(), config.data_dir, threads, config.durability,
+               (*store)->last_seq());
+
+  int sig = 0;
+  sigwait(&signals, &sig);
+  spdlog::info("msg=\"shutting down\" signal={}", sig);
+  api_server.Stop();
+  admin_server.Stop();
+  store->reset();
+  spdlog::info("msg=\"stopped\"");
+  return 0;
+}

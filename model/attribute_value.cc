@@ -1,0 +1,187 @@
+#include "model/attribute_value.h"
+
+#include <algorithm>
+#include <utility>
+
+namespace meridian::model {
+namespace {
+
+// std::string's comparison goes through char_traits<char>, which the standard defines to
+// compare as unsigned char: exactly DynamoDB's byte order for SS and BS.
+std::vector<std::string> SortedUnique(std::vector<std::string> v) {
+  std::sort(v.begin(), v.end());
+  v.erase(std::unique(v.begin(), v.end()), v.end());
+  return v;
+}
+
+// DynamoDB documents "1 byte per two significant digits, plus 1 byte".
+size_t NumberByteSize(const Number& n) { return (n.digits().size() + 1) / 2 + 1; }
+
+// Each list or map pays 3 bytes, and each of its elements 1 more.
+constexpr size_t kContainerOverhead = 3;
+constexpr size_t kElementOverhead = 1;
+
+}  // namespace
+
+const char* TypeName(AttrType type) {
+  switch (type) {
+    case AttrType::kS:
+      return "S";
+    case AttrType::kN:
+      return "N";
+    case AttrType::kB:
+      return "B";
+    case AttrType::kBool:
+      return "BOOL";
+    case AttrType::kNull:
+      return "NULL";
+    case AttrType::kM:
+      return "M";
+    case AttrType::kL:
+      return "L";
+    case AttrType::kSS:
+      return "SS";
+    case AttrType::kNS:
+      return "NS";
+    case AttrType::kBS:
+      return "BS";
+  }
+  return "?";
+}
+
+AttributeValue AttributeValue::S(std::string s) {
+  AttributeValue v;
+  v.type_ = AttrType::kS;
+  v.bytes_ = std::move(s);
+  return v;
+}
+
+AttributeValue AttributeValue::N(Number n) {
+  AttributeValue v;
+  v.type_ = AttrType::kN;
+  v.number_ = std::move(n);
+  return v;
+}
+
+AttributeValue AttributeValue::B(std::string bytes) {
+  AttributeValue v;
+  v.type_ = AttrType::kB;
+  v.bytes_ = std::move(bytes);
+  return v;
+}
+
+AttributeValue AttributeValue::Bool(bool b) {
+  AttributeValue v;
+  v.type_ = AttrType::kBool;
+  v.bool_ = b;
+  return v;
+}
+
+AttributeValue AttributeValue::Null() { return AttributeValue(); }
+
+AttributeValue AttributeValue::M(Map m) {
+  AttributeValue v;
+  v.type_ = AttrType::kM;
+  v.map_ = std::move(m);
+  return v;
+}
+
+AttributeValue AttributeValue::L(List l) {
+  AttributeValue v;
+  v.type_ = AttrType::kL;
+  v.list_ = std::move(l);
+  return v;
+}
+
+AttributeValue AttributeValue::SS(std::vector<std::string> s) {
+  AttributeValue v;
+  v.type_ = AttrType::kSS;
+  v.strings_ = SortedUnique(std::move(s));
+  return v;
+}
+
+AttributeValue AttributeValue::NS(std::vector<Number> n) {
+  AttributeValue v;
+  v.type_ = AttrType::kNS;
+  // Numbers are normalized, so equal values are equal field by field and unique() works.
+  std::sort(n.begin(), n.end());
+  n.erase(std::unique(n.begin(), n.end()), n.end());
+  v.numbers_ = std::move(n);
+  return v;
+}
+
+AttributeValue AttributeValue::BS(std::vector<std::string> b) {
+  AttributeValue v;
+  v.type_ = AttrType::kBS;
+  v.strings_ = SortedUnique(std::move(b));
+  return v;
+}
+
+size_t AttributeValue::ByteSize() const {
+  switch (type_) {
+    case AttrType::kS:
+    case AttrType::kB:
+      return bytes_.size();
+    case AttrType::kN:
+      return NumberByteSize(number_);
+    case AttrType::kBool:
+    case AttrType::kNull:
+      return 1;
+    case AttrType::kM: {
+      size_t size = kContainerOverhead;
+      for (const auto& [name, value] : map_)
+        size += name.size() + value.ByteSize() + kElementOverhead;
+      return size;
+    }
+    case AttrType::kL: {
+      size_t size = kContainerOverhead;
+      for (const AttributeValue& value : list_) size += value.ByteSize() + kElementOverhead;
+      return size;
+    }
+    case AttrType::kSS:
+    case AttrType::kBS: {
+      size_t size = 0;
+      for (const std::string& s : strings_) size += s.size();
+      return size;
+    }
+    case AttrType::kNS: {
+      size_t size = 0;
+      for (const Number& n : numbers_) size += NumberByteSize(n);
+      return size;
+    }
+  }
+  return 0;
+}
+
+bool AttributeValue::operator==(const AttributeValue& other) const {
+  if (type_ != other.type_) return false;
+  switch (type_) {
+    case AttrType::kS:
+    case AttrType::kB:
+      return bytes_ == other.bytes_;
+    case AttrType::kN:
+      return number_ == other.number_;
+    case AttrType::kBool:
+      return bool_ == other.bool_;
+    case AttrType::kNull:
+      return true;
+    case AttrType::kM:
+      return map_ == other.map_;
+    case AttrType::kL:
+      return list_ == other.list_;
+    case AttrType::kSS:
+    case AttrType::kBS:
+      return strings_ == other.strings_;
+    case AttrType::kNS:
+      return numbers_ == other.numbers_;
+  }
+  return false;
+}
+
+size_t ItemByteSize(const Item& item) {
+  size_t size = 0;
+  for (const auto& [name, value] : item) size += name.size() + value.ByteSize();
+  return size;
+}
+
+}  // namespace meridian::model

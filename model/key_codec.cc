@@ -1,0 +1,107 @@
+#include "model/key_codec.h"
+
+#include <xxhash.h>
+
+#include <cassert>
+#include <cstdlib>
+
+namespace meridian::model {
+namespace {
+
+constexpr char kNumberZero = 0x01;
+constexpr char kNumberPositive = 0x02;
+constexpr char kNumberNegative = 0x00;
+constexpr uint16_t kExponentBias = 0x8000;
+
+void AppendBigEndian(uint64_t value, int bytes, std::string* out) {
+  for (int shift = 8 * (bytes - 1); shift >= 0; shift -= 8) {
+    out->push_back(static_cast<char>((value >> shift) & 0xFF));
+  }
+}
+
+// 0x00 is the only byte that needs escaping: it becomes 0x00 0xFF, and the terminator is
+// 0x00 0x01, which sorts below any escaped 0x00 and any other byte. So a string sorts
+// before all its extensions, and no terminated encoding is a prefix of another.
+void AppendBytes(const std::string& bytes, bool terminated, std::string* out) {
+  for (char c : bytes) {
+    out->push_back(c);
+    if (c == '\0') out->push_back('\xFF');
+  }
+  if (terminated) out->append("\x00\x01", 2);
+}
+
+// Positive form of |n|: tag, exponent of 0.d1d2.. x 10^e, digits shifted to 1..10 so that
+// the 0x00 terminator sorts below every digit (a shorter digit string is a smaller value,
+// since normalized digits have no trailing zeros).
+void AppendPositiveNumber(const Number& n, std::string* out) {
+  out->push_back(kNumberPositive);
+  const int e = n.exponent() + static_cast<int>(n.digits().size());
+  AppendBigEndian(static_cast<uint16_t>(kExponentBias + e), 2, out);
+  for (char d : n.digits()) out->push_back(static_cast<char>(d - '0' + 1));
+  out->push_back('\0');
+}
+
+void AppendNumber(const Number& n, std::string* out) {
+  if (n.is_zero()) {
+    out->push_back(kNumberZero);
+    return;
+  }
+  if (!n.negative()) {
+    AppendPositiveNumber(n, out);
+    return;
+  }
+  // Complementing reverses the order of magnitudes: a larger |v| now sorts first.
+  out->push_back(kNumberNegative);
+  const size_t start = out->size();
+  AppendPositiveNumber(n, out);
+  for (size_t i = start; i < out->size(); ++i) (*out)[i] = static_cast<char>(~(*out)[i]);
+}
+
+}  // namespace
+
+void AppendKeyValue(const AttributeValue& v, bool terminated, std::string* out) {
+  switch (v.type()) {
+    case AttrType::kS:
+      AppendBytes(v.s(), terminated, out);
+      return;
+    case AttrType::kB:
+      AppendBytes(v.b(), terminated, out);
+      return;
+    case AttrType::kN:
+      AppendNumber(v.n(), out);
+      return;
+    default:
+      // Key schemas only admit S, N and B; anything else here is a caller bug.
+      assert(false && "AppendKeyValue: not a key type");
+      std::abort();
+  }
+}
+
+uint64_t PartitionHash(const AttributeValue& pk) {
+  std::string encoded;
+  AppendKeyValue(pk, /*terminated=*/true, &encoded);
+  return XXH3_64bits(encoded.data(), encoded.size());
+}
+
+std::string TablePrefix(uint32_t table_id) {
+  std::string out;
+  AppendBigEndian(table_id, 4, &out);
+  return out;
+}
+
+std::string PartitionPrefix(uint32_t table_id, const AttributeValue& pk) {
+  std::string out = TablePrefix(table_id);
+  AppendBigEndian(PartitionHash(pk), 8, &out);
+  AppendKeyValue(pk, /*terminated=*/true, &out);
+  return out;
+}
+
+std::string ItemKey(uint32_t table_id, const AttributeValue& pk, const AttributeValue* sk) {
+  std::string out = PartitionPrefix(table_id, pk);
+  // The sort key ends the key, so it needs no terminator; unterminated also means the
+  // encoding of a prefix is a prefix of the encoding, which begins_with ranges rely on.
+  if (sk != nullptr) AppendKeyValue(*sk, /*terminated=*/false, &out);
+  return out;
+}
+
+}  // namespace meridian::model

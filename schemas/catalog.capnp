@@ -1,0 +1,32 @@
+# Table catalog entries (RocksDB values under the catalog prefix). Append-only field numbers.
+@0xc3a9d4e5f6a7b8c9;
+
+using Cxx = import "/capnp/c++.capnp";
+$Cxx.namespace("meridian::schemas");
+
+enum KeyType { s @0; n @1; b @2; }
+
+struct KeyAttribute {
+  name @0 :Text;
+  type @1 :KeyType;
+}
+
+struct Tag {
+  key @0 :Text;
+  value @1 :Text;
+}
+
+struct TableDescriptor {
+  name @0 :Text;
+  tableId @1 :UInt32;            # prefix of every item key of this table
+  partitionKey @2 :KeyAttribute;
+  sortKey @3 :KeyAttribute;      # name empty for hash-only tables
+  hasSortKey @4 :Bool;
+  creationTimeMs @5 :UInt64;
+  billingMode @6 :Text;          # PROVISIONED | PAY_PER_REQUEST
+  readCapacity @7 :UInt64;
+  writeCapacity @8 :UInt64;
+  tags @9 :List(Tag);
+  conflictPolicy @10 :Text;      # lww | merge (tag meridian:conflict)
+  deleting @11 :Bool;            # DeleteTable in progress: items being dropped
+}

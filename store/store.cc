@@ -1,0 +1,169 @@
+// Store: opening RocksDB and the table catalog. Item reads and writes: store_items.cc.
+#include "store/store.h"
+
+#include <rocksdb/db.h>
+#include <rocksdb/options.h>
+#include <rocksdb/table.h>
+#include <rocksdb/filter_policy.h>
+#include <rocksdb/cache.h>
+
+#include <chrono>
+
+#include "store/store_keys.h"
+
+namespace meridian::store {
+
+Store::Store(const StoreOptions& options)
+    : options_(options), item_locks_(new std::mutex[kLockStripes]) {}
+
+Store::~Store() {
+  if (db_) {
+    for (auto* h : handles_) db_->DestroyColumnFamilyHandle(h).PermitUncheckedError();
+    db_->Close().PermitUncheckedError();
+  }
+}
+
+Result<std::unique_ptr<Store>> Store::Open(const StoreOptions& options) {
+  std::unique_ptr<Store> store(new Store(options));
+  rocksdb::Options db_options;
+  db_options.create_if_missing = true;
+  db_options.create_missing_column_families = true;
+  db_options.max_background_jobs = 2;
+  db_options.bytes_per_sync = 1 << 20;
+
+  rocksdb::ColumnFamilyOptions cf_options;
+  cf_options.write_buffer_size = 64 << 20;
+  rocksdb::BlockBasedTableOptions table_options;
+  table_options.block_cache = rocksdb::NewLRUCache(options.block_cache_mb << 20);
+  table_options.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
+  cf_options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table_options));
+
+  std::vector<rocksdb::ColumnFamilyDescriptor> cfs = {
+      {rocksdb::kDefaultColumnFamilyName, cf_options},
+      {"catalog", cf_options},
+      {"items", cf_options},
+      {"log", cf_options},
+      {"meta", cf_options},
+  };
+  rocksdb::DB* raw = nullptr;
+  auto s = rocksdb::DB::Open(db_options, options.path, cfs, &store->handles_, &raw);
+  if (!s.ok()) return Status::IOError("open " + options.path + ": " + s.ToString());
+  store->db_.reset(raw);
+  store->catalog_cf_ = store->handles_[1];
+  store->items_cf_ = store->handles_[2];
+  store->log_cf_ = store->handles_[3];
+  store->meta_cf_ = store->handles_[4];
+  MERIDIAN_RETURN_IF_ERROR(store->LoadCatalog());
+  return store;
+}
+
+Status Store::LoadCatalog() {
+  std::string value;
+  auto s = db_->Get(rocksdb::ReadOptions(), meta_cf_, keys::kSeq, &value);
+  if (s.ok()) last_seq_ = keys::DecodeU64(value);
+  s = db_->Get(rocksdb::ReadOptions(), meta_cf_, keys::kNextTableId, &value);
+  if (s.ok()) next_table_id_ = static_cast<uint32_t>(keys::DecodeU64(value));
+
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), catalog_cf_));
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    auto info = DecodeTableInfo(std::string_view(it->value().data(), it->value().size()));
+    if (!info.ok()) return info.status();
+    TableStats stats;
+    if (db_->Get(rocksdb::ReadOptions(), meta_cf_, keys::CountKey(info->table_id), &value).ok()) {
+      stats.item_count = keys::DecodeU64(value);
+    }
+    if (db_->Get(rocksdb::ReadOptions(), meta_cf_, keys::BytesKey(info->table_id), &value).ok()) {
+      stats.size_bytes = keys::DecodeU64(value);
+    }
+    stats_[info->table_id] = stats;
+    auto shared = std::make_shared<const TableInfo>(std::move(info).value());
+    tables_[shared->name] = std::move(shared);
+  }
+  return it->status().ok() ? Status::Ok() : Status::IOError(it->status().ToString());
+}
+
+Result<std::shared_ptr<const TableInfo>> Store::CreateTable(TableInfo info) {
+  std::unique_lock lock(catalog_mu_);
+  if (tables_.count(info.name)) {
+    return Status::ResourceInUse("Table already exists: " + info.name);
+  }
+  info.table_id = next_table_id_;
+  info.creation_time_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                              std::chrono::system_clock::now().time_since_epoch())
+                              .count();
+  rocksdb::WriteBatch batch;
+  batch.Put(catalog_cf_, info.name, EncodeTableInfo(info));
+  batch.Put(meta_cf_, keys::kNextTableId, keys::EncodeU64(next_table_id_ + 1));
+  rocksdb::WriteOptions wo;
+  wo.sync = options_.sync_writes;
+  auto s = db_->Write(wo, &batch);
+  if (!s.ok()) return Status::IOError("create table: " + s.ToString());
+  ++next_table_id_;
+  auto shared = std::make_shared<const TableInfo>(std::move(info));
+  tables_[shared->name] = shared;
+  {
+    std::lock_guard commit(commit_mu_);
+    stats_[shared->table_id] = TableStats{};
+  }
+  return shared;
+}
+
+Result<std::shared_ptr<const TableInfo>> Store::GetTable(std::string_view name) const {
+  std::shared_lock lock(catalog_mu_);
+  auto it = tables_.find(name);
+  if (it == tables_.end()) {
+    return Status::NotFound("Requested resource not found: Table: " + std::string(name) +
+                            " not found");
+  }
+  return it->second;
+}
+
+std::vector<std::string> Store::ListTableNames() const {
+  std::shared_lock lock(catalog_mu_);
+  std::vector<std::string> names;
+  names.reserve(tables_.size());
+  for (const auto& [name, info] : tables_) names.push_back(name);
+  return names;
+}
+
+Result<std::shared_ptr<const TableInfo>> Store::DeleteTable(std::string_view name) {
+  std::unique_lock lock(catalog_mu_);
+  auto it = tables_.find(name);
+  if (it == tables_.end()) {
+    return Status::NotFound("Requested resource not found: Table: " + std::string(name) +
+                            " not found");
+  }
+  auto info = it->second;
+  rocksdb::WriteBatch batch;
+  batch.Delete(catalog_cf_, info->name);
+  std::string begin = keys::TableBegin(info->table_id);
+  std::string end = keys::TableBegin(info->table_id + 1);
+  batch.DeleteRange(items_cf_, begin, end);
+  batch.Delete(meta_cf_, keys::CountKey(info->table_id));
+  batch.Delete(meta_cf_, keys::BytesKey(info->table_id));
+  rocksdb::WriteOptions wo;
+  wo.sync = options_.sync_writes;
+  auto s = db_->Write(wo, &batch);
+  if (!s.ok()) return Status::IOError("delete table: " + s.ToString());
+  tables_.erase(it);
+  std::lock_guard commit(commit_mu_);
+  stats_.erase(info->table_id);
+  return info;
+}
+
+TableStats Store::GetTableStats(uint32_t table_id) const {
+  std::lock_guard lock(commit_mu_);
+  auto it = stats_.find(table_id);
+  return it == stats_.end() ? TableStats{} : it->second;
+}
+
+uint64_t Store::last_seq() const {
+  std::lock_guard lock(commit_mu_);
+  return last_seq_;
+}
+
+std::mutex& Store::LockFor(std::string_view item_key) {
+  return item_locks_[std::hash<std::string_view>{}(item_key) % kLockStripes];
+}
+
+}  // namespace meridian::store

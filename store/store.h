@@ -1,0 +1,131 @@
+// The region's local replica on RocksDB (DESIGN.md sections 2-3).
+//
+// Column families:
+//   catalog : table name            -> TableDescriptor (schemas/catalog.capnp)
+//   items   : ItemKey (key_codec.h) -> StoredItem (schemas/item.capnp); deletes are tombstones
+//   log     : seq (8 bytes BE)      -> ChangeRecord (schemas/changelog.capnp)
+//   meta    : "seq", "next_table_id", "count/<id>", "bytes/<id>"
+//
+// Every item write is ONE WriteBatch {item, change-log record, seq, table counters} written
+// through the WAL before the call returns, so an acknowledged write survives kill -9 and the
+// change log has no gaps (sequence numbers are assigned and committed in one critical
+// section, so log order is commit order).
+//
+// Thread safety: all methods may be called from any thread concurrently. Writes to one item
+// are serialized by a striped lock held across read-check-write, which makes conditional
+// writes atomic per item.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <shared_mutex>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/status.h"
+#include "model/attribute_value.h"
+#include "store/table_info.h"
+
+namespace rocksdb {
+class DB;
+class ColumnFamilyHandle;
+}  // namespace rocksdb
+
+namespace meridian::store {
+
+struct StoreOptions {
+  std::string path;
+  std::string region;         // written into every version's metadata
+  bool sync_writes = false;   // fsync the WAL before acknowledging (durability = fsync)
+  size_t block_cache_mb = 256;
+};
+
+// What a write callback decides, given the current item (nullptr when absent).
+struct Mutation {
+  enum class Kind { kNone, kPut, kDelete };
+  Kind kind = Kind::kNone;
+  model::Item item;  // the full new item for kPut
+};
+using MutationFn = std::function<Result<Mutation>(const model::Item* current)>;
+
+struct WriteResult {
+  std::optional<model::Item> old_item;  // state before the write (absent if none)
+  uint64_t seq = 0;                     // change-log sequence number; 0 when nothing written
+};
+
+struct TableStats {
+  uint64_t item_count = 0;
+  uint64_t size_bytes = 0;
+};
+
+class Store {
+ public:
+  // Opens or creates the replica at options.path.
+  static Result<std::unique_ptr<Store>> Open(const StoreOptions& options);
+  ~Store();
+  Store(const Store&) = delete;
+  Store& operator=(const Store&) = delete;
+
+  // ---- catalog ----
+  // Assigns a fresh table_id and creation time. ResourceInUse if the name exists.
+  Result<std::shared_ptr<const TableInfo>> CreateTable(TableInfo info);
+  // NotFound if there is no such table.
+  Result<std::shared_ptr<const TableInfo>> GetTable(std::string_view name) const;
+  // All table names in ascending order.
+  std::vector<std::string> ListTableNames() const;
+  // Removes the table and all its items. NotFound if absent. Returns the definition it had.
+  Result<std::shared_ptr<const TableInfo>> DeleteTable(std::string_view name);
+  TableStats GetTableStats(uint32_t table_id) const;
+
+  // ---- items ----
+  // REQUIRES: pk (and sk iff the table has a sort key) have the table's key types.
+  Result<std::optional<model::Item>> GetItem(const TableInfo& table, const model::AttributeValue& pk,
+                                             const model::AttributeValue* sk) const;
+
+  // Reads the current item and calls `fn` with it while holding the item's lock, then
+  // commits what `fn` decided. An error from `fn` is returned as is and nothing is written.
+  Result<WriteResult> WriteItem(const TableInfo& table, const model::AttributeValue& pk,
+                                const model::AttributeValue* sk, const MutationFn& fn);
+
+  // Visits live items with keys in [begin, end) (end empty = end of the table), ascending
+  // or descending. `visit` returns false to stop. Keys are ItemKey encodings.
+  using Visitor = std::function<bool(std::string_view key, const model::Item& item)>;
+  Status ScanRange(const TableInfo& table, const std::string& begin, const std::string& end,
+                   bool reverse, const Visitor& visit) const;
+
+  // Highest committed change-log sequence number.
+  uint64_t last_seq() const;
+
+ private:
+  explicit Store(const StoreOptions& options);
+  Status LoadCatalog();
+  std::mutex& LockFor(std::string_view item_key);
+
+  // Constant after Open.
+  StoreOptions options_;
+  std::unique_ptr<rocksdb::DB> db_;
+  rocksdb::ColumnFamilyHandle* catalog_cf_ = nullptr;
+  rocksdb::ColumnFamilyHandle* items_cf_ = nullptr;
+  rocksdb::ColumnFamilyHandle* log_cf_ = nullptr;
+  rocksdb::ColumnFamilyHandle* meta_cf_ = nullptr;
+  std::vector<rocksdb::ColumnFamilyHandle*> handles_;
+
+  static constexpr size_t kLockStripes = 4096;
+  std::unique_ptr<std::mutex[]> item_locks_;
+
+  mutable std::shared_mutex catalog_mu_;
+  std::map<std::string, std::shared_ptr<const TableInfo>, std::less<>> tables_;  // GUARDED_BY(catalog_mu_)
+  uint32_t next_table_id_ = 1;                                                  // GUARDED_BY(catalog_mu_)
+
+  mutable std::mutex commit_mu_;
+  uint64_t last_seq_ = 0;                        // GUARDED_BY(commit_mu_)
+  std::map<uint32_t, TableStats> stats_;         // GUARDED_BY(commit_mu_)
+};
+
+}  // namespace meridian::store

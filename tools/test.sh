@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# Installs dependencies, builds, and runs every test: gtest unit tests (ctest), then the
+# black-box tests that drive the real meridiand with boto3 and the AWS CLI (pytest).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash tools/install-deps.sh
+bash tools/build.sh
+echo "== unit tests (ctest)"
+(cd build && ctest --output-on-failure -j "$(nproc)")
+echo "== black-box tests (pytest: boto3 + AWS CLI against build/bin/meridiand)"
+/usr/bin/python3 -m pytest -q -p no:cacheprovider tests/integration

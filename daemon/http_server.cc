@@ -1,10 +1,16 @@
+// HTTP/1.1 server: one io_context per worker thread (no strands, no locks on the hot path);
+// the acceptor hands each new connection to the next worker. Requests are parsed with
+// Beast's parser fed from a per-connection buffer; responses are serialized by hand into one
+// buffer and written with a single send, which keeps the per-request cost low.
 #include "daemon/http_server.h"
 
 #include <boost/asio.hpp>
-#include <boost/beast/core.hpp>
-#include <boost/beast/http.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/http/parser.hpp>
+#include <boost/beast/http/string_body.hpp>
 #include <spdlog/spdlog.h>
 
+#include <atomic>
 #include <charconv>
 #include <thread>
 
@@ -13,44 +19,103 @@ namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace http = beast::http;
 using tcp = asio::ip::tcp;
+using Socket = asio::basic_stream_socket<tcp, asio::io_context::executor_type>;
 
 namespace {
 
+const char* Reason(int status) {
+  switch (status) {
+    case 200: return "OK";
+    case 400: return "Bad Request";
+    case 404: return "Not Found";
+    case 405: return "Method Not Allowed";
+    case 413: return "Payload Too Large";
+    case 500: return "Internal Server Error";
+    case 503: return "Service Unavailable";
+    default: return "Status";
+  }
+}
+
+void AppendResponse(const HttpResponse& r, bool keep_alive, std::string* out) {
+  out->append("HTTP/1.1 ");
+  out->append(std::to_string(r.status));
+  out->push_back(' ');
+  out->append(Reason(r.status));
+  out->append("\r\nContent-Type: ");
+  out->append(r.content_type);
+  out->append("\r\nContent-Length: ");
+  out->append(std::to_string(r.body.size()));
+  for (const auto& [k, v] : r.headers) {
+    out->append("\r\n");
+    out->append(k);
+    out->append(": ");
+    out->append(v);
+  }
+  out->append(keep_alive ? "\r\nConnection: keep-alive\r\n\r\n" : "\r\nConnection: close\r\n\r\n");
+  out->append(r.body);
+}
+
 class Session : public std::enable_shared_from_this<Session> {
  public:
-  Session(tcp::socket socket, const HttpHandler& handler, const HttpServerOptions& options)
-      : stream_(std::move(socket)), handler_(handler), options_(options) {}
+  Session(Socket socket, const HttpHandler& handler, const HttpServerOptions& options)
+      : socket_(std::move(socket)), handler_(handler), options_(options) {}
 
   void Start() {
-    stream_.socket().set_option(tcp::no_delay(true));
-    ReadRequest();
+    boost::system::error_code ec;
+    socket_.set_option(tcp::no_delay(true), ec);
+    ResetParser();
+    Read();
   }
 
  private:
-  void ReadRequest() {
+  void ResetParser() {
     parser_.emplace();
     parser_->body_limit(options_.max_body_bytes);
     parser_->header_limit(64 * 1024);
-    stream_.expires_after(std::chrono::seconds(options_.idle_timeout_s));
-    http::async_read(stream_, buffer_, *parser_,
-                     [self = shared_from_this()](beast::error_code ec, size_t) { self->OnRead(ec); });
   }
 
-  void OnRead(beast::error_code ec) {
-    if (ec == http::error::body_limit) {
-      HttpResponse too_big{413, "application/x-amz-json-1.0",
-                           R"({"__type":"com.amazon.coral.validate#ValidationException","message":"Request size exceeded the maximum allowed size"})",
-                           {}};
-      Send(too_big, 11, false);
-      return;
+  void Read() {
+    auto space = buffer_.prepare(std::max<size_t>(16 * 1024, buffer_.capacity() - buffer_.size()));
+    socket_.async_read_some(space, [self = shared_from_this()](boost::system::error_code ec, size_t n) {
+      if (ec) return self->Close();
+      self->buffer_.commit(n);
+      self->Parse();
+    });
+  }
+
+  // Feeds buffered bytes to the parser; answers every complete request, then reads more.
+  void Parse() {
+    while (buffer_.size() > 0) {
+      beast::error_code ec;
+      size_t used = parser_->put(buffer_.data(), ec);
+      buffer_.consume(used);
+      if (ec == http::error::need_more) break;
+      if (ec == http::error::body_limit) {
+        return Reply(HttpResponse{413, "application/x-amz-json-1.0",
+                                  R"({"__type":"com.amazon.coral.validate#ValidationException","message":"Request size exceeded the maximum allowed size"})",
+                                  {}},
+                     false);
+      }
+      if (ec) {
+        return Reply(HttpResponse{400, "text/plain", "malformed HTTP request\n", {}}, false);
+      }
+      if (parser_->is_done()) {
+        Dispatch();
+        return;  // Dispatch continues parsing after the write completes.
+      }
+      if (used == 0) break;
     }
-    if (ec) return Close();
+    Read();
+  }
+
+  void Dispatch() {
     auto& req = parser_->get();
     HttpRequest request;
     request.method = std::string(req.method_string());
     request.target = std::string(req.target());
     if (auto it = req.find("X-Amz-Target"); it != req.end()) request.amz_target = std::string(it->value());
     request.body = std::move(req.body());
+    const bool keep_alive = req.keep_alive();
     HttpResponse response;
     try {
       response = handler_(request);
@@ -58,33 +123,30 @@ class Session : public std::enable_shared_from_this<Session> {
       spdlog::error("http handler threw: {}", e.what());
       response = HttpResponse{500, "application/json", R"({"message":"internal error"})", {}};
     }
-    Send(response, req.version(), req.keep_alive());
+    Reply(response, keep_alive);
   }
 
-  void Send(const HttpResponse& r, unsigned version, bool keep_alive) {
-    auto res = std::make_shared<http::response<http::string_body>>(
-        static_cast<http::status>(r.status), version);
-    res->set(http::field::content_type, r.content_type);
-    for (const auto& [k, v] : r.headers) res->set(k, v);
-    res->body() = r.body;
-    res->keep_alive(keep_alive);
-    res->prepare_payload();
-    http::async_write(stream_, *res,
-                      [self = shared_from_this(), res, keep_alive](beast::error_code ec, size_t) {
+  void Reply(const HttpResponse& response, bool keep_alive) {
+    out_.clear();
+    AppendResponse(response, keep_alive, &out_);
+    asio::async_write(socket_, asio::buffer(out_),
+                      [self = shared_from_this(), keep_alive](boost::system::error_code ec, size_t) {
                         if (ec || !keep_alive) return self->Close();
-                        self->ReadRequest();
+                        self->ResetParser();
+                        self->Parse();
                       });
   }
 
   void Close() {
-    beast::error_code ec;
-    stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
-    stream_.socket().close(ec);
+    boost::system::error_code ec;
+    socket_.shutdown(tcp::socket::shutdown_send, ec);
+    socket_.close(ec);
   }
 
-  beast::tcp_stream stream_;
+  Socket socket_;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
+  std::string out_;
   const HttpHandler& handler_;
   const HttpServerOptions& options_;
 };
@@ -94,15 +156,18 @@ class Session : public std::enable_shared_from_this<Session> {
 struct HttpServer::Impl {
   HttpServerOptions options;
   HttpHandler handler;
-  asio::io_context io;
-  tcp::acceptor acceptor{io};
+  // One io_context per worker; the first also runs the acceptor.
+  std::vector<std::unique_ptr<asio::io_context>> contexts;
+  std::vector<asio::executor_work_guard<asio::io_context::executor_type>> guards;
+  std::unique_ptr<asio::basic_socket_acceptor<tcp, asio::io_context::executor_type>> acceptor;
   std::vector<std::thread> threads;
-  std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work;
+  std::atomic<size_t> next{0};
   bool running = false;
 
   void Accept() {
-    acceptor.async_accept(asio::make_strand(io), [this](beast::error_code ec, tcp::socket socket) {
-      if (!acceptor.is_open()) return;
+    auto& target = *contexts[next++ % contexts.size()];
+    acceptor->async_accept(target.get_executor(), [this](boost::system::error_code ec, Socket socket) {
+      if (!acceptor->is_open()) return;
       if (!ec) std::make_shared<Session>(std::move(socket), handler, options)->Start();
       Accept();
     });
@@ -118,38 +183,43 @@ HttpServer::HttpServer(HttpServerOptions options, HttpHandler handler)
 HttpServer::~HttpServer() { Stop(); }
 
 Status HttpServer::Start() {
-  beast::error_code ec;
+  const int n = std::max(1, impl_->options.threads);
+  for (int i = 0; i < n; ++i) impl_->contexts.push_back(std::make_unique<asio::io_context>(1));
+  impl_->acceptor = std::make_unique<asio::basic_socket_acceptor<tcp, asio::io_context::executor_type>>(
+      impl_->contexts[0]->get_executor());
+  boost::system::error_code ec;
   auto address = asio::ip::make_address(impl_->options.host, ec);
   if (ec) return Status::InvalidArgument("bad listen address " + impl_->options.host);
   tcp::endpoint endpoint(address, impl_->options.port);
-  impl_->acceptor.open(endpoint.protocol(), ec);
-  if (!ec) impl_->acceptor.set_option(asio::socket_base::reuse_address(true), ec);
-  if (!ec) impl_->acceptor.bind(endpoint, ec);
-  if (!ec) impl_->acceptor.listen(asio::socket_base::max_listen_connections, ec);
+  auto& acc = *impl_->acceptor;
+  acc.open(endpoint.protocol(), ec);
+  if (!ec) acc.set_option(asio::socket_base::reuse_address(true), ec);
+  if (!ec) acc.bind(endpoint, ec);
+  if (!ec) acc.listen(asio::socket_base::max_listen_connections, ec);
   if (ec) {
     return Status::IOError("listen on " + impl_->options.host + ":" +
                            std::to_string(impl_->options.port) + ": " + ec.message());
   }
-  impl_->work.emplace(impl_->io.get_executor());
+  for (auto& ctx : impl_->contexts) impl_->guards.push_back(asio::make_work_guard(*ctx));
   impl_->Accept();
-  for (int i = 0; i < std::max(1, impl_->options.threads); ++i) {
-    impl_->threads.emplace_back([this] { impl_->io.run(); });
+  for (auto& ctx : impl_->contexts) {
+    impl_->threads.emplace_back([io = ctx.get()] { io->run(); });
   }
   impl_->running = true;
   return Status::Ok();
 }
 
-uint16_t HttpServer::bound_port() const { return impl_->acceptor.local_endpoint().port(); }
+uint16_t HttpServer::bound_port() const { return impl_->acceptor->local_endpoint().port(); }
 
 void HttpServer::Stop() {
   if (!impl_->running) return;
   impl_->running = false;
-  asio::post(impl_->io, [this] {
-    beast::error_code ec;
-    impl_->acceptor.close(ec);
+  asio::post(*impl_->contexts[0], [this] {
+    boost::system::error_code ec;
+    impl_->acceptor->close(ec);
   });
-  impl_->work.reset();
-  impl_->io.stop();
+  impl_->guards.clear();
+  for (auto& ctx : impl_->contexts) ctx->stop();
   for (auto& t : impl_->threads) t.join();
   impl_->threads.clear();
 }

@@ -11,4 +11,6 @@ struct ChangeRecord {
   tableName @2 :Text;
   itemKey @3 :Data;                 # RocksDB item key (table_id | hash | pk | sk)
   itemBytes @4 :Data;               # encoded StoredItem: full new state (tombstone for deletes)
+  countDelta @5 :Int8;              # change of the table's live item count (-1, 0, +1)
+  bytesDelta @6 :Int64;             # change of the table's size in bytes
 }

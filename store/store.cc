@@ -9,6 +9,7 @@
 
 #include <chrono>
 
+#include "store/change_log.h"
 #include "store/store_keys.h"
 
 namespace meridian::store {
@@ -18,6 +19,9 @@ Store::Store(const StoreOptions& options)
 
 Store::~Store() {
   if (db_) {
+    std::lock_guard commit(commit_mu_);
+    db_->Put(rocksdb::WriteOptions(), meta_cf_, keys::kStats, keys::EncodeStats(last_seq_, stats_))
+        .PermitUncheckedError();
     for (auto* h : handles_) db_->DestroyColumnFamilyHandle(h).PermitUncheckedError();
     db_->Close().PermitUncheckedError();
   }
@@ -59,27 +63,42 @@ Result<std::unique_ptr<Store>> Store::Open(const StoreOptions& options) {
 
 Status Store::LoadCatalog() {
   std::string value;
-  auto s = db_->Get(rocksdb::ReadOptions(), meta_cf_, keys::kSeq, &value);
-  if (s.ok()) last_seq_ = keys::DecodeU64(value);
-  s = db_->Get(rocksdb::ReadOptions(), meta_cf_, keys::kNextTableId, &value);
-  if (s.ok()) next_table_id_ = static_cast<uint32_t>(keys::DecodeU64(value));
-
+  if (db_->Get(rocksdb::ReadOptions(), meta_cf_, keys::kNextTableId, &value).ok()) {
+    next_table_id_ = static_cast<uint32_t>(keys::DecodeU64(value));
+  }
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), catalog_cf_));
   for (it->SeekToFirst(); it->Valid(); it->Next()) {
     auto info = DecodeTableInfo(std::string_view(it->value().data(), it->value().size()));
     if (!info.ok()) return info.status();
-    TableStats stats;
-    if (db_->Get(rocksdb::ReadOptions(), meta_cf_, keys::CountKey(info->table_id), &value).ok()) {
-      stats.item_count = keys::DecodeU64(value);
-    }
-    if (db_->Get(rocksdb::ReadOptions(), meta_cf_, keys::BytesKey(info->table_id), &value).ok()) {
-      stats.size_bytes = keys::DecodeU64(value);
-    }
-    stats_[info->table_id] = stats;
     auto shared = std::make_shared<const TableInfo>(std::move(info).value());
     tables_[shared->name] = std::move(shared);
   }
-  return it->status().ok() ? Status::Ok() : Status::IOError(it->status().ToString());
+  if (!it->status().ok()) return Status::IOError(it->status().ToString());
+  return RecoverSeqAndStats();
+}
+
+Status Store::RecoverSeqAndStats() {
+  std::map<uint32_t, TableStats> snapshot;
+  uint64_t snapshot_seq = 0;
+  std::string value;
+  if (db_->Get(rocksdb::ReadOptions(), meta_cf_, keys::kStats, &value).ok()) {
+    snapshot_seq = keys::DecodeStats(value, &snapshot);
+  }
+  for (const auto& [name, info] : tables_) {
+    auto found = snapshot.find(info->table_id);
+    stats_[info->table_id] = found == snapshot.end() ? TableStats{} : found->second;
+  }
+  last_seq_ = snapshot_seq;
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), log_cf_));
+  for (it->Seek(keys::EncodeU64(snapshot_seq + 1)); it->Valid(); it->Next()) {
+    auto record = DecodeChangeRecord(std::string_view(it->value().data(), it->value().size()));
+    if (!record.ok()) return record.status();
+    auto stats = stats_.find(record->table_id);
+    if (stats != stats_.end()) ApplyStatsDelta(record->count_delta, record->bytes_delta, &stats->second);
+    last_seq_ = record->seq;
+  }
+  if (!it->status().ok()) return Status::IOError(it->status().ToString());
+  return Status::Ok();
 }
 
 Result<std::shared_ptr<const TableInfo>> Store::CreateTable(TableInfo info) {
@@ -139,8 +158,6 @@ Result<std::shared_ptr<const TableInfo>> Store::DeleteTable(std::string_view nam
   std::string begin = keys::TableBegin(info->table_id);
   std::string end = keys::TableBegin(info->table_id + 1);
   batch.DeleteRange(items_cf_, begin, end);
-  batch.Delete(meta_cf_, keys::CountKey(info->table_id));
-  batch.Delete(meta_cf_, keys::BytesKey(info->table_id));
   rocksdb::WriteOptions wo;
   wo.sync = options_.sync_writes;
   auto s = db_->Write(wo, &batch);

@@ -4,7 +4,11 @@
 //   catalog : table name            -> TableDescriptor (schemas/catalog.capnp)
 //   items   : ItemKey (key_codec.h) -> StoredItem (schemas/item.capnp); deletes are tombstones
 //   log     : seq (8 bytes BE)      -> ChangeRecord (schemas/changelog.capnp)
-//   meta    : "seq", "next_table_id", "count/<id>", "bytes/<id>"
+//   meta    : "next_table_id"; "stats": per-table item counts and sizes as of some seq
+//
+// Table statistics are kept in memory; each change record carries its count and size
+// deltas, so Open() rebuilds them from the last "stats" snapshot plus the log after it
+// (snapshots are written every kStatsSnapshotEvery writes and at close).
 //
 // Every item write is ONE WriteBatch {item, change-log record, seq, table counters} written
 // through the WAL before the call returns, so an acknowledged write survives kill -9 and the
@@ -59,11 +63,6 @@ struct WriteResult {
   uint64_t seq = 0;                     // change-log sequence number; 0 when nothing written
 };
 
-struct TableStats {
-  uint64_t item_count = 0;
-  uint64_t size_bytes = 0;
-};
-
 class Store {
  public:
   // Opens or creates the replica at options.path.
@@ -105,6 +104,7 @@ class Store {
  private:
   explicit Store(const StoreOptions& options);
   Status LoadCatalog();
+  Status RecoverSeqAndStats();
   std::mutex& LockFor(std::string_view item_key);
 
   // Constant after Open.
@@ -117,6 +117,7 @@ class Store {
   std::vector<rocksdb::ColumnFamilyHandle*> handles_;
 
   static constexpr size_t kLockStripes = 4096;
+  static constexpr uint64_t kStatsSnapshotEvery = 65536;
   std::unique_ptr<std::mutex[]> item_locks_;
 
   mutable std::shared_mutex catalog_mu_;

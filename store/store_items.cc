@@ -4,32 +4,14 @@
 
 #include <chrono>
 
-#include <capnp/message.h>
-#include <capnp/serialize.h>
-
 #include "model/key_codec.h"
-#include "schemas/changelog.capnp.h"
+#include "store/change_log.h"
 #include "store/item_codec.h"
 #include "store/store.h"
 #include "store/store_keys.h"
 
 namespace meridian::store {
 namespace {
-
-std::string EncodeChangeRecord(uint64_t seq, const TableInfo& table, const std::string& key,
-                               const std::string& item_bytes) {
-  capnp::MallocMessageBuilder message(128 + item_bytes.size() / 8 + key.size() / 8);
-  auto rec = message.initRoot<schemas::ChangeRecord>();
-  rec.setSeq(seq);
-  rec.setTableId(table.table_id);
-  rec.setTableName(table.name);
-  rec.setItemKey(capnp::Data::Reader(reinterpret_cast<const kj::byte*>(key.data()), key.size()));
-  rec.setItemBytes(capnp::Data::Reader(reinterpret_cast<const kj::byte*>(item_bytes.data()),
-                                       item_bytes.size()));
-  auto words = capnp::messageToFlatArray(message);
-  auto bytes = words.asBytes();
-  return std::string(reinterpret_cast<const char*>(bytes.begin()), bytes.size());
-}
 
 uint64_t NowHlcBase() {
   auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -93,24 +75,31 @@ Result<WriteResult> Store::WriteItem(const TableInfo& table, const model::Attrib
   next.meta.hlc = std::max(NowHlcBase(), prev_hlc + 1);
   const std::string item_bytes = EncodeStoredItem(next);
 
-  TableStats& stats = stats_[table.table_id];
-  TableStats updated = stats;
-  updated.item_count += (next.meta.tombstone ? 0 : 1) - (existed ? 1 : 0);
-  updated.size_bytes = static_cast<uint64_t>(
-      std::max<int64_t>(0, static_cast<int64_t>(stats.size_bytes) + new_bytes - old_bytes));
+  ChangeRecord record;
+  record.seq = seq;
+  record.table_id = table.table_id;
+  record.table_name = table.name;
+  record.item_key = key;
+  record.item_bytes = item_bytes;
+  record.count_delta = static_cast<int8_t>((next.meta.tombstone ? 0 : 1) - (existed ? 1 : 0));
+  record.bytes_delta = new_bytes - old_bytes;
 
   rocksdb::WriteBatch batch;
   batch.Put(items_cf_, key, item_bytes);
-  batch.Put(log_cf_, keys::EncodeU64(seq), EncodeChangeRecord(seq, table, key, item_bytes));
-  batch.Put(meta_cf_, keys::kSeq, keys::EncodeU64(seq));
-  batch.Put(meta_cf_, keys::CountKey(table.table_id), keys::EncodeU64(updated.item_count));
-  batch.Put(meta_cf_, keys::BytesKey(table.table_id), keys::EncodeU64(updated.size_bytes));
+  batch.Put(log_cf_, keys::EncodeU64(seq), EncodeChangeRecord(record));
+  TableStats& stats = stats_[table.table_id];
+  const TableStats before = stats;
+  ApplyStatsDelta(record.count_delta, record.bytes_delta, &stats);
+  // Bound the log replay at open: snapshot the counters now and then.
+  if (seq % kStatsSnapshotEvery == 0) batch.Put(meta_cf_, keys::kStats, keys::EncodeStats(seq, stats_));
   rocksdb::WriteOptions wo;
   wo.sync = options_.sync_writes;
   auto s = db_->Write(wo, &batch);
-  if (!s.ok()) return Status::IOError("write: " + s.ToString());
+  if (!s.ok()) {
+    stats = before;
+    return Status::IOError("write: " + s.ToString());
+  }
   last_seq_ = seq;
-  stats = updated;
   result.seq = seq;
   return result;
 }

@@ -1,16 +1,19 @@
-// Private to store/: fixed meta keys and fixed-width integer encodings.
+// Private to store/: fixed meta keys, fixed-width integers and the stats snapshot format.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
+#include <map>
 #include <string>
 #include <string_view>
 
 #include "model/key_codec.h"
+#include "store/table_info.h"
 
 namespace meridian::store::keys {
 
-inline constexpr const char* kSeq = "seq";
 inline constexpr const char* kNextTableId = "next_table_id";
+inline constexpr const char* kStats = "stats";
 
 // 8 bytes big-endian, so byte order is numeric order (log keys).
 inline std::string EncodeU64(uint64_t v) {
@@ -23,8 +26,28 @@ inline uint64_t DecodeU64(std::string_view s) {
   for (size_t i = 0; i < 8 && i < s.size(); ++i) v = (v << 8) | static_cast<uint8_t>(s[i]);
   return v;
 }
-inline std::string CountKey(uint32_t table_id) { return "count/" + std::to_string(table_id); }
-inline std::string BytesKey(uint32_t table_id) { return "bytes/" + std::to_string(table_id); }
 inline std::string TableBegin(uint32_t table_id) { return model::TablePrefix(table_id); }
 
+// seq | {table_id (8) | item_count (8) | size_bytes (8)}*
+inline std::string EncodeStats(uint64_t seq, const std::map<uint32_t, TableStats>& stats) {
+  std::string out = EncodeU64(seq);
+  for (const auto& [id, s] : stats) out += EncodeU64(id) + EncodeU64(s.item_count) + EncodeU64(s.size_bytes);
+  return out;
+}
+inline uint64_t DecodeStats(std::string_view in, std::map<uint32_t, TableStats>* stats) {
+  const uint64_t seq = DecodeU64(in);
+  for (size_t pos = 8; pos + 24 <= in.size(); pos += 24) {
+    (*stats)[static_cast<uint32_t>(DecodeU64(in.substr(pos)))] =
+        TableStats{DecodeU64(in.substr(pos + 8)), DecodeU64(in.substr(pos + 16))};
+  }
+  return seq;
+}
+
 }  // namespace meridian::store::keys
+
+namespace meridian::store {
+inline void ApplyStatsDelta(int64_t count_delta, int64_t bytes_delta, TableStats* stats) {
+  stats->item_count = static_cast<uint64_t>(std::max<int64_t>(0, static_cast<int64_t>(stats->item_count) + count_delta));
+  stats->size_bytes = static_cast<uint64_t>(std::max<int64_t>(0, static_cast<int64_t>(stats->size_bytes) + bytes_delta));
+}
+}  // namespace meridian::store

@@ -32,6 +32,12 @@ struct TableInfo {
   std::string conflict_policy = "lww";  // lww | merge
 };
 
+// Live item count and DynamoDB-sized bytes of a table.
+struct TableStats {
+  uint64_t item_count = 0;
+  uint64_t size_bytes = 0;
+};
+
 // "S" / "N" / "B".
 const char* KeyTypeName(KeyType type);
 // Does `value` have the type the key attribute requires?

@@ -59,6 +59,10 @@ Result<Condition> ParseCondition(std::string_view text, std::string_view kind,
 // type error DynamoDB reports at run time is returned as InvalidArgument.
 Result<bool> EvaluateCondition(const ConditionNode& cond, const Item& item);
 
+// Every document path the condition reads (operands of comparisons and functions, nested
+// inside arithmetic-free operand trees), in expression order, duplicates kept.
+std::vector<Path> ConditionPaths(const ConditionNode& cond);
+
 // ---- UpdateExpression ------------------------------------------------------------------
 struct UpdateNode;  // opaque AST
 using Update = std::shared_ptr<const UpdateNode>;

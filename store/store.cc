@@ -168,6 +168,28 @@ Result<std::shared_ptr<const TableInfo>> Store::DeleteTable(std::string_view nam
   return info;
 }
 
+Result<std::shared_ptr<const TableInfo>> Store::UpdateTable(
+    std::string_view name, const std::function<Status(TableInfo*)>& edit) {
+  std::unique_lock lock(catalog_mu_);
+  auto it = tables_.find(name);
+  if (it == tables_.end()) {
+    return Status::NotFound("Requested resource not found: Table: " + std::string(name) +
+                            " not found");
+  }
+  TableInfo updated = *it->second;
+  MERIDIAN_RETURN_IF_ERROR(edit(&updated));
+  if (updated.table_id != it->second->table_id || updated.name != it->second->name) {
+    return Status::Internal("UpdateTable may not change a table's identity");
+  }
+  rocksdb::WriteOptions wo;
+  wo.sync = options_.sync_writes;
+  auto s = db_->Put(wo, catalog_cf_, updated.name, EncodeTableInfo(updated));
+  if (!s.ok()) return Status::IOError("update table: " + s.ToString());
+  auto shared = std::make_shared<const TableInfo>(std::move(updated));
+  it->second = shared;
+  return shared;
+}
+
 TableStats Store::GetTableStats(uint32_t table_id) const {
   std::lock_guard lock(commit_mu_);
   auto it = stats_.find(table_id);

@@ -81,6 +81,10 @@ class Store {
   // Removes the table and all its items. NotFound if absent. Returns the definition it had.
   Result<std::shared_ptr<const TableInfo>> DeleteTable(std::string_view name);
   TableStats GetTableStats(uint32_t table_id) const;
+  // Changes a table's definition (tags, billing, ...) through `edit`; table_id, name and key
+  // schema must stay as they are. NotFound if absent; an error from `edit` is returned as is.
+  Result<std::shared_ptr<const TableInfo>> UpdateTable(std::string_view name,
+                                                       const std::function<Status(TableInfo*)>& edit);
 
   // ---- items ----
   // REQUIRES: pk (and sk iff the table has a sort key) have the table's key types.

@@ -7,6 +7,7 @@
 
 #include "daemon/api/api_error.h"
 #include "daemon/api/operations.h"
+#include "daemon/api/request.h"
 
 namespace meridian::api {
 namespace json = boost::json;
@@ -22,6 +23,8 @@ const std::unordered_map<std::string_view, OpFn>& Operations() {
       {"PutItem", &PutItem},         {"GetItem", &GetItem},
       {"DeleteItem", &DeleteItem},   {"UpdateItem", &UpdateItem},
       {"Query", &Query},             {"Scan", &Scan},
+      {"TagResource", &TagResource}, {"UntagResource", &UntagResource},
+      {"ListTagsOfResource", &ListTagsOfResource},
   };
   return ops;
 }
@@ -59,10 +62,17 @@ ApiResponse Api::Handle(std::string_view target, std::string_view body) const {
     if (op == Operations().end()) throw ApiError::UnknownOperation("");
 
     json::error_code ec;
-    json::value parsed = json::parse(body.empty() ? std::string_view("{}") : body, ec);
+    // The request tree lives only for this call: allocate it from a stack-backed arena.
+    unsigned char arena[8192];
+    json::monotonic_resource resource(arena, sizeof arena);
+    json::parse_options parse_options;
+    parse_options.max_depth = 256;  // 32 levels of M/L nest 2 JSON levels each
+    json::value parsed =
+        json::parse(body.empty() ? std::string_view("{}") : body, ec, &resource, parse_options);
     if (ec) throw ApiError::Serialization("Start of structure or map found where not expected.");
     if (!parsed.is_object()) throw ApiError::Serialization("Start of list found where not expected");
 
+    CheckRequestShape(parsed.get_object());
     OpContext ctx{store_, &options_};
     Response out = op->second(ctx, parsed.get_object());
     return {200, json::serialize(out)};

@@ -27,6 +27,10 @@ Response GetItem(const OpContext& ctx, const Request& req);
 Response DeleteItem(const OpContext& ctx, const Request& req);
 // ops_update.cc
 Response UpdateItem(const OpContext& ctx, const Request& req);
+// ops_tags.cc
+Response TagResource(const OpContext& ctx, const Request& req);
+Response UntagResource(const OpContext& ctx, const Request& req);
+Response ListTagsOfResource(const OpContext& ctx, const Request& req);
 // ops_query.cc
 Response Query(const OpContext& ctx, const Request& req);
 Response Scan(const OpContext& ctx, const Request& req);

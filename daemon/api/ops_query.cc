@@ -133,7 +133,14 @@ const AttributeValue& CheckKeyConditionValue(const store::KeyAttribute& attr, co
 
 // The [begin, end) item-key range a KeyConditionExpression selects.
 std::pair<std::string, std::string> KeyRange(const store::TableInfo& table,
-                                             const model::expr::KeyCondition& kc) {
+                                             model::expr::KeyCondition kc) {
+  // The parser cannot know the schema: "sk = :a AND pk = :b" arrives with the roles swapped.
+  if (kc.sort && kc.sort->op == KeyOp::kEq && kc.sort->name == table.partition_key.name &&
+      kc.partition_name != table.partition_key.name) {
+    std::swap(kc.partition_name, kc.sort->name);
+    std::swap(kc.partition_value, kc.sort->value);
+    if (kc.partition_name.empty()) kc.sort.reset();
+  }
   if (kc.partition_name != table.partition_key.name) {
     throw ApiError::Validation("Query condition missed key schema element: " + table.partition_key.name);
   }
@@ -203,6 +210,16 @@ Response Query(const OpContext& ctx, const Request& req) {
   const bool forward = OptionalBool(req, "ScanIndexForward").value_or(true);
   auto table = LookupTable(ctx.store, name);
   RejectIndex(req, *table);
+  if (o.filter) {
+    for (const auto& path : model::expr::ConditionPaths(*o.filter)) {
+      const std::string& top = path.front().name;
+      if (top == table->partition_key.name || (table->sort_key && top == table->sort_key->name)) {
+        throw ApiError::Validation(
+            "Filter Expression can only contain non-primary key attributes: Primary key "
+            "attribute: " + top);
+      }
+    }
+  }
   auto [begin, end] = KeyRange(*table, *kc);
   if (o.exclusive_start) {
     PrimaryKey esk = KeyFromKeyMap(*table, *o.exclusive_start);

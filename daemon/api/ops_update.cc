@@ -43,7 +43,14 @@ Response UpdateItem(const OpContext& ctx, const Request& req) {
       *table, key.pk, key.sk_ptr(), [&](const model::Item* current) -> Result<store::Mutation> {
         MERIDIAN_RETURN_IF_ERROR(CheckCondition(cond, current));
         new_item = current ? *current : key_map;
-        if (update) MERIDIAN_RETURN_IF_ERROR(model::expr::ApplyUpdate(*update, &new_item));
+        if (update) {
+          MERIDIAN_RETURN_IF_ERROR(model::expr::ApplyUpdate(*update, &new_item));
+          // An update that only removes (REMOVE, DELETE from sets) does not create an item.
+          if (!current && new_item == key_map) {
+            new_item.clear();
+            return store::Mutation{};
+          }
+        }
         if (model::ItemByteSize(new_item) > kMaxItemBytes) {
           return Status::InvalidArgument("Item size to update has exceeded the maximum allowed size");
         }
@@ -56,7 +63,7 @@ Response UpdateItem(const OpContext& ctx, const Request& req) {
   if (return_values == "ALL_OLD") {
     if (old_item) out["Attributes"] = EncodeItem(*old_item);
   } else if (return_values == "ALL_NEW") {
-    out["Attributes"] = EncodeItem(new_item);
+    if (!new_item.empty()) out["Attributes"] = EncodeItem(new_item);
   } else if (return_values == "UPDATED_OLD" || return_values == "UPDATED_NEW") {
     std::vector<model::expr::Path> paths;
     if (update) paths = model::expr::UpdatedPaths(*update);

@@ -4,6 +4,8 @@
 
 #include "daemon/api/api_error.h"
 
+#include <unordered_map>
+
 namespace meridian::api {
 namespace json = boost::json;
 
@@ -92,6 +94,102 @@ std::optional<bool> OptionalBool(const json::object& obj, std::string_view name)
   const json::value* v = Member(obj, name);
   if (!v) return std::nullopt;
   return ExpectBool(*v, name);
+}
+
+namespace {
+
+enum class Shape { kString, kInt, kBool, kStringMap, kAttributeMap, kList, kStruct, kStringList };
+
+const std::unordered_map<std::string_view, Shape>& MemberShapes() {
+  static const std::unordered_map<std::string_view, Shape> shapes = {
+      {"TableName", Shape::kString},
+      {"IndexName", Shape::kString},
+      {"ConditionExpression", Shape::kString},
+      {"UpdateExpression", Shape::kString},
+      {"ProjectionExpression", Shape::kString},
+      {"FilterExpression", Shape::kString},
+      {"KeyConditionExpression", Shape::kString},
+      {"ReturnValues", Shape::kString},
+      {"ReturnConsumedCapacity", Shape::kString},
+      {"ReturnItemCollectionMetrics", Shape::kString},
+      {"ReturnValuesOnConditionCheckFailure", Shape::kString},
+      {"Select", Shape::kString},
+      {"BillingMode", Shape::kString},
+      {"ExclusiveStartTableName", Shape::kString},
+      {"ConditionalOperator", Shape::kString},
+      {"ResourceArn", Shape::kString},
+      {"Limit", Shape::kInt},
+      {"Segment", Shape::kInt},
+      {"TotalSegments", Shape::kInt},
+      {"ConsistentRead", Shape::kBool},
+      {"ScanIndexForward", Shape::kBool},
+      {"ExpressionAttributeNames", Shape::kStringMap},
+      {"Item", Shape::kAttributeMap},
+      {"Key", Shape::kAttributeMap},
+      {"ExclusiveStartKey", Shape::kAttributeMap},
+      {"ExpressionAttributeValues", Shape::kAttributeMap},
+      {"KeySchema", Shape::kList},
+      {"AttributeDefinitions", Shape::kList},
+      {"Tags", Shape::kList},
+      {"GlobalSecondaryIndexes", Shape::kList},
+      {"LocalSecondaryIndexes", Shape::kList},
+      {"AttributesToGet", Shape::kStringList},
+      {"TagKeys", Shape::kStringList},
+      {"ProvisionedThroughput", Shape::kStruct},
+  };
+  return shapes;
+}
+
+void CheckAttributeValueShape(const json::value& v, int depth);
+
+void CheckAttributeMapShape(const json::value& v, int depth) {
+  for (const auto& kv : ExpectObject(v, "map")) CheckAttributeValueShape(kv.value(), depth + 1);
+}
+
+void CheckAttributeValueShape(const json::value& v, int depth) {
+  if (depth > 200) throw ApiError::Serialization("Nesting Levels have exceeded supported limits");
+  for (const auto& kv : ExpectObject(v, "AttributeValue")) {
+    const std::string_view type = kv.key();
+    const json::value& m = kv.value();
+    if (m.is_null()) continue;
+    if (type == "S" || type == "N" || type == "B") {
+      ExpectString(m, type);
+    } else if (type == "BOOL" || type == "NULL") {
+      ExpectBool(m, type);
+    } else if (type == "M") {
+      CheckAttributeMapShape(m, depth);
+    } else if (type == "L") {
+      for (const auto& e : ExpectArray(m, type)) CheckAttributeValueShape(e, depth + 1);
+    } else if (type == "SS" || type == "NS" || type == "BS") {
+      for (const auto& e : ExpectArray(m, type)) ExpectString(e, type);
+    }
+  }
+}
+
+}  // namespace
+
+void CheckRequestShape(const json::object& request) {
+  for (const auto& kv : request) {
+    auto it = MemberShapes().find(kv.key());
+    if (it == MemberShapes().end() || kv.value().is_null()) continue;
+    const json::value& v = kv.value();
+    switch (it->second) {
+      case Shape::kString: ExpectString(v, kv.key()); break;
+      case Shape::kInt: ExpectInt(v, kv.key()); break;
+      case Shape::kBool: ExpectBool(v, kv.key()); break;
+      case Shape::kStringMap:
+        for (const auto& e : ExpectObject(v, kv.key())) ExpectString(e.value(), kv.key());
+        break;
+      case Shape::kAttributeMap: CheckAttributeMapShape(v, 0); break;
+      case Shape::kList:
+        for (const auto& e : ExpectArray(v, kv.key())) ExpectObject(e, kv.key());
+        break;
+      case Shape::kStringList:
+        for (const auto& e : ExpectArray(v, kv.key())) ExpectString(e, kv.key());
+        break;
+      case Shape::kStruct: ExpectObject(v, kv.key()); break;
+    }
+  }
 }
 
 void ConstraintErrors::Add(std::string_view value_repr, std::string_view path,

@@ -19,6 +19,11 @@ const boost::json::string& ExpectString(const boost::json::value& v, std::string
 bool ExpectBool(const boost::json::value& v, std::string_view what);
 int64_t ExpectInt(const boost::json::value& v, std::string_view what);
 
+// DynamoDB deserializes the whole request before validating any of it, so a member of the
+// wrong JSON type anywhere (including inside AttributeValues) is a SerializationException
+// even when other members are invalid too. Call first. Unknown members are ignored.
+void CheckRequestShape(const boost::json::object& request);
+
 // The member, or nullptr when absent or JSON null.
 const boost::json::value* Member(const boost::json::object& obj, std::string_view name);
 

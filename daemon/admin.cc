@@ -36,7 +36,7 @@ HttpResponse Healthz(const ServerIdentity& id, const store::Store& store) {
 }
 
 HttpHandler MakeAdminHandler(const ServerIdentity* id, const store::Store* store) {
-  return [id, store](const HttpRequest& req) -> HttpResponse {
+  return SyncHandler([id, store](const HttpRequest& req) -> HttpResponse {
     std::string path = req.target.substr(0, req.target.find('?'));
     if (req.method != "GET" && req.method != "HEAD") {
       json::object body = Envelope(*id);
@@ -48,7 +48,7 @@ HttpHandler MakeAdminHandler(const ServerIdentity* id, const store::Store* store
     body["error"] = "not found";
     body["paths"] = json::array{kHealthzPath};
     return JsonResponse(404, body);
-  };
+  });
 }
 
 }  // namespace meridian::daemon

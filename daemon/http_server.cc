@@ -23,6 +23,8 @@ using Socket = asio::basic_stream_socket<tcp, asio::io_context::executor_type>;
 
 namespace {
 
+thread_local asio::io_context* current_worker = nullptr;
+
 const char* Reason(int status) {
   switch (status) {
     case 200: return "OK";
@@ -116,14 +118,17 @@ class Session : public std::enable_shared_from_this<Session> {
     if (auto it = req.find("X-Amz-Target"); it != req.end()) request.amz_target = std::string(it->value());
     request.body = std::move(req.body());
     const bool keep_alive = req.keep_alive();
-    HttpResponse response;
+    auto self = shared_from_this();
+    HttpResponder respond = [self, keep_alive](HttpResponse response) {
+      asio::dispatch(self->socket_.get_executor(),
+                     [self, keep_alive, response = std::move(response)] { self->Reply(response, keep_alive); });
+    };
     try {
-      response = handler_(request);
+      handler_(request, std::move(respond));
     } catch (const std::exception& e) {
       spdlog::error("http handler threw: {}", e.what());
-      response = HttpResponse{500, "application/json", R"({"message":"internal error"})", {}};
+      Reply(HttpResponse{500, "application/json", R"({"message":"internal error"})", {}}, false);
     }
-    Reply(response, keep_alive);
   }
 
   void Reply(const HttpResponse& response, bool keep_alive) {
@@ -203,7 +208,10 @@ Status HttpServer::Start() {
   for (auto& ctx : impl_->contexts) impl_->guards.push_back(asio::make_work_guard(*ctx));
   impl_->Accept();
   for (auto& ctx : impl_->contexts) {
-    impl_->threads.emplace_back([io = ctx.get()] { io->run(); });
+    impl_->threads.emplace_back([io = ctx.get()] {
+      current_worker = io;
+      io->run();
+    });
   }
   impl_->running = true;
   return Status::Ok();
@@ -222,6 +230,20 @@ void HttpServer::Stop() {
   for (auto& ctx : impl_->contexts) ctx->stop();
   for (auto& t : impl_->threads) t.join();
   impl_->threads.clear();
+}
+
+HttpHandler SyncHandler(std::function<HttpResponse(const HttpRequest&)> handler) {
+  return [handler = std::move(handler)](HttpRequest& request, HttpResponder respond) {
+    respond(handler(request));
+  };
+}
+
+void PostToCurrentWorker(std::function<void()> fn) {
+  if (current_worker) {
+    asio::post(*current_worker, std::move(fn));
+  } else {
+    fn();
+  }
 }
 
 Result<std::pair<std::string, uint16_t>> ParseHostPort(const std::string& text) {

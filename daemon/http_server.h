@@ -29,7 +29,16 @@ struct HttpResponse {
   std::vector<std::pair<std::string, std::string>> headers;
 };
 
-using HttpHandler = std::function<HttpResponse(const HttpRequest&)>;
+// Sends the response for one request. Call exactly once, from any thread.
+using HttpResponder = std::function<void(HttpResponse)>;
+// Handles one request: answers now or later through the responder.
+using HttpHandler = std::function<void(HttpRequest& request, HttpResponder respond)>;
+// Adapts a handler that always answers at once.
+HttpHandler SyncHandler(std::function<HttpResponse(const HttpRequest&)> handler);
+
+// Runs `fn` on the calling worker thread after the handlers already queued there (so work
+// from several connections can be batched), or at once when not called from a worker.
+void PostToCurrentWorker(std::function<void()> fn);
 
 struct HttpServerOptions {
   std::string host = "127.0.0.1";

@@ -99,19 +99,33 @@ int main(int argc, char** argv) {
   auto store = store::Store::Open(store_options);
   if (!store.ok()) return Fail("store: " + store.status().message());
 
-  api::Api api((*store).get(), api::ApiOptions{config.region, "000000000000"});
+  store::Store* db = store->get();
+  api::Api api(db, api::ApiOptions{config.region, "000000000000", /*group_commit=*/true});
   const int threads = config.threads > 0 ? config.threads
                                          : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   auto listen = *daemon::ParseHostPort(config.listen);
   daemon::HttpServer api_server(
       daemon::HttpServerOptions{listen.first, listen.second, threads},
-      [&api](const daemon::HttpRequest& req) {
+      [&api, db](daemon::HttpRequest& req, daemon::HttpResponder respond) {
         if (req.method != "POST") {
-          return daemon::HttpResponse{200, "text/plain", "healthy: meridian\n", {}};
+          return respond(daemon::HttpResponse{200, "text/plain", "healthy: meridian\n", {}});
         }
         auto r = api.Handle(req.amz_target, req.body);
-        return daemon::HttpResponse{r.status, "application/x-amz-json-1.0", std::move(r.body),
-                                    {{"x-amzn-RequestId", "meridian"}}};
+        daemon::HttpResponse response{r.status, "application/x-amz-json-1.0", std::move(r.body),
+                                      {{"x-amzn-RequestId", "meridian"}}};
+        if (r.commit_seq == 0) return respond(std::move(response));
+        // Acknowledge only once the write's commit group is in the WAL. The group is written
+        // after the requests already queued on this worker, so concurrent writes share it.
+        bool schedule = db->WhenDurable(
+            r.commit_seq, [respond = std::move(respond), response = std::move(response)](Status st) mutable {
+              if (!st.ok()) {
+                response = daemon::HttpResponse{500, "application/x-amz-json-1.0",
+                                                R"({"__type":"com.amazonaws.dynamodb.v20120810#InternalServerError","message":"Internal server error"})",
+                                                {}};
+              }
+              respond(std::move(response));
+            });
+        if (schedule) daemon::PostToCurrentWorker([db] { db->CommitPending(); });
       });
   Status s = api_server.Start();
   if (!s.ok()) return Fail("api: " + s.message());
@@ -119,7 +133,7 @@ int main(int argc, char** argv) {
   daemon::ServerIdentity identity{config.region, RandomServerId(), kVersion, NowMs()};
   auto admin = *daemon::ParseHostPort(config.admin_listen);
   daemon::HttpServer admin_server(daemon::HttpServerOptions{admin.first, admin.second, 1},
-                                  daemon::MakeAdminHandler(&identity, (*store).get()));
+                                  daemon::MakeAdminHandler(&identity, db));
   s = admin_server.Start();
   if (!s.ok()) return Fail("admin: " + s.message());
 

@@ -6,6 +6,8 @@
 #include <rocksdb/table.h>
 #include <rocksdb/filter_policy.h>
 #include <rocksdb/cache.h>
+#include <rocksdb/slice_transform.h>
+#include <rocksdb/write_batch.h>
 
 #include <chrono>
 
@@ -15,10 +17,13 @@
 namespace meridian::store {
 
 Store::Store(const StoreOptions& options)
-    : options_(options), item_locks_(new std::mutex[kLockStripes]) {}
+    : options_(options),
+      item_locks_(new std::mutex[kLockStripes]),
+      group_(std::make_unique<rocksdb::WriteBatch>()) {}
 
 Store::~Store() {
   if (db_) {
+    CommitPending();
     std::lock_guard commit(commit_mu_);
     db_->Put(rocksdb::WriteOptions(), meta_cf_, keys::kStats, keys::EncodeStats(last_seq_, stats_))
         .PermitUncheckedError();
@@ -42,11 +47,16 @@ Result<std::unique_ptr<Store>> Store::Open(const StoreOptions& options) {
   table_options.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
   cf_options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table_options));
 
+  rocksdb::ColumnFamilyOptions items_options = cf_options;
+  items_options.write_buffer_size = static_cast<size_t>(options.items_write_buffer_mb) << 20;
+  // Log keys only grow: insert at the remembered position instead of searching the skiplist.
+  rocksdb::ColumnFamilyOptions log_options = cf_options;
+  log_options.memtable_insert_with_hint_prefix_extractor.reset(rocksdb::NewFixedPrefixTransform(4));
   std::vector<rocksdb::ColumnFamilyDescriptor> cfs = {
       {rocksdb::kDefaultColumnFamilyName, cf_options},
       {"catalog", cf_options},
-      {"items", cf_options},
-      {"log", cf_options},
+      {"items", items_options},
+      {"log", log_options},
       {"meta", cf_options},
   };
   rocksdb::DB* raw = nullptr;
@@ -98,6 +108,7 @@ Status Store::RecoverSeqAndStats() {
     last_seq_ = record->seq;
   }
   if (!it->status().ok()) return Status::IOError(it->status().ToString());
+  committed_seq_ = last_seq_;
   return Status::Ok();
 }
 

@@ -10,10 +10,12 @@
 // deltas, so Open() rebuilds them from the last "stats" snapshot plus the log after it
 // (snapshots are written every kStatsSnapshotEvery writes and at close).
 //
-// Every item write is ONE WriteBatch {item, change-log record, seq, table counters} written
-// through the WAL before the call returns, so an acknowledged write survives kill -9 and the
-// change log has no gaps (sequence numbers are assigned and committed in one critical
-// section, so log order is commit order).
+// Every item write puts {item, change-log record} into the open commit group; a group is
+// written as ONE WriteBatch through the WAL (group commit). A write is acknowledged only once
+// its group is written, so an acknowledged write survives kill -9, and the change log has no
+// gaps: sequence numbers are assigned in staging order and groups are written in that order.
+// Until its group is written a staged write is invisible to readers, but later writes to the
+// same item see it (they read through the staged overlay), so conditions stay serializable.
 //
 // Thread safety: all methods may be called from any thread concurrently. Writes to one item
 // are serialized by a striped lock held across read-check-write, which makes conditional
@@ -30,6 +32,7 @@
 #include <shared_mutex>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "common/status.h"
@@ -39,6 +42,7 @@
 namespace rocksdb {
 class DB;
 class ColumnFamilyHandle;
+class WriteBatch;
 }  // namespace rocksdb
 
 namespace meridian::store {
@@ -48,6 +52,7 @@ struct StoreOptions {
   std::string region;         // written into every version's metadata
   bool sync_writes = false;   // fsync the WAL before acknowledging (durability = fsync)
   size_t block_cache_mb = 256;
+  size_t items_write_buffer_mb = 32;
 };
 
 // What a write callback decides, given the current item (nullptr when absent).
@@ -57,6 +62,10 @@ struct Mutation {
   model::Item item;  // the full new item for kPut
 };
 using MutationFn = std::function<Result<Mutation>(const model::Item* current)>;
+
+// How WriteItem commits: kNow writes the open group before returning; kDeferred only stages
+// the write, and the caller must use WhenDurable()/CommitPending() before acknowledging it.
+enum class CommitMode { kNow, kDeferred };
 
 struct WriteResult {
   std::optional<model::Item> old_item;  // state before the write (absent if none)
@@ -94,7 +103,19 @@ class Store {
   // Reads the current item and calls `fn` with it while holding the item's lock, then
   // commits what `fn` decided. An error from `fn` is returned as is and nothing is written.
   Result<WriteResult> WriteItem(const TableInfo& table, const model::AttributeValue& pk,
-                                const model::AttributeValue* sk, const MutationFn& fn);
+                                const model::AttributeValue* sk, const MutationFn& fn,
+                                CommitMode mode = CommitMode::kNow);
+
+  // ---- group commit ----
+  // Calls `done` once the write with sequence number `seq` is durable (or its group failed),
+  // immediately and on this thread if it already is. Returns true when the caller must make
+  // CommitPending() run soon (no one has been asked to for the open group yet).
+  bool WhenDurable(uint64_t seq, std::function<void(Status)> done);
+  // Writes every staged write as one WriteBatch and runs the callbacks that became due.
+  // Thread-safe; concurrent calls are serialized.
+  void CommitPending();
+  // Highest sequence number whose group has been written.
+  uint64_t committed_seq() const;
 
   // Visits live items with keys in [begin, end) (end empty = end of the table), ascending
   // or descending. `visit` returns false to stop. Keys are ItemKey encodings.
@@ -102,13 +123,16 @@ class Store {
   Status ScanRange(const TableInfo& table, const std::string& begin, const std::string& end,
                    bool reverse, const Visitor& visit) const;
 
-  // Highest committed change-log sequence number.
+  // Highest assigned change-log sequence number (staged or written).
   uint64_t last_seq() const;
 
  private:
   explicit Store(const StoreOptions& options);
   Status LoadCatalog();
   Status RecoverSeqAndStats();
+  // Reads the current version (staged overlay first), runs `fn`, stages the result.
+  Result<WriteResult> StageWrite(const TableInfo& table, const std::string& key,
+                                 const MutationFn& fn);
   std::mutex& LockFor(std::string_view item_key);
 
   // Constant after Open.
@@ -128,9 +152,18 @@ class Store {
   std::map<std::string, std::shared_ptr<const TableInfo>, std::less<>> tables_;  // GUARDED_BY(catalog_mu_)
   uint32_t next_table_id_ = 1;                                                  // GUARDED_BY(catalog_mu_)
 
+  // Lock order: item stripe lock -> write_mu_ -> commit_mu_.
+  std::mutex write_mu_;  // serializes group writes, so groups reach RocksDB in seq order
   mutable std::mutex commit_mu_;
   uint64_t last_seq_ = 0;                        // GUARDED_BY(commit_mu_)
+  uint64_t committed_seq_ = 0;                   // GUARDED_BY(commit_mu_)
   std::map<uint32_t, TableStats> stats_;         // GUARDED_BY(commit_mu_)
+  std::unique_ptr<rocksdb::WriteBatch> group_;   // GUARDED_BY(commit_mu_): the open group
+  // Staged or in-flight versions by item key: (seq, encoded StoredItem).
+  std::unordered_map<std::string, std::pair<uint64_t, std::string>> staged_;  // GUARDED_BY(commit_mu_)
+  std::vector<std::pair<uint64_t, std::function<void(Status)>>> waiters_;    // GUARDED_BY(commit_mu_)
+  bool commit_scheduled_ = false;                // GUARDED_BY(commit_mu_)
+  Status failed_;                                // GUARDED_BY(commit_mu_): sticky write failure
 };
 
 }  // namespace meridian::store

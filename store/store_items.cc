@@ -44,12 +44,42 @@ Result<std::optional<model::Item>> Store::GetItem(const TableInfo& table,
 }
 
 Result<WriteResult> Store::WriteItem(const TableInfo& table, const model::AttributeValue& pk,
-                                     const model::AttributeValue* sk, const MutationFn& fn) {
+                                     const model::AttributeValue* sk, const MutationFn& fn,
+                                     CommitMode mode) {
   const std::string key = model::ItemKey(table.table_id, pk, sk);
+  Result<WriteResult> result = StageWrite(table, key, fn);
+  if (result.ok() && result->seq != 0 && mode == CommitMode::kNow) {
+    // Writes our group, or waits (on write_mu_) for the thread already writing it.
+    while (committed_seq() < result->seq) {
+      CommitPending();
+      std::lock_guard lock(commit_mu_);
+      if (!failed_.ok()) return failed_;
+    }
+  }
+  return result;
+}
+
+Result<WriteResult> Store::StageWrite(const TableInfo& table, const std::string& key,
+                                      const MutationFn& fn) {
   std::lock_guard item_lock(LockFor(key));
 
-  auto current = ReadStored(db_.get(), items_cf_, key);
-  if (!current.ok()) return current.status();
+  // The newest version is the staged one, if a write to this item awaits its group.
+  Result<std::optional<StoredItem>> current = std::optional<StoredItem>();
+  std::string staged_bytes;
+  {
+    std::lock_guard commit(commit_mu_);
+    if (!failed_.ok()) return failed_;
+    auto it = staged_.find(key);
+    if (it != staged_.end()) staged_bytes = it->second.second;
+  }
+  if (!staged_bytes.empty()) {
+    auto decoded = DecodeStoredItem(staged_bytes);
+    if (!decoded.ok()) return decoded.status();
+    current = std::optional<StoredItem>(std::move(decoded).value());
+  } else {
+    current = ReadStored(db_.get(), items_cf_, key);
+    if (!current.ok()) return current.status();
+  }
   const bool existed = current->has_value() && !(*current)->meta.tombstone;
   const model::Item* current_item = existed ? &(*current)->item : nullptr;
 
@@ -67,13 +97,13 @@ Result<WriteResult> Store::WriteItem(const TableInfo& table, const model::Attrib
   if (!next.meta.tombstone) next.item = std::move(mutation->item);
   const int64_t old_bytes = existed ? static_cast<int64_t>(model::ItemByteSize((*current)->item)) : 0;
   const int64_t new_bytes = next.meta.tombstone ? 0 : static_cast<int64_t>(model::ItemByteSize(next.item));
+  const uint64_t prev_hlc = current->has_value() ? (*current)->meta.hlc : 0;
 
   std::lock_guard commit(commit_mu_);
   const uint64_t seq = last_seq_ + 1;
   next.meta.seq = seq;
-  const uint64_t prev_hlc = current->has_value() ? (*current)->meta.hlc : 0;
   next.meta.hlc = std::max(NowHlcBase(), prev_hlc + 1);
-  const std::string item_bytes = EncodeStoredItem(next);
+  std::string item_bytes = EncodeStoredItem(next);
 
   ChangeRecord record;
   record.seq = seq;
@@ -84,24 +114,79 @@ Result<WriteResult> Store::WriteItem(const TableInfo& table, const model::Attrib
   record.count_delta = static_cast<int8_t>((next.meta.tombstone ? 0 : 1) - (existed ? 1 : 0));
   record.bytes_delta = new_bytes - old_bytes;
 
-  rocksdb::WriteBatch batch;
-  batch.Put(items_cf_, key, item_bytes);
-  batch.Put(log_cf_, keys::EncodeU64(seq), EncodeChangeRecord(record));
+  group_->Put(items_cf_, key, item_bytes);
+  group_->Put(log_cf_, keys::EncodeU64(seq), EncodeChangeRecord(record));
   TableStats& stats = stats_[table.table_id];
-  const TableStats before = stats;
   ApplyStatsDelta(record.count_delta, record.bytes_delta, &stats);
   // Bound the log replay at open: snapshot the counters now and then.
-  if (seq % kStatsSnapshotEvery == 0) batch.Put(meta_cf_, keys::kStats, keys::EncodeStats(seq, stats_));
-  rocksdb::WriteOptions wo;
-  wo.sync = options_.sync_writes;
-  auto s = db_->Write(wo, &batch);
-  if (!s.ok()) {
-    stats = before;
-    return Status::IOError("write: " + s.ToString());
-  }
+  if (seq % kStatsSnapshotEvery == 0) group_->Put(meta_cf_, keys::kStats, keys::EncodeStats(seq, stats_));
+  staged_[key] = {seq, std::move(item_bytes)};
   last_seq_ = seq;
   result.seq = seq;
   return result;
+}
+
+bool Store::WhenDurable(uint64_t seq, std::function<void(Status)> done) {
+  Status st;
+  {
+    std::lock_guard commit(commit_mu_);
+    if (seq > committed_seq_ && failed_.ok()) {
+      waiters_.emplace_back(seq, std::move(done));
+      if (commit_scheduled_) return false;
+      commit_scheduled_ = true;
+      return true;
+    }
+    st = seq <= committed_seq_ ? Status::Ok() : failed_;
+  }
+  done(std::move(st));
+  return false;
+}
+
+void Store::CommitPending() {
+  std::lock_guard write(write_mu_);
+  std::unique_ptr<rocksdb::WriteBatch> batch;
+  uint64_t upto = 0;
+  {
+    std::lock_guard commit(commit_mu_);
+    commit_scheduled_ = false;
+    if (group_->Count() > 0) {
+      batch = std::exchange(group_, std::make_unique<rocksdb::WriteBatch>());
+      upto = last_seq_;
+    }
+  }
+  Status st;
+  if (batch) {
+    rocksdb::WriteOptions wo;
+    wo.sync = options_.sync_writes;
+    auto s = db_->Write(wo, batch.get());
+    if (!s.ok()) st = Status::IOError("write: " + s.ToString());
+  }
+  std::vector<std::pair<Status, std::function<void(Status)>>> due;
+  {
+    std::lock_guard commit(commit_mu_);
+    if (batch && st.ok()) {
+      committed_seq_ = upto;
+      std::erase_if(staged_, [&](const auto& e) { return e.second.first <= upto; });
+    } else if (batch) {
+      // The staged versions never reached RocksDB; refuse further writes rather than serve
+      // reads and conditions from a state that no longer exists.
+      failed_ = st;
+    }
+    for (auto& w : waiters_) {
+      if (w.first <= committed_seq_) {
+        due.emplace_back(Status::Ok(), std::move(w.second));
+      } else if (!failed_.ok()) {
+        due.emplace_back(failed_, std::move(w.second));
+      }
+    }
+    std::erase_if(waiters_, [](const auto& w) { return !w.second; });
+  }
+  for (auto& [status, done] : due) done(status);
+}
+
+uint64_t Store::committed_seq() const {
+  std::lock_guard lock(commit_mu_);
+  return committed_seq_;
 }
 
 Status Store::ScanRange(const TableInfo& table, const std::string& begin, const std::string& end,

@@ -33,7 +33,7 @@ ApiResponse ErrorResponse(const ApiError& e) {
   json::object body;
   body["__type"] = e.type;
   body["message"] = e.message;
-  return {e.http_status, json::serialize(body)};
+  return {e.http_status, json::serialize(body), 0};
 }
 
 constexpr std::string_view kTargetPrefix = "DynamoDB_20120810.";
@@ -49,6 +49,16 @@ ApiError ApiError::FromStatus(const Status& status) {
     case Status::Code::kLimitExceeded: return LimitExceeded(status.message());
     default: return Internal("Internal server error");
   }
+}
+
+Result<store::WriteResult> WriteItem(const OpContext& ctx, const store::TableInfo& table,
+                                     const model::AttributeValue& pk,
+                                     const model::AttributeValue* sk, const store::MutationFn& fn) {
+  auto written = ctx.store->WriteItem(
+      table, pk, sk, fn,
+      ctx.options->group_commit ? store::CommitMode::kDeferred : store::CommitMode::kNow);
+  if (written.ok() && written->seq != 0) *ctx.commit_seq = written->seq;
+  return written;
 }
 
 Api::Api(store::Store* store, ApiOptions options) : store_(store), options_(std::move(options)) {}
@@ -73,9 +83,10 @@ ApiResponse Api::Handle(std::string_view target, std::string_view body) const {
     if (!parsed.is_object()) throw ApiError::Serialization("Start of list found where not expected");
 
     CheckRequestShape(parsed.get_object());
-    OpContext ctx{store_, &options_};
+    uint64_t commit_seq = 0;
+    OpContext ctx{store_, &options_, &commit_seq};
     Response out = op->second(ctx, parsed.get_object());
-    return {200, json::serialize(out)};
+    return {200, json::serialize(out), commit_seq};
   } catch (const ApiError& e) {
     if (e.http_status >= 500) spdlog::error("api {}: {}", target, e.message);
     return ErrorResponse(e);

@@ -14,11 +14,17 @@ namespace meridian::api {
 struct ApiOptions {
   std::string region = "us-east-1";
   std::string account_id = "000000000000";
+  // Stage item writes into the store's commit group instead of writing them before
+  // Handle returns; the caller then acknowledges only after Store::WhenDurable(commit_seq).
+  bool group_commit = false;
 };
 
 struct ApiResponse {
   int status = 200;
   std::string body;  // JSON
+  // With group_commit: the write this response acknowledges (0 = none); the response must
+  // not be sent before the store reports it durable.
+  uint64_t commit_seq = 0;
 };
 
 class Api {

@@ -5,16 +5,24 @@
 #include <boost/json/object.hpp>
 
 #include "daemon/api/api.h"
+#include "store/store.h"
 
 namespace meridian::api {
 
 struct OpContext {
   store::Store* store;
   const ApiOptions* options;
+  uint64_t* commit_seq;  // out: the staged write to wait for (group commit)
 };
 
 using Request = boost::json::object;
 using Response = boost::json::object;
+
+// Writes one item through the store with the API's commit mode, recording the sequence
+// number the response must wait for.
+Result<store::WriteResult> WriteItem(const OpContext& ctx, const store::TableInfo& table,
+                                     const model::AttributeValue& pk,
+                                     const model::AttributeValue* sk, const store::MutationFn& fn);
 
 // ops_table.cc
 Response CreateTable(const OpContext& ctx, const Request& req);

@@ -22,8 +22,8 @@ Response PutItem(const OpContext& ctx, const Request& req) {
   PrimaryKey key = KeyFromItem(*table, item);
   CheckItemSize(item);
 
-  auto written = ctx.store->WriteItem(
-      *table, key.pk, key.sk_ptr(), [&](const model::Item* current) -> Result<store::Mutation> {
+  auto written = WriteItem(
+      ctx, *table, key.pk, key.sk_ptr(), [&](const model::Item* current) -> Result<store::Mutation> {
         MERIDIAN_RETURN_IF_ERROR(CheckCondition(cond, current));
         return store::Mutation{store::Mutation::Kind::kPut, std::move(item)};
       });
@@ -62,8 +62,8 @@ Response DeleteItem(const OpContext& ctx, const Request& req) {
   auto table = LookupTable(ctx.store, name);
   PrimaryKey key = KeyFromKeyMap(*table, key_map);
 
-  auto written = ctx.store->WriteItem(
-      *table, key.pk, key.sk_ptr(), [&](const model::Item* current) -> Result<store::Mutation> {
+  auto written = WriteItem(
+      ctx, *table, key.pk, key.sk_ptr(), [&](const model::Item* current) -> Result<store::Mutation> {
         MERIDIAN_RETURN_IF_ERROR(CheckCondition(cond, current));
         return store::Mutation{store::Mutation::Kind::kDelete, {}};
       });

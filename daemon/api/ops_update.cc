@@ -39,8 +39,8 @@ Response UpdateItem(const OpContext& ctx, const Request& req) {
   if (update) RejectKeyUpdates(*table, *update);
 
   model::Item new_item;
-  auto written = ctx.store->WriteItem(
-      *table, key.pk, key.sk_ptr(), [&](const model::Item* current) -> Result<store::Mutation> {
+  auto written = WriteItem(
+      ctx, *table, key.pk, key.sk_ptr(), [&](const model::Item* current) -> Result<store::Mutation> {
         MERIDIAN_RETURN_IF_ERROR(CheckCondition(cond, current));
         new_item = current ? *current : key_map;
         if (update) {

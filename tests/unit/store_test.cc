@@ -190,5 +190,57 @@ TEST_F(StoreTest, RangeScanFollowsSortKeyOrderAndDeleteTableDropsItems) {
   EXPECT_EQ(visited, 0);
 }
 
+TEST_F(StoreTest, DeferredWritesShareOneGroupAndReadThroughTheOverlay) {
+  auto t = MakeTable("t", false);
+  auto put_n = [&](const char* n) {
+    return store_->WriteItem(
+        *t, AttributeValue::S("k"), nullptr,
+        [&](const Item* cur) -> Result<Mutation> {
+          Item next{{"pk", AttributeValue::S("k")}, {"n", AttributeValue::N(N(n))}};
+          if (cur) next["prev"] = cur->at("n");
+          return Mutation{Mutation::Kind::kPut, next};
+        },
+        CommitMode::kDeferred);
+  };
+  auto first = put_n("1");
+  auto second = put_n("2");
+  ASSERT_TRUE(first.ok() && second.ok());
+  EXPECT_EQ(first->seq, 1u);
+  EXPECT_EQ(second->seq, 2u);
+  // The second write saw the staged first one.
+  ASSERT_TRUE(second->old_item.has_value());
+  EXPECT_EQ(second->old_item->at("n").n().ToString(), "1");
+  // Not visible to readers and not durable before the group is written.
+  EXPECT_FALSE(store_->GetItem(*t, AttributeValue::S("k"), nullptr)->has_value());
+  EXPECT_EQ(store_->committed_seq(), 0u);
+
+  std::vector<uint64_t> acked;
+  EXPECT_TRUE(store_->WhenDurable(1, [&](Status s) { ASSERT_TRUE(s.ok()); acked.push_back(1); }));
+  EXPECT_FALSE(store_->WhenDurable(2, [&](Status s) { ASSERT_TRUE(s.ok()); acked.push_back(2); }));
+  EXPECT_TRUE(acked.empty());
+  store_->CommitPending();
+  EXPECT_EQ(acked, (std::vector<uint64_t>{1, 2}));
+  EXPECT_EQ(store_->committed_seq(), 2u);
+  auto got = store_->GetItem(*t, AttributeValue::S("k"), nullptr);
+  EXPECT_EQ((**got).at("n").n().ToString(), "2");
+  EXPECT_EQ((**got).at("prev").n().ToString(), "1");
+  // Already durable: the callback runs at once and no commit is requested.
+  bool ran = false;
+  EXPECT_FALSE(store_->WhenDurable(2, [&](Status) { ran = true; }));
+  EXPECT_TRUE(ran);
+  EXPECT_EQ(store_->GetTableStats(t->table_id).item_count, 1u);
+}
+
+TEST_F(StoreTest, StagedWritesAreCommittedAtClose) {
+  auto t = MakeTable("t", false);
+  ASSERT_TRUE(store_->WriteItem(*t, AttributeValue::S("a"), nullptr, [](const Item*) -> Result<Mutation> {
+    return Mutation{Mutation::Kind::kPut, Item{{"pk", AttributeValue::S("a")}}};
+  }, CommitMode::kDeferred).ok());
+  Reopen();
+  auto table = *store_->GetTable("t");
+  EXPECT_TRUE(store_->GetItem(*table, AttributeValue::S("a"), nullptr)->has_value());
+  EXPECT_EQ(store_->last_seq(), 1u);
+}
+
 }  // namespace
 }  // namespace meridian::store

@@ -2,6 +2,7 @@
 
 #include <toml++/toml.h>
 
+#include <algorithm>
 #include <set>
 
 #include "daemon/http_server.h"
@@ -46,6 +47,22 @@ Status LoadConfigFile(const std::string& path, Config* config) {
       MERIDIAN_RETURN_IF_ERROR(ReadString(path, node, key, &config->durability));
     } else if (key == "log_level") {
       MERIDIAN_RETURN_IF_ERROR(ReadString(path, node, key, &config->log_level));
+    } else if (key == "cluster") {
+      MERIDIAN_RETURN_IF_ERROR(ReadString(path, node, key, &config->cluster));
+    } else if (key == "nats_url") {
+      MERIDIAN_RETURN_IF_ERROR(ReadString(path, node, key, &config->nats_url));
+    } else if (key == "region_id" || key == "heartbeat_ms") {
+      auto v = node.value<int64_t>();
+      if (!v) return Status::InvalidArgument(Where(path, node) + ": '" + key + "' must be an integer");
+      if (key == "region_id") {
+        config->region_id = static_cast<uint32_t>(std::clamp<int64_t>(*v, 0, 1 << 20));
+      } else {
+        config->heartbeat_ms = static_cast<int>(std::clamp<int64_t>(*v, 0, 1 << 20));
+      }
+    } else if (key == "global_tables") {
+      auto v = node.value<bool>();
+      if (!v) return Status::InvalidArgument(Where(path, node) + ": 'global_tables' must be a boolean");
+      config->global_tables = *v;
     } else if (key == "threads") {
       auto v = node.value<int64_t>();
       if (!v) return Status::InvalidArgument(Where(path, node) + ": 'threads' must be an integer");
@@ -76,6 +93,17 @@ Status ValidateConfig(const Config& config) {
   static const std::set<std::string> kLevels = {"trace", "debug", "info", "warn", "error"};
   if (!kLevels.count(config.log_level)) {
     return Status::InvalidArgument("log_level must be one of trace|debug|info|warn|error");
+  }
+  if (!config.nats_url.empty() && (config.region_id < 1 || config.region_id > 65535)) {
+    return Status::InvalidArgument("region_id (1..65535) is required with nats_url");
+  }
+  if (config.heartbeat_ms < 10 || config.heartbeat_ms > 60000) {
+    return Status::InvalidArgument("heartbeat_ms must be between 10 and 60000");
+  }
+  for (char c : config.cluster) {
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_')) {
+      return Status::InvalidArgument("cluster '" + config.cluster + "' may hold only [A-Za-z0-9_-]");
+    }
   }
   if (config.threads < 0 || config.threads > 256) {
     return Status::InvalidArgument("threads must be between 0 and 256");

@@ -16,6 +16,12 @@ struct Config {
   int threads = 0;                 // API worker threads; 0 = number of cores
   std::string durability = "wal";  // wal: WAL write before ack; fsync: fsync WAL before ack
   std::string log_level = "info";  // trace|debug|info|warn|error
+  // Replication (empty nats_url = single region, no replication).
+  std::string cluster = "meridian";  // subject namespace: meridian.<cluster>.*
+  uint32_t region_id = 0;            // unique small id of this region in the cluster (1..65535)
+  std::string nats_url;              // this region's NATS, e.g. nats://127.0.0.1:4222
+  bool global_tables = false;        // every new table is replicated to all regions
+  int heartbeat_ms = 250;
   std::string config_file;         // where the file values came from, if any
 };
 

@@ -34,7 +34,7 @@ int64_t NowMs() {
 }
 
 int Fail(const std::string& msg) {
-  spdlog::error("{}", msg);
+  spdlog::error("msg=\"{}\"", msg);
   return 1;
 }
 
@@ -56,6 +56,11 @@ int main(int argc, char** argv) {
   app.add_option("--threads", flags.threads, "API worker threads (0 = cores)");
   app.add_option("--durability", flags.durability, "wal | fsync");
   app.add_option("--log-level", flags.log_level, "trace|debug|info|warn|error");
+  app.add_option("--cluster", flags.cluster, "cluster name (NATS subject namespace)");
+  app.add_option("--region-id", flags.region_id, "this region's id in the cluster (1..65535)");
+  app.add_option("--nats-url", flags.nats_url, "this region's NATS server (enables replication)");
+  app.add_flag("--global-tables", flags.global_tables, "make every new table global across all regions");
+  app.add_option("--heartbeat-ms", flags.heartbeat_ms, "replication heartbeat period");
   app.set_version_flag("--version", kVersion);
   CLI11_PARSE(app, argc, argv);
 
@@ -72,6 +77,11 @@ int main(int argc, char** argv) {
   if (given("--threads")) config.threads = flags.threads;
   if (given("--durability")) config.durability = flags.durability;
   if (given("--log-level")) config.log_level = flags.log_level;
+  if (given("--cluster")) config.cluster = flags.cluster;
+  if (given("--region-id")) config.region_id = flags.region_id;
+  if (given("--nats-url")) config.nats_url = flags.nats_url;
+  if (given("--global-tables")) config.global_tables = flags.global_tables;
+  if (given("--heartbeat-ms")) config.heartbeat_ms = flags.heartbeat_ms;
 
   Status valid = daemon::ValidateConfig(config);
   if (!valid.ok()) return Fail("config: " + valid.message());

@@ -19,7 +19,8 @@ namespace meridian::store {
 Store::Store(const StoreOptions& options)
     : options_(options),
       item_locks_(new std::mutex[kLockStripes]),
-      group_(std::make_unique<rocksdb::WriteBatch>()) {}
+      group_(std::make_unique<rocksdb::WriteBatch>()),
+      cache_(std::make_unique<ItemCache>(options.item_cache_mb << 20)) {}
 
 Store::~Store() {
   if (db_) {
@@ -39,6 +40,9 @@ Result<std::unique_ptr<Store>> Store::Open(const StoreOptions& options) {
   db_options.create_missing_column_families = true;
   db_options.max_background_jobs = 2;
   db_options.bytes_per_sync = 1 << 20;
+  // Compactions must not steal the core from request handling when both share one CPU.
+  rocksdb::Env::Default()->LowerThreadPoolCPUPriority(rocksdb::Env::LOW, rocksdb::CpuPriority::kLow)
+      .PermitUncheckedError();
 
   rocksdb::ColumnFamilyOptions cf_options;
   cf_options.write_buffer_size = 64 << 20;

@@ -37,6 +37,7 @@
 
 #include "common/status.h"
 #include "model/attribute_value.h"
+#include "store/item_cache.h"
 #include "store/table_info.h"
 
 namespace rocksdb {
@@ -53,6 +54,7 @@ struct StoreOptions {
   bool sync_writes = false;   // fsync the WAL before acknowledging (durability = fsync)
   size_t block_cache_mb = 256;
   size_t items_write_buffer_mb = 32;
+  size_t item_cache_mb = 64;  // decoded-item LRU in front of RocksDB; 0 disables it
 };
 
 // What a write callback decides, given the current item (nullptr when absent).
@@ -130,6 +132,8 @@ class Store {
   explicit Store(const StoreOptions& options);
   Status LoadCatalog();
   Status RecoverSeqAndStats();
+  // The committed version of `key` (through the item cache), nullptr when never written.
+  Result<std::shared_ptr<const StoredItem>> ReadCommitted(const std::string& key) const;
   // Reads the current version (staged overlay first), runs `fn`, stages the result.
   Result<WriteResult> StageWrite(const TableInfo& table, const std::string& key,
                                  const MutationFn& fn);
@@ -159,8 +163,15 @@ class Store {
   uint64_t committed_seq_ = 0;                   // GUARDED_BY(commit_mu_)
   std::map<uint32_t, TableStats> stats_;         // GUARDED_BY(commit_mu_)
   std::unique_ptr<rocksdb::WriteBatch> group_;   // GUARDED_BY(commit_mu_): the open group
-  // Staged or in-flight versions by item key: (seq, encoded StoredItem).
-  std::unordered_map<std::string, std::pair<uint64_t, std::string>> staged_;  // GUARDED_BY(commit_mu_)
+  // Staged or in-flight versions by item key.
+  struct Staged {
+    uint64_t seq;
+    std::shared_ptr<const StoredItem> item;
+    size_t bytes;
+  };
+  std::unordered_map<std::string, Staged> staged_;  // GUARDED_BY(commit_mu_)
+  std::vector<std::string> group_keys_;             // GUARDED_BY(commit_mu_): keys in group_
+  std::unique_ptr<ItemCache> cache_;
   std::vector<std::pair<uint64_t, std::function<void(Status)>>> waiters_;    // GUARDED_BY(commit_mu_)
   bool commit_scheduled_ = false;                // GUARDED_BY(commit_mu_)
   Status failed_;                                // GUARDED_BY(commit_mu_): sticky write failure

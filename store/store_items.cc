@@ -20,27 +20,36 @@ uint64_t NowHlcBase() {
   return static_cast<uint64_t>(ms) << 16;
 }
 
-// Reads and decodes one stored version. nullopt if absent.
-Result<std::optional<StoredItem>> ReadStored(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* cf,
-                                             const std::string& key) {
-  rocksdb::PinnableSlice value;
-  auto s = db->Get(rocksdb::ReadOptions(), cf, key, &value);
-  if (s.IsNotFound()) return std::optional<StoredItem>();
-  if (!s.ok()) return Status::IOError("get: " + s.ToString());
-  auto stored = DecodeStoredItem(std::string_view(value.data(), value.size()));
-  if (!stored.ok()) return stored.status();
-  return std::optional<StoredItem>(std::move(stored).value());
-}
-
 }  // namespace
+
+Result<std::shared_ptr<const StoredItem>> Store::ReadCommitted(const std::string& key) const {
+  if (auto cached = cache_->Get(key)) return cached;
+  const uint64_t token = cache_->BeginFill(key);
+  rocksdb::PinnableSlice value;
+  auto s = db_->Get(rocksdb::ReadOptions(), items_cf_, key, &value);
+  if (!s.ok() && !s.IsNotFound()) return Status::IOError("get: " + s.ToString());
+  std::shared_ptr<const StoredItem> item;
+  if (s.IsNotFound()) {
+    // Cached as a tombstone with seq 0: "never written here".
+    StoredItem absent;
+    absent.meta.tombstone = true;
+    item = std::make_shared<const StoredItem>(std::move(absent));
+  } else {
+    auto decoded = DecodeStoredItem(std::string_view(value.data(), value.size()));
+    if (!decoded.ok()) return decoded.status();
+    item = std::make_shared<const StoredItem>(std::move(decoded).value());
+  }
+  cache_->Fill(key, token, item, value.size() * 3);
+  return item;
+}
 
 Result<std::optional<model::Item>> Store::GetItem(const TableInfo& table,
                                                   const model::AttributeValue& pk,
                                                   const model::AttributeValue* sk) const {
-  auto stored = ReadStored(db_.get(), items_cf_, model::ItemKey(table.table_id, pk, sk));
+  auto stored = ReadCommitted(model::ItemKey(table.table_id, pk, sk));
   if (!stored.ok()) return stored.status();
-  if (!stored->has_value() || (*stored)->meta.tombstone) return std::optional<model::Item>();
-  return std::optional<model::Item>(std::move((*stored)->item));
+  if ((*stored)->meta.tombstone) return std::optional<model::Item>();
+  return std::optional<model::Item>((*stored)->item);
 }
 
 Result<WriteResult> Store::WriteItem(const TableInfo& table, const model::AttributeValue& pk,
@@ -64,30 +73,26 @@ Result<WriteResult> Store::StageWrite(const TableInfo& table, const std::string&
   std::lock_guard item_lock(LockFor(key));
 
   // The newest version is the staged one, if a write to this item awaits its group.
-  Result<std::optional<StoredItem>> current = std::optional<StoredItem>();
-  std::string staged_bytes;
+  std::shared_ptr<const StoredItem> current;
   {
     std::lock_guard commit(commit_mu_);
     if (!failed_.ok()) return failed_;
     auto it = staged_.find(key);
-    if (it != staged_.end()) staged_bytes = it->second.second;
+    if (it != staged_.end()) current = it->second.item;
   }
-  if (!staged_bytes.empty()) {
-    auto decoded = DecodeStoredItem(staged_bytes);
-    if (!decoded.ok()) return decoded.status();
-    current = std::optional<StoredItem>(std::move(decoded).value());
-  } else {
-    current = ReadStored(db_.get(), items_cf_, key);
-    if (!current.ok()) return current.status();
+  if (!current) {
+    auto committed = ReadCommitted(key);
+    if (!committed.ok()) return committed.status();
+    current = std::move(committed).value();
   }
-  const bool existed = current->has_value() && !(*current)->meta.tombstone;
-  const model::Item* current_item = existed ? &(*current)->item : nullptr;
+  const bool existed = !current->meta.tombstone;
+  const model::Item* current_item = existed ? &current->item : nullptr;
 
   auto mutation = fn(current_item);
   if (!mutation.ok()) return mutation.status();
 
   WriteResult result;
-  if (existed) result.old_item = (*current)->item;
+  if (existed) result.old_item = current->item;
   if (mutation->kind == Mutation::Kind::kNone) return result;
   if (mutation->kind == Mutation::Kind::kDelete && !existed) return result;
 
@@ -95,9 +100,9 @@ Result<WriteResult> Store::StageWrite(const TableInfo& table, const std::string&
   next.meta.origin_region = options_.region;
   next.meta.tombstone = mutation->kind == Mutation::Kind::kDelete;
   if (!next.meta.tombstone) next.item = std::move(mutation->item);
-  const int64_t old_bytes = existed ? static_cast<int64_t>(model::ItemByteSize((*current)->item)) : 0;
+  const int64_t old_bytes = existed ? static_cast<int64_t>(model::ItemByteSize(current->item)) : 0;
   const int64_t new_bytes = next.meta.tombstone ? 0 : static_cast<int64_t>(model::ItemByteSize(next.item));
-  const uint64_t prev_hlc = current->has_value() ? (*current)->meta.hlc : 0;
+  const uint64_t prev_hlc = current->meta.hlc;
 
   std::lock_guard commit(commit_mu_);
   const uint64_t seq = last_seq_ + 1;
@@ -120,7 +125,9 @@ Result<WriteResult> Store::StageWrite(const TableInfo& table, const std::string&
   ApplyStatsDelta(record.count_delta, record.bytes_delta, &stats);
   // Bound the log replay at open: snapshot the counters now and then.
   if (seq % kStatsSnapshotEvery == 0) group_->Put(meta_cf_, keys::kStats, keys::EncodeStats(seq, stats_));
-  staged_[key] = {seq, std::move(item_bytes)};
+  const size_t charge = item_bytes.size() * 3;
+  staged_[key] = Staged{seq, std::make_shared<const StoredItem>(std::move(next)), charge};
+  group_keys_.push_back(key);
   last_seq_ = seq;
   result.seq = seq;
   return result;
@@ -145,12 +152,14 @@ bool Store::WhenDurable(uint64_t seq, std::function<void(Status)> done) {
 void Store::CommitPending() {
   std::lock_guard write(write_mu_);
   std::unique_ptr<rocksdb::WriteBatch> batch;
+  std::vector<std::string> keys;
   uint64_t upto = 0;
   {
     std::lock_guard commit(commit_mu_);
     commit_scheduled_ = false;
     if (group_->Count() > 0) {
       batch = std::exchange(group_, std::make_unique<rocksdb::WriteBatch>());
+      keys.swap(group_keys_);
       upto = last_seq_;
     }
   }
@@ -166,7 +175,18 @@ void Store::CommitPending() {
     std::lock_guard commit(commit_mu_);
     if (batch && st.ok()) {
       committed_seq_ = upto;
-      std::erase_if(staged_, [&](const auto& e) { return e.second.first <= upto; });
+      // The cache learns every committed version, in commit order. A key staged again by a
+      // later group keeps its overlay; its committed version is then not at hand: forget it.
+      for (const auto& key : keys) {
+        auto it = staged_.find(key);
+        if (it == staged_.end()) continue;  // an earlier duplicate in this group handled it
+        if (it->second.seq <= upto) {
+          cache_->Update(key, it->second.item, it->second.bytes);
+          staged_.erase(it);
+        } else {
+          cache_->Invalidate(key);
+        }
+      }
     } else if (batch) {
       // The staged versions never reached RocksDB; refuse further writes rather than serve
       // reads and conditions from a state that no longer exists.

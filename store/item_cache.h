@@ -1,0 +1,62 @@
+// A bounded LRU cache of decoded stored items by item key, in front of RocksDB: a hit skips
+// the memtable/SST lookup and the decode. Kept coherent with committed state:
+//  - the commit path calls Update() with every version it wrote, in commit order;
+//  - a reader that missed fills with Fill(), which is refused when the key's shard saw an
+//    Update/Invalidate after the reader's BeginFill() (so a slow reader never installs a
+//    version older than a concurrent commit).
+// Thread-safe; sharded to keep lock hold times short.
+#pragma once
+
+#include <cstdint>
+#include <list>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "store/item_codec.h"
+
+namespace meridian::store {
+
+class ItemCache {
+ public:
+  // capacity_bytes == 0 disables the cache (every call is a no-op / miss).
+  explicit ItemCache(size_t capacity_bytes);
+
+  // The cached version (tombstones included), or nullptr.
+  std::shared_ptr<const StoredItem> Get(std::string_view key);
+  // A token for Fill: call before reading RocksDB.
+  uint64_t BeginFill(std::string_view key);
+  // Installs what RocksDB returned for `key` unless a commit touched the shard since
+  // BeginFill returned `token`.
+  void Fill(std::string_view key, uint64_t token, std::shared_ptr<const StoredItem> item, size_t charge);
+  // The commit path: `item` is now the committed version of `key`.
+  void Update(std::string_view key, std::shared_ptr<const StoredItem> item, size_t charge);
+  // The commit path: the committed version of `key` is not known here; forget it.
+  void Invalidate(std::string_view key);
+
+ private:
+  struct Entry {
+    std::string key;
+    std::shared_ptr<const StoredItem> item;
+    size_t charge;
+  };
+  struct Shard {
+    std::mutex mu;
+    std::list<Entry> lru;  // front = most recent
+    std::unordered_map<std::string_view, std::list<Entry>::iterator> index;
+    size_t used = 0;
+    uint64_t generation = 0;  // bumped by every Update/Invalidate
+  };
+  Shard& ShardFor(std::string_view key);
+  void InsertLocked(Shard& shard, std::string_view key, std::shared_ptr<const StoredItem> item, size_t charge);
+  void EraseLocked(Shard& shard, std::string_view key);
+
+  static constexpr size_t kShards = 16;
+  size_t shard_capacity_;
+  std::vector<Shard> shards_;
+};
+
+}  // namespace meridian::store

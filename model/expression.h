@@ -77,6 +77,16 @@ Status ApplyUpdate(const UpdateNode& update, Item* item);
 // ReturnValues UPDATED_OLD / UPDATED_NEW).
 std::vector<Path> UpdatedPaths(const UpdateNode& update);
 
+// The update's actions as written, for callers that track operations rather than results
+// (the `merge` conflict policy turns ADD/DELETE into counter and set CRDT operations).
+struct UpdateActionInfo {
+  enum class Kind { kSet, kRemove, kAdd, kDelete };
+  Kind kind = Kind::kSet;
+  Path path;                // the target
+  AttributeValue operand;   // kAdd, kDelete: the :value operand
+};
+std::vector<UpdateActionInfo> DescribeUpdate(const UpdateNode& update);
+
 // ---- ProjectionExpression --------------------------------------------------------------
 Result<std::vector<Path>> ParseProjection(std::string_view text, ExpressionContext& ctx);
 // The parts of `item` named by `paths` (nested maps/lists kept in shape, list elements

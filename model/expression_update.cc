@@ -177,4 +177,24 @@ std::vector<Path> UpdatedPaths(const UpdateNode& update) {
   return paths;
 }
 
+std::vector<UpdateActionInfo> DescribeUpdate(const UpdateNode& update) {
+  std::vector<UpdateActionInfo> out;
+  out.reserve(update.actions.size());
+  for (const UpdateAction& a : update.actions) {
+    UpdateActionInfo info;
+    info.path = a.target.path;
+    switch (a.kind) {
+      case UpdateAction::Kind::kSet: info.kind = UpdateActionInfo::Kind::kSet; break;
+      case UpdateAction::Kind::kRemove: info.kind = UpdateActionInfo::Kind::kRemove; break;
+      case UpdateAction::Kind::kAdd: info.kind = UpdateActionInfo::Kind::kAdd; break;
+      case UpdateAction::Kind::kDelete: info.kind = UpdateActionInfo::Kind::kDelete; break;
+    }
+    if (a.kind == UpdateAction::Kind::kAdd || a.kind == UpdateAction::Kind::kDelete) {
+      info.operand = a.value.value;
+    }
+    out.push_back(std::move(info));
+  }
+  return out;
+}
+
 }  // namespace meridian::model::expr

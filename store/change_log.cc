@@ -6,7 +6,8 @@
 
 #include <cstring>
 
-#include "schemas/changelog.capnp.h"
+#include "schemas/replication.capnp.h"
+#include "store/store_keys.h"
 
 namespace meridian::store {
 namespace {
@@ -18,39 +19,72 @@ std::string FromData(capnp::Data::Reader d) {
 }
 }  // namespace
 
-std::string EncodeChangeRecord(const ChangeRecord& r) {
-  capnp::MallocMessageBuilder message(128 + (r.item_bytes.size() + r.item_key.size()) / 8);
-  auto rec = message.initRoot<schemas::ChangeRecord>();
-  rec.setSeq(r.seq);
-  rec.setTableId(r.table_id);
-  rec.setTableName(r.table_name);
-  rec.setItemKey(AsData(r.item_key));
-  rec.setItemBytes(AsData(r.item_bytes));
-  rec.setCountDelta(r.count_delta);
-  rec.setBytesDelta(r.bytes_delta);
+std::string LogKey(conflict::RegionId origin, uint64_t seq) {
+  std::string key = keys::EncodeU64(origin).substr(4);
+  key += keys::EncodeU64(seq);
+  return key;
+}
+
+std::string EncodeChange(const Change& c) {
+  capnp::MallocMessageBuilder message(
+      128 + (c.version_bytes.size() + c.key_suffix.size() + c.table_bytes.size()) / 8);
+  auto rec = message.initRoot<schemas::Change>();
+  rec.setOrigin(c.origin);
+  rec.setSeq(c.seq);
+  switch (c.kind) {
+    case Change::Kind::kItem: rec.setKind(schemas::Change::Kind::ITEM); break;
+    case Change::Kind::kCreateTable: rec.setKind(schemas::Change::Kind::CREATE_TABLE); break;
+    case Change::Kind::kDeleteTable: rec.setKind(schemas::Change::Kind::DELETE_TABLE); break;
+  }
+  rec.setTableName(c.table_name);
+  rec.setKeySuffix(AsData(c.key_suffix));
+  rec.setVersion(AsData(c.version_bytes));
+  rec.setTable(AsData(c.table_bytes));
+  auto entries = rec.initDeps().initEntries(c.deps.entries().size());
+  for (unsigned i = 0; i < c.deps.entries().size(); ++i) {
+    entries[i].setRegion(c.deps.entries()[i].region);
+    entries[i].setSeq(c.deps.entries()[i].seq);
+  }
+  rec.setHlcMillis(c.hlc_millis);
   auto words = capnp::messageToFlatArray(message);
   auto bytes = words.asBytes();
   return std::string(reinterpret_cast<const char*>(bytes.begin()), bytes.size());
 }
 
-Result<ChangeRecord> DecodeChangeRecord(std::string_view bytes) {
-  if (bytes.size() % sizeof(capnp::word) != 0) return Status::Corruption("change record size");
+Result<Change> DecodeChange(std::string_view bytes) {
+  if (bytes.empty() || bytes.size() % sizeof(capnp::word) != 0) return Status::Corruption("change size");
+  // Peer payloads and RocksDB values are not word-aligned: copy.
   auto words = kj::heapArray<capnp::word>(bytes.size() / sizeof(capnp::word));
   std::memcpy(words.begin(), bytes.data(), bytes.size());
   try {
-    capnp::FlatArrayMessageReader reader(words);
-    auto rec = reader.getRoot<schemas::ChangeRecord>();
-    ChangeRecord out;
-    out.seq = rec.getSeq();
-    out.table_id = rec.getTableId();
-    out.table_name = rec.getTableName().cStr();
-    out.item_key = FromData(rec.getItemKey());
-    out.item_bytes = FromData(rec.getItemBytes());
-    out.count_delta = rec.getCountDelta();
-    out.bytes_delta = rec.getBytesDelta();
-    return out;
+    capnp::ReaderOptions options;
+    options.traversalLimitInWords = 16 * 1024 * 1024 / 8;
+    capnp::FlatArrayMessageReader reader(words, options);
+    auto rec = reader.getRoot<schemas::Change>();
+    Change c;
+    c.origin = rec.getOrigin();
+    c.seq = rec.getSeq();
+    switch (rec.getKind()) {
+      case schemas::Change::Kind::ITEM: c.kind = Change::Kind::kItem; break;
+      case schemas::Change::Kind::CREATE_TABLE: c.kind = Change::Kind::kCreateTable; break;
+      case schemas::Change::Kind::DELETE_TABLE: c.kind = Change::Kind::kDeleteTable; break;
+      default: return Status::Corruption("change: unknown kind");
+    }
+    c.table_name = rec.getTableName().cStr();
+    c.key_suffix = FromData(rec.getKeySuffix());
+    c.version_bytes = FromData(rec.getVersion());
+    c.table_bytes = FromData(rec.getTable());
+    std::vector<conflict::VersionVector::Entry> deps;
+    for (auto e : rec.getDeps().getEntries()) deps.push_back({e.getRegion(), e.getSeq()});
+    c.deps = conflict::VersionVector::FromEntries(std::move(deps));
+    c.hlc_millis = rec.getHlcMillis();
+    if (c.origin == 0 || c.seq == 0) return Status::Corruption("change: origin and seq must be set");
+    if (c.kind == Change::Kind::kItem && c.key_suffix.size() < 9) {
+      return Status::Corruption("change: key too short");
+    }
+    return c;
   } catch (const kj::Exception& e) {
-    return Status::Corruption(std::string("change record: ") + e.getDescription().cStr());
+    return Status::Corruption(std::string("change: ") + e.getDescription().cStr());
   }
 }
 

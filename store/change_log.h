@@ -1,5 +1,6 @@
-// Change-log records (schemas/changelog.capnp): one per committed write, keyed by the
-// region's sequence number, written in the same WriteBatch as the item.
+// Change-log records (schemas/replication.capnp Change): one per committed change of an
+// origin region, stored in every region's log column family under origin|seq and shipped
+// to other regions byte for byte.
 #pragma once
 
 #include <cstdint>
@@ -7,21 +8,28 @@
 #include <string_view>
 
 #include "common/status.h"
+#include "conflict/version_vector.h"
 
 namespace meridian::store {
 
-struct ChangeRecord {
+struct Change {
+  enum class Kind : uint8_t { kItem, kCreateTable, kDeleteTable };
+  conflict::RegionId origin = 0;
   uint64_t seq = 0;
-  uint32_t table_id = 0;
+  Kind kind = Kind::kItem;
   std::string table_name;
-  std::string item_key;    // RocksDB item key
-  std::string item_bytes;  // encoded StoredItem (item_codec.h)
-  int8_t count_delta = 0;  // live item count change of the table
-  int64_t bytes_delta = 0; // size change of the table
+  std::string key_suffix;     // kItem: item key without the table id
+  std::string version_bytes;  // kItem: encoded conflict::ItemVersion
+  std::string table_bytes;    // kCreateTable: encoded TableDescriptor
+  conflict::VersionVector deps;  // the origin's applied vector (other origins) at commit
+  uint64_t hlc_millis = 0;
 };
 
-std::string EncodeChangeRecord(const ChangeRecord& record);
-// Corruption for malformed bytes; never throws.
-Result<ChangeRecord> DecodeChangeRecord(std::string_view bytes);
+std::string EncodeChange(const Change& change);
+// Corruption for malformed bytes (never throws). Checks origin != 0 and seq != 0.
+Result<Change> DecodeChange(std::string_view bytes);
+
+// Log column family key: origin (4 bytes BE) | seq (8 bytes BE).
+std::string LogKey(conflict::RegionId origin, uint64_t seq);
 
 }  // namespace meridian::store

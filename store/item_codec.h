@@ -1,33 +1,26 @@
-// Stored item format: a Cap'n Proto StoredItem (schemas/item.capnp) holding the attributes
-// and the version's replication metadata. Packed framing is not used: RocksDB compresses.
+// Stored item format: the item's conflict::ItemVersion (schemas/conflict.capnp) as encoded
+// by conflict/version_codec.h; the visible item is materialized once when decoded.
 #pragma once
 
-#include <cstdint>
 #include <string>
 #include <string_view>
 
 #include "common/status.h"
+#include "conflict/item_version.h"
 #include "model/attribute_value.h"
 
 namespace meridian::store {
 
-struct ItemMeta {
-  std::string origin_region;
-  uint64_t seq = 0;
-  uint64_t hlc = 0;
-  bool tombstone = false;
-};
-
 struct StoredItem {
-  model::Item item;  // empty for tombstones
-  ItemMeta meta;
+  conflict::ItemVersion version;  // default: never written (a tombstone with no history)
+  model::Item item;               // Materialize(version); empty for tombstones
+  bool tombstone() const { return version.tombstone; }
 };
 
-// Serializes to Cap'n Proto bytes (flat, unpacked, word aligned).
+// Builds a StoredItem (materializing the version).
+StoredItem MakeStoredItem(conflict::ItemVersion version);
 std::string EncodeStoredItem(const StoredItem& stored);
-
-// Parses bytes from EncodeStoredItem. Corruption for bytes that are not a valid message
-// (never throws: kj exceptions are caught here).
+// Corruption for malformed bytes; never throws.
 Result<StoredItem> DecodeStoredItem(std::string_view bytes);
 
 }  // namespace meridian::store

@@ -12,22 +12,37 @@
 #include <chrono>
 
 #include "store/change_log.h"
+#include "store/item_codec.h"
 #include "store/store_keys.h"
 
 namespace meridian::store {
+
+namespace {
+class SystemClock final : public conflict::PhysicalClock {
+ public:
+  uint64_t NowMillis() override {
+    return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                     std::chrono::system_clock::now().time_since_epoch())
+                                     .count());
+  }
+};
+}  // namespace
 
 Store::Store(const StoreOptions& options)
     : options_(options),
       item_locks_(new std::mutex[kLockStripes]),
       group_(std::make_unique<rocksdb::WriteBatch>()),
-      cache_(std::make_unique<ItemCache>(options.item_cache_mb << 20)) {}
+      cache_(std::make_unique<ItemCache>(options.item_cache_mb << 20)) {
+  if (!options_.clock) {
+    owned_clock_ = std::make_unique<SystemClock>();
+    options_.clock = owned_clock_.get();
+  }
+  hlc_ = std::make_unique<conflict::HybridLogicalClock>(options_.clock, options_.max_clock_skew_ms);
+}
 
 Store::~Store() {
   if (db_) {
     CommitPending();
-    std::lock_guard commit(commit_mu_);
-    db_->Put(rocksdb::WriteOptions(), meta_cf_, keys::kStats, keys::EncodeStats(last_seq_, stats_))
-        .PermitUncheckedError();
     for (auto* h : handles_) db_->DestroyColumnFamilyHandle(h).PermitUncheckedError();
     db_->Close().PermitUncheckedError();
   }
@@ -88,28 +103,32 @@ Status Store::LoadCatalog() {
     tables_[shared->name] = std::move(shared);
   }
   if (!it->status().ok()) return Status::IOError(it->status().ToString());
-  return RecoverSeqAndStats();
+  return RecoverLogState();
 }
 
-Status Store::RecoverSeqAndStats() {
-  std::map<uint32_t, TableStats> snapshot;
-  uint64_t snapshot_seq = 0;
+Status Store::RecoverLogState() {
   std::string value;
+  std::map<uint32_t, TableStats> snapshot;
   if (db_->Get(rocksdb::ReadOptions(), meta_cf_, keys::kStats, &value).ok()) {
-    snapshot_seq = keys::DecodeStats(value, &snapshot);
+    keys::DecodeStats(value, &snapshot);
   }
   for (const auto& [name, info] : tables_) {
     auto found = snapshot.find(info->table_id);
     stats_[info->table_id] = found == snapshot.end() ? TableStats{} : found->second;
   }
-  last_seq_ = snapshot_seq;
+  if (db_->Get(rocksdb::ReadOptions(), meta_cf_, keys::kApplied, &value).ok()) {
+    std::string_view in = value;
+    auto vector = conflict::VersionVector::DecodeCompact(&in);
+    if (!vector.ok()) return vector.status();
+    for (const auto& e : vector->entries()) {
+      if (e.region != options_.region_id) applied_[e.region] = e.seq;
+    }
+  }
+  // Our own head: the last record under our origin prefix.
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), log_cf_));
-  for (it->Seek(keys::EncodeU64(snapshot_seq + 1)); it->Valid(); it->Next()) {
-    auto record = DecodeChangeRecord(std::string_view(it->value().data(), it->value().size()));
-    if (!record.ok()) return record.status();
-    auto stats = stats_.find(record->table_id);
-    if (stats != stats_.end()) ApplyStatsDelta(record->count_delta, record->bytes_delta, &stats->second);
-    last_seq_ = record->seq;
+  it->SeekForPrev(LogKey(options_.region_id, UINT64_MAX));
+  if (it->Valid() && it->key().starts_with(LogKey(options_.region_id, 0).substr(0, 4))) {
+    last_seq_ = keys::DecodeU64(std::string_view(it->key().data() + 4, 8));
   }
   if (!it->status().ok()) return Status::IOError(it->status().ToString());
   committed_seq_ = last_seq_;
@@ -121,24 +140,21 @@ Result<std::shared_ptr<const TableInfo>> Store::CreateTable(TableInfo info) {
   if (tables_.count(info.name)) {
     return Status::ResourceInUse("Table already exists: " + info.name);
   }
-  info.table_id = next_table_id_;
-  info.creation_time_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                              std::chrono::system_clock::now().time_since_epoch())
-                              .count();
-  rocksdb::WriteBatch batch;
-  batch.Put(catalog_cf_, info.name, EncodeTableInfo(info));
-  batch.Put(meta_cf_, keys::kNextTableId, keys::EncodeU64(next_table_id_ + 1));
-  rocksdb::WriteOptions wo;
-  wo.sync = options_.sync_writes;
-  auto s = db_->Write(wo, &batch);
-  if (!s.ok()) return Status::IOError("create table: " + s.ToString());
-  ++next_table_id_;
+  info.table_id = next_table_id_++;
+  if (info.creation_time_ms == 0) info.creation_time_ms = options_.clock->NowMillis();
   auto shared = std::make_shared<const TableInfo>(std::move(info));
-  tables_[shared->name] = shared;
+  uint64_t seq;
   {
     std::lock_guard commit(commit_mu_);
+    if (!failed_.ok()) return failed_;
+    group_->Put(meta_cf_, keys::kNextTableId, keys::EncodeU64(next_table_id_));
+    StageCatalogLocked(*shared, /*deleted=*/false);
     stats_[shared->table_id] = TableStats{};
+    seq = last_seq_;
   }
+  tables_[shared->name] = shared;
+  lock.unlock();
+  MERIDIAN_RETURN_IF_ERROR(WriteGroupAndWait(seq));
   return shared;
 }
 
@@ -168,18 +184,18 @@ Result<std::shared_ptr<const TableInfo>> Store::DeleteTable(std::string_view nam
                             " not found");
   }
   auto info = it->second;
-  rocksdb::WriteBatch batch;
-  batch.Delete(catalog_cf_, info->name);
-  std::string begin = keys::TableBegin(info->table_id);
-  std::string end = keys::TableBegin(info->table_id + 1);
-  batch.DeleteRange(items_cf_, begin, end);
-  rocksdb::WriteOptions wo;
-  wo.sync = options_.sync_writes;
-  auto s = db_->Write(wo, &batch);
-  if (!s.ok()) return Status::IOError("delete table: " + s.ToString());
+  uint64_t seq;
+  {
+    std::lock_guard commit(commit_mu_);
+    if (!failed_.ok()) return failed_;
+    StageCatalogLocked(*info, /*deleted=*/true);
+    group_->DeleteRange(items_cf_, keys::TableBegin(info->table_id), keys::TableBegin(info->table_id + 1));
+    stats_.erase(info->table_id);
+    seq = last_seq_;
+  }
   tables_.erase(it);
-  std::lock_guard commit(commit_mu_);
-  stats_.erase(info->table_id);
+  lock.unlock();
+  MERIDIAN_RETURN_IF_ERROR(WriteGroupAndWait(seq));
   return info;
 }
 
@@ -209,6 +225,32 @@ TableStats Store::GetTableStats(uint32_t table_id) const {
   std::lock_guard lock(commit_mu_);
   auto it = stats_.find(table_id);
   return it == stats_.end() ? TableStats{} : it->second;
+}
+
+void Store::StageCatalogLocked(const TableInfo& info, bool deleted) {
+  const std::string encoded = EncodeTableInfo(info);
+  if (deleted) {
+    group_->Delete(catalog_cf_, info.name);
+  } else {
+    group_->Put(catalog_cf_, info.name, encoded);
+  }
+  Change change;
+  change.origin = options_.region_id;
+  change.seq = ++last_seq_;
+  change.kind = deleted ? Change::Kind::kDeleteTable : Change::Kind::kCreateTable;
+  change.table_name = info.name;
+  if (!deleted) change.table_bytes = encoded;
+  change.hlc_millis = options_.clock->NowMillis();
+  group_->Put(log_cf_, LogKey(change.origin, change.seq), EncodeChange(change));
+}
+
+Status Store::WriteGroupAndWait(uint64_t until_seq) {
+  while (committed_seq() < until_seq) {
+    CommitPending();
+    std::lock_guard lock(commit_mu_);
+    if (!failed_.ok()) return failed_;
+  }
+  return Status::Ok();
 }
 
 uint64_t Store::last_seq() const {

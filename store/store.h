@@ -1,29 +1,31 @@
-// The region's local replica on RocksDB (DESIGN.md sections 2-3).
+// The region's local replica on RocksDB (DESIGN.md sections 2-4).
 //
 // Column families:
-//   catalog : table name            -> TableDescriptor (schemas/catalog.capnp)
-//   items   : ItemKey (key_codec.h) -> StoredItem (schemas/item.capnp); deletes are tombstones
-//   log     : seq (8 bytes BE)      -> ChangeRecord (schemas/changelog.capnp)
-//   meta    : "next_table_id"; "stats": per-table item counts and sizes as of some seq
+//   catalog : table name             -> TableDescriptor (schemas/catalog.capnp)
+//   items   : ItemKey (key_codec.h)  -> conflict::ItemVersion (item_codec.h); deletes are
+//                                       tombstone versions that take part in merges
+//   log     : origin | seq           -> Change (change_log.h): this region's own changes
+//                                       and every change applied from other origins
+//   meta    : "next_table_id"; "stats" (per-table item counts and sizes) and "applied"
+//             (the applied vector), both rewritten with every commit group
 //
-// Table statistics are kept in memory; each change record carries its count and size
-// deltas, so Open() rebuilds them from the last "stats" snapshot plus the log after it
-// (snapshots are written every kStatsSnapshotEvery writes and at close).
-//
-// Every item write puts {item, change-log record} into the open commit group; a group is
+// Every change puts {item, change-log record, ...} into the open commit group; a group is
 // written as ONE WriteBatch through the WAL (group commit). A write is acknowledged only once
 // its group is written, so an acknowledged write survives kill -9, and the change log has no
 // gaps: sequence numbers are assigned in staging order and groups are written in that order.
 // Until its group is written a staged write is invisible to readers, but later writes to the
 // same item see it (they read through the staged overlay), so conditions stay serializable.
+// Remote changes are applied through the same groups: the merged item, the change record
+// and the new applied vector land in one WriteBatch, so a crash never applies twice or skips.
 //
 // Thread safety: all methods may be called from any thread concurrently. Writes to one item
-// are serialized by a striped lock held across read-check-write, which makes conditional
+// are serialized by a striped lock held across read-check-stage, which makes conditional
 // writes atomic per item.
 #pragma once
 
 #include <atomic>
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <map>
 #include <memory>
@@ -36,6 +38,10 @@
 #include <vector>
 
 #include "common/status.h"
+#include "conflict/conflict_record.h"
+#include "conflict/hlc.h"
+#include "conflict/local_write.h"
+#include "conflict/version_vector.h"
 #include "model/attribute_value.h"
 #include "store/item_cache.h"
 #include "store/table_info.h"
@@ -50,18 +56,25 @@ namespace meridian::store {
 
 struct StoreOptions {
   std::string path;
-  std::string region;         // written into every version's metadata
-  bool sync_writes = false;   // fsync the WAL before acknowledging (durability = fsync)
+  std::string region;             // this region's name
+  conflict::RegionId region_id = 1;  // this region's id: the origin of its changes
+  bool sync_writes = false;       // fsync the WAL before acknowledging (durability = fsync)
   size_t block_cache_mb = 256;
   size_t items_write_buffer_mb = 32;
-  size_t item_cache_mb = 64;  // decoded-item LRU in front of RocksDB; 0 disables it
+  size_t item_cache_mb = 64;      // decoded-item LRU in front of RocksDB; 0 disables it
+  uint64_t max_clock_skew_ms = 60'000;
+  conflict::PhysicalClock* clock = nullptr;  // nullptr: the system clock
 };
 
 // What a write callback decides, given the current item (nullptr when absent).
 struct Mutation {
-  enum class Kind { kNone, kPut, kDelete };
+  enum class Kind { kNone, kPut, kDelete, kUpdate };
   Kind kind = Kind::kNone;
-  model::Item item;  // the full new item for kPut
+  model::Item item;  // kPut, kUpdate: the full new item as DynamoDB would show it
+  // kUpdate: the same change as per-top-level-attribute operations, which `merge` tables
+  // use to build CRDT state (lww tables store `item` whole).
+  std::vector<conflict::AttributeOp> ops;
+  model::Item key;   // kUpdate: the key attributes
 };
 using MutationFn = std::function<Result<Mutation>(const model::Item* current)>;
 
@@ -71,7 +84,22 @@ enum class CommitMode { kNow, kDeferred };
 
 struct WriteResult {
   std::optional<model::Item> old_item;  // state before the write (absent if none)
+  std::optional<model::Item> new_item;  // state after the write (absent if deleted)
   uint64_t seq = 0;                     // change-log sequence number; 0 when nothing written
+};
+
+// Outcome of applying a run of remote changes.
+struct RemoteApplyStats {
+  size_t applied = 0;     // changes now recorded (applied vector advanced)
+  size_t skipped = 0;     // already applied before (duplicates)
+  size_t merged = 0;      // item versions that were concurrent and merged by policy
+};
+
+// Per-table content digest: identical on every region once they applied the same changes.
+struct TableDigest {
+  uint64_t hash = 0;      // XXH3 over (key suffix, version bytes) of every item incl. tombstones
+  uint64_t items = 0;     // live items
+  uint64_t tombstones = 0;
 };
 
 class Store {
@@ -83,13 +111,14 @@ class Store {
   Store& operator=(const Store&) = delete;
 
   // ---- catalog ----
-  // Assigns a fresh table_id and creation time. ResourceInUse if the name exists.
+  // Assigns a fresh table_id and creation time, and logs the creation (it replicates).
+  // ResourceInUse if the name exists.
   Result<std::shared_ptr<const TableInfo>> CreateTable(TableInfo info);
   // NotFound if there is no such table.
   Result<std::shared_ptr<const TableInfo>> GetTable(std::string_view name) const;
   // All table names in ascending order.
   std::vector<std::string> ListTableNames() const;
-  // Removes the table and all its items. NotFound if absent. Returns the definition it had.
+  // Removes the table and all its items, and logs the deletion. NotFound if absent.
   Result<std::shared_ptr<const TableInfo>> DeleteTable(std::string_view name);
   TableStats GetTableStats(uint32_t table_id) const;
   // Changes a table's definition (tags, billing, ...) through `edit`; table_id, name and key
@@ -103,78 +132,124 @@ class Store {
                                              const model::AttributeValue* sk) const;
 
   // Reads the current item and calls `fn` with it while holding the item's lock, then
-  // commits what `fn` decided. An error from `fn` is returned as is and nothing is written.
+  // stages what `fn` decided as the next version (conflict::ApplyLocalWrite under the
+  // table's policy). An error from `fn` is returned as is and nothing is written.
   Result<WriteResult> WriteItem(const TableInfo& table, const model::AttributeValue& pk,
                                 const model::AttributeValue* sk, const MutationFn& fn,
                                 CommitMode mode = CommitMode::kNow);
+
+  // Visits live items with keys in [begin, end) (begin empty = start of the table, end
+  // empty = end of the table), ascending or descending. `visit` returns false to stop.
+  using Visitor = std::function<bool(std::string_view key, const model::Item& item)>;
+  Status ScanRange(const TableInfo& table, const std::string& begin, const std::string& end,
+                   bool reverse, const Visitor& visit) const;
 
   // ---- group commit ----
   // Calls `done` once the write with sequence number `seq` is durable (or its group failed),
   // immediately and on this thread if it already is. Returns true when the caller must make
   // CommitPending() run soon (no one has been asked to for the open group yet).
   bool WhenDurable(uint64_t seq, std::function<void(Status)> done);
-  // Writes every staged write as one WriteBatch and runs the callbacks that became due.
+  // Writes every staged change as one WriteBatch and runs the callbacks that became due.
   // Thread-safe; concurrent calls are serialized.
   void CommitPending();
-  // Highest sequence number whose group has been written.
+  // Highest own sequence number whose group has been written.
   uint64_t committed_seq() const;
-
-  // Visits live items with keys in [begin, end) (end empty = end of the table), ascending
-  // or descending. `visit` returns false to stop. Keys are ItemKey encodings.
-  using Visitor = std::function<bool(std::string_view key, const model::Item& item)>;
-  Status ScanRange(const TableInfo& table, const std::string& begin, const std::string& end,
-                   bool reverse, const Visitor& visit) const;
-
-  // Highest assigned change-log sequence number (staged or written).
+  // Highest own sequence number assigned (staged or written).
   uint64_t last_seq() const;
+  // Called (on the committing thread, without locks held) after every written group with
+  // the new committed_seq. Set once, before concurrent use.
+  void SetCommitListener(std::function<void(uint64_t committed_seq)> listener);
+
+  // ---- replication ----
+  conflict::RegionId region_id() const { return options_.region_id; }
+  // Committed state of every origin: this region's committed_seq and, for other origins,
+  // the highest contiguous seq applied.
+  conflict::VersionVector AppliedVector() const;
+  // Applies encoded Changes of other origins, in order, as one commit group; each must be
+  // the next seq of its origin (seq <= applied: skipped as a duplicate; a gap: InvalidArgument
+  // and nothing after it applied). Causal dependencies are the caller's to check.
+  // Corruption for undecodable changes (nothing applied from that one on).
+  Result<RemoteApplyStats> ApplyRemoteChanges(const std::vector<std::string>& changes);
+  // Up to max_changes consecutive encoded changes of `origin` starting at from_seq (fewer
+  // when the log ends, or when max_bytes is reached after at least one).
+  Status ReadLog(conflict::RegionId origin, uint64_t from_seq, size_t max_changes,
+                 size_t max_bytes, std::vector<std::string>* out) const;
+  // Digest of a table's replicated content (see TableDigest).
+  Result<TableDigest> Digest(const TableInfo& table) const;
+  // The most recent concurrent resolutions (bounded), oldest first, and the total count.
+  std::vector<conflict::ConflictRecord> RecentConflicts() const;
+  uint64_t conflicts_total() const;
+  // Remote timestamps that were too far ahead of this region's clock.
+  uint64_t clock_skew_events() const;
 
  private:
   explicit Store(const StoreOptions& options);
   Status LoadCatalog();
-  Status RecoverSeqAndStats();
-  // The committed version of `key` (through the item cache), nullptr when never written.
+  Status RecoverLogState();
+  std::mutex& LockFor(std::string_view item_key);
+  // The committed version of `key` (through the item cache); a never-written version when
+  // absent.
   Result<std::shared_ptr<const StoredItem>> ReadCommitted(const std::string& key) const;
-  // Reads the current version (staged overlay first), runs `fn`, stages the result.
+  // The newest version: staged overlay, else committed.
+  Result<std::shared_ptr<const StoredItem>> ReadCurrent(const std::string& key) const;
+  // Reads the current version, runs `fn`, stages the result.
   Result<WriteResult> StageWrite(const TableInfo& table, const std::string& key,
                                  const MutationFn& fn);
-  std::mutex& LockFor(std::string_view item_key);
+  // REQUIRES: commit_mu_ held. Puts an item version into the open group and the overlay.
+  void StageItemLocked(const TableInfo& table, const std::string& key, StoredItem next,
+                       const StoredItem& previous);
+  // REQUIRES: commit_mu_ held. Stages a table creation/deletion of the local catalog.
+  void StageCatalogLocked(const TableInfo& info, bool deleted);
+  // Applies one decoded remote change: REQUIRES commit_mu_ NOT held.
+  Status ApplyRemoteChange(const std::string& bytes, RemoteApplyStats* stats);
+  void RecordConflict(conflict::ConflictRecord record);
+  Status WriteGroupAndWait(uint64_t until_seq);
 
   // Constant after Open.
   StoreOptions options_;
+  std::unique_ptr<conflict::PhysicalClock> owned_clock_;
+  std::unique_ptr<conflict::HybridLogicalClock> hlc_;
   std::unique_ptr<rocksdb::DB> db_;
   rocksdb::ColumnFamilyHandle* catalog_cf_ = nullptr;
   rocksdb::ColumnFamilyHandle* items_cf_ = nullptr;
   rocksdb::ColumnFamilyHandle* log_cf_ = nullptr;
   rocksdb::ColumnFamilyHandle* meta_cf_ = nullptr;
   std::vector<rocksdb::ColumnFamilyHandle*> handles_;
+  std::function<void(uint64_t)> commit_listener_;
 
   static constexpr size_t kLockStripes = 4096;
-  static constexpr uint64_t kStatsSnapshotEvery = 65536;
+  static constexpr size_t kMaxConflictLog = 256;
   std::unique_ptr<std::mutex[]> item_locks_;
+  std::mutex remote_mu_;  // serializes ApplyRemoteChanges calls
 
   mutable std::shared_mutex catalog_mu_;
   std::map<std::string, std::shared_ptr<const TableInfo>, std::less<>> tables_;  // GUARDED_BY(catalog_mu_)
   uint32_t next_table_id_ = 1;                                                  // GUARDED_BY(catalog_mu_)
 
-  // Lock order: item stripe lock -> write_mu_ -> commit_mu_.
+  // Lock order: catalog_mu_ -> item stripe lock -> write_mu_ -> commit_mu_.
   std::mutex write_mu_;  // serializes group writes, so groups reach RocksDB in seq order
   mutable std::mutex commit_mu_;
   uint64_t last_seq_ = 0;                        // GUARDED_BY(commit_mu_)
   uint64_t committed_seq_ = 0;                   // GUARDED_BY(commit_mu_)
+  std::map<conflict::RegionId, uint64_t> applied_;  // GUARDED_BY(commit_mu_): other origins, staged
   std::map<uint32_t, TableStats> stats_;         // GUARDED_BY(commit_mu_)
   std::unique_ptr<rocksdb::WriteBatch> group_;   // GUARDED_BY(commit_mu_): the open group
   // Staged or in-flight versions by item key.
   struct Staged {
-    uint64_t seq;
+    uint64_t group;  // number of the group that writes it
     std::shared_ptr<const StoredItem> item;
     size_t bytes;
   };
   std::unordered_map<std::string, Staged> staged_;  // GUARDED_BY(commit_mu_)
   std::vector<std::string> group_keys_;             // GUARDED_BY(commit_mu_): keys in group_
-  std::unique_ptr<ItemCache> cache_;
+  uint64_t group_number_ = 1;                       // GUARDED_BY(commit_mu_): the open group's
   std::vector<std::pair<uint64_t, std::function<void(Status)>>> waiters_;    // GUARDED_BY(commit_mu_)
   bool commit_scheduled_ = false;                // GUARDED_BY(commit_mu_)
   Status failed_;                                // GUARDED_BY(commit_mu_): sticky write failure
+  std::deque<conflict::ConflictRecord> conflicts_;  // GUARDED_BY(commit_mu_)
+  uint64_t conflicts_total_ = 0;                 // GUARDED_BY(commit_mu_)
+  std::atomic<uint64_t> skew_events_{0};
+  std::unique_ptr<ItemCache> cache_;
 };
 
 }  // namespace meridian::store

@@ -1,9 +1,9 @@
-// Store: item reads, the atomic read-check-write path, and range scans.
+// Store: item reads, the atomic read-check-stage write path, group commit and range scans.
+// Remote changes: store_remote.cc.
 #include <rocksdb/db.h>
 #include <rocksdb/write_batch.h>
 
-#include <chrono>
-
+#include "conflict/version_codec.h"
 #include "model/key_codec.h"
 #include "store/change_log.h"
 #include "store/item_codec.h"
@@ -11,16 +11,6 @@
 #include "store/store_keys.h"
 
 namespace meridian::store {
-namespace {
-
-uint64_t NowHlcBase() {
-  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                std::chrono::system_clock::now().time_since_epoch())
-                .count();
-  return static_cast<uint64_t>(ms) << 16;
-}
-
-}  // namespace
 
 Result<std::shared_ptr<const StoredItem>> Store::ReadCommitted(const std::string& key) const {
   if (auto cached = cache_->Get(key)) return cached;
@@ -30,17 +20,24 @@ Result<std::shared_ptr<const StoredItem>> Store::ReadCommitted(const std::string
   if (!s.ok() && !s.IsNotFound()) return Status::IOError("get: " + s.ToString());
   std::shared_ptr<const StoredItem> item;
   if (s.IsNotFound()) {
-    // Cached as a tombstone with seq 0: "never written here".
-    StoredItem absent;
-    absent.meta.tombstone = true;
-    item = std::make_shared<const StoredItem>(std::move(absent));
+    item = std::make_shared<const StoredItem>();  // never written here
   } else {
     auto decoded = DecodeStoredItem(std::string_view(value.data(), value.size()));
     if (!decoded.ok()) return decoded.status();
     item = std::make_shared<const StoredItem>(std::move(decoded).value());
   }
-  cache_->Fill(key, token, item, value.size() * 3);
+  cache_->Fill(key, token, item, value.size() * 3 + 64);
   return item;
+}
+
+Result<std::shared_ptr<const StoredItem>> Store::ReadCurrent(const std::string& key) const {
+  {
+    std::lock_guard commit(commit_mu_);
+    if (!failed_.ok()) return failed_;
+    auto it = staged_.find(key);
+    if (it != staged_.end()) return it->second.item;
+  }
+  return ReadCommitted(key);
 }
 
 Result<std::optional<model::Item>> Store::GetItem(const TableInfo& table,
@@ -48,7 +45,7 @@ Result<std::optional<model::Item>> Store::GetItem(const TableInfo& table,
                                                   const model::AttributeValue* sk) const {
   auto stored = ReadCommitted(model::ItemKey(table.table_id, pk, sk));
   if (!stored.ok()) return stored.status();
-  if ((*stored)->meta.tombstone) return std::optional<model::Item>();
+  if ((*stored)->tombstone()) return std::optional<model::Item>();
   return std::optional<model::Item>((*stored)->item);
 }
 
@@ -58,12 +55,7 @@ Result<WriteResult> Store::WriteItem(const TableInfo& table, const model::Attrib
   const std::string key = model::ItemKey(table.table_id, pk, sk);
   Result<WriteResult> result = StageWrite(table, key, fn);
   if (result.ok() && result->seq != 0 && mode == CommitMode::kNow) {
-    // Writes our group, or waits (on write_mu_) for the thread already writing it.
-    while (committed_seq() < result->seq) {
-      CommitPending();
-      std::lock_guard lock(commit_mu_);
-      if (!failed_.ok()) return failed_;
-    }
+    MERIDIAN_RETURN_IF_ERROR(WriteGroupAndWait(result->seq));
   }
   return result;
 }
@@ -71,66 +63,73 @@ Result<WriteResult> Store::WriteItem(const TableInfo& table, const model::Attrib
 Result<WriteResult> Store::StageWrite(const TableInfo& table, const std::string& key,
                                       const MutationFn& fn) {
   std::lock_guard item_lock(LockFor(key));
+  auto current_or = ReadCurrent(key);
+  if (!current_or.ok()) return current_or.status();
+  std::shared_ptr<const StoredItem> current = std::move(current_or).value();
+  const bool existed = !current->tombstone();
 
-  // The newest version is the staged one, if a write to this item awaits its group.
-  std::shared_ptr<const StoredItem> current;
-  {
-    std::lock_guard commit(commit_mu_);
-    if (!failed_.ok()) return failed_;
-    auto it = staged_.find(key);
-    if (it != staged_.end()) current = it->second.item;
-  }
-  if (!current) {
-    auto committed = ReadCommitted(key);
-    if (!committed.ok()) return committed.status();
-    current = std::move(committed).value();
-  }
-  const bool existed = !current->meta.tombstone;
-  const model::Item* current_item = existed ? &current->item : nullptr;
-
-  auto mutation = fn(current_item);
+  auto mutation = fn(existed ? &current->item : nullptr);
   if (!mutation.ok()) return mutation.status();
-
   WriteResult result;
   if (existed) result.old_item = current->item;
   if (mutation->kind == Mutation::Kind::kNone) return result;
   if (mutation->kind == Mutation::Kind::kDelete && !existed) return result;
 
-  StoredItem next;
-  next.meta.origin_region = options_.region;
-  next.meta.tombstone = mutation->kind == Mutation::Kind::kDelete;
-  if (!next.meta.tombstone) next.item = std::move(mutation->item);
-  const int64_t old_bytes = existed ? static_cast<int64_t>(model::ItemByteSize(current->item)) : 0;
-  const int64_t new_bytes = next.meta.tombstone ? 0 : static_cast<int64_t>(model::ItemByteSize(next.item));
-  const uint64_t prev_hlc = current->meta.hlc;
+  auto policy = conflict::ParsePolicy(table.conflict_policy);
+  if (!policy.ok()) return policy.status();
+  conflict::LocalWrite write;
+  switch (mutation->kind) {
+    case Mutation::Kind::kPut: write = conflict::LocalWrite::Put(std::move(mutation->item)); break;
+    case Mutation::Kind::kDelete: write = conflict::LocalWrite::Delete(); break;
+    case Mutation::Kind::kUpdate:
+      // lww stores whole items; merge keeps per-attribute CRDT state built from the ops.
+      write = *policy == conflict::ConflictPolicy::kLww
+                  ? conflict::LocalWrite::Put(std::move(mutation->item))
+                  : conflict::LocalWrite::Update(std::move(mutation->key), std::move(mutation->ops));
+      break;
+    case Mutation::Kind::kNone: break;
+  }
 
   std::lock_guard commit(commit_mu_);
+  if (!failed_.ok()) return failed_;
   const uint64_t seq = last_seq_ + 1;
-  next.meta.seq = seq;
-  next.meta.hlc = std::max(NowHlcBase(), prev_hlc + 1);
-  std::string item_bytes = EncodeStoredItem(next);
-
-  ChangeRecord record;
-  record.seq = seq;
-  record.table_id = table.table_id;
-  record.table_name = table.name;
-  record.item_key = key;
-  record.item_bytes = item_bytes;
-  record.count_delta = static_cast<int8_t>((next.meta.tombstone ? 0 : 1) - (existed ? 1 : 0));
-  record.bytes_delta = new_bytes - old_bytes;
-
-  group_->Put(items_cf_, key, item_bytes);
-  group_->Put(log_cf_, keys::EncodeU64(seq), EncodeChangeRecord(record));
-  TableStats& stats = stats_[table.table_id];
-  ApplyStatsDelta(record.count_delta, record.bytes_delta, &stats);
-  // Bound the log replay at open: snapshot the counters now and then.
-  if (seq % kStatsSnapshotEvery == 0) group_->Put(meta_cf_, keys::kStats, keys::EncodeStats(seq, stats_));
-  const size_t charge = item_bytes.size() * 3;
-  staged_[key] = Staged{seq, std::make_shared<const StoredItem>(std::move(next)), charge};
-  group_keys_.push_back(key);
+  auto next = conflict::ApplyLocalWrite(current->version, *policy, write,
+                                        conflict::Dot{options_.region_id, seq}, hlc_->Now());
+  if (!next.ok()) return next.status();
   last_seq_ = seq;
+  StoredItem stored = MakeStoredItem(std::move(next).value());
+  if (!stored.tombstone()) result.new_item = stored.item;
+
+  Change change;
+  change.origin = options_.region_id;
+  change.seq = seq;
+  change.table_name = table.name;
+  change.key_suffix = key.substr(4);
+  change.version_bytes = EncodeStoredItem(stored);
+  std::vector<conflict::VersionVector::Entry> deps;
+  for (const auto& [origin, applied] : applied_) deps.push_back({origin, applied});
+  change.deps = conflict::VersionVector::FromEntries(std::move(deps));
+  change.hlc_millis = stored.version.hlc.millis();
+  group_->Put(log_cf_, LogKey(change.origin, change.seq), EncodeChange(change));
+  StageItemLocked(table, key, std::move(stored), *current);
   result.seq = seq;
   return result;
+}
+
+void Store::StageItemLocked(const TableInfo& table, const std::string& key, StoredItem next,
+                            const StoredItem& previous) {
+  const std::string bytes = EncodeStoredItem(next);
+  group_->Put(items_cf_, key, bytes);
+  auto stats = stats_.find(table.table_id);
+  if (stats != stats_.end()) {
+    const int64_t count_delta = (next.tombstone() ? 0 : 1) - (previous.tombstone() ? 0 : 1);
+    const int64_t bytes_delta = static_cast<int64_t>(model::ItemByteSize(next.item)) -
+                                static_cast<int64_t>(model::ItemByteSize(previous.item));
+    ApplyStatsDelta(count_delta, bytes_delta, &stats->second);
+  }
+  staged_[key] = Staged{group_number_, std::make_shared<const StoredItem>(std::move(next)),
+                        bytes.size() * 3 + 64};
+  group_keys_.push_back(key);
 }
 
 bool Store::WhenDurable(uint64_t seq, std::function<void(Status)> done) {
@@ -154,13 +153,21 @@ void Store::CommitPending() {
   std::unique_ptr<rocksdb::WriteBatch> batch;
   std::vector<std::string> keys;
   uint64_t upto = 0;
+  uint64_t group = 0;
   {
     std::lock_guard commit(commit_mu_);
     commit_scheduled_ = false;
     if (group_->Count() > 0) {
+      // Counters and the applied vector as of this group travel with it.
+      group_->Put(meta_cf_, keys::kStats, keys::EncodeStats(last_seq_, stats_));
+      std::vector<conflict::VersionVector::Entry> applied;
+      for (const auto& [origin, seq] : applied_) applied.push_back({origin, seq});
+      group_->Put(meta_cf_, keys::kApplied,
+                  conflict::VersionVector::FromEntries(std::move(applied)).EncodeCompact());
       batch = std::exchange(group_, std::make_unique<rocksdb::WriteBatch>());
       keys.swap(group_keys_);
       upto = last_seq_;
+      group = group_number_++;
     }
   }
   Status st;
@@ -171,6 +178,7 @@ void Store::CommitPending() {
     if (!s.ok()) st = Status::IOError("write: " + s.ToString());
   }
   std::vector<std::pair<Status, std::function<void(Status)>>> due;
+  uint64_t committed = 0;
   {
     std::lock_guard commit(commit_mu_);
     if (batch && st.ok()) {
@@ -180,7 +188,7 @@ void Store::CommitPending() {
       for (const auto& key : keys) {
         auto it = staged_.find(key);
         if (it == staged_.end()) continue;  // an earlier duplicate in this group handled it
-        if (it->second.seq <= upto) {
+        if (it->second.group <= group) {
           cache_->Update(key, it->second.item, it->second.bytes);
           staged_.erase(it);
         } else {
@@ -200,13 +208,19 @@ void Store::CommitPending() {
       }
     }
     std::erase_if(waiters_, [](const auto& w) { return !w.second; });
+    committed = committed_seq_;
   }
   for (auto& [status, done] : due) done(status);
+  if (batch && st.ok() && commit_listener_) commit_listener_(committed);
 }
 
 uint64_t Store::committed_seq() const {
   std::lock_guard lock(commit_mu_);
   return committed_seq_;
+}
+
+void Store::SetCommitListener(std::function<void(uint64_t)> listener) {
+  commit_listener_ = std::move(listener);
 }
 
 Status Store::ScanRange(const TableInfo& table, const std::string& begin, const std::string& end,
@@ -228,7 +242,7 @@ Status Store::ScanRange(const TableInfo& table, const std::string& begin, const 
   for (; it->Valid(); reverse ? it->Prev() : it->Next()) {
     auto stored = DecodeStoredItem(std::string_view(it->value().data(), it->value().size()));
     if (!stored.ok()) return stored.status();
-    if (stored->meta.tombstone) continue;
+    if (stored->tombstone()) continue;
     if (!visit(std::string_view(it->key().data(), it->key().size()), stored->item)) break;
   }
   if (!it->status().ok()) return Status::IOError("scan: " + it->status().ToString());

@@ -14,6 +14,7 @@ namespace meridian::store::keys {
 
 inline constexpr const char* kNextTableId = "next_table_id";
 inline constexpr const char* kStats = "stats";
+inline constexpr const char* kApplied = "applied";
 
 // 8 bytes big-endian, so byte order is numeric order (log keys).
 inline std::string EncodeU64(uint64_t v) {

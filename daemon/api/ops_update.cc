@@ -6,7 +6,10 @@
 #include "daemon/api/json_codec.h"
 #include "daemon/api/operations.h"
 #include "daemon/api/request.h"
+#include "conflict/local_write.h"
 #include "store/store.h"
+
+#include <map>
 
 namespace meridian::api {
 namespace json = boost::json;
@@ -22,6 +25,35 @@ void RejectKeyUpdates(const store::TableInfo& table, const model::expr::UpdateNo
           ". This attribute is part of the key");
     }
   }
+}
+
+// The update as per-top-level-attribute operations (for `merge` tables): a lone top-level
+// ADD/DELETE/REMOVE keeps its meaning (counter increment, set add/remove, remove); anything
+// else on an attribute (SET, nested paths) writes the attribute's whole new value.
+std::vector<conflict::AttributeOp> DeriveOps(const model::expr::UpdateNode& update,
+                                             const model::Item& after) {
+  using Kind = model::expr::UpdateActionInfo::Kind;
+  std::map<std::string, std::vector<model::expr::UpdateActionInfo>> by_name;
+  for (auto& action : model::expr::DescribeUpdate(update)) {
+    by_name[action.path.front().name].push_back(std::move(action));
+  }
+  std::vector<conflict::AttributeOp> ops;
+  for (auto& [name, actions] : by_name) {
+    const auto& a = actions.front();
+    const bool lone_top_level = actions.size() == 1 && a.path.size() == 1;
+    if (lone_top_level && a.kind == Kind::kAdd && a.operand.type() == model::AttrType::kN) {
+      ops.push_back(conflict::AttributeOp::CounterAdd(name, a.operand.n()));
+    } else if (lone_top_level && a.kind == Kind::kAdd) {
+      ops.push_back(conflict::AttributeOp::SetAdd(name, a.operand));
+    } else if (lone_top_level && a.kind == Kind::kDelete) {
+      ops.push_back(conflict::AttributeOp::SetRemove(name, a.operand));
+    } else if (auto it = after.find(name); it != after.end()) {
+      ops.push_back(conflict::AttributeOp::Set(name, it->second));
+    } else {
+      ops.push_back(conflict::AttributeOp::Remove(name));
+    }
+  }
+  return ops;
 }
 
 }  // namespace
@@ -54,10 +86,14 @@ Response UpdateItem(const OpContext& ctx, const Request& req) {
         if (model::ItemByteSize(new_item) > kMaxItemBytes) {
           return Status::InvalidArgument("Item size to update has exceeded the maximum allowed size");
         }
-        return store::Mutation{store::Mutation::Kind::kPut, new_item};
+        store::Mutation mutation{store::Mutation::Kind::kUpdate, new_item, {}, key_map};
+        if (update) mutation.ops = DeriveOps(*update, new_item);
+        return mutation;
       });
   ThrowIfError(written.status());
 
+  // What the store built (under `merge`, the materialized CRDT state) is what is stored.
+  if (written->seq != 0) new_item = written->new_item.value_or(model::Item{});
   Response out;
   const std::optional<model::Item>& old_item = written->old_item;
   if (return_values == "ALL_OLD") {

@@ -18,7 +18,11 @@ class ApiFuzzTest : public ::testing::Test {
   void SetUp() override {
     dir_ = std::filesystem::temp_directory_path() / ("meridian_api_fuzz_" + std::to_string(::getpid()));
     std::filesystem::remove_all(dir_);
-    store_ = std::move(store::Store::Open(store::StoreOptions{dir_.string(), "r1", false, 8}).value());
+    store::StoreOptions options;
+    options.path = dir_.string();
+    options.region = "r1";
+    options.block_cache_mb = 8;
+    store_ = std::move(store::Store::Open(options).value());
     api_ = std::make_unique<Api>(store_.get(), ApiOptions{});
     Call("CreateTable", R"({"TableName":"fuzz","BillingMode":"PAY_PER_REQUEST",
       "AttributeDefinitions":[{"AttributeName":"pk","AttributeType":"S"},{"AttributeName":"sk","AttributeType":"N"}],

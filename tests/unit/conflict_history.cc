@@ -22,23 +22,34 @@ AttributeValue SetOperand(uint8_t v, bool numbers) {
   const int mask = v % 7 + 1;
   std::vector<std::string> members;
   for (int bit = 0; bit < 3; ++bit) {
-    if (mask & (1 << bit)) members.push_back(numbers ? std::to_string(bit + 1) : std::string(1, 'p' + bit));
+    if (mask & (1 << bit))
+      members.push_back(numbers ? std::to_string(bit + 1) : std::string(1, 'p' + bit));
   }
   return numbers ? NS(members) : SS(members);
 }
 
 AttributeValue AnyValue(uint8_t v) {
   switch (v % 10) {
-    case 0: return S("x");
-    case 1: return S("y");
-    case 2: return N("1");
-    case 3: return N("2.5");
-    case 4: return SS({"p"});
-    case 5: return SS({"p", "q"});
-    case 6: return NS({"1", "2"});
-    case 7: return AttributeValue::M({{"k", S("v")}});
-    case 8: return AttributeValue::Bool(true);
-    default: return AttributeValue::L({N("1"), S("z")});
+    case 0:
+      return S("x");
+    case 1:
+      return S("y");
+    case 2:
+      return N("1");
+    case 3:
+      return N("2.5");
+    case 4:
+      return SS({"p"});
+    case 5:
+      return SS({"p", "q"});
+    case 6:
+      return NS({"1", "2"});
+    case 7:
+      return AttributeValue::M({{"k", S("v")}});
+    case 8:
+      return AttributeValue::Bool(true);
+    default:
+      return AttributeValue::L({N("1"), S("z")});
   }
 }
 
@@ -57,10 +68,14 @@ AttributeOp FullOp(const OpSpec& o) {
     return AttributeOp::Set(name, AnyValue(o.value));
   }
   switch (o.value % 4) {  // anything goes: type conflicts on purpose
-    case 0: return AttributeOp::CounterAdd(name, Delta(o.value / 4));
-    case 1: return AttributeOp::SetAdd(name, SetOperand(o.value / 4, o.kind % 2));
-    case 2: return AttributeOp::SetRemove(name, SetOperand(o.value / 4, o.kind % 2));
-    default: return AttributeOp::Set(name, AnyValue(o.value / 4));
+    case 0:
+      return AttributeOp::CounterAdd(name, Delta(o.value / 4));
+    case 1:
+      return AttributeOp::SetAdd(name, SetOperand(o.value / 4, o.kind % 2));
+    case 2:
+      return AttributeOp::SetRemove(name, SetOperand(o.value / 4, o.kind % 2));
+    default:
+      return AttributeOp::Set(name, AnyValue(o.value / 4));
   }
 }
 
@@ -79,10 +94,14 @@ AttributeOp ProfileOp(const OpSpec& o, Profile profile, const Item& visible) {
           const AttributeValue values[] = {SS({"p", "q"}), NS({"1", "2"}), S("x"), N("1")};
           return AttributeOp::Set("a", values[o.value % 4 < 2 ? (numbers ? 1 : 0) : o.value % 4]);
         }
-        case 1: return AttributeOp::Remove("a");
-        case 2: return AttributeOp::CounterAdd("a", Delta(o.value));
-        case 3: return AttributeOp::SetAdd("a", SetOperand(o.value % 3, numbers));
-        default: return AttributeOp::SetRemove("a", SetOperand(o.value % 2, numbers));
+        case 1:
+          return AttributeOp::Remove("a");
+        case 2:
+          return AttributeOp::CounterAdd("a", Delta(o.value));
+        case 3:
+          return AttributeOp::SetAdd("a", SetOperand(o.value % 3, numbers));
+        default:
+          return AttributeOp::SetRemove("a", SetOperand(o.value % 2, numbers));
       }
     }
     case Profile::kCounters:
@@ -129,10 +148,14 @@ LocalWrite BuildWrite(const StepSpec& step, Profile profile, const Item& visible
 
 uint64_t ClockStep(uint8_t c) {
   switch (c % 4) {
-    case 0: return 0;  // same millisecond: logical counters and region tie-breaks
-    case 1: return 1;
-    case 2: return c % 7;
-    default: return c > 250 ? 300 : 2;
+    case 0:
+      return 0;  // same millisecond: logical counters and region tie-breaks
+    case 1:
+      return 1;
+    case 2:
+      return c % 7;
+    default:
+      return c > 250 ? 300 : 2;
   }
 }
 
@@ -196,25 +219,26 @@ std::ostream& operator<<(std::ostream& os, const StepSpec& s) {
 }
 
 rc::Gen<StepSpec> GenStep() {
-  auto op = gen::apply([](uint8_t a, uint8_t k, uint8_t v) { return OpSpec{a, k, v}; },
-                       gen::inRange<uint8_t>(0, 255), gen::inRange<uint8_t>(0, 255),
-                       gen::inRange<uint8_t>(0, 255));
+  auto op = gen::apply(
+      [](uint8_t a, uint8_t k, uint8_t v) {
+        return OpSpec{a, k, v};
+      },
+      gen::inRange<uint8_t>(0, 255), gen::inRange<uint8_t>(0, 255), gen::inRange<uint8_t>(0, 255));
   auto ops = gen::mapcat(gen::inRange(1, 4), [op](int n) {
     return gen::container<std::vector<OpSpec>>(static_cast<size_t>(n), op);
   });
   return gen::apply(
       [](uint8_t action, uint8_t replica, uint16_t pick, uint8_t wk, std::vector<OpSpec> o,
-         uint8_t clock, uint8_t gap) {
-        return StepSpec{action, replica, pick, wk, std::move(o), clock, gap};
-      },
-      gen::inRange<uint8_t>(0, 10), gen::inRange<uint8_t>(0, 255),
-      gen::inRange<uint16_t>(0, 65535), gen::inRange<uint8_t>(0, 255), ops,
-      gen::inRange<uint8_t>(0, 255), gen::inRange<uint8_t>(0, 255));
+         uint8_t clock,
+         uint8_t gap) { return StepSpec{action, replica, pick, wk, std::move(o), clock, gap}; },
+      gen::inRange<uint8_t>(0, 10), gen::inRange<uint8_t>(0, 255), gen::inRange<uint16_t>(0, 65535),
+      gen::inRange<uint8_t>(0, 255), ops, gen::inRange<uint8_t>(0, 255),
+      gen::inRange<uint8_t>(0, 255));
 }
 
-History DrawHistory(int max_steps) {
+History DrawHistory(int max_steps, int min_replicas, int max_replicas) {
   History h;
-  h.replicas = *gen::inRange(3, 6);
+  h.replicas = *gen::inRange(min_replicas, max_replicas + 1);
   for (int r = 0; r < h.replicas; ++r) {
     const int raw = *gen::inRange(0, 40);
     h.offsets_ms.push_back(raw == 39 ? 400 : raw % 4);  // now and then a clock far ahead
@@ -230,13 +254,13 @@ void RunHistory(const History& history, Profile profile, Cluster* cluster) {
   for (const StepSpec& step : history.steps) {
     cluster->AdvanceTime(ClockStep(step.clock));
     const int r = step.replica % n;
-    if (step.action < 6) {
+    if (step.action < 5) {
       const Item visible = Materialize(cluster->replica(r));
       (void)cluster->Write(r, BuildWrite(step, profile, visible), step.gap % 4 == 3 ? 5 : 0);
-    } else if (step.pick % 2 == 0 && !cluster->snapshots().empty()) {
-      cluster->Deliver((step.pick / 2) % cluster->snapshots().size(), r);  // stale or repeated
+    } else if (step.action < 8 || cluster->snapshots().empty()) {
+      cluster->DeliverCurrent((r + 1 + step.pick % (n - 1)) % n, r);  // another replica's latest
     } else {
-      cluster->DeliverCurrent((step.pick / 2) % n, r);
+      cluster->Deliver(step.pick % cluster->snapshots().size(), r);  // stale or repeated
     }
   }
 }
@@ -251,8 +275,8 @@ std::optional<AttributeValue> ReferenceCounter(const std::vector<WriteEvent>& ev
         SeenBy(events, k, [&](const WriteEvent& r) { return ResetsAttribute(r.write, attr); });
     if (seen_by_reset) continue;
     if (WrittenValue(e.write, attr) &&
-        (winner == nullptr || std::tie(e.result.hlc, e.result.dot) >
-                                  std::tie(winner->result.hlc, winner->result.dot))) {
+        (winner == nullptr ||
+         std::tie(e.result.hlc, e.result.dot) > std::tie(winner->result.hlc, winner->result.dot))) {
       winner = &e;
     }
     if (const AttributeOp* add = FindOp(e.write, attr, AttributeOp::Kind::kCounterAdd)) {
@@ -286,8 +310,8 @@ std::optional<AttributeValue> ReferenceOrSet(const std::vector<WriteEvent>& even
       const bool removed = SeenBy(events, k, [&](const WriteEvent& r) {
         if (ResetsAttribute(r.write, attr)) return true;
         const AttributeOp* del = FindOp(r.write, attr, AttributeOp::Kind::kSetRemove);
-        return del != nullptr && std::binary_search(del->value.ss().begin(),
-                                                    del->value.ss().end(), member);
+        return del != nullptr &&
+               std::binary_search(del->value.ss().begin(), del->value.ss().end(), member);
       });
       if (!removed) present.insert(member);
     }
@@ -299,8 +323,8 @@ std::optional<AttributeValue> ReferenceOrSet(const std::vector<WriteEvent>& even
 Item ReferenceLww(const std::vector<WriteEvent>& events) {
   const WriteEvent* winner = nullptr;
   for (const WriteEvent& e : events) {
-    if (winner == nullptr || std::tie(e.result.hlc, e.result.dot) >
-                                 std::tie(winner->result.hlc, winner->result.dot)) {
+    if (winner == nullptr ||
+        std::tie(e.result.hlc, e.result.dot) > std::tie(winner->result.hlc, winner->result.dot)) {
       winner = &e;
     }
   }

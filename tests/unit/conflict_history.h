@@ -35,8 +35,8 @@ struct StepSpec {
   uint16_t pick = 0;       // deliver: which snapshot or which replica's current version
   uint8_t write_kind = 0;  // put / update / delete
   std::vector<OpSpec> ops;
-  uint8_t clock = 0;       // time that passes before the step
-  uint8_t gap = 0;         // seqs other items used at the writer since its last write
+  uint8_t clock = 0;  // time that passes before the step
+  uint8_t gap = 0;    // seqs other items used at the writer since its last write
 };
 
 std::ostream& operator<<(std::ostream& os, const OpSpec& op);
@@ -44,14 +44,15 @@ std::ostream& operator<<(std::ostream& os, const StepSpec& step);
 
 rc::Gen<StepSpec> GenStep();
 
-// Draws a replica count (3-5), clock offsets and 4..max_steps steps inside a property.
+// Draws a replica count (min_replicas..5), clock offsets and 4..max_steps steps inside a
+// property.
 struct History {
   int replicas = 3;
   std::vector<uint64_t> offsets_ms;
   std::vector<StepSpec> steps;
   uint64_t order_seed = 0;
 };
-History DrawHistory(int max_steps);
+History DrawHistory(int max_steps, int min_replicas = 3, int max_replicas = 5);
 
 // Runs the steps on `cluster` (writes rejected by DynamoDB validation are skipped).
 void RunHistory(const History& history, Profile profile, Cluster* cluster);

@@ -157,6 +157,18 @@ TEST_F(MergePolicy, AbsentAttributeWithHiddenMembersActsAbsent) {
   EXPECT_EQ(r_.Visible(), (Item{{"tags", NS({"7"})}}));
 }
 
+TEST_F(MergePolicy, DeletingTheLastMemberHidesNothingBehindIt) {
+  Seed({{"name", S("lamp")}});
+  r_.Update(0, {Op::SetAdd("x", SS({"p"}))}, 2000);  // concurrent ADDs of two set types
+  r_.Update(1, {Op::SetAdd("x", NS({"1"}))}, 2000);
+  r_.Sync();
+  EXPECT_EQ(r_.Visible(), (Item{{"name", S("lamp")}, {"x", SS({"p"})}}));  // SS before NS
+  r_.Update(0, {Op::SetRemove("x", SS({"p"}))}, 3000);
+  EXPECT_EQ(r_.Visible(0), (Item{{"name", S("lamp")}}));  // as DynamoDB: the set is gone
+  r_.Sync();
+  EXPECT_EQ(r_.Visible(), (Item{{"name", S("lamp")}}));
+}
+
 TEST_F(MergePolicy, SetOfASetReplacesOnlyWhatItSaw) {
   Seed({{"tags", SS({"red"})}});
   r_.Update(0, {Op::Set("tags", SS({"blue"}))}, 2000);
@@ -204,8 +216,8 @@ TEST_F(MergePolicy, DeleteItemSeenByEveryoneStaysDeleted) {
 
 TEST_F(MergePolicy, PutItemConcurrentWithUpdateOfAnotherAttribute) {
   Seed({{"a", S("1")}, {"b", S("1")}});
-  r_.Put(0, {{"a", S("2")}}, 2000);                  // replaces the item: b removed
-  r_.Update(1, {Op::Set("c", S("3"))}, 2000);        // unseen by the put: survives
+  r_.Put(0, {{"a", S("2")}}, 2000);            // replaces the item: b removed
+  r_.Update(1, {Op::Set("c", S("3"))}, 2000);  // unseen by the put: survives
   r_.Sync();
   EXPECT_EQ(r_.Visible(), (Item{{"a", S("2")}, {"c", S("3")}}));
 }

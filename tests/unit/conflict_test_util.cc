@@ -87,8 +87,8 @@ Status Cluster::Write(int r, const LocalWrite& write, uint64_t seq_gap) {
 
   const Item visible = Materialize(*out);
   if (visible != expected || out->tombstone != expected.empty()) {
-    Fail("write at replica " + std::to_string(r) + " shows " + Show(visible) +
-         ", DynamoDB shows " + Show(expected) + " (from " + Show(Materialize(rep.version)) + ")");
+    Fail("write at replica " + std::to_string(r) + " shows " + Show(visible) + ", DynamoDB shows " +
+         Show(expected) + " (from " + Show(Materialize(rep.version)) + ")");
   }
   if (rep.version.written() && !(out->hlc > rep.version.hlc)) Fail("write did not advance hlc");
   VersionVector want = rep.version.vector;
@@ -113,24 +113,26 @@ void Cluster::Receive(const ItemVersion& incoming, int r) {
   if (rep.hlc->Observe(incoming.hlc).skewed) skew_flags_.push_back(r);
 
   Result<ItemVersion> joined = Join(rep.version, incoming);
-  Result<RemoteMergeResult> merged = MergeRemote(rep.version, incoming);
-  if (!joined.ok() || !merged.ok()) {
-    Fail("merge failed: " + merged.status().ToString() + " / " + joined.status().ToString());
+  ItemVersion merged = rep.version;
+  Result<MergeOutcome> outcome = MergeRemoteInto(&merged, incoming);
+  if (!joined.ok() || !outcome.ok()) {
+    Fail("merge failed: " + outcome.status().ToString() + " / " + joined.status().ToString());
     return;
   }
-  if (EncodeItemVersion(merged->version) != EncodeItemVersion(*joined)) {
-    Fail(std::string("MergeRemote (") + MergeActionName(merged->action) + ") differs from Join");
+  if (EncodeItemVersion(merged) != EncodeItemVersion(*joined)) {
+    Fail(std::string("MergeRemoteInto (") + MergeActionName(outcome->action) +
+         ") differs from Join");
   }
-  if (merged->action == MergeAction::kMerged) {
+  if (outcome->action == MergeAction::kMerged) {
     ++merges_;
-    if (!merged->conflict || !(merged->conflict->merged == DescribeVersion(merged->version))) {
+    if (!outcome->conflict || !(outcome->conflict->merged == DescribeVersion(merged))) {
       Fail("conflict record missing or wrong");
     }
-  } else if (merged->conflict) {
+  } else if (outcome->conflict) {
     Fail("conflict record for a non-concurrent merge");
   }
-  if (merged->action == MergeAction::kSkipped) return;
-  rep.version = std::move(merged->version);
+  if (outcome->action == MergeAction::kSkipped) return;
+  rep.version = std::move(merged);
   Snapshot(rep.version);
 }
 
@@ -154,7 +156,8 @@ void Cluster::DeliverAll(uint64_t order_seed) {
   std::mt19937_64 rng(order_seed);
   std::shuffle(pairs.begin(), pairs.end(), rng);
   for (size_t k = 0; k < pairs.size(); ++k) {
-    for (size_t times = 0; times < 1 + k % 2; ++times) DeliverCurrent(pairs[k].first, pairs[k].second);
+    for (size_t times = 0; times < 1 + k % 2; ++times)
+      DeliverCurrent(pairs[k].first, pairs[k].second);
   }
 }
 

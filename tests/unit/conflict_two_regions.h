@@ -21,7 +21,8 @@ struct Region {
 class Regions {
  public:
   Regions(ConflictPolicy policy, int count) : policy_(policy) {
-    for (int i = 0; i < count; ++i) regions_.push_back(Region{static_cast<RegionId>(i + 1)});
+    for (int i = 0; i < count; ++i)
+      regions_.push_back(Region{static_cast<RegionId>(i + 1), ItemVersion(), 0});
   }
 
   Region& operator[](int i) { return regions_[i]; }

@@ -6,6 +6,7 @@
 #include <random>
 #include <thread>
 
+#include "conflict/local_write.h"
 #include "store/item_codec.h"
 #include "store/store.h"
 
@@ -34,15 +35,19 @@ Item SampleItem() {
 }
 
 TEST(ItemCodecTest, RoundTripsEveryType) {
-  StoredItem in{SampleItem(), ItemMeta{"us-east-1", 42, 7ull << 16, false}};
-  auto bytes = EncodeStoredItem(in);
-  auto out = DecodeStoredItem(bytes);
+  auto version = conflict::ApplyLocalWrite(conflict::ItemVersion{}, conflict::ConflictPolicy::kLww,
+                                           conflict::LocalWrite::Put(SampleItem()),
+                                           conflict::Dot{7, 42}, conflict::Hlc::FromParts(1000, 3));
+  ASSERT_TRUE(version.ok()) << version.status().ToString();
+  StoredItem in = MakeStoredItem(*version);
+  EXPECT_EQ(in.item, SampleItem());
+  auto out = DecodeStoredItem(EncodeStoredItem(in));
   ASSERT_TRUE(out.ok()) << out.status().ToString();
-  EXPECT_EQ(out->item, in.item);
-  EXPECT_EQ(out->meta.origin_region, "us-east-1");
-  EXPECT_EQ(out->meta.seq, 42u);
-  EXPECT_EQ(out->meta.hlc, 7ull << 16);
-  EXPECT_FALSE(out->meta.tombstone);
+  EXPECT_EQ(out->item, SampleItem());
+  EXPECT_EQ(out->version, in.version);
+  EXPECT_EQ(out->version.dot.region, 7u);
+  EXPECT_EQ(out->version.dot.seq, 42u);
+  EXPECT_FALSE(out->tombstone());
 }
 
 TEST(ItemCodecTest, GarbageIsCorruptionNotACrash) {
@@ -72,7 +77,12 @@ class StoreTest : public ::testing::Test {
   }
   void Reopen() {
     store_.reset();
-    auto s = Store::Open(StoreOptions{dir_.string(), "r1", false, 8});
+    StoreOptions options;
+    options.path = dir_.string();
+    options.region = "r1";
+    options.region_id = 1;
+    options.block_cache_mb = 8;
+    auto s = Store::Open(options);
     ASSERT_TRUE(s.ok()) << s.status().ToString();
     store_ = std::move(s).value();
   }
@@ -116,10 +126,11 @@ TEST_F(StoreTest, WritesAssignGaplessSequenceAndSurviveReopen) {
   for (int i = 0; i < 10; ++i) {
     ASSERT_TRUE(Put(*t, {{"pk", AttributeValue::S("k" + std::to_string(i))}}).ok());
   }
-  EXPECT_EQ(store_->last_seq(), 10u);
+  // CreateTable is a logged change too: seq 1.
+  EXPECT_EQ(store_->last_seq(), 11u);
   EXPECT_EQ(store_->GetTableStats(t->table_id).item_count, 10u);
   Reopen();
-  EXPECT_EQ(store_->last_seq(), 10u);
+  EXPECT_EQ(store_->last_seq(), 11u);
   auto table = *store_->GetTable("t");
   EXPECT_EQ(store_->GetTableStats(table->table_id).item_count, 10u);
   auto got = store_->GetItem(*table, AttributeValue::S("k3"), nullptr);
@@ -165,7 +176,7 @@ TEST_F(StoreTest, ConditionalIncrementsAreAtomicUnderContention) {
   for (auto& th : threads) th.join();
   auto got = store_->GetItem(*t, AttributeValue::S("c"), nullptr);
   EXPECT_EQ((**got).at("v").n().ToString(), "1600");
-  EXPECT_EQ(store_->last_seq(), 1601u);
+  EXPECT_EQ(store_->last_seq(), 1602u);  // create + put + 1600 increments
 }
 
 TEST_F(StoreTest, RangeScanFollowsSortKeyOrderAndDeleteTableDropsItems) {
@@ -205,28 +216,28 @@ TEST_F(StoreTest, DeferredWritesShareOneGroupAndReadThroughTheOverlay) {
   auto first = put_n("1");
   auto second = put_n("2");
   ASSERT_TRUE(first.ok() && second.ok());
-  EXPECT_EQ(first->seq, 1u);
-  EXPECT_EQ(second->seq, 2u);
+  EXPECT_EQ(first->seq, 2u);  // seq 1 is the table's creation
+  EXPECT_EQ(second->seq, 3u);
   // The second write saw the staged first one.
   ASSERT_TRUE(second->old_item.has_value());
   EXPECT_EQ(second->old_item->at("n").n().ToString(), "1");
   // Not visible to readers and not durable before the group is written.
   EXPECT_FALSE(store_->GetItem(*t, AttributeValue::S("k"), nullptr)->has_value());
-  EXPECT_EQ(store_->committed_seq(), 0u);
+  EXPECT_EQ(store_->committed_seq(), 1u);
 
   std::vector<uint64_t> acked;
-  EXPECT_TRUE(store_->WhenDurable(1, [&](Status s) { ASSERT_TRUE(s.ok()); acked.push_back(1); }));
-  EXPECT_FALSE(store_->WhenDurable(2, [&](Status s) { ASSERT_TRUE(s.ok()); acked.push_back(2); }));
+  EXPECT_TRUE(store_->WhenDurable(2, [&](Status s) { ASSERT_TRUE(s.ok()); acked.push_back(2); }));
+  EXPECT_FALSE(store_->WhenDurable(3, [&](Status s) { ASSERT_TRUE(s.ok()); acked.push_back(3); }));
   EXPECT_TRUE(acked.empty());
   store_->CommitPending();
-  EXPECT_EQ(acked, (std::vector<uint64_t>{1, 2}));
-  EXPECT_EQ(store_->committed_seq(), 2u);
+  EXPECT_EQ(acked, (std::vector<uint64_t>{2, 3}));
+  EXPECT_EQ(store_->committed_seq(), 3u);
   auto got = store_->GetItem(*t, AttributeValue::S("k"), nullptr);
   EXPECT_EQ((**got).at("n").n().ToString(), "2");
   EXPECT_EQ((**got).at("prev").n().ToString(), "1");
   // Already durable: the callback runs at once and no commit is requested.
   bool ran = false;
-  EXPECT_FALSE(store_->WhenDurable(2, [&](Status) { ran = true; }));
+  EXPECT_FALSE(store_->WhenDurable(3, [&](Status) { ran = true; }));
   EXPECT_TRUE(ran);
   EXPECT_EQ(store_->GetTableStats(t->table_id).item_count, 1u);
 }
@@ -239,7 +250,7 @@ TEST_F(StoreTest, StagedWritesAreCommittedAtClose) {
   Reopen();
   auto table = *store_->GetTable("t");
   EXPECT_TRUE(store_->GetItem(*table, AttributeValue::S("a"), nullptr)->has_value());
-  EXPECT_EQ(store_->last_seq(), 1u);
+  EXPECT_EQ(store_->last_seq(), 2u);
 }
 
 }  // namespace

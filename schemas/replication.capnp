@@ -1,0 +1,56 @@
+# Replication wire and log formats (DESIGN.md section 4, docs/replication.md).
+# Field numbers are append-only: never renumber, never reuse; add new fields at the end.
+@0xfd54a2dde4f8be99;
+
+using Cxx = import "/capnp/c++.capnp";
+$Cxx.namespace("meridian::schemas");
+
+using Conflict = import "conflict.capnp";
+
+# One committed change of an origin region's log. Stored in every region's log column
+# family under origin|seq (so any region can serve any origin's records) and shipped as is.
+struct Change {
+  origin @0 :UInt32;              # region id whose write this is
+  seq @1 :UInt64;                 # the origin's log sequence number (gapless from 1)
+  kind @2 :Kind;
+  tableName @3 :Text;
+  keySuffix @4 :Data;             # item key without the table id: hash64(pk) | pk | sk
+  version @5 :Data;               # kind=item: the full new version (conflict.capnp ItemVersion)
+  table @6 :Data;                 # kind=createTable: catalog.capnp TableDescriptor
+  deps @7 :Conflict.VersionVector;  # the origin's applied vector at commit time
+  hlcMillis @8 :UInt64;           # commit time at the origin (for lag accounting)
+
+  enum Kind {
+    item @0;
+    createTable @1;
+    deleteTable @2;
+  }
+}
+
+# A run of consecutive changes of one origin, published on meridian.<cluster>.changes.<origin>
+# and returned by fetch. Records hold consecutive seqs starting at firstSeq.
+struct ChangeBatch {
+  origin @0 :UInt32;
+  firstSeq @1 :UInt64;
+  changes @2 :List(Data);         # each an encoded Change (the log value, byte for byte)
+  sender @3 :UInt32;              # region that sent it (differs from origin for relayed fetches)
+}
+
+# Request on meridian.<cluster>.fetch.<region>: the records of `origin` from `fromSeq`.
+struct FetchRequest {
+  origin @0 :UInt32;
+  fromSeq @1 :UInt64;
+  maxChanges @2 :UInt32;
+  maxBytes @3 :UInt32;
+  requester @4 :UInt32;
+}
+
+# Published every heartbeat period on meridian.<cluster>.heartbeat.<region>.
+struct Heartbeat {
+  region @0 :UInt32;
+  regionName @1 :Text;
+  headSeq @2 :UInt64;             # the region's own committed log head
+  applied @3 :Conflict.VersionVector;  # what it has applied of every origin (incl. itself)
+  nowMillis @4 :UInt64;
+  serverId @5 :Text;
+}

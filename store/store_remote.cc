@@ -1,0 +1,188 @@
+// Store: applying other regions' changes, serving the change log, digests and the conflict
+// log (DESIGN.md sections 4-5).
+#include <rocksdb/db.h>
+#include <rocksdb/write_batch.h>
+#include <spdlog/spdlog.h>
+#include <xxhash.h>
+
+#include "conflict/merge.h"
+#include "conflict/version_codec.h"
+#include "model/key_codec.h"
+#include "store/change_log.h"
+#include "store/item_codec.h"
+#include "store/store.h"
+#include "store/store_keys.h"
+
+namespace meridian::store {
+
+conflict::VersionVector Store::AppliedVector() const {
+  std::lock_guard commit(commit_mu_);
+  std::vector<conflict::VersionVector::Entry> entries;
+  for (const auto& [origin, seq] : applied_) entries.push_back({origin, seq});
+  entries.push_back({options_.region_id, committed_seq_});
+  return conflict::VersionVector::FromEntries(std::move(entries));
+}
+
+Result<RemoteApplyStats> Store::ApplyRemoteChanges(const std::vector<std::string>& changes) {
+  std::lock_guard remote(remote_mu_);
+  RemoteApplyStats stats;
+  Status error;
+  for (const auto& bytes : changes) {
+    error = ApplyRemoteChange(bytes, &stats);
+    if (!error.ok()) break;
+  }
+  // Write what was staged (also when a later change failed): the applied vector travels
+  // with it, so nothing is applied twice.
+  CommitPending();
+  {
+    std::lock_guard commit(commit_mu_);
+    if (!failed_.ok()) return failed_;
+  }
+  if (!error.ok()) return error;
+  return stats;
+}
+
+Status Store::ApplyRemoteChange(const std::string& bytes, RemoteApplyStats* stats) {
+  auto change = DecodeChange(bytes);
+  if (!change.ok()) return change.status();
+  if (change->origin == options_.region_id) {
+    return Status::InvalidArgument("a remote change with this region's own origin");
+  }
+  uint64_t applied;
+  {
+    std::lock_guard commit(commit_mu_);
+    applied = applied_[change->origin];
+  }
+  if (change->seq <= applied) {
+    ++stats->skipped;
+    return Status::Ok();
+  }
+  if (change->seq != applied + 1) {
+    return Status::InvalidArgument("gap in changes of region " + std::to_string(change->origin) +
+                                   ": have " + std::to_string(applied) + ", got " +
+                                   std::to_string(change->seq));
+  }
+
+  // Catalog changes take the catalog lock first (lock order).
+  std::unique_lock catalog(catalog_mu_);
+  std::shared_ptr<const TableInfo> table;
+  if (auto it = tables_.find(change->table_name); it != tables_.end()) table = it->second;
+
+  if (change->kind == Change::Kind::kItem && table) {
+    auto remote = conflict::DecodeItemVersion(change->version_bytes);
+    if (!remote.ok()) return remote.status();
+    if (hlc_->Observe(remote->hlc).skewed) ++skew_events_;
+    const std::string key = model::TablePrefix(table->table_id) + change->key_suffix;
+    catalog.unlock();
+    std::lock_guard item_lock(LockFor(key));
+    auto current = ReadCurrent(key);
+    if (!current.ok()) return current.status();
+    auto merged = conflict::MergeRemote((*current)->version, std::move(remote).value());
+    std::lock_guard commit(commit_mu_);
+    if (merged.ok() && merged->action != conflict::MergeAction::kSkipped) {
+      if (merged->action == conflict::MergeAction::kMerged) ++stats->merged;
+      if (merged->conflict) {
+        ++conflicts_total_;
+        conflicts_.push_back(std::move(*merged->conflict));
+        if (conflicts_.size() > kMaxConflictLog) conflicts_.pop_front();
+      }
+      StageItemLocked(*table, key, MakeStoredItem(std::move(merged->version)), **current);
+    } else if (!merged.ok()) {
+      // Different policies on the two sides (a table re-created with another policy):
+      // keep ours; the change is still recorded so the log stays gapless.
+      spdlog::warn("msg=\"remote change not merged\" origin={} seq={} table={} error=\"{}\"",
+                   change->origin, change->seq, change->table_name, merged.status().message());
+    }
+    group_->Put(log_cf_, LogKey(change->origin, change->seq), bytes);
+    applied_[change->origin] = change->seq;
+  } else {
+    std::lock_guard commit(commit_mu_);
+    if (change->kind == Change::Kind::kCreateTable && !table) {
+      auto info = DecodeTableInfo(change->table_bytes);
+      if (!info.ok()) return info.status();
+      info->table_id = next_table_id_++;
+      group_->Put(meta_cf_, keys::kNextTableId, keys::EncodeU64(next_table_id_));
+      group_->Put(catalog_cf_, info->name, EncodeTableInfo(*info));
+      stats_[info->table_id] = TableStats{};
+      auto shared = std::make_shared<const TableInfo>(std::move(info).value());
+      tables_[shared->name] = shared;
+    } else if (change->kind == Change::Kind::kDeleteTable && table) {
+      group_->Delete(catalog_cf_, table->name);
+      group_->DeleteRange(items_cf_, keys::TableBegin(table->table_id),
+                          keys::TableBegin(table->table_id + 1));
+      stats_.erase(table->table_id);
+      tables_.erase(table->name);
+    }
+    // An item change for a table this region does not have (deleted here) is dropped.
+    group_->Put(log_cf_, LogKey(change->origin, change->seq), bytes);
+    applied_[change->origin] = change->seq;
+  }
+  ++stats->applied;
+  return Status::Ok();
+}
+
+Status Store::ReadLog(conflict::RegionId origin, uint64_t from_seq, size_t max_changes,
+                      size_t max_bytes, std::vector<std::string>* out) const {
+  out->clear();
+  const std::string upper = LogKey(origin, UINT64_MAX);
+  rocksdb::Slice upper_slice(upper);
+  rocksdb::ReadOptions ro;
+  ro.iterate_upper_bound = &upper_slice;
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, log_cf_));
+  size_t bytes = 0;
+  uint64_t expected = from_seq;
+  for (it->Seek(LogKey(origin, from_seq)); it->Valid() && out->size() < max_changes; it->Next()) {
+    const uint64_t seq = keys::DecodeU64(std::string_view(it->key().data() + 4, 8));
+    if (seq != expected) break;  // trimmed or not yet there: only consecutive runs
+    if (!out->empty() && bytes + it->value().size() > max_bytes) break;
+    out->emplace_back(it->value().data(), it->value().size());
+    bytes += it->value().size();
+    ++expected;
+  }
+  if (!it->status().ok()) return Status::IOError("read log: " + it->status().ToString());
+  return Status::Ok();
+}
+
+Result<TableDigest> Store::Digest(const TableInfo& table) const {
+  TableDigest digest;
+  XXH3_state_t* state = XXH3_createState();
+  XXH3_64bits_reset(state);
+  const std::string begin = keys::TableBegin(table.table_id);
+  const std::string end = keys::TableBegin(table.table_id + 1);
+  rocksdb::Slice upper(end);
+  rocksdb::ReadOptions ro;
+  ro.iterate_upper_bound = &upper;
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, items_cf_));
+  for (it->Seek(begin); it->Valid(); it->Next()) {
+    auto suffix = it->key();
+    suffix.remove_prefix(4);  // table ids differ between regions
+    const uint64_t sizes[2] = {suffix.size(), it->value().size()};
+    XXH3_64bits_update(state, sizes, sizeof sizes);
+    XXH3_64bits_update(state, suffix.data(), suffix.size());
+    XXH3_64bits_update(state, it->value().data(), it->value().size());
+    auto version = conflict::DecodeItemVersion(std::string_view(it->value().data(), it->value().size()));
+    if (!version.ok()) {
+      XXH3_freeState(state);
+      return version.status();
+    }
+    version->tombstone ? ++digest.tombstones : ++digest.items;
+  }
+  digest.hash = XXH3_64bits_digest(state);
+  XXH3_freeState(state);
+  if (!it->status().ok()) return Status::IOError("digest: " + it->status().ToString());
+  return digest;
+}
+
+std::vector<conflict::ConflictRecord> Store::RecentConflicts() const {
+  std::lock_guard commit(commit_mu_);
+  return {conflicts_.begin(), conflicts_.end()};
+}
+
+uint64_t Store::conflicts_total() const {
+  std::lock_guard commit(commit_mu_);
+  return conflicts_total_;
+}
+
+uint64_t Store::clock_skew_events() const { return skew_events_.load(); }
+
+}  // namespace meridian::store

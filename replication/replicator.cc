@@ -1,0 +1,368 @@
+#include "replication/replicator.h"
+
+#include <spdlog/spdlog.h>
+
+#include "replication/wire.h"
+#include "store/change_log.h"
+#include "store/store.h"
+
+namespace meridian::replication {
+
+int64_t Replicator::NowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+Replicator::Replicator(store::Store* store, Transport* transport, ReplicatorOptions options)
+    : store_(store), transport_(transport), options_(std::move(options)) {}
+
+Replicator::~Replicator() { Stop(); }
+
+std::string Replicator::Subject(const char* kind, const std::string& region) const {
+  return "meridian." + options_.cluster + "." + kind + "." + region;
+}
+
+Status Replicator::Start() {
+  committed_ = store_->committed_seq();
+  MERIDIAN_RETURN_IF_ERROR(transport_->Subscribe(
+      Subject("changes", "*"), [this](const InboundMessage& m) { OnChangeBatch(m); }));
+  MERIDIAN_RETURN_IF_ERROR(transport_->Subscribe(
+      Subject("heartbeat", "*"), [this](const InboundMessage& m) { OnHeartbeat(m); }));
+  MERIDIAN_RETURN_IF_ERROR(transport_->Subscribe(
+      Subject("fetch", options_.region_name), [this](const InboundMessage& m) { OnFetch(m); }));
+  started_ = true;
+  threads_.emplace_back([this] { PublishLoop(); });
+  threads_.emplace_back([this] { HeartbeatLoop(); });
+  threads_.emplace_back([this] { ApplyLoop(); });
+  return Status::Ok();
+}
+
+void Replicator::Stop() {
+  {
+    std::lock_guard lock(mu_);
+    if (stop_) return;
+    stop_ = true;
+  }
+  publish_cv_.notify_all();
+  apply_cv_.notify_all();
+  heartbeat_cv_.notify_all();
+  for (auto& t : threads_) t.join();
+  threads_.clear();
+}
+
+void Replicator::NotifyCommitted(uint64_t seq) {
+  {
+    std::lock_guard lock(mu_);
+    if (seq <= committed_) return;
+    committed_ = seq;
+  }
+  publish_cv_.notify_one();
+}
+
+// ---- publisher -------------------------------------------------------------------------
+
+void Replicator::PublishLoop() {
+  uint64_t published = store_->committed_seq();  // peers fetch older changes on their own
+  std::unique_lock lock(mu_);
+  while (!stop_) {
+    publish_cv_.wait(lock, [&] { return stop_ || committed_ > published; });
+    if (stop_) break;
+    // A short linger lets a few more commit groups join a small batch.
+    if (committed_ - published < options_.batch_max_changes && options_.linger.count() > 0) {
+      publish_cv_.wait_for(lock, options_.linger, [&] { return stop_; });
+    }
+    const uint64_t upto = committed_;
+    lock.unlock();
+    while (published < upto) {
+      ChangeBatchMessage batch;
+      batch.origin = options_.region_id;
+      batch.sender = options_.region_id;
+      batch.first_seq = published + 1;
+      Status s = store_->ReadLog(options_.region_id, batch.first_seq, options_.batch_max_changes,
+                                 options_.batch_max_bytes, &batch.changes);
+      if (!s.ok() || batch.changes.empty()) {
+        spdlog::warn("msg=\"publisher cannot read the log\" from={} error=\"{}\"", batch.first_seq, s.message());
+        break;
+      }
+      // Published or not, move on: a peer that misses it fetches the gap.
+      published += batch.changes.size();
+      const size_t n = batch.changes.size();
+      Status sent = transport_->Publish(Subject("changes", options_.region_name), EncodeChangeBatch(batch));
+      std::lock_guard count(mu_);
+      if (sent.ok()) {
+        ++counters_.batches_published;
+        counters_.changes_published += n;
+      }
+    }
+    lock.lock();
+  }
+}
+
+// ---- heartbeats ------------------------------------------------------------------------
+
+void Replicator::HeartbeatLoop() {
+  std::unique_lock lock(mu_);
+  while (!stop_) {
+    lock.unlock();
+    HeartbeatMessage hb;
+    hb.region = options_.region_id;
+    hb.region_name = options_.region_name;
+    hb.head_seq = store_->committed_seq();
+    hb.applied = store_->AppliedVector();
+    hb.now_millis = static_cast<uint64_t>(NowMs());
+    hb.server_id = options_.server_id;
+    transport_->Publish(Subject("heartbeat", options_.region_name), EncodeHeartbeat(hb)).ok();
+    lock.lock();
+    heartbeat_cv_.wait_for(lock, options_.heartbeat, [&] { return stop_; });
+  }
+}
+
+void Replicator::OnHeartbeat(const InboundMessage& m) {
+  auto hb = DecodeHeartbeat(m.payload);
+  std::lock_guard lock(mu_);
+  if (!hb.ok()) {
+    ++counters_.rejected_messages;
+    return;
+  }
+  if (hb->region == options_.region_id) return;
+  Peer& peer = peers_[hb->region];
+  peer.name = hb->region_name;
+  peer.head_seq = std::max(peer.head_seq, hb->head_seq);
+  peer.applied = hb->applied;
+  peer.last_heartbeat_ms = NowMs();
+  apply_wanted_ = true;
+  apply_cv_.notify_one();
+}
+
+// ---- receiving and applying ------------------------------------------------------------
+
+void Replicator::OnChangeBatch(const InboundMessage& m) {
+  auto batch = DecodeChangeBatch(m.payload);
+  if (!batch.ok()) {
+    std::lock_guard lock(mu_);
+    ++counters_.rejected_messages;
+    spdlog::warn("msg=\"rejected change batch\" subject={} error=\"{}\"", m.subject, batch.status().message());
+    return;
+  }
+  if (batch->origin == options_.region_id) return;
+  AddPending(batch->origin, batch->first_seq, std::move(batch->changes));
+}
+
+void Replicator::AddPending(conflict::RegionId origin, uint64_t first_seq,
+                            std::vector<std::string> changes) {
+  std::lock_guard lock(mu_);
+  ++counters_.batches_received;
+  auto& queue = pending_[origin];
+  for (size_t i = 0; i < changes.size(); ++i) {
+    auto change = store::DecodeChange(changes[i]);
+    if (!change.ok() || change->origin != origin || change->seq != first_seq + i) {
+      ++counters_.rejected_messages;
+      return;  // the rest of this batch is suspect; gaps are fetched
+    }
+    if (pending_count_ >= options_.max_pending_changes) {
+      ++counters_.dropped_pending;
+      continue;
+    }
+    if (queue.emplace(change->seq, Pending{std::move(changes[i]), change->deps}).second) ++pending_count_;
+  }
+  apply_wanted_ = true;
+  apply_cv_.notify_one();
+}
+
+void Replicator::ApplyLoop() {
+  auto last_fetch = std::chrono::steady_clock::now() - std::chrono::hours(1);
+  while (true) {
+    {
+      std::unique_lock lock(mu_);
+      apply_cv_.wait_for(lock, options_.heartbeat, [&] { return stop_ || apply_wanted_; });
+      if (stop_) return;
+      apply_wanted_ = false;
+    }
+    while (ApplyReady()) {
+    }
+    // Gaps: fetch at most every few milliseconds so a burst of batches is not refetched.
+    auto now = std::chrono::steady_clock::now();
+    if (now - last_fetch >= std::chrono::milliseconds(20)) {
+      last_fetch = now;
+      FetchGaps();
+      while (ApplyReady()) {
+      }
+    }
+  }
+}
+
+bool Replicator::ApplyReady() {
+  conflict::VersionVector applied = store_->AppliedVector();
+  std::vector<std::string> run;
+  conflict::RegionId run_origin = 0;
+  {
+    std::lock_guard lock(mu_);
+    for (auto& [origin, queue] : pending_) {
+      // Drop what is already applied.
+      uint64_t have = applied.Get(origin);
+      while (!queue.empty() && queue.begin()->first <= have) {
+        queue.erase(queue.begin());
+        --pending_count_;
+        ++counters_.duplicates;
+      }
+      // Collect the contiguous run whose dependencies are met.
+      uint64_t next = have + 1;
+      for (auto it = queue.begin(); it != queue.end() && it->first == next; ++it, ++next) {
+        bool ready = true;
+        for (const auto& dep : it->second.deps.entries()) {
+          if (dep.region != origin && applied.Get(dep.region) < dep.seq) ready = false;
+        }
+        if (!ready || run.size() >= 4096) break;
+        run.push_back(it->second.bytes);
+      }
+      if (!run.empty()) {
+        run_origin = origin;
+        break;
+      }
+    }
+  }
+  if (run.empty()) return false;
+  auto stats = store_->ApplyRemoteChanges(run);
+  std::lock_guard lock(mu_);
+  if (!stats.ok()) {
+    spdlog::error("msg=\"applying remote changes failed\" origin={} error=\"{}\"", run_origin, stats.status().message());
+    ++counters_.rejected_messages;
+    // Drop the run: it will be fetched again.
+    auto& queue = pending_[run_origin];
+    const uint64_t have = store_->AppliedVector().Get(run_origin);
+    while (!queue.empty() && queue.begin()->first <= have + run.size()) {
+      queue.erase(queue.begin());
+      --pending_count_;
+    }
+    return false;
+  }
+  counters_.changes_applied += stats->applied;
+  counters_.changes_merged += stats->merged;
+  counters_.duplicates += stats->skipped;
+  return true;
+}
+
+void Replicator::FetchGaps() {
+  conflict::VersionVector applied = store_->AppliedVector();
+  struct Need {
+    conflict::RegionId origin;
+    uint64_t from;
+    std::vector<std::string> sources;  // peers to ask, the origin first
+  };
+  std::vector<Need> needs;
+  {
+    std::lock_guard lock(mu_);
+    const int64_t now = NowMs();
+    // What is known to exist: heads from heartbeats, other peers' applied vectors, pending.
+    std::map<conflict::RegionId, uint64_t> known;
+    for (const auto& [id, peer] : peers_) {
+      known[id] = std::max(known[id], peer.head_seq);
+      for (const auto& e : peer.applied.entries()) {
+        if (e.region != options_.region_id) known[e.region] = std::max(known[e.region], e.seq);
+      }
+    }
+    for (const auto& [origin, queue] : pending_) {
+      if (!queue.empty()) known[origin] = std::max(known[origin], queue.rbegin()->first);
+    }
+    for (const auto& [origin, head] : known) {
+      const uint64_t have = applied.Get(origin);
+      auto peer = peers_.find(origin);
+      if (peer != peers_.end()) {
+        if (head > have && peer->second.behind_since_ms == 0) peer->second.behind_since_ms = now;
+        if (head <= have) peer->second.behind_since_ms = 0;
+      }
+      if (head <= have) continue;
+      auto queue = pending_.find(origin);
+      if (queue != pending_.end() && !queue->second.empty() && queue->second.begin()->first == have + 1) {
+        continue;  // next change is here (waiting for dependencies or being applied)
+      }
+      Need need{origin, have + 1, {}};
+      if (peer != peers_.end() && !peer->second.name.empty()) need.sources.push_back(peer->second.name);
+      for (const auto& [id, p] : peers_) {
+        if (id != origin && p.applied.Get(origin) > have && !p.name.empty()) need.sources.push_back(p.name);
+      }
+      needs.push_back(std::move(need));
+    }
+  }
+  for (const auto& need : needs) {
+    for (const auto& source : need.sources) {
+      if (FetchFrom(source, need.origin, need.from)) break;
+    }
+  }
+}
+
+bool Replicator::FetchFrom(const std::string& peer, conflict::RegionId origin, uint64_t from_seq) {
+  FetchRequestMessage req{origin, from_seq, static_cast<uint32_t>(options_.batch_max_changes * 4),
+                          static_cast<uint32_t>(options_.batch_max_bytes * 4), options_.region_id};
+  auto reply = transport_->Request(Subject("fetch", peer), EncodeFetchRequest(req), options_.fetch_timeout);
+  {
+    std::lock_guard lock(mu_);
+    ++counters_.fetches;
+    if (!reply.ok()) ++counters_.fetch_failures;
+  }
+  if (!reply.ok()) return false;
+  auto batch = DecodeChangeBatch(*reply);
+  if (!batch.ok() || batch->origin != origin || batch->first_seq != from_seq) {
+    std::lock_guard lock(mu_);
+    ++counters_.rejected_messages;
+    return false;
+  }
+  if (batch->changes.empty()) return false;
+  AddPending(origin, from_seq, std::move(batch->changes));
+  return true;
+}
+
+void Replicator::OnFetch(const InboundMessage& m) {
+  if (m.reply_to.empty()) return;
+  auto req = DecodeFetchRequest(m.payload);
+  if (!req.ok()) {
+    std::lock_guard lock(mu_);
+    ++counters_.rejected_messages;
+    return;
+  }
+  ChangeBatchMessage batch;
+  batch.origin = req->origin;
+  batch.sender = options_.region_id;
+  batch.first_seq = req->from_seq;
+  const size_t max_changes = std::clamp<size_t>(req->max_changes, 1, 16384);
+  const size_t max_bytes = std::clamp<size_t>(req->max_bytes, 1024, 16 << 20);
+  if (!store_->ReadLog(req->origin, req->from_seq, max_changes, max_bytes, &batch.changes).ok()) {
+    batch.changes.clear();
+  }
+  transport_->Publish(m.reply_to, EncodeChangeBatch(batch)).ok();
+}
+
+// ---- status ----------------------------------------------------------------------------
+
+std::vector<PeerStatus> Replicator::Peers() const {
+  conflict::VersionVector applied = store_->AppliedVector();
+  std::lock_guard lock(mu_);
+  const int64_t now = NowMs();
+  std::vector<PeerStatus> out;
+  for (const auto& [id, peer] : peers_) {
+    PeerStatus s;
+    s.region = id;
+    s.name = peer.name;
+    s.connected = now - peer.last_heartbeat_ms <= 4 * options_.heartbeat.count();
+    s.head_seq = peer.head_seq;
+    s.applied_seq = applied.Get(id);
+    s.acked_seq = peer.applied.Get(options_.region_id);
+    s.lag_ms = s.applied_seq < s.head_seq && peer.behind_since_ms ? now - peer.behind_since_ms : 0;
+    auto queue = pending_.find(id);
+    s.pending = queue == pending_.end() ? 0 : queue->second.size();
+    s.last_heartbeat_ms = peer.last_heartbeat_ms;
+    out.push_back(std::move(s));
+  }
+  return out;
+}
+
+ReplicatorCounters Replicator::counters() const {
+  std::lock_guard lock(mu_);
+  return counters_;
+}
+
+bool Replicator::transport_connected() const { return transport_->connected(); }
+std::string Replicator::transport_error() const { return transport_->last_error(); }
+
+}  // namespace meridian::replication

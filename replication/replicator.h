@@ -1,0 +1,140 @@
+// Active-active replication of one region (DESIGN.md section 4):
+//  - publisher: ships this region's committed changes, batched by count and bytes, on
+//    meridian.<cluster>.changes.<region>;
+//  - receiver: validates peer batches (garbage is counted and dropped) and queues them;
+//  - applier: applies each origin's changes in seq order, only once their causal
+//    dependencies (the origin's applied vector at commit) are applied here; a gap is fetched
+//    by request/reply on meridian.<cluster>.fetch.<peer> from the origin or any other peer
+//    that holds the records (every region stores what it applied);
+//  - heartbeats: every period, {head seq, applied vector} on meridian.<cluster>.heartbeat.<region>,
+//    which reveal gaps when the live stream is quiet and give lag per peer;
+//  - fetch responder: serves any origin's records from the local log.
+// All network use goes through Transport. Thread-safe.
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "common/status.h"
+#include "conflict/version_vector.h"
+#include "replication/transport.h"
+
+namespace meridian::store {
+class Store;
+}
+
+namespace meridian::replication {
+
+struct ReplicatorOptions {
+  std::string cluster = "meridian";
+  std::string region_name;
+  conflict::RegionId region_id = 0;
+  std::string server_id;
+  std::chrono::milliseconds heartbeat{250};
+  size_t batch_max_changes = 1024;
+  size_t batch_max_bytes = 1 << 20;
+  std::chrono::microseconds linger{500};
+  std::chrono::milliseconds fetch_timeout{1000};
+  size_t max_pending_changes = 1'000'000;  // held out-of-order changes, all origins
+};
+
+struct PeerStatus {
+  conflict::RegionId region = 0;
+  std::string name;
+  bool connected = false;       // heard from within 4 heartbeat periods
+  uint64_t head_seq = 0;        // its own committed head, from its heartbeat
+  uint64_t applied_seq = 0;     // how much of its log this region has applied
+  uint64_t acked_seq = 0;       // how much of this region's log it has applied
+  int64_t lag_ms = 0;           // how long this region has been behind it (0 = caught up)
+  size_t pending = 0;           // its changes held here waiting for a gap or dependencies
+  int64_t last_heartbeat_ms = 0;
+};
+
+struct ReplicatorCounters {
+  uint64_t batches_published = 0;
+  uint64_t changes_published = 0;
+  uint64_t batches_received = 0;
+  uint64_t changes_applied = 0;
+  uint64_t changes_merged = 0;
+  uint64_t duplicates = 0;
+  uint64_t rejected_messages = 0;  // undecodable or invalid peer messages
+  uint64_t fetches = 0;
+  uint64_t fetch_failures = 0;
+  uint64_t dropped_pending = 0;    // changes dropped because the pending buffer was full
+};
+
+class Replicator {
+ public:
+  // `store` and `transport` must outlive the replicator.
+  Replicator(store::Store* store, Transport* transport, ReplicatorOptions options);
+  ~Replicator();  // Stop()
+
+  // Subscribes and starts the threads.
+  Status Start();
+  void Stop();
+
+  // Wakes the publisher: the store committed up to `seq` (store commit listener).
+  void NotifyCommitted(uint64_t seq);
+
+  std::vector<PeerStatus> Peers() const;
+  ReplicatorCounters counters() const;
+  bool transport_connected() const;
+  std::string transport_error() const;
+
+ private:
+  struct Pending {
+    std::string bytes;
+    conflict::VersionVector deps;
+  };
+  struct Peer {
+    std::string name;
+    uint64_t head_seq = 0;
+    conflict::VersionVector applied;
+    int64_t last_heartbeat_ms = 0;
+    int64_t behind_since_ms = 0;
+  };
+
+  std::string Subject(const char* kind, const std::string& region) const;
+  void PublishLoop();
+  void HeartbeatLoop();
+  void ApplyLoop();
+  void OnChangeBatch(const InboundMessage& m);
+  void OnHeartbeat(const InboundMessage& m);
+  void OnFetch(const InboundMessage& m);
+  // Applies every pending change that is next in line with its dependencies met. Returns
+  // true when something was applied.
+  bool ApplyReady();
+  // Fetches missing changes of origins this region is behind on.
+  void FetchGaps();
+  bool FetchFrom(const std::string& peer, conflict::RegionId origin, uint64_t from_seq);
+  void AddPending(conflict::RegionId origin, uint64_t first_seq, std::vector<std::string> changes);
+  static int64_t NowMs();
+
+  // Constant after construction.
+  store::Store* const store_;
+  Transport* const transport_;
+  const ReplicatorOptions options_;
+
+  mutable std::mutex mu_;
+  std::condition_variable publish_cv_;
+  std::condition_variable apply_cv_;
+  std::condition_variable heartbeat_cv_;
+  bool stop_ = false;                        // GUARDED_BY(mu_)
+  uint64_t committed_ = 0;                   // GUARDED_BY(mu_)
+  bool apply_wanted_ = false;                // GUARDED_BY(mu_)
+  std::map<conflict::RegionId, std::map<uint64_t, Pending>> pending_;  // GUARDED_BY(mu_)
+  size_t pending_count_ = 0;                 // GUARDED_BY(mu_)
+  std::map<conflict::RegionId, Peer> peers_;  // GUARDED_BY(mu_)
+  ReplicatorCounters counters_;              // GUARDED_BY(mu_)
+  std::vector<std::thread> threads_;
+  bool started_ = false;
+};
+
+}  // namespace meridian::replication

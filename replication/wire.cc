@@ -1,0 +1,136 @@
+#include "replication/wire.h"
+
+#include <capnp/message.h>
+#include <capnp/serialize.h>
+#include <kj/exception.h>
+
+#include <cstring>
+
+#include "schemas/replication.capnp.h"
+
+namespace meridian::replication {
+namespace {
+
+constexpr size_t kMaxMessageBytes = 64 << 20;
+
+std::string Flatten(capnp::MessageBuilder& message) {
+  auto words = capnp::messageToFlatArray(message);
+  auto bytes = words.asBytes();
+  return std::string(reinterpret_cast<const char*>(bytes.begin()), bytes.size());
+}
+
+// Runs `read` over an aligned copy of `bytes`, turning every decoding failure into
+// Corruption.
+template <typename T, typename Fn>
+Result<T> Decode(std::string_view bytes, const char* what, Fn&& read) {
+  if (bytes.empty() || bytes.size() % sizeof(capnp::word) != 0 || bytes.size() > kMaxMessageBytes) {
+    return Status::Corruption(std::string(what) + ": bad size");
+  }
+  auto words = kj::heapArray<capnp::word>(bytes.size() / sizeof(capnp::word));
+  std::memcpy(words.begin(), bytes.data(), bytes.size());
+  try {
+    capnp::ReaderOptions options;
+    options.traversalLimitInWords = kMaxMessageBytes / 8;
+    capnp::FlatArrayMessageReader reader(words, options);
+    return read(reader);
+  } catch (const kj::Exception& e) {
+    return Status::Corruption(std::string(what) + ": " + e.getDescription().cStr());
+  }
+}
+
+void WriteVector(const conflict::VersionVector& v, schemas::VersionVector::Builder out) {
+  auto entries = out.initEntries(v.entries().size());
+  for (unsigned i = 0; i < v.entries().size(); ++i) {
+    entries[i].setRegion(v.entries()[i].region);
+    entries[i].setSeq(v.entries()[i].seq);
+  }
+}
+
+conflict::VersionVector ReadVector(schemas::VersionVector::Reader in) {
+  std::vector<conflict::VersionVector::Entry> entries;
+  for (auto e : in.getEntries()) entries.push_back({e.getRegion(), e.getSeq()});
+  return conflict::VersionVector::FromEntries(std::move(entries));
+}
+
+}  // namespace
+
+std::string EncodeChangeBatch(const ChangeBatchMessage& m) {
+  size_t bytes = 0;
+  for (const auto& c : m.changes) bytes += c.size();
+  capnp::MallocMessageBuilder message(64 + bytes / 8 + m.changes.size() * 2);
+  auto b = message.initRoot<schemas::ChangeBatch>();
+  b.setOrigin(m.origin);
+  b.setSender(m.sender);
+  b.setFirstSeq(m.first_seq);
+  auto list = b.initChanges(m.changes.size());
+  for (unsigned i = 0; i < m.changes.size(); ++i) {
+    list.set(i, capnp::Data::Reader(reinterpret_cast<const kj::byte*>(m.changes[i].data()),
+                                    m.changes[i].size()));
+  }
+  return Flatten(message);
+}
+
+Result<ChangeBatchMessage> DecodeChangeBatch(std::string_view bytes) {
+  return Decode<ChangeBatchMessage>(bytes, "change batch", [](capnp::FlatArrayMessageReader& r)
+                                                               -> Result<ChangeBatchMessage> {
+    auto b = r.getRoot<schemas::ChangeBatch>();
+    ChangeBatchMessage m;
+    m.origin = b.getOrigin();
+    m.sender = b.getSender();
+    m.first_seq = b.getFirstSeq();
+    if (m.origin == 0 || m.first_seq == 0) return Status::Corruption("change batch: origin and firstSeq must be set");
+    for (auto c : b.getChanges()) m.changes.emplace_back(reinterpret_cast<const char*>(c.begin()), c.size());
+    return m;
+  });
+}
+
+std::string EncodeFetchRequest(const FetchRequestMessage& m) {
+  capnp::MallocMessageBuilder message(16);
+  auto f = message.initRoot<schemas::FetchRequest>();
+  f.setOrigin(m.origin);
+  f.setFromSeq(m.from_seq);
+  f.setMaxChanges(m.max_changes);
+  f.setMaxBytes(m.max_bytes);
+  f.setRequester(m.requester);
+  return Flatten(message);
+}
+
+Result<FetchRequestMessage> DecodeFetchRequest(std::string_view bytes) {
+  return Decode<FetchRequestMessage>(bytes, "fetch request", [](capnp::FlatArrayMessageReader& r)
+                                                                 -> Result<FetchRequestMessage> {
+    auto f = r.getRoot<schemas::FetchRequest>();
+    FetchRequestMessage m{f.getOrigin(), f.getFromSeq(), f.getMaxChanges(), f.getMaxBytes(), f.getRequester()};
+    if (m.origin == 0 || m.from_seq == 0) return Status::Corruption("fetch request: origin and fromSeq must be set");
+    return m;
+  });
+}
+
+std::string EncodeHeartbeat(const HeartbeatMessage& m) {
+  capnp::MallocMessageBuilder message(64);
+  auto h = message.initRoot<schemas::Heartbeat>();
+  h.setRegion(m.region);
+  h.setRegionName(m.region_name);
+  h.setHeadSeq(m.head_seq);
+  WriteVector(m.applied, h.initApplied());
+  h.setNowMillis(m.now_millis);
+  h.setServerId(m.server_id);
+  return Flatten(message);
+}
+
+Result<HeartbeatMessage> DecodeHeartbeat(std::string_view bytes) {
+  return Decode<HeartbeatMessage>(bytes, "heartbeat", [](capnp::FlatArrayMessageReader& r)
+                                                          -> Result<HeartbeatMessage> {
+    auto h = r.getRoot<schemas::Heartbeat>();
+    HeartbeatMessage m;
+    m.region = h.getRegion();
+    m.region_name = h.getRegionName().cStr();
+    m.head_seq = h.getHeadSeq();
+    m.applied = ReadVector(h.getApplied());
+    m.now_millis = h.getNowMillis();
+    m.server_id = h.getServerId().cStr();
+    if (m.region == 0) return Status::Corruption("heartbeat: region must be set");
+    return m;
+  });
+}
+
+}  // namespace meridian::replication

@@ -1,0 +1,46 @@
+// Encoding and validation of the replication messages (schemas/replication.capnp). Every
+// decoder takes untrusted peer bytes: it never throws and never trusts sizes or counts.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/status.h"
+#include "conflict/version_vector.h"
+
+namespace meridian::replication {
+
+struct ChangeBatchMessage {
+  conflict::RegionId origin = 0;
+  conflict::RegionId sender = 0;
+  uint64_t first_seq = 0;
+  std::vector<std::string> changes;  // encoded store::Change, consecutive seqs from first_seq
+};
+
+struct FetchRequestMessage {
+  conflict::RegionId origin = 0;
+  uint64_t from_seq = 0;
+  uint32_t max_changes = 0;
+  uint32_t max_bytes = 0;
+  conflict::RegionId requester = 0;
+};
+
+struct HeartbeatMessage {
+  conflict::RegionId region = 0;
+  std::string region_name;
+  uint64_t head_seq = 0;
+  conflict::VersionVector applied;
+  uint64_t now_millis = 0;
+  std::string server_id;
+};
+
+std::string EncodeChangeBatch(const ChangeBatchMessage& m);
+Result<ChangeBatchMessage> DecodeChangeBatch(std::string_view bytes);
+std::string EncodeFetchRequest(const FetchRequestMessage& m);
+Result<FetchRequestMessage> DecodeFetchRequest(std::string_view bytes);
+std::string EncodeHeartbeat(const HeartbeatMessage& m);
+Result<HeartbeatMessage> DecodeHeartbeat(std::string_view bytes);
+
+}  // namespace meridian::replication

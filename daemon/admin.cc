@@ -3,7 +3,10 @@
 #include <boost/json.hpp>
 
 #include <chrono>
+#include <cstdio>
 
+#include "conflict/conflict_record.h"
+#include "replication/replicator.h"
 #include "store/store.h"
 
 namespace meridian::daemon {
@@ -25,28 +28,135 @@ HttpResponse JsonResponse(int status, const json::object& body) {
   return HttpResponse{status, "application/json", json::serialize(body) + "\n", {}};
 }
 
+json::object VectorJson(const conflict::VersionVector& v) {
+  json::object out;
+  for (const auto& e : v.entries()) out[std::to_string(e.region)] = e.seq;
+  return out;
+}
+
+std::string Hex(uint64_t v) {
+  char buf[17];
+  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(v));
+  return buf;
+}
+
 }  // namespace
 
-HttpResponse Healthz(const ServerIdentity& id, const store::Store& store) {
-  json::object body = Envelope(id);
-  body["status"] = "ok";
-  body["last_seq"] = store.last_seq();
-  body["uptime_ms"] = NowMs() - id.start_time_ms;
+HttpResponse Healthz(const AdminState& s) {
+  json::object body = Envelope(*s.id);
+  json::array errors;
+  if (s.replicator && !s.replicator->transport_connected()) {
+    errors.push_back(json::object{{"type", "nats_unreachable"},
+                                  {"message", s.replicator->transport_error().empty()
+                                                  ? "not connected to NATS"
+                                                  : s.replicator->transport_error()}});
+  }
+  body["status"] = errors.empty() ? "ok" : "error";
+  if (!errors.empty()) body["errors"] = std::move(errors);
+  body["last_seq"] = s.store->committed_seq();
+  return JsonResponse(body.contains("errors") ? 503 : 200, body);
+}
+
+HttpResponse Varz(const AdminState& s) {
+  json::object body = Envelope(*s.id);
+  body["version"] = s.id->version;
+  body["uptime_ms"] = NowMs() - s.id->start_time_ms;
+  body["region_id"] = s.id->region_id;
+  body["cluster"] = s.id->cluster;
+  body["replication"] = s.replicator != nullptr;
+  body["head_seq"] = s.store->committed_seq();
+  body["tables"] = s.store->ListTableNames().size();
+  body["conflicts_total"] = s.store->conflicts_total();
+  body["clock_skew_events"] = s.store->clock_skew_events();
+  if (s.replicator) {
+    auto c = s.replicator->counters();
+    body["replication_counters"] = json::object{
+        {"batches_published", c.batches_published}, {"changes_published", c.changes_published},
+        {"batches_received", c.batches_received},   {"changes_applied", c.changes_applied},
+        {"changes_merged", c.changes_merged},       {"duplicates", c.duplicates},
+        {"rejected_messages", c.rejected_messages}, {"fetches", c.fetches},
+        {"fetch_failures", c.fetch_failures},       {"dropped_pending", c.dropped_pending}};
+  }
   return JsonResponse(200, body);
 }
 
-HttpHandler MakeAdminHandler(const ServerIdentity* id, const store::Store* store) {
-  return SyncHandler([id, store](const HttpRequest& req) -> HttpResponse {
+HttpResponse Regionz(const AdminState& s) {
+  json::object body = Envelope(*s.id);
+  body["region_id"] = s.id->region_id;
+  body["head_seq"] = s.store->committed_seq();
+  body["applied"] = VectorJson(s.store->AppliedVector());
+  json::array peers;
+  if (s.replicator) {
+    for (const auto& p : s.replicator->Peers()) {
+      peers.push_back(json::object{{"region", p.name},
+                                   {"region_id", p.region},
+                                   {"connected", p.connected},
+                                   {"head_seq", p.head_seq},
+                                   {"applied_seq", p.applied_seq},
+                                   {"acked_seq", p.acked_seq},
+                                   {"lag_ms", p.lag_ms},
+                                   {"pending", p.pending},
+                                   {"last_heartbeat_ms", p.last_heartbeat_ms}});
+    }
+    body["nats_connected"] = s.replicator->transport_connected();
+  }
+  body["peers"] = std::move(peers);
+  return JsonResponse(200, body);
+}
+
+HttpResponse Tablez(const AdminState& s) {
+  json::object body = Envelope(*s.id);
+  json::array tables;
+  for (const auto& name : s.store->ListTableNames()) {
+    auto table = s.store->GetTable(name);
+    if (!table.ok()) continue;  // deleted meanwhile
+    auto stats = s.store->GetTableStats((*table)->table_id);
+    json::object t{{"name", name},
+                   {"policy", (*table)->conflict_policy},
+                   {"items", stats.item_count},
+                   {"size_bytes", stats.size_bytes}};
+    auto digest = s.store->Digest(**table);
+    if (digest.ok()) {
+      t["digest"] = Hex(digest->hash);
+      t["live_items"] = digest->items;
+      t["tombstones"] = digest->tombstones;
+    }
+    tables.push_back(std::move(t));
+  }
+  body["tables"] = std::move(tables);
+  return JsonResponse(200, body);
+}
+
+HttpResponse Conflictz(const AdminState& s) {
+  json::object body = Envelope(*s.id);
+  body["total"] = s.store->conflicts_total();
+  json::array recent;
+  for (const auto& c : s.store->RecentConflicts()) {
+    recent.push_back(json::object{{"policy", conflict::PolicyName(c.policy)},
+                                  {"rule", conflict::ConflictRuleName(c.rule)},
+                                  {"winner", conflict::ConflictWinnerName(c.winner)},
+                                  {"summary", c.ToString()}});
+  }
+  body["recent"] = std::move(recent);
+  return JsonResponse(200, body);
+}
+
+HttpHandler MakeAdminHandler(const AdminState* state) {
+  return SyncHandler([state](const HttpRequest& req) -> HttpResponse {
     std::string path = req.target.substr(0, req.target.find('?'));
     if (req.method != "GET" && req.method != "HEAD") {
-      json::object body = Envelope(*id);
+      json::object body = Envelope(*state->id);
       body["error"] = "method not allowed";
       return JsonResponse(405, body);
     }
-    if (path == kHealthzPath) return Healthz(*id, *store);
-    json::object body = Envelope(*id);
+    if (path == kHealthzPath) return Healthz(*state);
+    if (path == kVarzPath) return Varz(*state);
+    if (path == kRegionzPath) return Regionz(*state);
+    if (path == kTablezPath) return Tablez(*state);
+    if (path == kConflictzPath) return Conflictz(*state);
+    json::object body = Envelope(*state->id);
     body["error"] = "not found";
-    body["paths"] = json::array{kHealthzPath};
+    body["paths"] = json::array{kHealthzPath, kVarzPath, kRegionzPath, kTablezPath, kConflictzPath};
     return JsonResponse(404, body);
   });
 }

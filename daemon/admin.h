@@ -1,6 +1,6 @@
 // The operator status API (admin port, GET only, JSON). Every response carries `region`,
-// `server_id` and `now`. Each endpoint is a pure function of a snapshot of server state;
-// the HTTP handler is a thin wrapper (see nats-server's monitor.go).
+// `server_id` and `now`. Each endpoint is a pure function of the server state it is given;
+// the HTTP handler is a thin router (see nats-server's monitor.go).
 #pragma once
 
 #include <cstdint>
@@ -11,22 +11,49 @@
 namespace meridian::store {
 class Store;
 }
+namespace meridian::replication {
+class Replicator;
+}
 
 namespace meridian::daemon {
 
 inline constexpr const char* kHealthzPath = "/healthz";
+inline constexpr const char* kVarzPath = "/varz";
+inline constexpr const char* kRegionzPath = "/regionz";
+inline constexpr const char* kTablezPath = "/tablez";
+inline constexpr const char* kConflictzPath = "/conflictz";
 
 struct ServerIdentity {
   std::string region;
+  uint32_t region_id = 0;
+  std::string cluster;
   std::string server_id;
   std::string version;
   int64_t start_time_ms = 0;
 };
 
-// GET /healthz: {"status":"ok", ...} and 200, or 503 with typed errors.
-HttpResponse Healthz(const ServerIdentity& id, const store::Store& store);
+// What the endpoints read. `replicator` is null for a single-region daemon.
+struct AdminState {
+  const ServerIdentity* id = nullptr;
+  store::Store* store = nullptr;
+  const replication::Replicator* replicator = nullptr;
+};
 
-// Routes admin requests.
-HttpHandler MakeAdminHandler(const ServerIdentity* id, const store::Store* store);
+// GET /healthz: 200 {"status":"ok"}, or 503 {"status":"error","errors":[{"type":...}]}
+// (type "nats_unreachable" while replication has no NATS connection).
+HttpResponse Healthz(const AdminState& state);
+// GET /varz: version, uptime, configuration summary, counters.
+HttpResponse Varz(const AdminState& state);
+// GET /regionz: this region's head and applied vector, and per peer region: connected,
+// head seq, applied seq, acked seq, lag in ms, pending changes.
+HttpResponse Regionz(const AdminState& state);
+// GET /tablez: per table: policy, items, size, digest (equal on converged regions),
+// tombstones.
+HttpResponse Tablez(const AdminState& state);
+// GET /conflictz: the most recent concurrent resolutions and the total count.
+HttpResponse Conflictz(const AdminState& state);
+
+// Routes admin requests. `state` must outlive the handler.
+HttpHandler MakeAdminHandler(const AdminState* state);
 
 }  // namespace meridian::daemon

@@ -12,6 +12,8 @@
 #include "daemon/api/api.h"
 #include "daemon/config.h"
 #include "daemon/http_server.h"
+#include "replication/nats_transport.h"
+#include "replication/replicator.h"
 #include "store/store.h"
 
 namespace {
@@ -106,6 +108,7 @@ int main(int argc, char** argv) {
   store_options.path = config.data_dir;
   store_options.region = config.region;
   store_options.sync_writes = config.durability == "fsync";
+  store_options.region_id = config.region_id ? config.region_id : 1;
   auto store = store::Store::Open(store_options);
   if (!store.ok()) return Fail("store: " + store.status().message());
 
@@ -140,23 +143,48 @@ int main(int argc, char** argv) {
   Status s = api_server.Start();
   if (!s.ok()) return Fail("api: " + s.message());
 
-  daemon::ServerIdentity identity{config.region, RandomServerId(), kVersion, NowMs()};
+  daemon::ServerIdentity identity{config.region, store_options.region_id, config.cluster,
+                                  RandomServerId(), kVersion, NowMs()};
+
+  // Replication: only with a NATS server configured.
+  std::unique_ptr<replication::Transport> transport;
+  std::unique_ptr<replication::Replicator> replicator;
+  if (!config.nats_url.empty()) {
+    auto connected = replication::ConnectNats(
+        {config.nats_url, "meridiand-" + config.region + "-" + identity.server_id, 250});
+    if (!connected.ok()) return Fail("nats: " + connected.status().message());
+    transport = std::move(connected).value();
+    replication::ReplicatorOptions r;
+    r.cluster = config.cluster;
+    r.region_name = config.region;
+    r.region_id = config.region_id;
+    r.server_id = identity.server_id;
+    r.heartbeat = std::chrono::milliseconds(config.heartbeat_ms);
+    replicator = std::make_unique<replication::Replicator>(db, transport.get(), r);
+    replication::Replicator* rep = replicator.get();
+    db->SetCommitListener([rep](uint64_t seq) { rep->NotifyCommitted(seq); });
+    s = replicator->Start();
+    if (!s.ok()) return Fail("replication: " + s.message());
+  }
+
   auto admin = *daemon::ParseHostPort(config.admin_listen);
+  daemon::AdminState admin_state{&identity, db, replicator.get()};
   daemon::HttpServer admin_server(daemon::HttpServerOptions{admin.first, admin.second, 1},
-                                  daemon::MakeAdminHandler(&identity, db));
+                                  daemon::MakeAdminHandler(&admin_state));
   s = admin_server.Start();
   if (!s.ok()) return Fail("admin: " + s.message());
 
-  spdlog::info("msg=\"meridiand started\" region={} api=http://{}:{} admin=http://{}:{} data_dir={} threads={} durability={} last_seq={}",
-               config.region, listen.first, api_server.bound_port(), admin.first,
+  spdlog::info("msg=\"meridiand started\" region={} region_id={} api=http://{}:{} admin=http://{}:{} data_dir={} threads={} durability={} last_seq={} nats={}",
+               config.region, store_options.region_id, listen.first, api_server.bound_port(), admin.first,
                admin_server.bound_port(), config.data_dir, threads, config.durability,
-               (*store)->last_seq());
+               (*store)->last_seq(), config.nats_url.empty() ? "off" : config.nats_url);
 
   int sig = 0;
   sigwait(&signals, &sig);
   spdlog::info("msg=\"shutting down\" signal={}", sig);
   api_server.Stop();
   admin_server.Stop();
+  if (replicator) replicator->Stop();
   store->reset();
   spdlog::info("msg=\"stopped\"");
   return 0;

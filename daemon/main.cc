@@ -113,7 +113,42 @@ int main(int argc, char** argv) {
   if (!store.ok()) return Fail("store: " + store.status().message());
 
   store::Store* db = store->get();
-  api::Api api(db, api::ApiOptions{config.region, "000000000000", /*group_commit=*/true});
+  daemon::ServerIdentity identity{config.region, store_options.region_id, config.cluster,
+                                  RandomServerId(), kVersion, NowMs()};
+
+  Status s;
+  // Replication: only with a NATS server configured.
+  std::unique_ptr<replication::Transport> transport;
+  std::unique_ptr<replication::Replicator> replicator;
+  if (!config.nats_url.empty()) {
+    auto connected = replication::ConnectNats(
+        {config.nats_url, "meridiand-" + config.region + "-" + identity.server_id, 250});
+    if (!connected.ok()) return Fail("nats: " + connected.status().message());
+    transport = std::move(connected).value();
+    replication::ReplicatorOptions r;
+    r.cluster = config.cluster;
+    r.region_name = config.region;
+    r.region_id = config.region_id;
+    r.server_id = identity.server_id;
+    r.heartbeat = std::chrono::milliseconds(config.heartbeat_ms);
+    replicator = std::make_unique<replication::Replicator>(db, transport.get(), r);
+    replication::Replicator* rep = replicator.get();
+    db->SetCommitListener([rep](uint64_t seq) { rep->NotifyCommitted(seq); });
+    s = replicator->Start();
+    if (!s.ok()) return Fail("replication: " + s.message());
+  }
+
+  api::ApiOptions api_options{config.region, "000000000000", /*group_commit=*/true, {}};
+  if (replicator) {
+    replication::Replicator* rep = replicator.get();
+    api_options.replica_regions = [rep] {
+      std::vector<std::string> regions;
+      for (const auto& peer : rep->Peers()) regions.push_back(peer.name);
+      return regions;
+    };
+  }
+  api::Api api(db, api_options);
+
   const int threads = config.threads > 0 ? config.threads
                                          : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   auto listen = *daemon::ParseHostPort(config.listen);
@@ -140,32 +175,9 @@ int main(int argc, char** argv) {
             });
         if (schedule) daemon::PostToCurrentWorker([db] { db->CommitPending(); });
       });
-  Status s = api_server.Start();
+  s = api_server.Start();
   if (!s.ok()) return Fail("api: " + s.message());
 
-  daemon::ServerIdentity identity{config.region, store_options.region_id, config.cluster,
-                                  RandomServerId(), kVersion, NowMs()};
-
-  // Replication: only with a NATS server configured.
-  std::unique_ptr<replication::Transport> transport;
-  std::unique_ptr<replication::Replicator> replicator;
-  if (!config.nats_url.empty()) {
-    auto connected = replication::ConnectNats(
-        {config.nats_url, "meridiand-" + config.region + "-" + identity.server_id, 250});
-    if (!connected.ok()) return Fail("nats: " + connected.status().message());
-    transport = std::move(connected).value();
-    replication::ReplicatorOptions r;
-    r.cluster = config.cluster;
-    r.region_name = config.region;
-    r.region_id = config.region_id;
-    r.server_id = identity.server_id;
-    r.heartbeat = std::chrono::milliseconds(config.heartbeat_ms);
-    replicator = std::make_unique<replication::Replicator>(db, transport.get(), r);
-    replication::Replicator* rep = replicator.get();
-    db->SetCommitListener([rep](uint64_t seq) { rep->NotifyCommitted(seq); });
-    s = replicator->Start();
-    if (!s.ok()) return Fail("replication: " + s.message());
-  }
 
   auto admin = *daemon::ParseHostPort(config.admin_listen);
   daemon::AdminState admin_state{&identity, db, replicator.get()};

@@ -2,8 +2,10 @@
 // Thread safety: Handle may be called concurrently from any number of threads.
 #pragma once
 
+#include <functional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace meridian::store {
 class Store;
@@ -17,6 +19,9 @@ struct ApiOptions {
   // Stage item writes into the store's commit group instead of writing them before
   // Handle returns; the caller then acknowledges only after Store::WhenDurable(commit_seq).
   bool group_commit = false;
+  // Regions that hold replicas of every table (this one included), for DescribeTable's
+  // Replicas; unset for a single region.
+  std::function<std::vector<std::string>()> replica_regions;
 };
 
 struct ApiResponse {

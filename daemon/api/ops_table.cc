@@ -268,6 +268,17 @@ json::object DescribeTableInfo(const OpContext& ctx, const store::TableInfo& inf
     t["BillingModeSummary"] = json::object{{"BillingMode", "PROVISIONED"}};
   }
   t["DeletionProtectionEnabled"] = false;
+  if (ctx.options->replica_regions) {
+    json::array replicas;
+    for (const auto& region : ctx.options->replica_regions()) {
+      if (region == ctx.options->region) continue;  // DynamoDB lists the other regions
+      replicas.push_back(json::object{{"RegionName", region}, {"ReplicaStatus", "ACTIVE"}});
+    }
+    if (!replicas.empty()) {
+      t["GlobalTableVersion"] = "2019.11.21";
+      t["Replicas"] = std::move(replicas);
+    }
+  }
   return t;
 }
 

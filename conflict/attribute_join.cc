@@ -44,7 +44,8 @@ void JoinSorted(std::vector<T>& a, const std::vector<T>& b, Less less, Both both
     if (write != k) a[write] = std::move(a[k]);
   }
   a.resize(write);
-  if (added > 0) std::sort(a.begin(), a.end(), less);
+  // Usually the copies already land in order (a newer dot, a new region at the end).
+  if (added > 0 && !std::is_sorted(a.begin(), a.end(), less)) std::sort(a.begin(), a.end(), less);
 }
 
 // The ORSWOT rule on a dot set: keep dots on both sides, and one-sided dots the other side

@@ -9,17 +9,6 @@ namespace {
 using model::AttributeValue;
 using model::AttrType;
 
-AttrType MemberType(AttrType set_type) {
-  switch (set_type) {
-    case AttrType::kNS:
-      return AttrType::kN;
-    case AttrType::kBS:
-      return AttrType::kB;
-    default:
-      return AttrType::kS;
-  }
-}
-
 AttrType SetTypeOf(AttrType member_type) {
   switch (member_type) {
     case AttrType::kN:
@@ -71,6 +60,17 @@ std::optional<AttributeValue> BuildSet(const AttributeState& s, AttrType set_typ
 }
 
 }  // namespace
+
+AttrType MemberType(AttrType set_type) {
+  switch (set_type) {
+    case AttrType::kNS:
+      return AttrType::kN;
+    case AttrType::kBS:
+      return AttrType::kB;
+    default:
+      return AttrType::kS;
+  }
+}
 
 bool ElementLess(const SetElement& a, const SetElement& b) {
   if (a.type != b.type) return a.type < b.type;

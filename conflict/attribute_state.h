@@ -52,6 +52,10 @@ struct SetElement {
 // Canonical element order: by type (S, N, B), then by bytes or numeric value.
 bool ElementLess(const SetElement& a, const SetElement& b);
 
+// The member type of a set type: kSS -> kS, kNS -> kN, kBS -> kB.
+// REQUIRES: set_type is kSS, kNS or kBS.
+model::AttrType MemberType(model::AttrType set_type);
+
 // One region's PN-counter contributions. Invariant: floor_seq <= seq.
 struct CounterEntry {
   RegionId region = 0;

@@ -30,7 +30,8 @@ class Hlc {
 
   // The smallest timestamp after this one: logical + 1, carrying into the milliseconds when
   // the logical counter is full (the clock then runs up to 1 ms ahead of physical time).
-  constexpr Hlc Next() const { return Hlc(packed_ + 1); }
+  // Saturates at the largest timestamp (year 10889, or a corrupt remote) instead of wrapping.
+  constexpr Hlc Next() const { return Hlc(packed_ == UINT64_MAX ? packed_ : packed_ + 1); }
 
   // "millis.logical", e.g. "1700000000123.4".
   std::string ToString() const;

@@ -9,11 +9,6 @@ namespace {
 using model::AttributeValue;
 using model::AttrType;
 
-AttrType MemberTypeOf(AttrType set_type) {
-  return set_type == AttrType::kNS ? AttrType::kN
-                                   : (set_type == AttrType::kBS ? AttrType::kB : AttrType::kS);
-}
-
 // Every increment so far has been seen by this writer and is consumed.
 void RaiseFloors(AttributeState* s) {
   for (CounterEntry& c : s->counters) {
@@ -54,7 +49,7 @@ std::vector<SetElement> Members(const AttributeValue& set) {
   if (set.type() == AttrType::kNS) {
     for (const model::Number& n : set.ns()) out.push_back(MakeElement(AttrType::kN, {}, n));
   } else {
-    const AttrType member = MemberTypeOf(set.type());
+    const AttrType member = MemberType(set.type());
     for (const std::string& s : set.type() == AttrType::kSS ? set.ss() : set.bs()) {
       out.push_back(MakeElement(member, s, {}));
     }
@@ -109,7 +104,7 @@ void UpdateMembers(AttributeState* s, const AttributeValue& members, bool add, D
   // DELETE that empties the set leaves the attribute absent, as in DynamoDB: drop the rest
   // (a type marker, hidden members of other set types) so nothing else shows through.
   if (!add && std::none_of(s->elements.begin(), s->elements.end(), [&](const SetElement& e) {
-        return e.type == MemberTypeOf(members.type());
+        return e.type == MemberType(members.type());
       })) {
     ResetToRemoved(s);
   }

@@ -171,23 +171,22 @@ void Replicator::AddPending(conflict::RegionId origin, uint64_t first_seq,
 }
 
 void Replicator::ApplyLoop() {
-  auto last_fetch = std::chrono::steady_clock::now() - std::chrono::hours(1);
   while (true) {
     {
       std::unique_lock lock(mu_);
-      apply_cv_.wait_for(lock, options_.heartbeat, [&] { return stop_ || apply_wanted_; });
+      // While catching up (the last fetch returned changes), go straight on.
+      apply_cv_.wait_for(lock, std::min<std::chrono::milliseconds>(options_.heartbeat, options_.fetch_grace),
+                         [&] { return stop_ || apply_wanted_; });
       if (stop_) return;
       apply_wanted_ = false;
     }
     while (ApplyReady()) {
     }
-    // Gaps: fetch at most every few milliseconds so a burst of batches is not refetched.
-    auto now = std::chrono::steady_clock::now();
-    if (now - last_fetch >= std::chrono::milliseconds(20)) {
-      last_fetch = now;
-      FetchGaps();
+    if (FetchGaps()) {
       while (ApplyReady()) {
       }
+      std::lock_guard lock(mu_);
+      apply_wanted_ = true;
     }
   }
 }
@@ -213,7 +212,7 @@ bool Replicator::ApplyReady() {
         for (const auto& dep : it->second.deps.entries()) {
           if (dep.region != origin && applied.Get(dep.region) < dep.seq) ready = false;
         }
-        if (!ready || run.size() >= 4096) break;
+        if (!ready || run.size() >= 16384) break;
         run.push_back(it->second.bytes);
       }
       if (!run.empty()) {
@@ -243,7 +242,7 @@ bool Replicator::ApplyReady() {
   return true;
 }
 
-void Replicator::FetchGaps() {
+bool Replicator::FetchGaps() {
   conflict::VersionVector applied = store_->AppliedVector();
   struct Need {
     conflict::RegionId origin;
@@ -272,11 +271,14 @@ void Replicator::FetchGaps() {
         if (head > have && peer->second.behind_since_ms == 0) peer->second.behind_since_ms = now;
         if (head <= have) peer->second.behind_since_ms = 0;
       }
-      if (head <= have) continue;
       auto queue = pending_.find(origin);
-      if (queue != pending_.end() && !queue->second.empty() && queue->second.begin()->first == have + 1) {
-        continue;  // next change is here (waiting for dependencies or being applied)
+      if (head <= have || (queue != pending_.end() && !queue->second.empty() &&
+                           queue->second.begin()->first == have + 1)) {
+        gap_seen_ms_.erase(origin);  // caught up, or the next change is here
+        continue;
       }
+      auto seen = gap_seen_ms_.emplace(origin, now).first;
+      if (now - seen->second < options_.fetch_grace.count()) continue;  // may be in flight
       Need need{origin, have + 1, {}};
       if (peer != peers_.end() && !peer->second.name.empty()) need.sources.push_back(peer->second.name);
       for (const auto& [id, p] : peers_) {
@@ -285,16 +287,21 @@ void Replicator::FetchGaps() {
       needs.push_back(std::move(need));
     }
   }
+  bool fetched = false;
   for (const auto& need : needs) {
     for (const auto& source : need.sources) {
-      if (FetchFrom(source, need.origin, need.from)) break;
+      if (FetchFrom(source, need.origin, need.from)) {
+        fetched = true;
+        break;
+      }
     }
   }
+  return fetched;
 }
 
 bool Replicator::FetchFrom(const std::string& peer, conflict::RegionId origin, uint64_t from_seq) {
-  FetchRequestMessage req{origin, from_seq, static_cast<uint32_t>(options_.batch_max_changes * 4),
-                          static_cast<uint32_t>(options_.batch_max_bytes * 4), options_.region_id};
+  FetchRequestMessage req{origin, from_seq, static_cast<uint32_t>(options_.fetch_max_changes),
+                          static_cast<uint32_t>(options_.fetch_max_bytes), options_.region_id};
   auto reply = transport_->Request(Subject("fetch", peer), EncodeFetchRequest(req), options_.fetch_timeout);
   {
     std::lock_guard lock(mu_);
@@ -326,7 +333,7 @@ void Replicator::OnFetch(const InboundMessage& m) {
   batch.sender = options_.region_id;
   batch.first_seq = req->from_seq;
   const size_t max_changes = std::clamp<size_t>(req->max_changes, 1, 16384);
-  const size_t max_bytes = std::clamp<size_t>(req->max_bytes, 1024, 16 << 20);
+  const size_t max_bytes = std::clamp<size_t>(req->max_bytes, 1024, 4 << 20);  // < NATS max_payload
   if (!store_->ReadLog(req->origin, req->from_seq, max_changes, max_bytes, &batch.changes).ok()) {
     batch.changes.clear();
   }

@@ -42,6 +42,9 @@ struct ReplicatorOptions {
   size_t batch_max_bytes = 1 << 20;
   std::chrono::microseconds linger{500};
   std::chrono::milliseconds fetch_timeout{1000};
+  std::chrono::milliseconds fetch_grace{30};  // a gap must persist this long to be fetched
+  size_t fetch_max_changes = 16384;
+  size_t fetch_max_bytes = 4 << 20;  // under NATS max_payload (8 MB in deploy/nats)
   size_t max_pending_changes = 1'000'000;  // held out-of-order changes, all origins
 };
 
@@ -111,8 +114,9 @@ class Replicator {
   // Applies every pending change that is next in line with its dependencies met. Returns
   // true when something was applied.
   bool ApplyReady();
-  // Fetches missing changes of origins this region is behind on.
-  void FetchGaps();
+  // Fetches missing changes of origins this region has been behind on for longer than the
+  // fetch grace (live batches in flight are not fetched twice). True when it got any.
+  bool FetchGaps();
   bool FetchFrom(const std::string& peer, conflict::RegionId origin, uint64_t from_seq);
   void AddPending(conflict::RegionId origin, uint64_t first_seq, std::vector<std::string> changes);
   static int64_t NowMs();
@@ -132,6 +136,7 @@ class Replicator {
   std::map<conflict::RegionId, std::map<uint64_t, Pending>> pending_;  // GUARDED_BY(mu_)
   size_t pending_count_ = 0;                 // GUARDED_BY(mu_)
   std::map<conflict::RegionId, Peer> peers_;  // GUARDED_BY(mu_)
+  std::map<conflict::RegionId, int64_t> gap_seen_ms_;  // GUARDED_BY(mu_): first seen missing
   ReplicatorCounters counters_;              // GUARDED_BY(mu_)
   std::vector<std::thread> threads_;
   bool started_ = false;

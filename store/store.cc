@@ -60,10 +60,15 @@ Result<std::unique_ptr<Store>> Store::Open(const StoreOptions& options) {
       .PermitUncheckedError();
 
   rocksdb::ColumnFamilyOptions cf_options;
-  cf_options.write_buffer_size = 64 << 20;
+  cf_options.write_buffer_size = 32 << 20;
   rocksdb::BlockBasedTableOptions table_options;
   table_options.block_cache = rocksdb::NewLRUCache(options.block_cache_mb << 20);
   table_options.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
+  // Index and filter blocks live in the (bounded) block cache, not beside it: otherwise
+  // memory grows with every SST the ever-growing change log adds.
+  table_options.cache_index_and_filter_blocks = true;
+  table_options.cache_index_and_filter_blocks_with_high_priority = true;
+  table_options.pin_l0_filter_and_index_blocks_in_cache = true;
   cf_options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table_options));
 
   rocksdb::ColumnFamilyOptions items_options = cf_options;

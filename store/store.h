@@ -59,7 +59,7 @@ struct StoreOptions {
   std::string region;             // this region's name
   conflict::RegionId region_id = 1;  // this region's id: the origin of its changes
   bool sync_writes = false;       // fsync the WAL before acknowledging (durability = fsync)
-  size_t block_cache_mb = 256;
+  size_t block_cache_mb = 128;
   size_t items_write_buffer_mb = 32;
   size_t item_cache_mb = 64;      // decoded-item LRU in front of RocksDB; 0 disables it
   uint64_t max_clock_skew_ms = 60'000;

@@ -25,15 +25,5 @@ struct Attribute {
   value @1 :AttributeValue;
 }
 
-# Replication metadata of one item version (extended by the conflict/ library).
-struct ItemMeta {
-  originRegion @0 :Text;   # region whose write produced this version
-  seq @1 :UInt64;          # that region's change-log sequence number
-  hlc @2 :UInt64;          # hybrid logical clock: 48-bit ms << 16 | 16-bit logical
-  tombstone @3 :Bool;      # a delete: the item is absent but its version is kept
-}
-
-struct StoredItem {
-  attributes @0 :List(Attribute);   # sorted by name
-  meta @1 :ItemMeta;
-}
+# (ItemMeta @? / StoredItem were the pre-replication stored format; items are now stored as
+# conflict.capnp ItemVersion. Never reuse their names for other layouts.)

@@ -36,7 +36,9 @@ class NatsTransport final : public Transport {
     natsOptions_SetAllowReconnect(opts_, true);
     natsOptions_SetMaxReconnect(opts_, -1);
     natsOptions_SetReconnectWait(opts_, options.reconnect_wait_ms);
-    natsOptions_SetRetryOnFailedConnect(opts_, true, nullptr, nullptr);
+    // With a connected callback the first connect does not block: a region whose NATS is
+    // down still starts (and reports nats_unreachable) and connects when NATS comes up.
+    natsOptions_SetRetryOnFailedConnect(opts_, true, &NatsTransport::OnConnected, this);
     natsOptions_SetReconnectBufSize(opts_, 64 * 1024 * 1024);
     natsOptions_SetDisconnectedCB(opts_, &NatsTransport::OnDisconnected, this);
     natsOptions_SetReconnectedCB(opts_, &NatsTransport::OnReconnected, this);
@@ -102,6 +104,9 @@ class NatsTransport final : public Transport {
   }
   static void OnDisconnected(natsConnection*, void* self) {
     static_cast<NatsTransport*>(self)->SetError("disconnected from NATS");
+  }
+  static void OnConnected(natsConnection*, void* self) {
+    static_cast<NatsTransport*>(self)->SetError("");
   }
   static void OnReconnected(natsConnection*, void* self) {
     static_cast<NatsTransport*>(self)->SetError("");

@@ -195,9 +195,10 @@ class Store {
   // Reads the current version, runs `fn`, stages the result.
   Result<WriteResult> StageWrite(const TableInfo& table, const std::string& key,
                                  const MutationFn& fn);
-  // REQUIRES: commit_mu_ held. Puts an item version into the open group and the overlay.
+  // REQUIRES: commit_mu_ held. Puts an item version (and its encoding `bytes`) into the open
+  // group and the overlay.
   void StageItemLocked(const TableInfo& table, const std::string& key, StoredItem next,
-                       const StoredItem& previous);
+                       const std::string& bytes, const StoredItem& previous);
   // REQUIRES: commit_mu_ held. Stages a table creation/deletion of the local catalog.
   void StageCatalogLocked(const TableInfo& info, bool deleted);
   // Applies one decoded remote change: REQUIRES commit_mu_ NOT held.

@@ -111,14 +111,13 @@ Result<WriteResult> Store::StageWrite(const TableInfo& table, const std::string&
   change.deps = conflict::VersionVector::FromEntries(std::move(deps));
   change.hlc_millis = stored.version.hlc.millis();
   group_->Put(log_cf_, LogKey(change.origin, change.seq), EncodeChange(change));
-  StageItemLocked(table, key, std::move(stored), *current);
+  StageItemLocked(table, key, std::move(stored), change.version_bytes, *current);
   result.seq = seq;
   return result;
 }
 
 void Store::StageItemLocked(const TableInfo& table, const std::string& key, StoredItem next,
-                            const StoredItem& previous) {
-  const std::string bytes = EncodeStoredItem(next);
+                            const std::string& bytes, const StoredItem& previous) {
   group_->Put(items_cf_, key, bytes);
   auto stats = stats_.find(table.table_id);
   if (stats != stats_.end()) {

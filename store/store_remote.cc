@@ -86,7 +86,9 @@ Status Store::ApplyRemoteChange(const std::string& bytes, RemoteApplyStats* stat
         conflicts_.push_back(std::move(*merged->conflict));
         if (conflicts_.size() > kMaxConflictLog) conflicts_.pop_front();
       }
-      StageItemLocked(*table, key, MakeStoredItem(std::move(merged->version)), **current);
+      StoredItem next = MakeStoredItem(std::move(merged->version));
+      const std::string encoded = EncodeStoredItem(next);
+      StageItemLocked(*table, key, std::move(next), encoded, **current);
     } else if (!merged.ok()) {
       // Different policies on the two sides (a table re-created with another policy):
       // keep ours; the change is still recorded so the log stays gapless.

@@ -1,11 +1,26 @@
 #include "conflict/hlc.h"
 
+#include <chrono>
+
 #include <algorithm>
 
 namespace meridian::conflict {
 
 std::string Hlc::ToString() const {
   return std::to_string(millis()) + "." + std::to_string(logical());
+}
+
+PhysicalClock* SystemClock() {
+  class Real final : public PhysicalClock {
+   public:
+    uint64_t NowMillis() override {
+      return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                       std::chrono::system_clock::now().time_since_epoch())
+                                       .count());
+    }
+  };
+  static Real clock;
+  return &clock;
 }
 
 HybridLogicalClock::HybridLogicalClock(PhysicalClock* physical, uint64_t max_clock_skew_ms)

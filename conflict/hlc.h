@@ -51,6 +51,9 @@ class PhysicalClock {
   virtual uint64_t NowMillis() = 0;
 };
 
+// The system's real-time clock (a process-wide instance).
+PhysicalClock* SystemClock();
+
 // Thread-safe.
 class HybridLogicalClock {
  public:

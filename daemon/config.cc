@@ -51,11 +51,14 @@ Status LoadConfigFile(const std::string& path, Config* config) {
       MERIDIAN_RETURN_IF_ERROR(ReadString(path, node, key, &config->cluster));
     } else if (key == "nats_url") {
       MERIDIAN_RETURN_IF_ERROR(ReadString(path, node, key, &config->nats_url));
-    } else if (key == "region_id" || key == "heartbeat_ms") {
+    } else if (key == "region_id" || key == "heartbeat_ms" || key == "log_retention") {
       auto v = node.value<int64_t>();
       if (!v) return Status::InvalidArgument(Where(path, node) + ": '" + key + "' must be an integer");
       if (key == "region_id") {
         config->region_id = static_cast<uint32_t>(std::clamp<int64_t>(*v, 0, 1 << 20));
+      } else if (key == "log_retention") {
+        if (*v < 0) return Status::InvalidArgument(Where(path, node) + ": 'log_retention' must be >= 0");
+        config->log_retention = static_cast<uint64_t>(*v);
       } else {
         config->heartbeat_ms = static_cast<int>(std::clamp<int64_t>(*v, 0, 1 << 20));
       }

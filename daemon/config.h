@@ -22,6 +22,9 @@ struct Config {
   std::string nats_url;              // this region's NATS, e.g. nats://127.0.0.1:4222
   bool global_tables = false;        // every new table is replicated to all regions
   int heartbeat_ms = 250;
+  // Change-log records kept per origin beyond what every known region has applied
+  // (0 = until all have applied them).
+  uint64_t log_retention = 10'000'000;
   std::string config_file;         // where the file values came from, if any
 };
 

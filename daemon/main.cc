@@ -74,6 +74,8 @@ int main(int argc, char** argv) {
   app.add_option("--nats-url", flags.nats_url, "this region's NATS server (enables replication)");
   app.add_flag("--global-tables", flags.global_tables, "make every new table global across all regions");
   app.add_option("--heartbeat-ms", flags.heartbeat_ms, "replication heartbeat period");
+  app.add_option("--log-retention", flags.log_retention,
+                 "change-log records kept per origin beyond what every region has applied (0 = all)");
   app.set_version_flag("--version", kVersion);
   CLI11_PARSE(app, argc, argv);
 
@@ -95,6 +97,7 @@ int main(int argc, char** argv) {
   if (given("--nats-url")) config.nats_url = flags.nats_url;
   if (given("--global-tables")) config.global_tables = flags.global_tables;
   if (given("--heartbeat-ms")) config.heartbeat_ms = flags.heartbeat_ms;
+  if (given("--log-retention")) config.log_retention = flags.log_retention;
 
   Status valid = daemon::ValidateConfig(config);
   if (!valid.ok()) return Fail("config: " + valid.message());
@@ -142,6 +145,7 @@ int main(int argc, char** argv) {
     r.region_id = config.region_id;
     r.server_id = identity.server_id;
     r.heartbeat = std::chrono::milliseconds(config.heartbeat_ms);
+    r.log_retention = config.log_retention;
     replicator = std::make_unique<replication::Replicator>(db, transport.get(), r);
     replication::Replicator* rep = replicator.get();
     db->SetCommitListener([rep](uint64_t seq) { rep->NotifyCommitted(seq); });
@@ -149,13 +153,15 @@ int main(int argc, char** argv) {
     if (!s.ok()) return Fail("replication: " + s.message());
   }
 
-  api::ApiOptions api_options{config.region, "000000000000", /*group_commit=*/true, {}};
+  api::ApiOptions api_options;
+  api_options.region = config.region;
+  api_options.group_commit = true;
+  api_options.global_tables = config.global_tables;
   if (replicator) {
     replication::Replicator* rep = replicator.get();
-    api_options.replica_regions = [rep] {
-      std::vector<std::string> regions;
-      for (const auto& peer : rep->Peers()) regions.push_back(peer.name);
-      return regions;
+    api_options.regions = [rep] { return rep->Regions(); };
+    api_options.replica_status = [rep](const store::TableInfo& table, const std::string& region) {
+      return rep->ReplicaStatus(table, region);
     };
   }
   api::Api api(db, api_options);

@@ -8,14 +8,13 @@
 
 namespace meridian::replication {
 
-int64_t Replicator::NowMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
+int64_t Replicator::NowMs() const { return static_cast<int64_t>(clock_->NowMillis()); }
 
 Replicator::Replicator(store::Store* store, Transport* transport, ReplicatorOptions options)
-    : store_(store), transport_(transport), options_(std::move(options)) {}
+    : store_(store),
+      transport_(transport),
+      options_(std::move(options)),
+      clock_(options_.clock ? options_.clock : conflict::SystemClock()) {}
 
 Replicator::~Replicator() { Stop(); }
 
@@ -31,10 +30,13 @@ Status Replicator::Start() {
       Subject("heartbeat", "*"), [this](const InboundMessage& m) { OnHeartbeat(m); }));
   MERIDIAN_RETURN_IF_ERROR(transport_->Subscribe(
       Subject("fetch", options_.region_name), [this](const InboundMessage& m) { OnFetch(m); }));
+  MERIDIAN_RETURN_IF_ERROR(transport_->Subscribe(Subject("snapshot", options_.region_name),
+                                                 [this](const InboundMessage& m) { OnSnapshotRequest(m); }));
   started_ = true;
   threads_.emplace_back([this] { PublishLoop(); });
   threads_.emplace_back([this] { HeartbeatLoop(); });
   threads_.emplace_back([this] { ApplyLoop(); });
+  threads_.emplace_back([this] { BackfillLoop(); });
   return Status::Ok();
 }
 
@@ -112,7 +114,9 @@ void Replicator::HeartbeatLoop() {
     hb.applied = store_->AppliedVector();
     hb.now_millis = static_cast<uint64_t>(NowMs());
     hb.server_id = options_.server_id;
+    for (const auto& [table, needed] : store_->PendingBackfills()) hb.backfilling.push_back(table);
     transport_->Publish(Subject("heartbeat", options_.region_name), EncodeHeartbeat(hb)).ok();
+    TrimLog();
     lock.lock();
     heartbeat_cv_.wait_for(lock, options_.heartbeat, [&] { return stop_; });
   }
@@ -131,6 +135,7 @@ void Replicator::OnHeartbeat(const InboundMessage& m) {
   peer.head_seq = std::max(peer.head_seq, hb->head_seq);
   peer.applied = hb->applied;
   peer.last_heartbeat_ms = NowMs();
+  peer.backfilling = std::move(hb->backfilling);
   apply_wanted_ = true;
   apply_cv_.notify_one();
 }

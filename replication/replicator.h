@@ -8,8 +8,14 @@
 //    that holds the records (every region stores what it applied);
 //  - heartbeats: every period, {head seq, applied vector} on meridian.<cluster>.heartbeat.<region>,
 //    which reveal gaps when the live stream is quiet and give lag per peer;
-//  - fetch responder: serves any origin's records from the local log.
-// All network use goes through Transport. Thread-safe.
+//  - fetch responder: serves any origin's records from the local log;
+//  - backfill (backfill.cc): a replica added here by UpdateTable copies the table from a
+//    peer replica in snapshot chunks (request/reply on meridian.<cluster>.snapshot.<peer>),
+//    and answers such requests for the tables it holds;
+//  - log trimming (trim.cc): records every known region has applied are deleted, and
+//    records beyond `log_retention` per origin too (a region that needed those re-copies).
+// All network use goes through Transport, all time through a conflict::PhysicalClock.
+// Thread-safe.
 #pragma once
 
 #include <chrono>
@@ -23,11 +29,13 @@
 #include <vector>
 
 #include "common/status.h"
+#include "conflict/hlc.h"
 #include "conflict/version_vector.h"
 #include "replication/transport.h"
 
 namespace meridian::store {
 class Store;
+struct TableInfo;
 }
 
 namespace meridian::replication {
@@ -46,6 +54,12 @@ struct ReplicatorOptions {
   size_t fetch_max_changes = 16384;
   size_t fetch_max_bytes = 4 << 20;  // under NATS max_payload (8 MB in deploy/nats)
   size_t max_pending_changes = 1'000'000;  // held out-of-order changes, all origins
+  size_t snapshot_chunk_bytes = 1 << 20;
+  // Log records kept per origin beyond what every known region has applied; older ones are
+  // deleted anyway (0 = keep everything until acknowledged by all).
+  uint64_t log_retention = 10'000'000;
+  std::chrono::milliseconds trim_interval{5000};
+  conflict::PhysicalClock* clock = nullptr;  // nullptr: the system clock
 };
 
 struct PeerStatus {
@@ -71,6 +85,10 @@ struct ReplicatorCounters {
   uint64_t fetches = 0;
   uint64_t fetch_failures = 0;
   uint64_t dropped_pending = 0;    // changes dropped because the pending buffer was full
+  uint64_t snapshot_items_received = 0;  // items merged from peers' table snapshots
+  uint64_t snapshot_chunks_served = 0;
+  uint64_t backfills_completed = 0;
+  uint64_t log_trims = 0;          // trim points advanced (log records deleted below them)
 };
 
 class Replicator {
@@ -87,6 +105,11 @@ class Replicator {
   void NotifyCommitted(uint64_t seq);
 
   std::vector<PeerStatus> Peers() const;
+  // Every region known here (this one first, then peers heard from), by name.
+  std::vector<std::string> Regions() const;
+  // DynamoDB's ReplicaStatus of `table` in `region`: CREATING until that region has applied
+  // the change that added it and finished its backfill, then ACTIVE.
+  std::string ReplicaStatus(const store::TableInfo& table, const std::string& region) const;
   ReplicatorCounters counters() const;
   bool transport_connected() const;
   std::string transport_error() const;
@@ -102,6 +125,7 @@ class Replicator {
     conflict::VersionVector applied;
     int64_t last_heartbeat_ms = 0;
     int64_t behind_since_ms = 0;
+    std::vector<std::string> backfilling;
   };
 
   std::string Subject(const char* kind, const std::string& region) const;
@@ -119,12 +143,19 @@ class Replicator {
   bool FetchGaps();
   bool FetchFrom(const std::string& peer, conflict::RegionId origin, uint64_t from_seq);
   void AddPending(conflict::RegionId origin, uint64_t first_seq, std::vector<std::string> changes);
-  static int64_t NowMs();
+  int64_t NowMs() const;
+  // backfill.cc
+  void BackfillLoop();
+  bool BackfillTable(const std::string& table, const conflict::VersionVector& needed);
+  void OnSnapshotRequest(const InboundMessage& m);
+  // trim.cc: deletes log records that are no longer needed; REQUIRES mu_ NOT held.
+  void TrimLog();
 
   // Constant after construction.
   store::Store* const store_;
   Transport* const transport_;
   const ReplicatorOptions options_;
+  conflict::PhysicalClock* const clock_;
 
   mutable std::mutex mu_;
   std::condition_variable publish_cv_;
@@ -137,6 +168,8 @@ class Replicator {
   size_t pending_count_ = 0;                 // GUARDED_BY(mu_)
   std::map<conflict::RegionId, Peer> peers_;  // GUARDED_BY(mu_)
   std::map<conflict::RegionId, int64_t> gap_seen_ms_;  // GUARDED_BY(mu_): first seen missing
+  std::map<conflict::RegionId, uint64_t> trimmed_;     // GUARDED_BY(mu_): log trimmed up to
+  int64_t last_trim_ms_ = 0;                           // GUARDED_BY(mu_)
   ReplicatorCounters counters_;              // GUARDED_BY(mu_)
   std::vector<std::thread> threads_;
   bool started_ = false;

@@ -114,6 +114,8 @@ std::string EncodeHeartbeat(const HeartbeatMessage& m) {
   WriteVector(m.applied, h.initApplied());
   h.setNowMillis(m.now_millis);
   h.setServerId(m.server_id);
+  auto backfilling = h.initBackfilling(m.backfilling.size());
+  for (unsigned i = 0; i < m.backfilling.size(); ++i) backfilling.set(i, m.backfilling[i]);
   return Flatten(message);
 }
 
@@ -128,7 +130,75 @@ Result<HeartbeatMessage> DecodeHeartbeat(std::string_view bytes) {
     m.applied = ReadVector(h.getApplied());
     m.now_millis = h.getNowMillis();
     m.server_id = h.getServerId().cStr();
+    for (auto t : h.getBackfilling()) m.backfilling.emplace_back(t.cStr());
     if (m.region == 0) return Status::Corruption("heartbeat: region must be set");
+    return m;
+  });
+}
+
+namespace {
+capnp::Data::Reader AsData(const std::string& s) {
+  return capnp::Data::Reader(reinterpret_cast<const kj::byte*>(s.data()), s.size());
+}
+std::string FromData(capnp::Data::Reader d) {
+  return std::string(reinterpret_cast<const char*>(d.begin()), d.size());
+}
+}  // namespace
+
+std::string EncodeSnapshotRequest(const SnapshotRequestMessage& m) {
+  capnp::MallocMessageBuilder message(32);
+  auto r = message.initRoot<schemas::SnapshotRequest>();
+  r.setRequester(m.requester);
+  r.setTable(m.table);
+  r.setAfterKey(AsData(m.after_key));
+  r.setMaxBytes(m.max_bytes);
+  return Flatten(message);
+}
+
+Result<SnapshotRequestMessage> DecodeSnapshotRequest(std::string_view bytes) {
+  return Decode<SnapshotRequestMessage>(bytes, "snapshot request", [](capnp::FlatArrayMessageReader& r)
+                                                                       -> Result<SnapshotRequestMessage> {
+    auto q = r.getRoot<schemas::SnapshotRequest>();
+    SnapshotRequestMessage m{q.getRequester(), q.getTable().cStr(), FromData(q.getAfterKey()), q.getMaxBytes()};
+    if (m.requester == 0 || m.table.empty()) return Status::Corruption("snapshot request: requester and table must be set");
+    return m;
+  });
+}
+
+std::string EncodeSnapshotChunk(const SnapshotChunkMessage& m) {
+  size_t bytes = 0;
+  for (const auto& [k, v] : m.items) bytes += k.size() + v.size();
+  capnp::MallocMessageBuilder message(64 + bytes / 8 + m.items.size() * 4);
+  auto c = message.initRoot<schemas::SnapshotChunk>();
+  c.setTable(m.table);
+  c.setFound(m.found);
+  WriteVector(m.vector, c.initVector());
+  auto keys = c.initKeys(m.items.size());
+  auto versions = c.initVersions(m.items.size());
+  for (unsigned i = 0; i < m.items.size(); ++i) {
+    keys.set(i, AsData(m.items[i].first));
+    versions.set(i, AsData(m.items[i].second));
+  }
+  c.setDone(m.done);
+  return Flatten(message);
+}
+
+Result<SnapshotChunkMessage> DecodeSnapshotChunk(std::string_view bytes) {
+  return Decode<SnapshotChunkMessage>(bytes, "snapshot chunk", [](capnp::FlatArrayMessageReader& r)
+                                                                   -> Result<SnapshotChunkMessage> {
+    auto c = r.getRoot<schemas::SnapshotChunk>();
+    SnapshotChunkMessage m;
+    m.table = c.getTable().cStr();
+    m.found = c.getFound();
+    m.vector = ReadVector(c.getVector());
+    m.done = c.getDone();
+    auto keys = c.getKeys();
+    auto versions = c.getVersions();
+    if (keys.size() != versions.size()) return Status::Corruption("snapshot chunk: keys and versions differ in count");
+    for (unsigned i = 0; i < keys.size(); ++i) {
+      if (keys[i].size() < 9) return Status::Corruption("snapshot chunk: short key");
+      m.items.emplace_back(FromData(keys[i]), FromData(versions[i]));
+    }
     return m;
   });
 }

@@ -34,6 +34,22 @@ struct HeartbeatMessage {
   conflict::VersionVector applied;
   uint64_t now_millis = 0;
   std::string server_id;
+  std::vector<std::string> backfilling;  // tables whose replica here is still CREATING
+};
+
+struct SnapshotRequestMessage {
+  conflict::RegionId requester = 0;
+  std::string table;
+  std::string after_key;  // key suffix to resume after (empty: from the start)
+  uint32_t max_bytes = 0;
+};
+
+struct SnapshotChunkMessage {
+  std::string table;
+  bool found = false;
+  conflict::VersionVector vector;
+  std::vector<std::pair<std::string, std::string>> items;  // key suffix, encoded ItemVersion
+  bool done = false;
 };
 
 std::string EncodeChangeBatch(const ChangeBatchMessage& m);
@@ -42,5 +58,10 @@ std::string EncodeFetchRequest(const FetchRequestMessage& m);
 Result<FetchRequestMessage> DecodeFetchRequest(std::string_view bytes);
 std::string EncodeHeartbeat(const HeartbeatMessage& m);
 Result<HeartbeatMessage> DecodeHeartbeat(std::string_view bytes);
+std::string EncodeSnapshotRequest(const SnapshotRequestMessage& m);
+Result<SnapshotRequestMessage> DecodeSnapshotRequest(std::string_view bytes);
+std::string EncodeSnapshotChunk(const SnapshotChunkMessage& m);
+// Checks keys and versions pair up and keys are long enough to be item key suffixes.
+Result<SnapshotChunkMessage> DecodeSnapshotChunk(std::string_view bytes);
 
 }  // namespace meridian::replication

@@ -29,4 +29,14 @@ struct TableDescriptor {
   tags @9 :List(Tag);
   conflictPolicy @10 :Text;      # lww | merge (tag meridian:conflict)
   deleting @11 :Bool;            # DeleteTable in progress: items being dropped
+  allRegions @12 :Bool;          # a replica in every region of the cluster (--global-tables)
+  replicas @13 :List(Replica);   # the regions holding the table (when not allRegions)
+  updateHlc @14 :UInt64;         # HLC of the last definition change: descriptors are LWW on
+  updateOrigin @15 :UInt32;      # (updateHlc, updateOrigin) across regions
+}
+
+struct Replica {
+  region @0 :Text;
+  addedOrigin @1 :UInt32;        # the change that added this replica (0 = at creation):
+  addedSeq @2 :UInt64;           # the replica is CREATING until it has applied it and backfilled
 }

@@ -24,6 +24,7 @@ struct Change {
     item @0;
     createTable @1;
     deleteTable @2;
+    updateTable @3;               # table = the new TableDescriptor (LWW on updateHlc/updateOrigin)
   }
 }
 
@@ -53,4 +54,23 @@ struct Heartbeat {
   applied @3 :Conflict.VersionVector;  # what it has applied of every origin (incl. itself)
   nowMillis @4 :UInt64;
   serverId @5 :Text;
+  backfilling @6 :List(Text);     # tables this region is still backfilling (replica CREATING)
+}
+
+# A new replica (or a region that fell behind the retained log) copies a table from a peer.
+# Request/reply on meridian.<cluster>.snapshot.<peer>, one chunk per request.
+struct SnapshotRequest {
+  requester @0 :UInt32;
+  table @1 :Text;
+  afterKey @2 :Data;              # resume after this key suffix (empty: from the start)
+  maxBytes @3 :UInt32;
+}
+
+struct SnapshotChunk {
+  table @0 :Text;
+  found @1 :Bool;                 # false: the peer does not hold the table (or not yet)
+  vector @2 :Conflict.VersionVector;  # the peer's applied vector at this chunk's snapshot
+  keys @3 :List(Data);            # key suffixes, ascending
+  versions @4 :List(Data);        # conflict.capnp ItemVersion of each key (tombstones too)
+  done @5 :Bool;                  # no more keys after the last one
 }

@@ -35,6 +35,7 @@ std::string EncodeChange(const Change& c) {
     case Change::Kind::kItem: rec.setKind(schemas::Change::Kind::ITEM); break;
     case Change::Kind::kCreateTable: rec.setKind(schemas::Change::Kind::CREATE_TABLE); break;
     case Change::Kind::kDeleteTable: rec.setKind(schemas::Change::Kind::DELETE_TABLE); break;
+    case Change::Kind::kUpdateTable: rec.setKind(schemas::Change::Kind::UPDATE_TABLE); break;
   }
   rec.setTableName(c.table_name);
   rec.setKeySuffix(AsData(c.key_suffix));
@@ -68,6 +69,7 @@ Result<Change> DecodeChange(std::string_view bytes) {
       case schemas::Change::Kind::ITEM: c.kind = Change::Kind::kItem; break;
       case schemas::Change::Kind::CREATE_TABLE: c.kind = Change::Kind::kCreateTable; break;
       case schemas::Change::Kind::DELETE_TABLE: c.kind = Change::Kind::kDeleteTable; break;
+      case schemas::Change::Kind::UPDATE_TABLE: c.kind = Change::Kind::kUpdateTable; break;
       default: return Status::Corruption("change: unknown kind");
     }
     c.table_name = rec.getTableName().cStr();

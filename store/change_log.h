@@ -13,7 +13,7 @@
 namespace meridian::store {
 
 struct Change {
-  enum class Kind : uint8_t { kItem, kCreateTable, kDeleteTable };
+  enum class Kind : uint8_t { kItem, kCreateTable, kDeleteTable, kUpdateTable };
   conflict::RegionId origin = 0;
   uint64_t seq = 0;
   Kind kind = Kind::kItem;

@@ -17,26 +17,12 @@
 
 namespace meridian::store {
 
-namespace {
-class SystemClock final : public conflict::PhysicalClock {
- public:
-  uint64_t NowMillis() override {
-    return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
-                                     std::chrono::system_clock::now().time_since_epoch())
-                                     .count());
-  }
-};
-}  // namespace
-
 Store::Store(const StoreOptions& options)
     : options_(options),
       item_locks_(new std::mutex[kLockStripes]),
       group_(std::make_unique<rocksdb::WriteBatch>()),
       cache_(std::make_unique<ItemCache>(options.item_cache_mb << 20)) {
-  if (!options_.clock) {
-    owned_clock_ = std::make_unique<SystemClock>();
-    options_.clock = owned_clock_.get();
-  }
+  if (!options_.clock) options_.clock = conflict::SystemClock();
   hlc_ = std::make_unique<conflict::HybridLogicalClock>(options_.clock, options_.max_clock_skew_ms);
 }
 
@@ -73,9 +59,10 @@ Result<std::unique_ptr<Store>> Store::Open(const StoreOptions& options) {
 
   rocksdb::ColumnFamilyOptions items_options = cf_options;
   items_options.write_buffer_size = static_cast<size_t>(options.items_write_buffer_mb) << 20;
-  // Log keys only grow: insert at the remembered position instead of searching the skiplist.
+  // No memtable_insert_with_hint_prefix_extractor on the log, although its keys only grow:
+  // RocksDB shares the hint map between point and range-deletion inserts, and log trimming
+  // (DeleteRange) then corrupts the skiplist (seen as InlineSkipList assertion failures).
   rocksdb::ColumnFamilyOptions log_options = cf_options;
-  log_options.memtable_insert_with_hint_prefix_extractor.reset(rocksdb::NewFixedPrefixTransform(4));
   std::vector<rocksdb::ColumnFamilyDescriptor> cfs = {
       {rocksdb::kDefaultColumnFamilyName, cf_options},
       {"catalog", cf_options},
@@ -104,18 +91,32 @@ Status Store::LoadCatalog() {
   for (it->SeekToFirst(); it->Valid(); it->Next()) {
     auto info = DecodeTableInfo(std::string_view(it->value().data(), it->value().size()));
     if (!info.ok()) return info.status();
-    auto shared = std::make_shared<const TableInfo>(std::move(info).value());
-    tables_[shared->name] = std::move(shared);
+    if (info->HostedIn(options_.region)) {
+      auto shared = std::make_shared<const TableInfo>(std::move(info).value());
+      tables_[shared->name] = std::move(shared);
+    } else {
+      remote_tables_[info->name] = std::move(info).value();
+    }
   }
   if (!it->status().ok()) return Status::IOError(it->status().ToString());
+  std::unique_ptr<rocksdb::Iterator> marks(db_->NewIterator(rocksdb::ReadOptions(), meta_cf_));
+  const std::string_view prefix = keys::kBackfillPrefix;
+  for (marks->Seek(prefix); marks->Valid() && marks->key().starts_with(prefix); marks->Next()) {
+    std::string_view in(marks->value().data(), marks->value().size());
+    auto needed = conflict::VersionVector::DecodeCompact(&in);
+    if (!needed.ok()) return needed.status();
+    backfills_[marks->key().ToString().substr(prefix.size())] = std::move(needed).value();
+  }
+  if (!marks->status().ok()) return Status::IOError(marks->status().ToString());
   return RecoverLogState();
 }
 
 Status Store::RecoverLogState() {
   std::string value;
   std::map<uint32_t, TableStats> snapshot;
+  uint64_t stats_seq = 0;  // own head as of the last group (the log may be trimmed)
   if (db_->Get(rocksdb::ReadOptions(), meta_cf_, keys::kStats, &value).ok()) {
-    keys::DecodeStats(value, &snapshot);
+    stats_seq = keys::DecodeStats(value, &snapshot);
   }
   for (const auto& [name, info] : tables_) {
     auto found = snapshot.find(info->table_id);
@@ -136,26 +137,30 @@ Status Store::RecoverLogState() {
     last_seq_ = keys::DecodeU64(std::string_view(it->key().data() + 4, 8));
   }
   if (!it->status().ok()) return Status::IOError(it->status().ToString());
+  last_seq_ = std::max(last_seq_, stats_seq);
   committed_seq_ = last_seq_;
   return Status::Ok();
 }
 
 Result<std::shared_ptr<const TableInfo>> Store::CreateTable(TableInfo info) {
   std::unique_lock lock(catalog_mu_);
-  if (tables_.count(info.name)) {
+  if (tables_.count(info.name) || remote_tables_.count(info.name)) {
     return Status::ResourceInUse("Table already exists: " + info.name);
   }
+  if (!info.all_regions && info.replicas.empty()) info.replicas.push_back({options_.region, 0, 0});
   info.table_id = next_table_id_++;
   if (info.creation_time_ms == 0) info.creation_time_ms = options_.clock->NowMillis();
+  info.update_hlc = hlc_->Now().packed();
+  info.update_origin = options_.region_id;
   auto shared = std::make_shared<const TableInfo>(std::move(info));
   uint64_t seq;
   {
     std::lock_guard commit(commit_mu_);
     if (!failed_.ok()) return failed_;
     group_->Put(meta_cf_, keys::kNextTableId, keys::EncodeU64(next_table_id_));
-    StageCatalogLocked(*shared, /*deleted=*/false);
+    group_->Put(catalog_cf_, shared->name, EncodeTableInfo(*shared));
+    seq = StageCatalogLocked(*shared, static_cast<int>(Change::Kind::kCreateTable));
     stats_[shared->table_id] = TableStats{};
-    seq = last_seq_;
   }
   tables_[shared->name] = shared;
   lock.unlock();
@@ -193,11 +198,13 @@ Result<std::shared_ptr<const TableInfo>> Store::DeleteTable(std::string_view nam
   {
     std::lock_guard commit(commit_mu_);
     if (!failed_.ok()) return failed_;
-    StageCatalogLocked(*info, /*deleted=*/true);
+    group_->Delete(catalog_cf_, info->name);
+    group_->Delete(meta_cf_, keys::kBackfillPrefix + info->name);
+    seq = StageCatalogLocked(*info, static_cast<int>(Change::Kind::kDeleteTable));
     group_->DeleteRange(items_cf_, keys::TableBegin(info->table_id), keys::TableBegin(info->table_id + 1));
     stats_.erase(info->table_id);
-    seq = last_seq_;
   }
+  backfills_.erase(info->name);
   tables_.erase(it);
   lock.unlock();
   MERIDIAN_RETURN_IF_ERROR(WriteGroupAndWait(seq));
@@ -212,18 +219,75 @@ Result<std::shared_ptr<const TableInfo>> Store::UpdateTable(
     return Status::NotFound("Requested resource not found: Table: " + std::string(name) +
                             " not found");
   }
-  TableInfo updated = *it->second;
+  const std::shared_ptr<const TableInfo> before = it->second;
+  TableInfo updated = *before;
   MERIDIAN_RETURN_IF_ERROR(edit(&updated));
-  if (updated.table_id != it->second->table_id || updated.name != it->second->name) {
+  if (updated.table_id != before->table_id || updated.name != before->name) {
     return Status::Internal("UpdateTable may not change a table's identity");
   }
-  rocksdb::WriteOptions wo;
-  wo.sync = options_.sync_writes;
-  auto s = db_->Put(wo, catalog_cf_, updated.name, EncodeTableInfo(updated));
-  if (!s.ok()) return Status::IOError("update table: " + s.ToString());
-  auto shared = std::make_shared<const TableInfo>(std::move(updated));
-  it->second = shared;
-  return shared;
+  uint64_t seq;
+  {
+    std::lock_guard commit(commit_mu_);
+    if (!failed_.ok()) return failed_;
+    updated.update_hlc = hlc_->Now().packed();
+    updated.update_origin = options_.region_id;
+    for (auto& replica : updated.replicas) {
+      if (replica.added_origin == 0 && !before->FindReplica(replica.region) && !before->all_regions) {
+        replica.added_origin = options_.region_id;
+        replica.added_seq = last_seq_ + 1;  // the change staged below
+      }
+    }
+    seq = StageCatalogLocked(updated, static_cast<int>(Change::Kind::kUpdateTable));
+    InstallDefinitionLocked(updated, /*backfill=*/false);
+  }
+  auto found = tables_.find(name);
+  std::shared_ptr<const TableInfo> result = found == tables_.end() ? nullptr : found->second;
+  lock.unlock();
+  MERIDIAN_RETURN_IF_ERROR(WriteGroupAndWait(seq));
+  return result;
+}
+
+void Store::InstallDefinitionLocked(TableInfo next, bool backfill) {
+  auto hosted = tables_.find(next.name);
+  const bool was_here = hosted != tables_.end();
+  const bool now_here = next.HostedIn(options_.region);
+  if (now_here && was_here) {
+    next.table_id = hosted->second->table_id;
+    hosted->second = std::make_shared<const TableInfo>(next);
+  } else if (now_here) {
+    // A new replica here: an empty local table that follows the log from now on, and a
+    // backfill of what it missed (the changes applied so far, skipped while not a replica).
+    next.table_id = next_table_id_++;
+    group_->Put(meta_cf_, keys::kNextTableId, keys::EncodeU64(next_table_id_));
+    stats_[next.table_id] = TableStats{};
+    if (backfill) {
+      // Changes of other origins applied so far (this region never wrote to the table).
+      std::vector<conflict::VersionVector::Entry> entries;
+      for (const auto& [origin, seq] : applied_) entries.push_back({origin, seq});
+      auto needed = conflict::VersionVector::FromEntries(std::move(entries));
+      group_->Put(meta_cf_, keys::kBackfillPrefix + next.name, needed.EncodeCompact());
+      backfills_[next.name] = std::move(needed);
+    }
+    remote_tables_.erase(next.name);
+    tables_[next.name] = std::make_shared<const TableInfo>(next);
+  } else {
+    if (was_here) {
+      const uint32_t id = hosted->second->table_id;
+      group_->DeleteRange(items_cf_, keys::TableBegin(id), keys::TableBegin(id + 1));
+      group_->Delete(meta_cf_, keys::kBackfillPrefix + next.name);
+      stats_.erase(id);
+      backfills_.erase(next.name);
+      tables_.erase(hosted);
+    }
+    next.table_id = 0;
+    remote_tables_[next.name] = next;
+  }
+  group_->Put(catalog_cf_, next.name, EncodeTableInfo(next));
+}
+
+bool Store::Backfilling(std::string_view table) const {
+  std::shared_lock lock(catalog_mu_);
+  return backfills_.find(table) != backfills_.end();
 }
 
 TableStats Store::GetTableStats(uint32_t table_id) const {
@@ -232,21 +296,20 @@ TableStats Store::GetTableStats(uint32_t table_id) const {
   return it == stats_.end() ? TableStats{} : it->second;
 }
 
-void Store::StageCatalogLocked(const TableInfo& info, bool deleted) {
-  const std::string encoded = EncodeTableInfo(info);
-  if (deleted) {
-    group_->Delete(catalog_cf_, info.name);
-  } else {
-    group_->Put(catalog_cf_, info.name, encoded);
-  }
+uint64_t Store::StageCatalogLocked(const TableInfo& info, int kind) {
   Change change;
   change.origin = options_.region_id;
   change.seq = ++last_seq_;
-  change.kind = deleted ? Change::Kind::kDeleteTable : Change::Kind::kCreateTable;
+  change.kind = static_cast<Change::Kind>(kind);
   change.table_name = info.name;
-  if (!deleted) change.table_bytes = encoded;
+  if (change.kind != Change::Kind::kDeleteTable) {
+    TableInfo shipped = info;
+    shipped.table_id = 0;  // table ids are local to each region
+    change.table_bytes = EncodeTableInfo(shipped);
+  }
   change.hlc_millis = options_.clock->NowMillis();
   group_->Put(log_cf_, LogKey(change.origin, change.seq), EncodeChange(change));
+  return change.seq;
 }
 
 Status Store::WriteGroupAndWait(uint64_t until_seq) {

@@ -95,6 +95,15 @@ struct RemoteApplyStats {
   size_t merged = 0;      // item versions that were concurrent and merged by policy
 };
 
+// One chunk of a table's content for a new replica's backfill (or a re-bootstrap): items in
+// key order read at one RocksDB snapshot, with the applied vector of that snapshot.
+struct SnapshotChunk {
+  bool found = false;  // false: the table is not held here, or is itself still backfilling
+  conflict::VersionVector vector;
+  std::vector<std::pair<std::string, std::string>> items;  // key suffix, encoded ItemVersion
+  bool done = false;   // no keys after the last one
+};
+
 // Per-table content digest: identical on every region once they applied the same changes.
 struct TableDigest {
   uint64_t hash = 0;      // XXH3 over (key suffix, version bytes) of every item incl. tombstones
@@ -121,10 +130,14 @@ class Store {
   // Removes the table and all its items, and logs the deletion. NotFound if absent.
   Result<std::shared_ptr<const TableInfo>> DeleteTable(std::string_view name);
   TableStats GetTableStats(uint32_t table_id) const;
-  // Changes a table's definition (tags, billing, ...) through `edit`; table_id, name and key
-  // schema must stay as they are. NotFound if absent; an error from `edit` is returned as is.
+  // Changes a table's definition (tags, billing, replicas, ...) through `edit`; table_id,
+  // name and key schema must stay as they are. The new definition replicates (LWW across
+  // regions); replicas `edit` adds are stamped with this change. NotFound if absent; an
+  // error from `edit` is returned as is. Null when the change removed this region's replica.
   Result<std::shared_ptr<const TableInfo>> UpdateTable(std::string_view name,
                                                        const std::function<Status(TableInfo*)>& edit);
+  // Is this region still backfilling `table` (a replica added here after the table had items)?
+  bool Backfilling(std::string_view table) const;
 
   // ---- items ----
   // REQUIRES: pk (and sk iff the table has a sort key) have the table's key types.
@@ -174,6 +187,24 @@ class Store {
   // when the log ends, or when max_bytes is reached after at least one).
   Status ReadLog(conflict::RegionId origin, uint64_t from_seq, size_t max_changes,
                  size_t max_bytes, std::vector<std::string>* out) const;
+  // ---- backfill of new replicas (global tables) ----
+  // Tables this region must still copy from a peer, with the applied vector they needed
+  // when the replica was added: a snapshot reflecting at least that vector completes them.
+  std::map<std::string, conflict::VersionVector> PendingBackfills() const;
+  // Up to max_bytes (at least one item) of `table` after key suffix `after`, for a peer.
+  Result<SnapshotChunk> ReadSnapshot(std::string_view table, std::string_view after,
+                                     size_t max_bytes) const;
+  // Merges snapshot items of `table` into this replica (state-based: order and repeats do
+  // not matter). Items of a table not held here are ignored.
+  Status MergeSnapshot(std::string_view table,
+                       const std::vector<std::pair<std::string, std::string>>& items);
+  // The backfill of `table` is complete: the replica turns ACTIVE.
+  Status FinishBackfill(std::string_view table);
+
+  // Deletes the log records of `origin` with seq <= upto (never beyond what is committed or
+  // applied here). Later ReadLog calls from below the trim point return nothing.
+  Status TrimLog(conflict::RegionId origin, uint64_t upto);
+
   // Digest of a table's replicated content (see TableDigest).
   Result<TableDigest> Digest(const TableInfo& table) const;
   // The most recent concurrent resolutions (bounded), oldest first, and the total count.
@@ -199,8 +230,22 @@ class Store {
   // group and the overlay.
   void StageItemLocked(const TableInfo& table, const std::string& key, StoredItem next,
                        const std::string& bytes, const StoredItem& previous);
-  // REQUIRES: commit_mu_ held. Stages a table creation/deletion of the local catalog.
-  void StageCatalogLocked(const TableInfo& info, bool deleted);
+  // REQUIRES: commit_mu_ held. Stages a table creation/deletion/redefinition of the local
+  // catalog as a change of this region; returns its seq.
+  uint64_t StageCatalogLocked(const TableInfo& info, int kind);
+  // REQUIRES: catalog_mu_ (unique) and commit_mu_ held. Installs `next` as the definition
+  // of its table here: creates the local table when this region became a replica (with a
+  // backfill when `backfill`), drops its items when it stopped being one.
+  void InstallDefinitionLocked(TableInfo next, bool backfill);
+  // REQUIRES: commit_mu_ held.
+  conflict::VersionVector AppliedVectorLocked() const;
+  // REQUIRES: item lock of `key` held, commit_mu_ NOT held. Merges `remote` into the item
+  // and stages the result; returns whether the two were concurrent (merged by policy).
+  // `with_commit_lock` runs under commit_mu_ right after, so what it stages lands in the
+  // same group.
+  Result<bool> MergeItemVersion(const TableInfo& table, const std::string& key,
+                                conflict::ItemVersion remote,
+                                const std::function<void()>& with_commit_lock);
   // Applies one decoded remote change: REQUIRES commit_mu_ NOT held.
   Status ApplyRemoteChange(const std::string& bytes, RemoteApplyStats* stats);
   void RecordConflict(conflict::ConflictRecord record);
@@ -208,7 +253,6 @@ class Store {
 
   // Constant after Open.
   StoreOptions options_;
-  std::unique_ptr<conflict::PhysicalClock> owned_clock_;
   std::unique_ptr<conflict::HybridLogicalClock> hlc_;
   std::unique_ptr<rocksdb::DB> db_;
   rocksdb::ColumnFamilyHandle* catalog_cf_ = nullptr;
@@ -225,6 +269,9 @@ class Store {
 
   mutable std::shared_mutex catalog_mu_;
   std::map<std::string, std::shared_ptr<const TableInfo>, std::less<>> tables_;  // GUARDED_BY(catalog_mu_)
+  // Definitions of tables whose replicas are all in other regions.
+  std::map<std::string, TableInfo, std::less<>> remote_tables_;  // GUARDED_BY(catalog_mu_)
+  std::map<std::string, conflict::VersionVector, std::less<>> backfills_;  // GUARDED_BY(catalog_mu_)
   uint32_t next_table_id_ = 1;                                                  // GUARDED_BY(catalog_mu_)
 
   // Lock order: catalog_mu_ -> item stripe lock -> write_mu_ -> commit_mu_.

@@ -15,6 +15,8 @@ namespace meridian::store::keys {
 inline constexpr const char* kNextTableId = "next_table_id";
 inline constexpr const char* kStats = "stats";
 inline constexpr const char* kApplied = "applied";
+// "backfill/<table>" -> the applied vector a snapshot must reflect (a replica CREATING here)
+inline const std::string kBackfillPrefix = "backfill/";
 
 // 8 bytes big-endian, so byte order is numeric order (log keys).
 inline std::string EncodeU64(uint64_t v) {

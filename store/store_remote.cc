@@ -17,6 +17,10 @@ namespace meridian::store {
 
 conflict::VersionVector Store::AppliedVector() const {
   std::lock_guard commit(commit_mu_);
+  return AppliedVectorLocked();
+}
+
+conflict::VersionVector Store::AppliedVectorLocked() const {
   std::vector<conflict::VersionVector::Entry> entries;
   for (const auto& [origin, seq] : applied_) entries.push_back({origin, seq});
   entries.push_back({options_.region_id, committed_seq_});
@@ -75,45 +79,41 @@ Status Store::ApplyRemoteChange(const std::string& bytes, RemoteApplyStats* stat
     const std::string key = model::TablePrefix(table->table_id) + change->key_suffix;
     catalog.unlock();
     std::lock_guard item_lock(LockFor(key));
-    auto current = ReadCurrent(key);
-    if (!current.ok()) return current.status();
-    auto merged = conflict::MergeRemote((*current)->version, std::move(remote).value());
-    std::lock_guard commit(commit_mu_);
-    if (merged.ok() && merged->action != conflict::MergeAction::kSkipped) {
-      if (merged->action == conflict::MergeAction::kMerged) ++stats->merged;
-      if (merged->conflict) {
-        ++conflicts_total_;
-        conflicts_.push_back(std::move(*merged->conflict));
-        if (conflicts_.size() > kMaxConflictLog) conflicts_.pop_front();
-      }
-      StoredItem next = MakeStoredItem(std::move(merged->version));
-      const std::string encoded = EncodeStoredItem(next);
-      StageItemLocked(*table, key, std::move(next), encoded, **current);
-    } else if (!merged.ok()) {
-      // Different policies on the two sides (a table re-created with another policy):
-      // keep ours; the change is still recorded so the log stays gapless.
-      spdlog::warn("msg=\"remote change not merged\" origin={} seq={} table={} error=\"{}\"",
-                   change->origin, change->seq, change->table_name, merged.status().message());
-    }
-    group_->Put(log_cf_, LogKey(change->origin, change->seq), bytes);
-    applied_[change->origin] = change->seq;
+    auto merged = MergeItemVersion(*table, key, std::move(remote).value(), [&] {
+      group_->Put(log_cf_, LogKey(change->origin, change->seq), bytes);
+      applied_[change->origin] = change->seq;
+    });
+    if (!merged.ok()) return merged.status();
+    if (*merged) ++stats->merged;
   } else {
     std::lock_guard commit(commit_mu_);
-    if (change->kind == Change::Kind::kCreateTable && !table) {
+    if (change->kind == Change::Kind::kCreateTable || change->kind == Change::Kind::kUpdateTable) {
       auto info = DecodeTableInfo(change->table_bytes);
       if (!info.ok()) return info.status();
-      info->table_id = next_table_id_++;
-      group_->Put(meta_cf_, keys::kNextTableId, keys::EncodeU64(next_table_id_));
-      group_->Put(catalog_cf_, info->name, EncodeTableInfo(*info));
-      stats_[info->table_id] = TableStats{};
-      auto shared = std::make_shared<const TableInfo>(std::move(info).value());
-      tables_[shared->name] = shared;
-    } else if (change->kind == Change::Kind::kDeleteTable && table) {
-      group_->Delete(catalog_cf_, table->name);
-      group_->DeleteRange(items_cf_, keys::TableBegin(table->table_id),
-                          keys::TableBegin(table->table_id + 1));
-      stats_.erase(table->table_id);
-      tables_.erase(table->name);
+      hlc_->Observe(conflict::Hlc::FromPacked(info->update_hlc));
+      const TableInfo* known = table.get();
+      if (auto r = remote_tables_.find(change->table_name); !known && r != remote_tables_.end()) {
+        known = &r->second;
+      }
+      // Definitions are LWW on (update_hlc, update_origin); a second CreateTable of a name
+      // keeps the first one seen here.
+      const bool wins =
+          !known || (change->kind == Change::Kind::kUpdateTable &&
+                     std::pair(info->update_hlc, info->update_origin) >
+                         std::pair(known->update_hlc, known->update_origin));
+      // A replica added by UpdateTable copies what the table already holds elsewhere.
+      if (wins) InstallDefinitionLocked(std::move(info).value(), change->kind == Change::Kind::kUpdateTable);
+    } else if (change->kind == Change::Kind::kDeleteTable) {
+      group_->Delete(catalog_cf_, change->table_name);
+      group_->Delete(meta_cf_, keys::kBackfillPrefix + change->table_name);
+      if (table) {
+        group_->DeleteRange(items_cf_, keys::TableBegin(table->table_id),
+                            keys::TableBegin(table->table_id + 1));
+        stats_.erase(table->table_id);
+        tables_.erase(table->name);
+      }
+      remote_tables_.erase(change->table_name);
+      backfills_.erase(change->table_name);
     }
     // An item change for a table this region does not have (deleted here) is dropped.
     group_->Put(log_cf_, LogKey(change->origin, change->seq), bytes);
@@ -121,6 +121,35 @@ Status Store::ApplyRemoteChange(const std::string& bytes, RemoteApplyStats* stat
   }
   ++stats->applied;
   return Status::Ok();
+}
+
+Result<bool> Store::MergeItemVersion(const TableInfo& table, const std::string& key,
+                                     conflict::ItemVersion remote,
+                                     const std::function<void()>& with_commit_lock) {
+  auto current = ReadCurrent(key);
+  if (!current.ok()) return current.status();
+  auto merged = conflict::MergeRemote((*current)->version, remote);
+  std::lock_guard commit(commit_mu_);
+  if (!failed_.ok()) return failed_;
+  bool concurrent = false;
+  if (merged.ok() && merged->action != conflict::MergeAction::kSkipped) {
+    concurrent = merged->action == conflict::MergeAction::kMerged;
+    if (merged->conflict) {
+      ++conflicts_total_;
+      conflicts_.push_back(std::move(*merged->conflict));
+      if (conflicts_.size() > kMaxConflictLog) conflicts_.pop_front();
+    }
+    StoredItem next = MakeStoredItem(std::move(merged->version));
+    const std::string encoded = EncodeStoredItem(next);
+    StageItemLocked(table, key, std::move(next), encoded, **current);
+  } else if (!merged.ok()) {
+    // Different policies on the two sides (a table re-created with another policy): keep
+    // ours; the change is still recorded so the log stays gapless.
+    spdlog::warn("msg=\"remote version not merged\" table={} error=\"{}\"", table.name,
+                 merged.status().message());
+  }
+  if (with_commit_lock) with_commit_lock();
+  return concurrent;
 }
 
 Status Store::ReadLog(conflict::RegionId origin, uint64_t from_seq, size_t max_changes,
@@ -143,6 +172,29 @@ Status Store::ReadLog(conflict::RegionId origin, uint64_t from_seq, size_t max_c
   }
   if (!it->status().ok()) return Status::IOError("read log: " + it->status().ToString());
   return Status::Ok();
+}
+
+Status Store::TrimLog(conflict::RegionId origin, uint64_t upto) {
+  {
+    std::lock_guard commit(commit_mu_);
+    if (origin == options_.region_id) {
+      upto = std::min(upto, committed_seq_);
+    } else {
+      auto it = applied_.find(origin);
+      upto = std::min(upto, it == applied_.end() ? 0 : it->second);
+    }
+  }
+  if (upto == 0) return Status::Ok();
+  {
+    // Through the commit group: groups are the only writer of the log column family, whose
+    // memtable inserts use hints that are not safe with a second concurrent writer.
+    std::lock_guard commit(commit_mu_);
+    if (!failed_.ok()) return failed_;
+    group_->DeleteRange(log_cf_, LogKey(origin, 0), LogKey(origin, upto + 1));
+  }
+  CommitPending();
+  std::lock_guard commit(commit_mu_);
+  return failed_;
 }
 
 Result<TableDigest> Store::Digest(const TableInfo& table) const {

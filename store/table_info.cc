@@ -28,6 +28,17 @@ bool MatchesKeyType(const model::AttributeValue& value, KeyType type) {
   return false;
 }
 
+bool TableInfo::HostedIn(std::string_view region) const {
+  return all_regions || FindReplica(region) != nullptr;
+}
+
+const TableInfo::Replica* TableInfo::FindReplica(std::string_view region) const {
+  for (const auto& r : replicas) {
+    if (r.region == region) return &r;
+  }
+  return nullptr;
+}
+
 namespace {
 
 schemas::KeyType ToSchema(KeyType t) {
@@ -74,6 +85,15 @@ std::string EncodeTableInfo(const TableInfo& info) {
     tags[i].setValue(info.tags[i].second);
   }
   d.setConflictPolicy(info.conflict_policy);
+  d.setAllRegions(info.all_regions);
+  auto replicas = d.initReplicas(info.replicas.size());
+  for (unsigned i = 0; i < info.replicas.size(); ++i) {
+    replicas[i].setRegion(info.replicas[i].region);
+    replicas[i].setAddedOrigin(info.replicas[i].added_origin);
+    replicas[i].setAddedSeq(info.replicas[i].added_seq);
+  }
+  d.setUpdateHlc(info.update_hlc);
+  d.setUpdateOrigin(info.update_origin);
   auto words = capnp::messageToFlatArray(message);
   auto bytes = words.asBytes();
   return std::string(reinterpret_cast<const char*>(bytes.begin()), bytes.size());
@@ -101,6 +121,14 @@ Result<TableInfo> DecodeTableInfo(std::string_view bytes) {
     info.write_capacity = d.getWriteCapacity();
     for (auto t : d.getTags()) info.tags.emplace_back(t.getKey().cStr(), t.getValue().cStr());
     info.conflict_policy = d.getConflictPolicy().cStr();
+    info.all_regions = d.getAllRegions();
+    for (auto r : d.getReplicas()) {
+      info.replicas.push_back({r.getRegion().cStr(), r.getAddedOrigin(), r.getAddedSeq()});
+    }
+    // Definitions written before replica sets existed replicated everywhere.
+    if (info.replicas.empty()) info.all_regions = true;
+    info.update_hlc = d.getUpdateHlc();
+    info.update_origin = d.getUpdateOrigin();
     return info;
   } catch (const kj::Exception& e) {
     return Status::Corruption(std::string("table descriptor: ") + e.getDescription().cStr());

@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <string_view>
 #include <string>
 #include <utility>
 #include <vector>
@@ -30,6 +31,22 @@ struct TableInfo {
   uint64_t write_capacity = 0;
   std::vector<std::pair<std::string, std::string>> tags;
   std::string conflict_policy = "lww";  // lww | merge
+  // Where the table lives (DynamoDB global tables, version 2019.11.21): in every region of
+  // the cluster, or in the listed regions. A region outside the set keeps the definition
+  // but no items, and its API does not show the table.
+  bool all_regions = false;
+  struct Replica {
+    std::string region;
+    uint32_t added_origin = 0;  // the change that added the replica (0: at creation)
+    uint64_t added_seq = 0;
+  };
+  std::vector<Replica> replicas;
+  // Definition changes are last-writer-wins across regions on (update_hlc, update_origin).
+  uint64_t update_hlc = 0;
+  uint32_t update_origin = 0;
+
+  bool HostedIn(std::string_view region) const;
+  const Replica* FindReplica(std::string_view region) const;
 };
 
 // Live item count and DynamoDB-sized bytes of a table.

@@ -20,6 +20,7 @@ const std::unordered_map<std::string_view, OpFn>& Operations() {
   static const std::unordered_map<std::string_view, OpFn> ops = {
       {"CreateTable", &CreateTable}, {"DescribeTable", &DescribeTable},
       {"ListTables", &ListTables},   {"DeleteTable", &DeleteTable},
+      {"UpdateTable", &UpdateTable},
       {"PutItem", &PutItem},         {"GetItem", &GetItem},
       {"DeleteItem", &DeleteItem},   {"UpdateItem", &UpdateItem},
       {"Query", &Query},             {"Scan", &Scan},

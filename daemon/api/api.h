@@ -9,6 +9,7 @@
 
 namespace meridian::store {
 class Store;
+struct TableInfo;
 }
 
 namespace meridian::api {
@@ -19,9 +20,12 @@ struct ApiOptions {
   // Stage item writes into the store's commit group instead of writing them before
   // Handle returns; the caller then acknowledges only after Store::WhenDurable(commit_seq).
   bool group_commit = false;
-  // Regions that hold replicas of every table (this one included), for DescribeTable's
-  // Replicas; unset for a single region.
-  std::function<std::vector<std::string>()> replica_regions;
+  // CreateTable makes every new table a replica in all regions (--global-tables).
+  bool global_tables = false;
+  // Global tables: every region known in the cluster (this one included), and DynamoDB's
+  // ReplicaStatus of a table in a region. Unset for a daemon without replication.
+  std::function<std::vector<std::string>()> regions;
+  std::function<std::string(const store::TableInfo& table, const std::string& region)> replica_status;
 };
 
 struct ApiResponse {

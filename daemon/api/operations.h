@@ -29,6 +29,8 @@ Response CreateTable(const OpContext& ctx, const Request& req);
 Response DescribeTable(const OpContext& ctx, const Request& req);
 Response ListTables(const OpContext& ctx, const Request& req);
 Response DeleteTable(const OpContext& ctx, const Request& req);
+// ops_update_table.cc
+Response UpdateTable(const OpContext& ctx, const Request& req);
 // ops_item.cc
 Response PutItem(const OpContext& ctx, const Request& req);
 Response GetItem(const OpContext& ctx, const Request& req);

@@ -83,6 +83,8 @@ std::string JoinNames(const std::vector<std::string>& names) {
   return out + "]";
 }
 
+}  // namespace
+
 void ParseBilling(const Request& req, store::TableInfo* info, ConstraintErrors* errors) {
   auto mode = OptionalString(req, "BillingMode");
   if (mode && *mode != "PROVISIONED" && *mode != "PAY_PER_REQUEST") {
@@ -121,6 +123,8 @@ void ParseBilling(const Request& req, store::TableInfo* info, ConstraintErrors* 
   info->read_capacity = rcu && *rcu > 0 ? static_cast<uint64_t>(*rcu) : 0;
   info->write_capacity = wcu && *wcu > 0 ? static_cast<uint64_t>(*wcu) : 0;
 }
+
+namespace {
 
 void ParseTags(const Request& req, store::TableInfo* info) {
   const json::value* tags = Member(req, "Tags");
@@ -189,6 +193,7 @@ Response CreateTable(const OpContext& ctx, const Request& req) {
     info.sort_key = store::KeyAttribute{schema[1].name, *ParseKeyType(defs[schema[1].name])};
   }
   ParseTags(req, &info);
+  info.all_regions = ctx.options->global_tables;
 
   auto created = ctx.store->CreateTable(std::move(info));
   ThrowIfError(created.status());
@@ -225,7 +230,11 @@ Response ListTables(const OpContext& ctx, const Request& req) {
 }
 
 Response DeleteTable(const OpContext& ctx, const Request& req) {
-  auto deleted = ctx.store->DeleteTable(RequireTableName(req));
+  const std::string name = RequireTableName(req);
+  if (auto table = ctx.store->GetTable(name); table.ok() && ctx.store->Backfilling(name)) {
+    throw ApiError::ResourceInUse("Attempt to change a resource which is still in use: Table is being updated: " + name);
+  }
+  auto deleted = ctx.store->DeleteTable(name);
   ThrowIfError(deleted.status());
   json::object out;
   out["TableDescription"] = DescribeTableInfo(ctx, **deleted, "DELETING");
@@ -268,17 +277,7 @@ json::object DescribeTableInfo(const OpContext& ctx, const store::TableInfo& inf
     t["BillingModeSummary"] = json::object{{"BillingMode", "PROVISIONED"}};
   }
   t["DeletionProtectionEnabled"] = false;
-  if (ctx.options->replica_regions) {
-    json::array replicas;
-    for (const auto& region : ctx.options->replica_regions()) {
-      if (region == ctx.options->region) continue;  // DynamoDB lists the other regions
-      replicas.push_back(json::object{{"RegionName", region}, {"ReplicaStatus", "ACTIVE"}});
-    }
-    if (!replicas.empty()) {
-      t["GlobalTableVersion"] = "2019.11.21";
-      t["Replicas"] = std::move(replicas);
-    }
-  }
+  DescribeReplicas(ctx, info, &t);
   return t;
 }
 

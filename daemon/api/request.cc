@@ -131,6 +131,8 @@ const std::unordered_map<std::string_view, Shape>& MemberShapes() {
       {"KeySchema", Shape::kList},
       {"AttributeDefinitions", Shape::kList},
       {"Tags", Shape::kList},
+      {"ReplicaUpdates", Shape::kList},
+      {"GlobalSecondaryIndexUpdates", Shape::kList},
       {"GlobalSecondaryIndexes", Shape::kList},
       {"LocalSecondaryIndexes", Shape::kList},
       {"AttributesToGet", Shape::kStringList},

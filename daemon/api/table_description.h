@@ -9,7 +9,16 @@
 
 namespace meridian::api {
 
+class ConstraintErrors;
+
+// DynamoDB's TableDescription; `status` is the table's status unless a replica is being
+// created (then UPDATING, as DynamoDB reports it).
 boost::json::object DescribeTableInfo(const OpContext& ctx, const store::TableInfo& info,
                                       std::string_view status);
+// Adds GlobalTableVersion and Replicas (the other regions) for a table with replicas in more
+// than one region, and turns TableStatus ACTIVE into UPDATING while any is CREATING.
+void DescribeReplicas(const OpContext& ctx, const store::TableInfo& info, boost::json::object* t);
+// BillingMode and ProvisionedThroughput of CreateTable (and UpdateTable) into `info`.
+void ParseBilling(const Request& req, store::TableInfo* info, ConstraintErrors* errors);
 
 }  // namespace meridian::api

@@ -16,7 +16,8 @@ using model::AttributeValue;
 using model::Item;
 
 struct Region {
-  Region(MemoryBroker* broker, const std::string& name, conflict::RegionId id) {
+  Region(MemoryBroker* broker, const std::string& name, conflict::RegionId id,
+         uint64_t log_retention = 0) {
     dir = std::filesystem::temp_directory_path() / ("meridian_replicator_" + std::to_string(::getpid()) + "_" + name);
     std::filesystem::remove_all(dir);
     store::StoreOptions o;
@@ -32,6 +33,8 @@ struct Region {
     r.region_id = id;
     r.heartbeat = std::chrono::milliseconds(20);
     r.fetch_timeout = std::chrono::milliseconds(200);
+    r.trim_interval = std::chrono::milliseconds(40);
+    r.log_retention = log_retention;
     replicator = std::make_unique<Replicator>(store.get(), transport.get(), r);
     store->SetCommitListener([this](uint64_t seq) { replicator->NotifyCommitted(seq); });
     EXPECT_TRUE(replicator->Start().ok());
@@ -58,6 +61,20 @@ struct Region {
     if (!t.ok()) return "<no table>";
     auto item = *store->GetItem(**t, AttributeValue::S(pk), nullptr);
     return item ? item->at("n").n().ToString() : "<absent>";
+  }
+  // How many of `origin`'s log records from `from` on this region still holds.
+  size_t LogRecords(conflict::RegionId origin, uint64_t from) {
+    std::vector<std::string> out;
+    EXPECT_TRUE(store->ReadLog(origin, from, 100000, 1 << 30, &out).ok());
+    return out.size();
+  }
+  void CreateGlobalTable(const std::string& name) {
+    store::TableInfo info;
+    info.name = name;
+    info.partition_key = {"pk", store::KeyType::kS};
+    info.all_regions = true;
+    info.conflict_policy = "merge";
+    ASSERT_TRUE(store->CreateTable(info).ok());
   }
   uint64_t Digest(const std::string& table) {
     auto t = store->GetTable(table);
@@ -86,6 +103,7 @@ TEST(ReplicatorTest, ThreeRegionsConvergeThroughPartitions) {
   store::TableInfo info;
   info.name = "t";
   info.partition_key = {"pk", store::KeyType::kS};
+  info.all_regions = true;  // --global-tables
   info.conflict_policy = "merge";
   ASSERT_TRUE(a.store->CreateTable(info).ok());
   ASSERT_TRUE(Eventually([&] { return b.store->GetTable("t").ok() && c.store->GetTable("t").ok(); }));
@@ -140,6 +158,45 @@ TEST(ReplicatorTest, GarbageFromPeersIsCountedNotApplied) {
       << a.replicator->counters().rejected_messages;
   EXPECT_EQ(a.replicator->counters().changes_applied, 0u);
   rogue.reset();
+}
+
+TEST(ReplicatorTest, LogIsTrimmedOnlyOnceEveryRegionHasApplied) {
+  MemoryBroker broker;
+  Region a(&broker, "a", 1), b(&broker, "b", 2), c(&broker, "c", 3);
+  a.CreateGlobalTable("t");
+  for (int i = 0; i < 100; ++i) a.Add("t", "k" + std::to_string(i % 7), "1");
+  ASSERT_TRUE(Eventually([&] { return b.Value("t", "k0") == "15" && c.Value("t", "k0") == "15"; }));
+  // Records 1..101 (the table and 100 writes) reached everyone: every region drops them.
+  EXPECT_TRUE(Eventually([&] {
+    return a.LogRecords(1, 1) == 0 && b.LogRecords(1, 1) == 0 && c.LogRecords(1, 1) == 0;
+  }));
+
+  // c is cut off: what it has not applied stays in a's and b's logs.
+  broker.SetLink("a", "c", false);
+  broker.SetLink("b", "c", false);
+  for (int i = 0; i < 50; ++i) a.Add("t", "k0", "1");
+  ASSERT_TRUE(Eventually([&] { return b.Value("t", "k0") == "65"; }));
+  std::this_thread::sleep_for(std::chrono::milliseconds(400));  // ten trim intervals
+  EXPECT_EQ(a.LogRecords(1, 102), 50u);
+  EXPECT_EQ(b.LogRecords(1, 102), 50u);
+
+  // Healed: c catches up from the retained records, then they go too.
+  broker.SetLink("a", "c", true);
+  broker.SetLink("b", "c", true);
+  ASSERT_TRUE(Eventually([&] { return c.Value("t", "k0") == "65"; }));
+  EXPECT_TRUE(Eventually([&] { return a.LogRecords(1, 1) == 0 && b.LogRecords(1, 1) == 0; }));
+}
+
+TEST(ReplicatorTest, LogRetentionBoundsWhatALaggingRegionHoldsBack) {
+  MemoryBroker broker;
+  Region a(&broker, "a", 1, /*log_retention=*/20), b(&broker, "b", 2, 20);
+  a.CreateGlobalTable("t");
+  ASSERT_TRUE(Eventually([&] { return b.store->GetTable("t").ok(); }));
+  broker.SetLink("a", "b", false);
+  for (int i = 0; i < 60; ++i) a.Add("t", "k", "1");
+  // b is away: a keeps only its last 20 records (seq 42..61) of the 61 it wrote.
+  EXPECT_TRUE(Eventually([&] { return a.LogRecords(1, 1) == 0 && a.LogRecords(1, 42) == 20; }));
+  EXPECT_EQ(a.LogRecords(1, 41), 0u);
 }
 
 }  // namespace

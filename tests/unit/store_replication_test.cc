@@ -91,6 +91,7 @@ void CreateTable(Region& r, const char* name, const char* policy) {
   TableInfo info;
   info.name = name;
   info.partition_key = {"pk", KeyType::kS};
+  info.all_regions = true;  // --global-tables
   info.conflict_policy = policy;
   ASSERT_TRUE(r->CreateTable(info).ok());
 }

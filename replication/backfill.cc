@@ -1,0 +1,146 @@
+// Replicator: backfill of new replicas of global tables, and the snapshot responder.
+//
+// UpdateTable ReplicaUpdates Create makes region R a replica of table T. R learns it by
+// applying the definition change; from then on it applies T's changes from the log, and
+// the store records which changes of other origins R had applied (and skipped for T)
+// before: the `needed` vector. The backfill copies T from a peer replica chunk by chunk;
+// the first chunk must come from a snapshot whose applied vector covers `needed`, so the
+// copy holds every change R skipped (store_snapshot.cc explains why chunks compose). Then
+// the replica turns ACTIVE.
+#include <spdlog/spdlog.h>
+
+#include "replication/replicator.h"
+#include "replication/wire.h"
+#include "store/store.h"
+
+namespace meridian::replication {
+namespace {
+
+bool Covers(const conflict::VersionVector& have, const conflict::VersionVector& needed) {
+  for (const auto& e : needed.entries()) {
+    if (have.Get(e.region) < e.seq) return false;
+  }
+  return true;
+}
+
+bool Contains(const std::vector<std::string>& names, const std::string& name) {
+  return std::find(names.begin(), names.end(), name) != names.end();
+}
+
+}  // namespace
+
+void Replicator::BackfillLoop() {
+  std::unique_lock lock(mu_);
+  while (!stop_) {
+    heartbeat_cv_.wait_for(lock, options_.heartbeat, [&] { return stop_; });
+    if (stop_) break;
+    lock.unlock();
+    for (const auto& [table, needed] : store_->PendingBackfills()) {
+      if (BackfillTable(table, needed)) {
+        std::lock_guard count(mu_);
+        ++counters_.backfills_completed;
+      }
+    }
+    lock.lock();
+  }
+}
+
+bool Replicator::BackfillTable(const std::string& table, const conflict::VersionVector& needed) {
+  auto info = store_->GetTable(table);
+  if (!info.ok()) return false;
+  std::vector<std::string> sources;
+  {
+    std::lock_guard lock(mu_);
+    const int64_t now = NowMs();
+    for (const auto& [id, peer] : peers_) {
+      const bool alive = now - peer.last_heartbeat_ms <= 4 * options_.heartbeat.count();
+      if (alive && (*info)->HostedIn(peer.name) && !Contains(peer.backfilling, table) &&
+          Covers(peer.applied, needed)) {
+        sources.push_back(peer.name);
+      }
+    }
+  }
+  for (const auto& source : sources) {
+    SnapshotRequestMessage req{options_.region_id, table, "",
+                               static_cast<uint32_t>(options_.snapshot_chunk_bytes)};
+    for (bool first = true;; first = false) {
+      auto reply = transport_->Request(Subject("snapshot", source), EncodeSnapshotRequest(req),
+                                       options_.fetch_timeout);
+      if (!reply.ok()) break;
+      auto chunk = DecodeSnapshotChunk(*reply);
+      if (!chunk.ok() || chunk->table != table) {
+        std::lock_guard lock(mu_);
+        ++counters_.rejected_messages;
+        break;
+      }
+      if (!chunk->found || (first && !Covers(chunk->vector, needed))) break;
+      Status merged = store_->MergeSnapshot(table, chunk->items);
+      if (!merged.ok()) {
+        spdlog::error("msg=\"backfill merge failed\" table={} source={} error=\"{}\"", table, source,
+                      merged.message());
+        return false;
+      }
+      {
+        std::lock_guard lock(mu_);
+        counters_.snapshot_items_received += chunk->items.size();
+        if (stop_) return false;
+      }
+      if (chunk->done) {
+        Status done = store_->FinishBackfill(table);
+        if (done.ok()) spdlog::info("msg=\"replica backfilled\" table={} source={}", table, source);
+        return done.ok();
+      }
+      if (chunk->items.empty()) break;  // not done but nothing sent: a confused peer
+      req.after_key = chunk->items.back().first;
+    }
+  }
+  return false;
+}
+
+void Replicator::OnSnapshotRequest(const InboundMessage& m) {
+  if (m.reply_to.empty()) return;
+  auto req = DecodeSnapshotRequest(m.payload);
+  if (!req.ok()) {
+    std::lock_guard lock(mu_);
+    ++counters_.rejected_messages;
+    return;
+  }
+  const size_t max_bytes = std::clamp<size_t>(req->max_bytes, 4096, 4 << 20);  // < NATS max_payload
+  auto chunk = store_->ReadSnapshot(req->table, req->after_key, max_bytes);
+  SnapshotChunkMessage reply;
+  reply.table = req->table;
+  if (chunk.ok()) {
+    reply.found = chunk->found;
+    reply.vector = std::move(chunk->vector);
+    reply.items = std::move(chunk->items);
+    reply.done = chunk->done;
+  }
+  transport_->Publish(m.reply_to, EncodeSnapshotChunk(reply)).ok();
+  std::lock_guard lock(mu_);
+  ++counters_.snapshot_chunks_served;
+}
+
+std::vector<std::string> Replicator::Regions() const {
+  std::vector<std::string> names{options_.region_name};
+  std::lock_guard lock(mu_);
+  for (const auto& [id, peer] : peers_) {
+    if (!peer.name.empty()) names.push_back(peer.name);
+  }
+  return names;
+}
+
+std::string Replicator::ReplicaStatus(const store::TableInfo& table, const std::string& region) const {
+  if (region == options_.region_name) return store_->Backfilling(table.name) ? "CREATING" : "ACTIVE";
+  const store::TableInfo::Replica* replica = table.FindReplica(region);
+  const bool added_later = replica && replica->added_seq != 0;
+  std::lock_guard lock(mu_);
+  for (const auto& [id, peer] : peers_) {
+    if (peer.name != region) continue;
+    if (Contains(peer.backfilling, table.name)) return "CREATING";
+    if (added_later && peer.applied.Get(replica->added_origin) < replica->added_seq) return "CREATING";
+    return "ACTIVE";
+  }
+  return added_later ? "CREATING" : "ACTIVE";
+}
+
+}  // namespace meridian::replication

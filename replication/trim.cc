@@ -1,0 +1,60 @@
+// Replicator: log trimming (DESIGN.md section 4: "then the log may be trimmed").
+//
+// A record (origin, seq) may go once every region that may still need it has applied it:
+// the trim point of an origin is the minimum of that origin's entry in the applied vectors
+// of every region known here (this one; every peer heard from; every region that appears in
+// any of those vectors). A known region not heard from since this daemon started holds
+// trimming back, because its position is unknown. Independently, at most `log_retention`
+// records per origin are kept beyond that: a region that falls further behind is served a
+// snapshot instead (the records it misses are gone).
+#include <set>
+
+#include <spdlog/spdlog.h>
+
+#include "replication/replicator.h"
+#include "store/store.h"
+
+namespace meridian::replication {
+
+void Replicator::TrimLog() {
+  const conflict::VersionVector applied = store_->AppliedVector();
+  std::map<conflict::RegionId, uint64_t> points;
+  {
+    std::lock_guard lock(mu_);
+    const int64_t now = NowMs();
+    if (now - last_trim_ms_ < options_.trim_interval.count()) return;
+    last_trim_ms_ = now;
+    std::set<conflict::RegionId> regions{options_.region_id};
+    for (const auto& e : applied.entries()) regions.insert(e.region);
+    for (const auto& [id, peer] : peers_) {
+      regions.insert(id);
+      for (const auto& e : peer.applied.entries()) regions.insert(e.region);
+    }
+    for (const conflict::RegionId origin : regions) {
+      const uint64_t have = applied.Get(origin);
+      uint64_t point = have;
+      for (const conflict::RegionId region : regions) {
+        if (region == options_.region_id) continue;
+        auto peer = peers_.find(region);
+        point = peer == peers_.end() ? 0 : std::min(point, peer->second.applied.Get(origin));
+        if (point == 0) break;
+      }
+      if (options_.log_retention > 0 && have > options_.log_retention) {
+        point = std::max(point, have - options_.log_retention);
+      }
+      if (point > trimmed_[origin]) points[origin] = point;
+    }
+  }
+  for (const auto& [origin, point] : points) {
+    Status s = store_->TrimLog(origin, point);
+    if (!s.ok()) {
+      spdlog::warn("msg=\"log trim failed\" origin={} upto={} error=\"{}\"", origin, point, s.message());
+      continue;
+    }
+    std::lock_guard lock(mu_);
+    trimmed_[origin] = point;
+    ++counters_.log_trims;
+  }
+}
+
+}  // namespace meridian::replication

@@ -25,6 +25,8 @@ const std::unordered_map<std::string_view, OpFn>& Operations() {
       {"Query", &Query},             {"Scan", &Scan},
       {"TagResource", &TagResource}, {"UntagResource", &UntagResource},
       {"ListTagsOfResource", &ListTagsOfResource},
+      {"BatchGetItem", &BatchGetItem},   {"BatchWriteItem", &BatchWriteItem},
+      {"DescribeLimits", &DescribeLimits}, {"DescribeEndpoints", &DescribeEndpoints},
   };
   return ops;
 }

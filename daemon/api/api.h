@@ -22,6 +22,9 @@ struct ApiOptions {
   // Regions that hold replicas of every table (this one included), for DescribeTable's
   // Replicas; unset for a single region.
   std::function<std::vector<std::string>()> replica_regions;
+  // DescribeEndpoints' Address ("host:port" clients reach this server at); empty: the
+  // region's DynamoDB-style name, "dynamodb.<region>.amazonaws.com".
+  std::string endpoint_address;
 };
 
 struct ApiResponse {

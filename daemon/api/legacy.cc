@@ -69,9 +69,7 @@ std::vector<AttributeValue> DecodeValueList(const json::object& cond) {
 bool IsScalar(AttrType t) { return t == AttrType::kS || t == AttrType::kN || t == AttrType::kB; }
 
 bool TypeAllowed(const std::string& op, AttrType t) {
-  if (op == "EQ" || op == "NE") {
-    return IsScalar(t) || t == AttrType::kSS || t == AttrType::kNS || t == AttrType::kBS;
-  }
+  if (op == "EQ" || op == "NE") return true;  // "supported for all data types, including lists and maps"
   if (op == "BEGINS_WITH") return t == AttrType::kS || t == AttrType::kB;
   return IsScalar(t);
 }

@@ -67,7 +67,8 @@ json::object ConsumedCapacity(CapacityMode mode, const std::string& table, doubl
 
 void AddConsumedCapacity(json::object* out, CapacityMode mode, const std::string& table,
                          double units) {
-  if (mode != CapacityMode::kNone) (*out)["ConsumedCapacity"] = ConsumedCapacity(mode, table, units);
+  if (mode != CapacityMode::kNone)
+    (*out)["ConsumedCapacity"] = ConsumedCapacity(mode, table, units);
 }
 
 }  // namespace meridian::api

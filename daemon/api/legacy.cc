@@ -50,18 +50,20 @@ T Parsed(Result<T> r) {
   return std::move(r).value();
 }
 
-void CheckEnum(const std::string& value, std::string_view path, const std::set<std::string>& allowed,
-               std::string_view listing) {
+void CheckEnum(const std::string& value, std::string_view path,
+               const std::set<std::string>& allowed, std::string_view listing) {
   if (allowed.count(value)) return;
   ConstraintErrors errors;
-  errors.Add("'" + value + "'", path, "Member must satisfy enum value set: " + std::string(listing));
+  errors.Add("'" + value + "'", path,
+             "Member must satisfy enum value set: " + std::string(listing));
   errors.ThrowIfAny();
 }
 
 std::vector<AttributeValue> DecodeValueList(const json::object& cond) {
   std::vector<AttributeValue> values;
   if (const json::value* list = Member(cond, "AttributeValueList")) {
-    for (const auto& v : ExpectArray(*list, "AttributeValueList")) values.push_back(DecodeAttributeValue(v));
+    for (const auto& v : ExpectArray(*list, "AttributeValueList"))
+      values.push_back(DecodeAttributeValue(v));
   }
   return values;
 }
@@ -69,7 +71,8 @@ std::vector<AttributeValue> DecodeValueList(const json::object& cond) {
 bool IsScalar(AttrType t) { return t == AttrType::kS || t == AttrType::kN || t == AttrType::kB; }
 
 bool TypeAllowed(const std::string& op, AttrType t) {
-  if (op == "EQ" || op == "NE") return true;  // "supported for all data types, including lists and maps"
+  if (op == "EQ" || op == "NE")
+    return true;  // "supported for all data types, including lists and maps"
   if (op == "BEGINS_WITH") return t == AttrType::kS || t == AttrType::kB;
   return IsScalar(t);
 }
@@ -86,13 +89,17 @@ int CompareScalars(const AttributeValue& a, const AttributeValue& b) {
 void CheckOperands(const std::string& op, const std::vector<AttributeValue>& values) {
   const size_t n = values.size();
   bool count_ok = false;
-  if (op == "NULL" || op == "NOT_NULL") count_ok = n == 0;
-  else if (op == "IN") count_ok = n > 0;
-  else if (op == "BETWEEN") count_ok = n == 2;
-  else count_ok = n == 1;
+  if (op == "NULL" || op == "NOT_NULL")
+    count_ok = n == 0;
+  else if (op == "IN")
+    count_ok = n > 0;
+  else if (op == "BETWEEN")
+    count_ok = n == 2;
+  else
+    count_ok = n == 1;
   if (!count_ok) {
-    throw ApiError::Validation(std::string(kInvalid) + "Invalid number of argument(s) for the " + op +
-                               " ComparisonOperator");
+    throw ApiError::Validation(std::string(kInvalid) + "Invalid number of argument(s) for the " +
+                               op + " ComparisonOperator");
   }
   for (const auto& v : values) {
     if (v.type() != values.front().type()) {
@@ -114,8 +121,9 @@ void CheckOperands(const std::string& op, const std::vector<AttributeValue>& val
   }
 }
 
-const std::set<std::string> kOperators = {"EQ", "NE", "LE", "LT", "GE", "GT", "NOT_NULL", "NULL",
-                                          "CONTAINS", "NOT_CONTAINS", "BEGINS_WITH", "IN", "BETWEEN"};
+const std::set<std::string> kOperators = {
+    "EQ",   "NE",       "LE",           "LT",          "GE", "GT",     "NOT_NULL",
+    "NULL", "CONTAINS", "NOT_CONTAINS", "BEGINS_WITH", "IN", "BETWEEN"};
 constexpr std::string_view kOperatorListing =
     "[IN, NULL, BETWEEN, LT, NOT_CONTAINS, EQ, GT, NOT_NULL, NE, LE, BEGINS_WITH, GE, CONTAINS]";
 
@@ -130,7 +138,8 @@ std::string ComparisonText(LegacyText* t, const std::string& attribute, const st
   if (op == "NOT_NULL") return "attribute_exists(" + a + ")";
   if (op == "NULL") return "attribute_not_exists(" + a + ")";
   if (op == "CONTAINS") return "contains(" + a + ", " + v(0) + ")";
-  if (op == "NOT_CONTAINS") return "attribute_exists(" + a + ") AND NOT contains(" + a + ", " + v(0) + ")";
+  if (op == "NOT_CONTAINS")
+    return "attribute_exists(" + a + ") AND NOT contains(" + a + ", " + v(0) + ")";
   if (op == "BEGINS_WITH") return "begins_with(" + a + ", " + v(0) + ")";
   if (op == "BETWEEN") {
     const std::string lo = v(0);
@@ -154,18 +163,23 @@ std::string ExpectedText(LegacyText* t, const std::string& attribute, const json
   const auto exists = OptionalBool(cond, "Exists");
   const auto op = OptionalString(cond, "ComparisonOperator");
   if (has_list && value) {
-    throw ApiError::Validation(std::string(kInvalid) +
-                               "Value and AttributeValueList cannot be used together for Attribute: " + attribute);
+    throw ApiError::Validation(
+        std::string(kInvalid) +
+        "Value and AttributeValueList cannot be used together for Attribute: " + attribute);
   }
   if (op) {
-    CheckEnum(*op, "expected." + attribute + ".member.comparisonOperator", kOperators, kOperatorListing);
+    CheckEnum(*op, "expected." + attribute + ".member.comparisonOperator", kOperators,
+              kOperatorListing);
     if (exists) {
-      throw ApiError::Validation(std::string(kInvalid) +
-                                 "Exists and ComparisonOperator cannot be used together for Attribute: " + attribute);
+      throw ApiError::Validation(
+          std::string(kInvalid) +
+          "Exists and ComparisonOperator cannot be used together for Attribute: " + attribute);
     }
     if (*op != "NULL" && *op != "NOT_NULL" && !has_list && !value) {
-      throw ApiError::Validation(std::string(kInvalid) + "Value or AttributeValueList must be used with ComparisonOperator: " +
-                                 *op + " for Attribute: " + attribute);
+      throw ApiError::Validation(
+          std::string(kInvalid) +
+          "Value or AttributeValueList must be used with ComparisonOperator: " + *op +
+          " for Attribute: " + attribute);
     }
     std::vector<AttributeValue> values = DecodeValueList(cond);
     if (value) values.push_back(DecodeAttributeValue(*value));
@@ -173,8 +187,10 @@ std::string ExpectedText(LegacyText* t, const std::string& attribute, const json
     return ComparisonText(t, attribute, *op, values);
   }
   if (has_list) {
-    throw ApiError::Validation(std::string(kInvalid) +
-                               "AttributeValueList can only be used with a ComparisonOperator for Attribute: " + attribute);
+    throw ApiError::Validation(
+        std::string(kInvalid) +
+        "AttributeValueList can only be used with a ComparisonOperator for Attribute: " +
+        attribute);
   }
   const bool must_exist = exists.value_or(true);
   if (must_exist && !value) {
@@ -182,8 +198,9 @@ std::string ExpectedText(LegacyText* t, const std::string& attribute, const json
                                (exists ? "true" : "null") + " for Attribute: " + attribute);
   }
   if (!must_exist && value) {
-    throw ApiError::Validation(std::string(kInvalid) +
-                               "Value cannot be used when Exists is false for Attribute: " + attribute);
+    throw ApiError::Validation(
+        std::string(kInvalid) +
+        "Value cannot be used when Exists is false for Attribute: " + attribute);
   }
   if (!must_exist) return "attribute_not_exists(" + t->Name(attribute) + ")";
   return ComparisonText(t, attribute, "EQ", {DecodeAttributeValue(*value)});
@@ -213,9 +230,9 @@ void RejectMixedParameters(const json::object& req) {
   static constexpr std::string_view kExpression[] = {"ProjectionExpression", "UpdateExpression",
                                                      "ConditionExpression", "FilterExpression",
                                                      "KeyConditionExpression"};
-  static constexpr std::string_view kLegacy[] = {"AttributesToGet", "AttributeUpdates", "Expected",
-                                                 "QueryFilter",     "ScanFilter",       "ConditionalOperator",
-                                                 "KeyConditions"};
+  static constexpr std::string_view kLegacy[] = {
+      "AttributesToGet", "AttributeUpdates",    "Expected",     "QueryFilter",
+      "ScanFilter",      "ConditionalOperator", "KeyConditions"};
   auto present = [&](const auto& names, bool legacy) {
     std::string out;
     for (std::string_view name : names) {
@@ -232,10 +249,12 @@ void RejectMixedParameters(const json::object& req) {
   if (legacy.empty()) return;
   throw ApiError::Validation(
       "Can not use both expression and non-expression parameters in the same request: "
-      "Non-expression parameters: {" + legacy + "} Expression parameters: {" + expression + "}");
+      "Non-expression parameters: {" +
+      legacy + "} Expression parameters: {" + expression + "}");
 }
 
-model::expr::Condition LegacyCondition(const json::object& req, std::string_view expression_member) {
+model::expr::Condition LegacyCondition(const json::object& req,
+                                       std::string_view expression_member) {
   const bool is_filter = expression_member == "FilterExpression";
   std::string_view member = "Expected";
   if (is_filter) member = Member(req, "QueryFilter") ? "QueryFilter" : "ScanFilter";
@@ -279,7 +298,8 @@ std::optional<std::vector<model::expr::Path>> LegacyProjection(const json::objec
   for (const auto& v : names) {
     std::string name(ExpectString(v, "AttributesToGet").c_str());
     if (!seen.insert(name).second) {
-      throw ApiError::Validation(std::string(kInvalid) + "Duplicate value in attribute name: " + name);
+      throw ApiError::Validation(std::string(kInvalid) +
+                                 "Duplicate value in attribute name: " + name);
     }
     text += (text.empty() ? "" : ", ") + t.Name(name);
   }
@@ -306,8 +326,9 @@ model::expr::Update LegacyUpdate(const json::object& req) {
     const json::value* value_json = Member(update, "Value");
     if (!value_json) {
       if (action != "DELETE") {
-        throw ApiError::Validation(std::string(kInvalid) +
-                                   "Only DELETE action is allowed when no attribute value is specified");
+        throw ApiError::Validation(
+            std::string(kInvalid) +
+            "Only DELETE action is allowed when no attribute value is specified");
       }
       add("REMOVE", t.Name(attribute));
       continue;
@@ -318,7 +339,9 @@ model::expr::Update LegacyUpdate(const json::object& req) {
       add("SET", t.Name(attribute) + " = " + t.Value(std::move(value)));
     } else if (action == "DELETE") {
       if (!value.is_set()) {
-        throw ApiError::Validation(std::string(kInvalid) + "DELETE action with value is not supported for the type " + type);
+        throw ApiError::Validation(std::string(kInvalid) +
+                                   "DELETE action with value is not supported for the type " +
+                                   type);
       }
       add("DELETE", t.Name(attribute) + " " + t.Value(std::move(value)));
     } else if (value.type() == AttrType::kL) {
@@ -328,11 +351,13 @@ model::expr::Update LegacyUpdate(const json::object& req) {
     } else if (value.type() == AttrType::kN || value.is_set()) {
       add("ADD", t.Name(attribute) + " " + t.Value(std::move(value)));
     } else {
-      throw ApiError::Validation(std::string(kInvalid) + "ADD action is not supported for the type " + type);
+      throw ApiError::Validation(std::string(kInvalid) +
+                                 "ADD action is not supported for the type " + type);
     }
   }
   std::string text;
-  for (const auto& [clause, actions] : clauses) text += (text.empty() ? "" : " ") + clause + " " + actions;
+  for (const auto& [clause, actions] : clauses)
+    text += (text.empty() ? "" : " ") + clause + " " + actions;
   return Parsed(model::expr::ParseUpdate(text, t.Context()));
 }
 
@@ -343,7 +368,8 @@ std::optional<model::expr::KeyCondition> LegacyKeyCondition(const json::object& 
   if (map.empty() || map.size() > 2) {
     throw ApiError::Validation("Conditions can be of length 1 or 2 only");
   }
-  static const std::set<std::string> kIndexable = {"EQ", "LE", "LT", "GE", "GT", "BEGINS_WITH", "BETWEEN"};
+  static const std::set<std::string> kIndexable = {"EQ", "LE",          "LT",     "GE",
+                                                   "GT", "BEGINS_WITH", "BETWEEN"};
   LegacyText t;
   std::vector<std::string> parts;
   for (const auto& kv : map) {

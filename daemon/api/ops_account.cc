@@ -25,7 +25,8 @@ Response DescribeEndpoints(const OpContext& ctx, const Request&) {
   std::string address = ctx.options->endpoint_address;
   if (address.empty()) address = "dynamodb." + ctx.options->region + ".amazonaws.com";
   json::array endpoints;
-  endpoints.push_back(json::object{{"Address", address}, {"CachePeriodInMinutes", kEndpointCacheMinutes}});
+  endpoints.push_back(
+      json::object{{"Address", address}, {"CachePeriodInMinutes", kEndpointCacheMinutes}});
   return Response{{"Endpoints", std::move(endpoints)}};
 }
 

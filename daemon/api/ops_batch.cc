@@ -134,11 +134,13 @@ Response BatchGetItem(const OpContext& ctx, const Request& req) {
       bytes += size;
       units += ReadUnits(size, r.consistent);
       if (item->has_value()) {
-        items.push_back(EncodeItem(r.projection ? model::expr::Project(**item, *r.projection) : **item));
+        items.push_back(
+            EncodeItem(r.projection ? model::expr::Project(**item, *r.projection) : **item));
       }
     }
     responses[r.name] = std::move(items);
-    if (capacity != CapacityMode::kNone) consumed.push_back(ConsumedCapacity(capacity, r.name, units));
+    if (capacity != CapacityMode::kNone)
+      consumed.push_back(ConsumedCapacity(capacity, r.name, units));
   }
   Response out;
   out["Responses"] = std::move(responses);
@@ -202,17 +204,20 @@ std::vector<WriteOp> ParseBatchWrite(const OpContext& ctx, const json::object& r
             "of PutRequest or DeleteRequest");
       }
       WriteOp op{table, {}, std::nullopt};
-      const std::string path = "requestItems." + name + ".member." + (put ? "putRequest" : "deleteRequest");
+      const std::string path =
+          "requestItems." + name + ".member." + (put ? "putRequest" : "deleteRequest");
       if (put) {
-        op.put = DecodeItem(RequireMember(ExpectObject(*put, "PutRequest"), "Item", (path + ".item").c_str()));
+        op.put = DecodeItem(
+            RequireMember(ExpectObject(*put, "PutRequest"), "Item", (path + ".item").c_str()));
         op.key = KeyFromItem(*table, *op.put);
         CheckItemSize(*op.put);
       } else {
-        model::Item key_map =
-            DecodeItem(RequireMember(ExpectObject(*del, "DeleteRequest"), "Key", (path + ".key").c_str()));
+        model::Item key_map = DecodeItem(
+            RequireMember(ExpectObject(*del, "DeleteRequest"), "Key", (path + ".key").c_str()));
         op.key = KeyFromKeyMap(*table, key_map);
       }
-      if (!seen.insert(model::ItemKey(table->table_id, op.key.pk, op.key.sk_ptr())).second) ThrowDuplicates();
+      if (!seen.insert(model::ItemKey(table->table_id, op.key.pk, op.key.sk_ptr())).second)
+        ThrowDuplicates();
       ops.push_back(std::move(op));
     }
   }
@@ -228,13 +233,16 @@ Response BatchWriteItem(const OpContext& ctx, const Request& req) {
 
   std::vector<std::pair<std::string, double>> units;  // per table, in request order
   for (auto& op : ops) {
-    auto written = WriteItem(
-        ctx, *op.table, op.key.pk, op.key.sk_ptr(), [&](const model::Item*) -> Result<store::Mutation> {
-          if (op.put) return store::Mutation{store::Mutation::Kind::kPut, std::move(*op.put)};
-          return store::Mutation{store::Mutation::Kind::kDelete, {}};
-        });
+    auto written =
+        WriteItem(ctx, *op.table, op.key.pk, op.key.sk_ptr(),
+                  [&](const model::Item*) -> Result<store::Mutation> {
+                    if (op.put)
+                      return store::Mutation{store::Mutation::Kind::kPut, std::move(*op.put)};
+                    return store::Mutation{store::Mutation::Kind::kDelete, {}};
+                  });
     ThrowIfError(written.status());
-    if (units.empty() || units.back().first != op.table->name) units.emplace_back(op.table->name, 0);
+    if (units.empty() || units.back().first != op.table->name)
+      units.emplace_back(op.table->name, 0);
     units.back().second += WriteUnits(WrittenBytes(*written));
   }
   Response out;

@@ -1,13 +1,13 @@
 // UpdateItem.
 #include <boost/json.hpp>
 
+#include "conflict/local_write.h"
 #include "daemon/api/api_error.h"
 #include "daemon/api/capacity.h"
 #include "daemon/api/item_request.h"
 #include "daemon/api/json_codec.h"
 #include "daemon/api/operations.h"
 #include "daemon/api/request.h"
-#include "conflict/local_write.h"
 #include "store/store.h"
 
 #include <map>

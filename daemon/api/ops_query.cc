@@ -220,8 +220,10 @@ Response Query(const OpContext& ctx, const Request& req) {
       const std::string& top = path.front().name;
       if (top == table->partition_key.name || (table->sort_key && top == table->sort_key->name)) {
         throw ApiError::Validation(
-            "Filter Expression can only contain non-primary key attributes: Primary key "
-            "attribute: " + top);
+            (Member(req, "FilterExpression")
+                 ? "Filter Expression can only contain non-primary key attributes: "
+                 : "QueryFilter can only contain non-key attributes: ") +
+            std::string("Primary key attribute: ") + top);
       }
     }
   }

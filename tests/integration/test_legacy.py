@@ -172,6 +172,9 @@ def test_key_conditions_validation(dynamodb, filled):
         **eq_a, "sk": {"ComparisonOperator": "EQ", "AttributeValueList": [N(1)]},
         "v": {"ComparisonOperator": "EQ", "AttributeValueList": [N(1)]}}),
         VALIDATION, "Conditions can be of length 1 or 2 only")
+    expect_error(lambda: dynamodb.query(TableName=filled, KeyConditions=eq_a, QueryFilter={
+        "sk": {"ComparisonOperator": "GT", "AttributeValueList": [N(1)]}}),
+        VALIDATION, "QueryFilter can only contain non-key attributes: Primary key attribute: sk")
 
 
 def test_scan_filter_and_attributes_to_get(dynamodb, filled):

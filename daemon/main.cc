@@ -157,6 +157,7 @@ int main(int argc, char** argv) {
   api_options.region = config.region;
   api_options.group_commit = true;
   api_options.global_tables = config.global_tables;
+  api_options.endpoint_address = config.listen;  // DescribeEndpoints
   if (replicator) {
     replication::Replicator* rep = replicator.get();
     api_options.regions = [rep] { return rep->Regions(); };

@@ -18,14 +18,24 @@ using OpFn = Response (*)(const OpContext&, const Request&);
 
 const std::unordered_map<std::string_view, OpFn>& Operations() {
   static const std::unordered_map<std::string_view, OpFn> ops = {
-      {"CreateTable", &CreateTable}, {"DescribeTable", &DescribeTable},
-      {"ListTables", &ListTables},   {"DeleteTable", &DeleteTable},
+      {"CreateTable", &CreateTable},
+      {"DescribeTable", &DescribeTable},
+      {"ListTables", &ListTables},
+      {"DeleteTable", &DeleteTable},
       {"UpdateTable", &UpdateTable},
-      {"PutItem", &PutItem},         {"GetItem", &GetItem},
-      {"DeleteItem", &DeleteItem},   {"UpdateItem", &UpdateItem},
-      {"Query", &Query},             {"Scan", &Scan},
-      {"TagResource", &TagResource}, {"UntagResource", &UntagResource},
+      {"PutItem", &PutItem},
+      {"GetItem", &GetItem},
+      {"DeleteItem", &DeleteItem},
+      {"UpdateItem", &UpdateItem},
+      {"Query", &Query},
+      {"Scan", &Scan},
+      {"TagResource", &TagResource},
+      {"UntagResource", &UntagResource},
       {"ListTagsOfResource", &ListTagsOfResource},
+      {"BatchGetItem", &BatchGetItem},
+      {"BatchWriteItem", &BatchWriteItem},
+      {"DescribeLimits", &DescribeLimits},
+      {"DescribeEndpoints", &DescribeEndpoints},
   };
   return ops;
 }

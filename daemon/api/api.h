@@ -26,6 +26,9 @@ struct ApiOptions {
   // ReplicaStatus of a table in a region. Unset for a daemon without replication.
   std::function<std::vector<std::string>()> regions;
   std::function<std::string(const store::TableInfo& table, const std::string& region)> replica_status;
+  // DescribeEndpoints' Address ("host:port" clients reach this server at); empty: the
+  // region's DynamoDB-style name, "dynamodb.<region>.amazonaws.com".
+  std::string endpoint_address;
 };
 
 struct ApiResponse {

@@ -4,6 +4,7 @@
 
 #include "daemon/api/api_error.h"
 #include "daemon/api/json_codec.h"
+#include "daemon/api/legacy.h"
 #include "daemon/api/request.h"
 #include "model/key_codec.h"
 #include "store/store.h"
@@ -105,6 +106,7 @@ void CheckItemSize(const model::Item& item) {
 }
 
 RequestExpressions::RequestExpressions(const json::object& req) : req_(req) {
+  RejectMixedParameters(req);
   if (const json::value* names = Member(req, "ExpressionAttributeNames")) {
     has_names_ = true;
     const json::object& obj = ExpectObject(*names, "ExpressionAttributeNames");
@@ -145,28 +147,28 @@ T Check(Result<T> r) {
 
 model::expr::Condition RequestExpressions::Condition(const char* member) {
   auto text = OptionalString(req_, member);
-  if (!text) return nullptr;
+  if (!text) return LegacyCondition(req_, member);
   ++expressions_;
   return Check(model::expr::ParseCondition(*text, member, ctx_));
 }
 
 std::optional<std::vector<model::expr::Path>> RequestExpressions::Projection(const char* member) {
   auto text = OptionalString(req_, member);
-  if (!text) return std::nullopt;
+  if (!text) return LegacyProjection(req_);
   ++expressions_;
   return Check(model::expr::ParseProjection(*text, ctx_));
 }
 
 model::expr::Update RequestExpressions::Update(const char* member) {
   auto text = OptionalString(req_, member);
-  if (!text) return nullptr;
+  if (!text) return LegacyUpdate(req_);
   ++expressions_;
   return Check(model::expr::ParseUpdate(*text, ctx_));
 }
 
 std::optional<model::expr::KeyCondition> RequestExpressions::KeyCondition(const char* member) {
   auto text = OptionalString(req_, member);
-  if (!text) return std::nullopt;
+  if (!text) return LegacyKeyCondition(req_);
   ++expressions_;
   return Check(model::expr::ParseKeyCondition(*text, ctx_));
 }

@@ -47,7 +47,8 @@ class RequestExpressions {
  public:
   explicit RequestExpressions(const boost::json::object& req);
 
-  // Parses an optional expression member; nullopt/nullptr when absent.
+  // Parses an optional expression member; when absent, its legacy counterpart (legacy.h);
+  // nullopt/nullptr when neither is present.
   model::expr::Condition Condition(const char* member);
   std::optional<std::vector<model::expr::Path>> Projection(const char* member);
   model::expr::Update Update(const char* member);

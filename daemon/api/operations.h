@@ -44,5 +44,11 @@ Response ListTagsOfResource(const OpContext& ctx, const Request& req);
 // ops_query.cc
 Response Query(const OpContext& ctx, const Request& req);
 Response Scan(const OpContext& ctx, const Request& req);
+// ops_batch.cc
+Response BatchGetItem(const OpContext& ctx, const Request& req);
+Response BatchWriteItem(const OpContext& ctx, const Request& req);
+// ops_account.cc
+Response DescribeLimits(const OpContext& ctx, const Request& req);
+Response DescribeEndpoints(const OpContext& ctx, const Request& req);
 
 }  // namespace meridian::api

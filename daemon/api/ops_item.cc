@@ -2,6 +2,7 @@
 #include <boost/json.hpp>
 
 #include "daemon/api/api_error.h"
+#include "daemon/api/capacity.h"
 #include "daemon/api/item_request.h"
 #include "daemon/api/json_codec.h"
 #include "daemon/api/operations.h"
@@ -15,6 +16,7 @@ Response PutItem(const OpContext& ctx, const Request& req) {
   const std::string name = RequireTableName(req);
   model::Item item = DecodeItem(RequireMember(req, "Item", "item"));
   const std::string return_values = ParseReturnValues(req, false);
+  const CapacityMode capacity = ParseCapacityMode(req);
   RequestExpressions exprs(req);
   auto cond = exprs.Condition("ConditionExpression");
   exprs.CheckAllUsed();
@@ -30,13 +32,15 @@ Response PutItem(const OpContext& ctx, const Request& req) {
   ThrowIfError(written.status());
   Response out;
   if (return_values == "ALL_OLD" && written->old_item) out["Attributes"] = EncodeItem(*written->old_item);
+  AddConsumedCapacity(&out, capacity, name, WriteUnits(WrittenBytes(*written)));
   return out;
 }
 
 Response GetItem(const OpContext& ctx, const Request& req) {
   const std::string name = RequireTableName(req);
   model::Item key_map = DecodeItem(RequireMember(req, "Key", "key"));
-  OptionalBool(req, "ConsistentRead");
+  const bool consistent = OptionalBool(req, "ConsistentRead").value_or(false);
+  const CapacityMode capacity = ParseCapacityMode(req);
   RequestExpressions exprs(req);
   auto projection = exprs.Projection("ProjectionExpression");
   exprs.CheckAllUsed();
@@ -49,6 +53,8 @@ Response GetItem(const OpContext& ctx, const Request& req) {
   if (item->has_value()) {
     out["Item"] = EncodeItem(projection ? model::expr::Project(**item, *projection) : **item);
   }
+  AddConsumedCapacity(&out, capacity, name,
+                      ReadUnits(item->has_value() ? model::ItemByteSize(**item) : 0, consistent));
   return out;
 }
 
@@ -56,6 +62,7 @@ Response DeleteItem(const OpContext& ctx, const Request& req) {
   const std::string name = RequireTableName(req);
   model::Item key_map = DecodeItem(RequireMember(req, "Key", "key"));
   const std::string return_values = ParseReturnValues(req, false);
+  const CapacityMode capacity = ParseCapacityMode(req);
   RequestExpressions exprs(req);
   auto cond = exprs.Condition("ConditionExpression");
   exprs.CheckAllUsed();
@@ -70,6 +77,7 @@ Response DeleteItem(const OpContext& ctx, const Request& req) {
   ThrowIfError(written.status());
   Response out;
   if (return_values == "ALL_OLD" && written->old_item) out["Attributes"] = EncodeItem(*written->old_item);
+  AddConsumedCapacity(&out, capacity, name, WriteUnits(WrittenBytes(*written)));
   return out;
 }
 

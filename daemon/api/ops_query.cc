@@ -3,6 +3,7 @@
 #include <boost/json.hpp>
 
 #include "daemon/api/api_error.h"
+#include "daemon/api/capacity.h"
 #include "daemon/api/item_request.h"
 #include "daemon/api/json_codec.h"
 #include "daemon/api/operations.h"
@@ -43,6 +44,8 @@ struct ReadOptions {
   model::expr::Condition filter;
   std::optional<std::vector<model::expr::Path>> projection;
   std::optional<model::Item> exclusive_start;
+  bool consistent = false;
+  CapacityMode capacity = CapacityMode::kNone;
 };
 
 ReadOptions ParseReadOptions(const Request& req, RequestExpressions* exprs, ConstraintErrors* errors) {
@@ -61,7 +64,8 @@ ReadOptions ParseReadOptions(const Request& req, RequestExpressions* exprs, Cons
       o.select = *select;
     }
   }
-  OptionalBool(req, "ConsistentRead");
+  o.consistent = OptionalBool(req, "ConsistentRead").value_or(false);
+  o.capacity = ParseCapacityMode(req);
   if (const json::value* esk = Member(req, "ExclusiveStartKey")) o.exclusive_start = DecodeItem(*esk);
   o.filter = exprs->Condition("FilterExpression");
   o.projection = exprs->Projection("ProjectionExpression");
@@ -119,6 +123,7 @@ Response ReadPage(const OpContext& ctx, const store::TableInfo& table, const Rea
   out["Count"] = count;
   out["ScannedCount"] = scanned;
   if (more && last_key) out["LastEvaluatedKey"] = EncodeItem(*last_key);
+  AddConsumedCapacity(&out, o.capacity, table.name, ReadUnits(bytes, o.consistent));
   return out;
 }
 
@@ -215,8 +220,10 @@ Response Query(const OpContext& ctx, const Request& req) {
       const std::string& top = path.front().name;
       if (top == table->partition_key.name || (table->sort_key && top == table->sort_key->name)) {
         throw ApiError::Validation(
-            "Filter Expression can only contain non-primary key attributes: Primary key "
-            "attribute: " + top);
+            (Member(req, "FilterExpression")
+                 ? "Filter Expression can only contain non-primary key attributes: "
+                 : "QueryFilter can only contain non-key attributes: ") +
+            std::string("Primary key attribute: ") + top);
       }
     }
   }
@@ -235,6 +242,7 @@ Response Query(const OpContext& ctx, const Request& req) {
     if (o.select != "COUNT") out["Items"] = json::array();
     out["Count"] = 0;
     out["ScannedCount"] = 0;
+    AddConsumedCapacity(&out, o.capacity, table->name, ReadUnits(0, o.consistent));
     return out;
   }
   return ReadPage(ctx, *table, o, begin, end, !forward);

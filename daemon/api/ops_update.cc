@@ -1,12 +1,13 @@
 // UpdateItem.
 #include <boost/json.hpp>
 
+#include "conflict/local_write.h"
 #include "daemon/api/api_error.h"
+#include "daemon/api/capacity.h"
 #include "daemon/api/item_request.h"
 #include "daemon/api/json_codec.h"
 #include "daemon/api/operations.h"
 #include "daemon/api/request.h"
-#include "conflict/local_write.h"
 #include "store/store.h"
 
 #include <map>
@@ -62,6 +63,7 @@ Response UpdateItem(const OpContext& ctx, const Request& req) {
   const std::string name = RequireTableName(req);
   model::Item key_map = DecodeItem(RequireMember(req, "Key", "key"));
   const std::string return_values = ParseReturnValues(req, true);
+  const CapacityMode capacity = ParseCapacityMode(req);
   RequestExpressions exprs(req);
   auto update = exprs.Update("UpdateExpression");
   auto cond = exprs.Condition("ConditionExpression");
@@ -111,6 +113,7 @@ Response UpdateItem(const OpContext& ctx, const Request& req) {
       if (!projected.empty()) out["Attributes"] = EncodeItem(projected);
     }
   }
+  AddConsumedCapacity(&out, capacity, name, WriteUnits(WrittenBytes(*written)));
   return out;
 }
 

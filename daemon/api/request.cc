@@ -138,6 +138,12 @@ const std::unordered_map<std::string_view, Shape>& MemberShapes() {
       {"AttributesToGet", Shape::kStringList},
       {"TagKeys", Shape::kStringList},
       {"ProvisionedThroughput", Shape::kStruct},
+      {"RequestItems", Shape::kStruct},
+      {"Expected", Shape::kStruct},
+      {"AttributeUpdates", Shape::kStruct},
+      {"KeyConditions", Shape::kStruct},
+      {"QueryFilter", Shape::kStruct},
+      {"ScanFilter", Shape::kStruct},
   };
   return shapes;
 }

@@ -379,3 +379,19 @@ def full_scan(client, **kwargs) -> list[dict]:
         if not start:
             return items
     raise AssertionError("scan pagination did not terminate")
+
+
+def expect_error(call, code: str, message: str | None = None, contains: str | None = None,
+                 status: int = 400) -> ClientError:
+    """Runs call(), which must fail with error `code` (and the exact `message`, if given)."""
+    try:
+        call()
+    except ClientError as e:
+        assert error_code(e) == code, e.response
+        assert http_status(e) == status, e.response
+        if message is not None:
+            assert error_message(e) == message, e.response
+        if contains is not None:
+            assert contains in error_message(e), e.response
+        return e
+    raise AssertionError(f"expected {code}, but the call succeeded")

@@ -24,7 +24,7 @@ struct Config {
   int heartbeat_ms = 250;
   // Change-log records kept per origin beyond what every known region has applied
   // (0 = until all have applied them).
-  uint64_t log_retention = 10'000'000;
+  uint64_t log_retention = 0;
   std::string config_file;         // where the file values came from, if any
 };
 

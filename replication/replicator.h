@@ -13,7 +13,8 @@
 //    peer replica in snapshot chunks (request/reply on meridian.<cluster>.snapshot.<peer>),
 //    and answers such requests for the tables it holds;
 //  - log trimming (trim.cc): records every known region has applied are deleted, and
-//    records beyond `log_retention` per origin too (a region that needed those re-copies).
+//    records beyond `log_retention` per origin too when it is set (a region that needed
+//    those cannot catch up from the log; snapshot re-bootstrap is not implemented yet).
 // All network use goes through Transport, all time through a conflict::PhysicalClock.
 // Thread-safe.
 #pragma once
@@ -57,7 +58,7 @@ struct ReplicatorOptions {
   size_t snapshot_chunk_bytes = 1 << 20;
   // Log records kept per origin beyond what every known region has applied; older ones are
   // deleted anyway (0 = keep everything until acknowledged by all).
-  uint64_t log_retention = 10'000'000;
+  uint64_t log_retention = 0;
   std::chrono::milliseconds trim_interval{5000};
   conflict::PhysicalClock* clock = nullptr;  // nullptr: the system clock
 };

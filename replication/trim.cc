@@ -4,9 +4,10 @@
 // the trim point of an origin is the minimum of that origin's entry in the applied vectors
 // of every region known here (this one; every peer heard from; every region that appears in
 // any of those vectors). A known region not heard from since this daemon started holds
-// trimming back, because its position is unknown. Independently, at most `log_retention`
-// records per origin are kept beyond that: a region that falls further behind is served a
-// snapshot instead (the records it misses are gone).
+// trimming back, because its position is unknown. Independently, when `log_retention` is
+// set, at most that many records per origin are kept beyond that point: a region that falls
+// further behind can then no longer catch up from the log (re-bootstrapping it from a
+// snapshot is not implemented yet, so the default keeps everything until applied).
 #include <set>
 
 #include <spdlog/spdlog.h>

@@ -6,6 +6,7 @@
 
 #include <cstring>
 
+#include "schemas/capnp_bytes.h"
 #include "schemas/replication.capnp.h"
 
 namespace meridian::replication {
@@ -136,14 +137,8 @@ Result<HeartbeatMessage> DecodeHeartbeat(std::string_view bytes) {
   });
 }
 
-namespace {
-capnp::Data::Reader AsData(const std::string& s) {
-  return capnp::Data::Reader(reinterpret_cast<const kj::byte*>(s.data()), s.size());
-}
-std::string FromData(capnp::Data::Reader d) {
-  return std::string(reinterpret_cast<const char*>(d.begin()), d.size());
-}
-}  // namespace
+using schemas::AsData;
+using schemas::FromData;
 
 std::string EncodeSnapshotRequest(const SnapshotRequestMessage& m) {
   capnp::MallocMessageBuilder message(32);

@@ -6,18 +6,13 @@
 
 #include <cstring>
 
+#include "schemas/capnp_bytes.h"
 #include "schemas/replication.capnp.h"
 #include "store/store_keys.h"
 
 namespace meridian::store {
-namespace {
-capnp::Data::Reader AsData(const std::string& s) {
-  return capnp::Data::Reader(reinterpret_cast<const kj::byte*>(s.data()), s.size());
-}
-std::string FromData(capnp::Data::Reader d) {
-  return std::string(reinterpret_cast<const char*>(d.begin()), d.size());
-}
-}  // namespace
+using schemas::AsData;
+using schemas::FromData;
 
 std::string LogKey(conflict::RegionId origin, uint64_t seq) {
   std::string key = keys::EncodeU64(origin).substr(4);

@@ -67,6 +67,7 @@ void Replicator::NotifyCommitted(uint64_t seq) {
 void Replicator::PublishLoop() {
   uint64_t published = store_->committed_seq();  // peers fetch older changes on their own
   std::unique_lock lock(mu_);
+  published_ = published;
   while (!stop_) {
     publish_cv_.wait(lock, [&] { return stop_ || committed_ > published; });
     if (stop_) break;
@@ -92,6 +93,7 @@ void Replicator::PublishLoop() {
       const size_t n = batch.changes.size();
       Status sent = transport_->Publish(Subject("changes", options_.region_name), EncodeChangeBatch(batch));
       std::lock_guard count(mu_);
+      published_ = published;
       if (sent.ok()) {
         ++counters_.batches_published;
         counters_.changes_published += n;
@@ -124,6 +126,16 @@ void Replicator::HeartbeatLoop() {
 
 void Replicator::OnHeartbeat(const InboundMessage& m) {
   auto hb = DecodeHeartbeat(m.payload);
+  if (hb.ok() && hb->region != options_.region_id) {
+    bool known;
+    {
+      std::lock_guard lock(mu_);
+      known = peers_.count(hb->region) > 0;
+    }
+    // Remembered for log trimming before it counts. Not under mu_: a commit calls back
+    // into NotifyCommitted.
+    if (!known) store_->AddKnownRegion(hb->region).ok();
+  }
   std::lock_guard lock(mu_);
   if (!hb.ok()) {
     ++counters_.rejected_messages;

@@ -170,6 +170,7 @@ class Replicator {
   std::map<conflict::RegionId, Peer> peers_;  // GUARDED_BY(mu_)
   std::map<conflict::RegionId, int64_t> gap_seen_ms_;  // GUARDED_BY(mu_): first seen missing
   std::map<conflict::RegionId, uint64_t> trimmed_;     // GUARDED_BY(mu_): log trimmed up to
+  uint64_t published_ = 0;                             // GUARDED_BY(mu_): own log published up to
   int64_t last_trim_ms_ = 0;                           // GUARDED_BY(mu_)
   ReplicatorCounters counters_;              // GUARDED_BY(mu_)
   std::vector<std::thread> threads_;

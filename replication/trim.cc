@@ -2,9 +2,11 @@
 //
 // A record (origin, seq) may go once every region that may still need it has applied it:
 // the trim point of an origin is the minimum of that origin's entry in the applied vectors
-// of every region known here (this one; every peer heard from; every region that appears in
-// any of those vectors). A known region not heard from since this daemon started holds
-// trimming back, because its position is unknown. Independently, when `log_retention` is
+// of every region known here (this one; every peer ever heard from, persisted across
+// restarts; every region that appears in any applied vector). A known region not heard from
+// since this daemon started holds trimming back, because its position is unknown; with no
+// peer known at all nothing is trimmed, and own records go only once published. A region
+// that joins the cluster after records were trimmed cannot get them from the log. Independently, when `log_retention` is
 // set, at most that many records per origin are kept beyond that point: a region that falls
 // further behind can then no longer catch up from the log (re-bootstrapping it from a
 // snapshot is not implemented yet, so the default keeps everything until applied).
@@ -26,7 +28,9 @@ void Replicator::TrimLog() {
     if (now - last_trim_ms_ < options_.trim_interval.count()) return;
     last_trim_ms_ = now;
     std::set<conflict::RegionId> regions{options_.region_id};
+    for (const conflict::RegionId r : store_->KnownRegions()) regions.insert(r);
     for (const auto& e : applied.entries()) regions.insert(e.region);
+    if (regions.size() < 2) return;  // no peer ever heard of: nobody to trim for yet
     for (const auto& [id, peer] : peers_) {
       regions.insert(id);
       for (const auto& e : peer.applied.entries()) regions.insert(e.region);
@@ -43,6 +47,7 @@ void Replicator::TrimLog() {
       if (options_.log_retention > 0 && have > options_.log_retention) {
         point = std::max(point, have - options_.log_retention);
       }
+      if (origin == options_.region_id) point = std::min(point, published_);
       if (point > trimmed_[origin]) points[origin] = point;
     }
   }

@@ -201,6 +201,9 @@ class Store {
   // The backfill of `table` is complete: the replica turns ACTIVE.
   Status FinishBackfill(std::string_view table);
 
+  // Regions this one has ever heard from (persisted), for log trimming.
+  std::vector<conflict::RegionId> KnownRegions() const;
+  Status AddKnownRegion(conflict::RegionId region);
   // Deletes the log records of `origin` with seq <= upto (never beyond what is committed or
   // applied here). Later ReadLog calls from below the trim point return nothing.
   Status TrimLog(conflict::RegionId origin, uint64_t upto);

@@ -15,6 +15,8 @@ namespace meridian::store::keys {
 inline constexpr const char* kNextTableId = "next_table_id";
 inline constexpr const char* kStats = "stats";
 inline constexpr const char* kApplied = "applied";
+// Regions ever heard from, as a version vector with placeholder seqs (log trimming).
+inline constexpr const char* kKnownRegions = "known_regions";
 // "backfill/<table>" -> the applied vector a snapshot must reflect (a replica CREATING here)
 inline const std::string kBackfillPrefix = "backfill/";
 

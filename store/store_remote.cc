@@ -174,6 +174,36 @@ Status Store::ReadLog(conflict::RegionId origin, uint64_t from_seq, size_t max_c
   return Status::Ok();
 }
 
+std::vector<conflict::RegionId> Store::KnownRegions() const {
+  std::string value;
+  std::vector<conflict::RegionId> out;
+  if (!db_->Get(rocksdb::ReadOptions(), meta_cf_, keys::kKnownRegions, &value).ok()) return out;
+  std::string_view in = value;
+  auto decoded = conflict::VersionVector::DecodeCompact(&in);
+  if (decoded.ok()) {
+    for (const auto& e : decoded->entries()) out.push_back(e.region);
+  }
+  return out;
+}
+
+Status Store::AddKnownRegion(conflict::RegionId region) {
+  std::vector<conflict::VersionVector::Entry> entries;
+  for (const conflict::RegionId r : KnownRegions()) {
+    if (r == region) return Status::Ok();
+    entries.push_back({r, 1});
+  }
+  entries.push_back({region, 1});
+  {
+    std::lock_guard commit(commit_mu_);
+    if (!failed_.ok()) return failed_;
+    group_->Put(meta_cf_, keys::kKnownRegions,
+                conflict::VersionVector::FromEntries(std::move(entries)).EncodeCompact());
+  }
+  CommitPending();
+  std::lock_guard commit(commit_mu_);
+  return failed_;
+}
+
 Status Store::TrimLog(conflict::RegionId origin, uint64_t upto) {
   {
     std::lock_guard commit(commit_mu_);

@@ -246,8 +246,9 @@ class Store {
   // and stages the result; returns whether the two were concurrent (merged by policy).
   // `with_commit_lock` runs under commit_mu_ right after, so what it stages lands in the
   // same group.
+  // `remote_bytes` (optional) is the encoding of `remote`, stored as is when it replaces.
   Result<bool> MergeItemVersion(const TableInfo& table, const std::string& key,
-                                conflict::ItemVersion remote,
+                                conflict::ItemVersion remote, std::string_view remote_bytes,
                                 const std::function<void()>& with_commit_lock);
   // Applies one decoded remote change: REQUIRES commit_mu_ NOT held.
   Status ApplyRemoteChange(const std::string& bytes, RemoteApplyStats* stats);

@@ -79,7 +79,7 @@ Status Store::ApplyRemoteChange(const std::string& bytes, RemoteApplyStats* stat
     const std::string key = model::TablePrefix(table->table_id) + change->key_suffix;
     catalog.unlock();
     std::lock_guard item_lock(LockFor(key));
-    auto merged = MergeItemVersion(*table, key, std::move(remote).value(), [&] {
+    auto merged = MergeItemVersion(*table, key, std::move(remote).value(), change->version_bytes, [&] {
       group_->Put(log_cf_, LogKey(change->origin, change->seq), bytes);
       applied_[change->origin] = change->seq;
     });
@@ -124,7 +124,7 @@ Status Store::ApplyRemoteChange(const std::string& bytes, RemoteApplyStats* stat
 }
 
 Result<bool> Store::MergeItemVersion(const TableInfo& table, const std::string& key,
-                                     conflict::ItemVersion remote,
+                                     conflict::ItemVersion remote, std::string_view remote_bytes,
                                      const std::function<void()>& with_commit_lock) {
   auto current = ReadCurrent(key);
   if (!current.ok()) return current.status();
@@ -140,7 +140,10 @@ Result<bool> Store::MergeItemVersion(const TableInfo& table, const std::string& 
       if (conflicts_.size() > kMaxConflictLog) conflicts_.pop_front();
     }
     StoredItem next = MakeStoredItem(std::move(merged->version));
-    const std::string encoded = EncodeStoredItem(next);
+    // A causally newer remote version is stored as it came (the encoding is canonical).
+    const std::string encoded = merged->action == conflict::MergeAction::kReplaced && !remote_bytes.empty()
+                                    ? std::string(remote_bytes)
+                                    : EncodeStoredItem(next);
     StageItemLocked(table, key, std::move(next), encoded, **current);
   } else if (!merged.ok()) {
     // Different policies on the two sides (a table re-created with another policy): keep

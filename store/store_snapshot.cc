@@ -98,7 +98,7 @@ Status Store::MergeSnapshot(std::string_view table,
     if (hlc_->Observe(remote->hlc).skewed) ++skew_events_;
     const std::string key = prefix + suffix;
     std::lock_guard item_lock(LockFor(key));
-    auto merged = MergeItemVersion(*info, key, std::move(remote).value(), nullptr);
+    auto merged = MergeItemVersion(*info, key, std::move(remote).value(), bytes, nullptr);
     if (!merged.ok()) return merged.status();
   }
   CommitPending();

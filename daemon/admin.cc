@@ -75,7 +75,14 @@ HttpResponse Varz(const AdminState& s) {
         {"batches_received", c.batches_received},   {"changes_applied", c.changes_applied},
         {"changes_merged", c.changes_merged},       {"duplicates", c.duplicates},
         {"rejected_messages", c.rejected_messages}, {"fetches", c.fetches},
-        {"fetch_failures", c.fetch_failures},       {"dropped_pending", c.dropped_pending}};
+        {"fetch_failures", c.fetch_failures},       {"dropped_pending", c.dropped_pending},
+        {"snapshot_items_received", c.snapshot_items_received},
+        {"snapshot_chunks_served", c.snapshot_chunks_served},
+        {"backfills_completed", c.backfills_completed},
+        {"log_trims", c.log_trims},
+        {"anti_entropy_comparisons", c.anti_entropy_comparisons},
+        {"anti_entropy_ranges_differing", c.anti_entropy_ranges_differing},
+        {"anti_entropy_items_repaired", c.anti_entropy_items_repaired}};
   }
   return JsonResponse(200, body);
 }
@@ -141,9 +148,45 @@ HttpResponse Conflictz(const AdminState& s) {
   return JsonResponse(200, body);
 }
 
+// POST /verify[?table=T][&force=1][&adopt=1]: anti-entropy now against every live peer
+// replica; repairs this region. Answers what each comparison found.
+HttpResponse Verify(const AdminState& s, std::string_view target) {
+  json::object body = Envelope(*s.id);
+  if (!s.replicator) {
+    body["error"] = "replication is not configured";
+    return JsonResponse(409, body);
+  }
+  std::string table;
+  bool force = false, adopt = false;
+  const auto q = target.find('?');
+  std::string_view query = q == std::string_view::npos ? std::string_view() : target.substr(q + 1);
+  while (!query.empty()) {
+    const auto amp = query.find('&');
+    std::string_view kv = query.substr(0, amp);
+    if (kv.starts_with("table=")) table = std::string(kv.substr(6));
+    if (kv == "force=1" || kv == "force=true") force = true;
+    if (kv == "adopt=1" || kv == "adopt=true") adopt = true;
+    query = amp == std::string_view::npos ? std::string_view() : query.substr(amp + 1);
+  }
+  json::array results;
+  uint64_t repaired = 0;
+  for (const auto& r : s.replicator->Verify(table, force, adopt)) {
+    repaired += r.items_repaired;
+    results.push_back(json::object{{"table", r.table},
+                                   {"peer", r.peer},
+                                   {"outcome", r.outcome},
+                                   {"ranges_differing", r.ranges_differing},
+                                   {"items_repaired", r.items_repaired}});
+  }
+  body["results"] = std::move(results);
+  body["items_repaired"] = repaired;
+  return JsonResponse(200, body);
+}
+
 HttpHandler MakeAdminHandler(const AdminState* state) {
   return SyncHandler([state](const HttpRequest& req) -> HttpResponse {
     std::string path = req.target.substr(0, req.target.find('?'));
+    if (path == kVerifyPath && req.method == "POST") return Verify(*state, req.target);
     if (req.method != "GET" && req.method != "HEAD") {
       json::object body = Envelope(*state->id);
       body["error"] = "method not allowed";

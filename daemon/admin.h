@@ -1,4 +1,4 @@
-// The operator status API (admin port, GET only, JSON). Every response carries `region`,
+// The operator status API (admin port, JSON; GET, except POST /verify). Every response carries `region`,
 // `server_id` and `now`. Each endpoint is a pure function of the server state it is given;
 // the HTTP handler is a thin router (see nats-server's monitor.go).
 #pragma once
@@ -22,6 +22,7 @@ inline constexpr const char* kVarzPath = "/varz";
 inline constexpr const char* kRegionzPath = "/regionz";
 inline constexpr const char* kTablezPath = "/tablez";
 inline constexpr const char* kConflictzPath = "/conflictz";
+inline constexpr const char* kVerifyPath = "/verify";  // POST: anti-entropy now
 
 struct ServerIdentity {
   std::string region;
@@ -36,7 +37,7 @@ struct ServerIdentity {
 struct AdminState {
   const ServerIdentity* id = nullptr;
   store::Store* store = nullptr;
-  const replication::Replicator* replicator = nullptr;
+  replication::Replicator* replicator = nullptr;
 };
 
 // GET /healthz: 200 {"status":"ok"}, or 503 {"status":"error","errors":[{"type":...}]}

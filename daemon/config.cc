@@ -51,11 +51,15 @@ Status LoadConfigFile(const std::string& path, Config* config) {
       MERIDIAN_RETURN_IF_ERROR(ReadString(path, node, key, &config->cluster));
     } else if (key == "nats_url") {
       MERIDIAN_RETURN_IF_ERROR(ReadString(path, node, key, &config->nats_url));
-    } else if (key == "region_id" || key == "heartbeat_ms" || key == "log_retention") {
+    } else if (key == "region_id" || key == "heartbeat_ms" || key == "log_retention" ||
+               key == "anti_entropy_interval_s") {
       auto v = node.value<int64_t>();
       if (!v) return Status::InvalidArgument(Where(path, node) + ": '" + key + "' must be an integer");
       if (key == "region_id") {
         config->region_id = static_cast<uint32_t>(std::clamp<int64_t>(*v, 0, 1 << 20));
+      } else if (key == "anti_entropy_interval_s") {
+        if (*v < 0) return Status::InvalidArgument(Where(path, node) + ": 'anti_entropy_interval_s' must be >= 0");
+        config->anti_entropy_interval_s = static_cast<int>(std::min<int64_t>(*v, 1 << 30));
       } else if (key == "log_retention") {
         if (*v < 0) return Status::InvalidArgument(Where(path, node) + ": 'log_retention' must be >= 0");
         config->log_retention = static_cast<uint64_t>(*v);

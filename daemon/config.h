@@ -25,6 +25,8 @@ struct Config {
   // Change-log records kept per origin beyond what every known region has applied
   // (0 = until all have applied them).
   uint64_t log_retention = 0;
+  // Period of the anti-entropy round against every peer (0 = only on POST /verify).
+  int anti_entropy_interval_s = 60;
   std::string config_file;         // where the file values came from, if any
 };
 

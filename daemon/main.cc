@@ -74,6 +74,8 @@ int main(int argc, char** argv) {
   app.add_option("--nats-url", flags.nats_url, "this region's NATS server (enables replication)");
   app.add_flag("--global-tables", flags.global_tables, "make every new table global across all regions");
   app.add_option("--heartbeat-ms", flags.heartbeat_ms, "replication heartbeat period");
+  app.add_option("--anti-entropy-interval-s", flags.anti_entropy_interval_s,
+                 "seconds between anti-entropy rounds (0 = only on POST /verify)");
   app.add_option("--log-retention", flags.log_retention,
                  "change-log records kept per origin beyond what every region has applied (0 = all)");
   app.set_version_flag("--version", kVersion);
@@ -98,6 +100,7 @@ int main(int argc, char** argv) {
   if (given("--global-tables")) config.global_tables = flags.global_tables;
   if (given("--heartbeat-ms")) config.heartbeat_ms = flags.heartbeat_ms;
   if (given("--log-retention")) config.log_retention = flags.log_retention;
+  if (given("--anti-entropy-interval-s")) config.anti_entropy_interval_s = flags.anti_entropy_interval_s;
 
   Status valid = daemon::ValidateConfig(config);
   if (!valid.ok()) return Fail("config: " + valid.message());
@@ -146,6 +149,7 @@ int main(int argc, char** argv) {
     r.server_id = identity.server_id;
     r.heartbeat = std::chrono::milliseconds(config.heartbeat_ms);
     r.log_retention = config.log_retention;
+    r.anti_entropy_interval = std::chrono::seconds(config.anti_entropy_interval_s);
     replicator = std::make_unique<replication::Replicator>(db, transport.get(), r);
     replication::Replicator* rep = replicator.get();
     db->SetCommitListener([rep](uint64_t seq) { rep->NotifyCommitted(seq); });

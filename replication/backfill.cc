@@ -74,10 +74,10 @@ bool Replicator::BackfillTable(const std::string& table, const conflict::Version
         break;
       }
       if (!chunk->found || (first && !Covers(chunk->vector, needed))) break;
-      Status merged = store_->MergeSnapshot(table, chunk->items);
+      auto merged = store_->MergeSnapshot(table, chunk->items);
       if (!merged.ok()) {
         spdlog::error("msg=\"backfill merge failed\" table={} source={} error=\"{}\"", table, source,
-                      merged.message());
+                      merged.status().message());
         return false;
       }
       {
@@ -106,7 +106,7 @@ void Replicator::OnSnapshotRequest(const InboundMessage& m) {
     return;
   }
   const size_t max_bytes = std::clamp<size_t>(req->max_bytes, 4096, 4 << 20);  // < NATS max_payload
-  auto chunk = store_->ReadSnapshot(req->table, req->after_key, max_bytes);
+  auto chunk = store_->ReadSnapshot(req->table, req->after_key, max_bytes, req->until_key);
   SnapshotChunkMessage reply;
   reply.table = req->table;
   if (chunk.ok()) {

@@ -32,11 +32,14 @@ Status Replicator::Start() {
       Subject("fetch", options_.region_name), [this](const InboundMessage& m) { OnFetch(m); }));
   MERIDIAN_RETURN_IF_ERROR(transport_->Subscribe(Subject("snapshot", options_.region_name),
                                                  [this](const InboundMessage& m) { OnSnapshotRequest(m); }));
+  MERIDIAN_RETURN_IF_ERROR(transport_->Subscribe(Subject("digest", options_.region_name),
+                                                 [this](const InboundMessage& m) { OnDigestRequest(m); }));
   started_ = true;
   threads_.emplace_back([this] { PublishLoop(); });
   threads_.emplace_back([this] { HeartbeatLoop(); });
   threads_.emplace_back([this] { ApplyLoop(); });
   threads_.emplace_back([this] { BackfillLoop(); });
+  if (options_.anti_entropy_interval.count() > 0) threads_.emplace_back([this] { AntiEntropyLoop(); });
   return Status::Ok();
 }
 

@@ -60,6 +60,7 @@ struct ReplicatorOptions {
   // deleted anyway (0 = keep everything until acknowledged by all).
   uint64_t log_retention = 0;
   std::chrono::milliseconds trim_interval{5000};
+  std::chrono::milliseconds anti_entropy_interval{60000};
   conflict::PhysicalClock* clock = nullptr;  // nullptr: the system clock
 };
 
@@ -73,6 +74,15 @@ struct PeerStatus {
   int64_t lag_ms = 0;           // how long this region has been behind it (0 = caught up)
   size_t pending = 0;           // its changes held here waiting for a gap or dependencies
   int64_t last_heartbeat_ms = 0;
+};
+
+// One anti-entropy comparison of a table with a peer (anti_entropy.cc).
+struct VerifyResult {
+  std::string table;
+  std::string peer;
+  std::string outcome;  // equal | repaired | skipped: ... | unreachable | ...
+  int ranges_differing = 0;
+  uint64_t items_repaired = 0;  // items that changed here
 };
 
 struct ReplicatorCounters {
@@ -89,6 +99,9 @@ struct ReplicatorCounters {
   uint64_t snapshot_items_received = 0;  // items merged from peers' table snapshots
   uint64_t snapshot_chunks_served = 0;
   uint64_t backfills_completed = 0;
+  uint64_t anti_entropy_comparisons = 0;
+  uint64_t anti_entropy_ranges_differing = 0;
+  uint64_t anti_entropy_items_repaired = 0;
   uint64_t log_trims = 0;          // trim points advanced (log records deleted below them)
 };
 
@@ -106,6 +119,10 @@ class Replicator {
   void NotifyCommitted(uint64_t seq);
 
   std::vector<PeerStatus> Peers() const;
+  // Anti-entropy now: compares `table` (empty: every table) with every live peer replica and
+  // repairs this region from them. `force` compares even while replication is in flight;
+  // `adopt` takes the peer's item where both have the same history but different bytes.
+  std::vector<VerifyResult> Verify(const std::string& table, bool force, bool adopt);
   // Every region known here (this one first, then peers heard from), by name.
   std::vector<std::string> Regions() const;
   // DynamoDB's ReplicaStatus of `table` in `region`: CREATING until that region has applied
@@ -149,6 +166,10 @@ class Replicator {
   void BackfillLoop();
   bool BackfillTable(const std::string& table, const conflict::VersionVector& needed);
   void OnSnapshotRequest(const InboundMessage& m);
+  // anti_entropy.cc
+  void AntiEntropyLoop();
+  void OnDigestRequest(const InboundMessage& m);
+  VerifyResult VerifyWith(const std::string& table, const std::string& peer, bool force, bool adopt);
   // trim.cc: deletes log records that are no longer needed; REQUIRES mu_ NOT held.
   void TrimLog();
 

@@ -147,6 +147,7 @@ std::string EncodeSnapshotRequest(const SnapshotRequestMessage& m) {
   r.setTable(m.table);
   r.setAfterKey(AsData(m.after_key));
   r.setMaxBytes(m.max_bytes);
+  r.setUntilKey(AsData(m.until_key));
   return Flatten(message);
 }
 
@@ -154,7 +155,8 @@ Result<SnapshotRequestMessage> DecodeSnapshotRequest(std::string_view bytes) {
   return Decode<SnapshotRequestMessage>(bytes, "snapshot request", [](capnp::FlatArrayMessageReader& r)
                                                                        -> Result<SnapshotRequestMessage> {
     auto q = r.getRoot<schemas::SnapshotRequest>();
-    SnapshotRequestMessage m{q.getRequester(), q.getTable().cStr(), FromData(q.getAfterKey()), q.getMaxBytes()};
+    SnapshotRequestMessage m{q.getRequester(), q.getTable().cStr(), FromData(q.getAfterKey()), q.getMaxBytes(),
+                             FromData(q.getUntilKey())};
     if (m.requester == 0 || m.table.empty()) return Status::Corruption("snapshot request: requester and table must be set");
     return m;
   });
@@ -193,6 +195,51 @@ Result<SnapshotChunkMessage> DecodeSnapshotChunk(std::string_view bytes) {
     for (unsigned i = 0; i < keys.size(); ++i) {
       if (keys[i].size() < 9) return Status::Corruption("snapshot chunk: short key");
       m.items.emplace_back(FromData(keys[i]), FromData(versions[i]));
+    }
+    return m;
+  });
+}
+
+std::string EncodeDigestRequest(const DigestRequestMessage& m) {
+  capnp::MallocMessageBuilder message(16);
+  auto r = message.initRoot<schemas::DigestRequest>();
+  r.setRequester(m.requester);
+  r.setTable(m.table);
+  return Flatten(message);
+}
+
+Result<DigestRequestMessage> DecodeDigestRequest(std::string_view bytes) {
+  return Decode<DigestRequestMessage>(bytes, "digest request", [](capnp::FlatArrayMessageReader& r)
+                                                                   -> Result<DigestRequestMessage> {
+    auto q = r.getRoot<schemas::DigestRequest>();
+    DigestRequestMessage m{q.getRequester(), q.getTable().cStr()};
+    if (m.requester == 0 || m.table.empty()) return Status::Corruption("digest request: requester and table must be set");
+    return m;
+  });
+}
+
+std::string EncodeDigestReply(const DigestReplyMessage& m) {
+  capnp::MallocMessageBuilder message(64 + m.buckets.size());
+  auto c = message.initRoot<schemas::DigestReply>();
+  c.setTable(m.table);
+  c.setFound(m.found);
+  WriteVector(m.vector, c.initVector());
+  auto buckets = c.initBuckets(m.buckets.size());
+  for (unsigned i = 0; i < m.buckets.size(); ++i) buckets.set(i, m.buckets[i]);
+  return Flatten(message);
+}
+
+Result<DigestReplyMessage> DecodeDigestReply(std::string_view bytes) {
+  return Decode<DigestReplyMessage>(bytes, "digest reply", [](capnp::FlatArrayMessageReader& r)
+                                                               -> Result<DigestReplyMessage> {
+    auto c = r.getRoot<schemas::DigestReply>();
+    DigestReplyMessage m;
+    m.table = c.getTable().cStr();
+    m.found = c.getFound();
+    m.vector = ReadVector(c.getVector());
+    for (auto b : c.getBuckets()) m.buckets.push_back(b);
+    if (m.found ? m.buckets.size() != 256 : !m.buckets.empty()) {
+      return Status::Corruption("digest reply: expected 256 buckets");
     }
     return m;
   });

@@ -42,6 +42,19 @@ struct SnapshotRequestMessage {
   std::string table;
   std::string after_key;  // key suffix to resume after (empty: from the start)
   uint32_t max_bytes = 0;
+  std::string until_key;  // stop before this key suffix (empty: the table's end)
+};
+
+struct DigestRequestMessage {
+  conflict::RegionId requester = 0;
+  std::string table;
+};
+
+struct DigestReplyMessage {
+  std::string table;
+  bool found = false;
+  conflict::VersionVector vector;
+  std::vector<uint64_t> buckets;
 };
 
 struct SnapshotChunkMessage {
@@ -63,5 +76,10 @@ Result<SnapshotRequestMessage> DecodeSnapshotRequest(std::string_view bytes);
 std::string EncodeSnapshotChunk(const SnapshotChunkMessage& m);
 // Checks keys and versions pair up and keys are long enough to be item key suffixes.
 Result<SnapshotChunkMessage> DecodeSnapshotChunk(std::string_view bytes);
+std::string EncodeDigestRequest(const DigestRequestMessage& m);
+Result<DigestRequestMessage> DecodeDigestRequest(std::string_view bytes);
+std::string EncodeDigestReply(const DigestReplyMessage& m);
+// Checks there are 0 (not found) or exactly 256 buckets.
+Result<DigestReplyMessage> DecodeDigestReply(std::string_view bytes);
 
 }  // namespace meridian::replication

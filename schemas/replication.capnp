@@ -64,6 +64,7 @@ struct SnapshotRequest {
   table @1 :Text;
   afterKey @2 :Data;              # resume after this key suffix (empty: from the start)
   maxBytes @3 :UInt32;
+  untilKey @4 :Data;              # stop before this key suffix (empty: the table's end)
 }
 
 struct SnapshotChunk {
@@ -73,4 +74,18 @@ struct SnapshotChunk {
   keys @3 :List(Data);            # key suffixes, ascending
   versions @4 :List(Data);        # conflict.capnp ItemVersion of each key (tombstones too)
   done @5 :Bool;                  # no more keys after the last one
+}
+
+# Anti-entropy: per-table digests over 256 hash ranges (the first byte of hash64(pk)), a
+# two-level Merkle tree; request/reply on meridian.<cluster>.digest.<region>.
+struct DigestRequest {
+  requester @0 :UInt32;
+  table @1 :Text;
+}
+
+struct DigestReply {
+  table @0 :Text;
+  found @1 :Bool;
+  vector @2 :Conflict.VersionVector;  # the replier's applied vector at the digest's snapshot
+  buckets @3 :List(UInt64);       # 256 digests, one per hash range
 }

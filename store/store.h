@@ -41,12 +41,14 @@
 #include "conflict/conflict_record.h"
 #include "conflict/hlc.h"
 #include "conflict/local_write.h"
+#include "conflict/merge.h"
 #include "conflict/version_vector.h"
 #include "model/attribute_value.h"
 #include "store/item_cache.h"
 #include "store/table_info.h"
 
 namespace rocksdb {
+struct ReadOptions;
 class DB;
 class ColumnFamilyHandle;
 class WriteBatch;
@@ -191,13 +193,25 @@ class Store {
   // Tables this region must still copy from a peer, with the applied vector they needed
   // when the replica was added: a snapshot reflecting at least that vector completes them.
   std::map<std::string, conflict::VersionVector> PendingBackfills() const;
-  // Up to max_bytes (at least one item) of `table` after key suffix `after`, for a peer.
+  // Up to max_bytes (at least one item) of `table` after key suffix `after` (and before
+  // `until`, when not empty), for a peer.
   Result<SnapshotChunk> ReadSnapshot(std::string_view table, std::string_view after,
-                                     size_t max_bytes) const;
+                                     size_t max_bytes, std::string_view until = {}) const;
   // Merges snapshot items of `table` into this replica (state-based: order and repeats do
-  // not matter). Items of a table not held here are ignored.
-  Status MergeSnapshot(std::string_view table,
-                       const std::vector<std::pair<std::string, std::string>>& items);
+  // not matter); `adopt`: see MergeItemVersion. Items of a table not held here are ignored.
+  // Returns how many items changed here.
+  Result<size_t> MergeSnapshot(std::string_view table,
+                               const std::vector<std::pair<std::string, std::string>>& items,
+                               bool adopt = false);
+  // Anti-entropy: XXH3 digests of `table`'s items in 256 ranges of hash64(pk) (by its first
+  // byte), with the applied vector of the snapshot they were read at. found = false when
+  // the table is not held here or is still backfilling.
+  struct RangeDigests {
+    bool found = false;
+    conflict::VersionVector vector;
+    std::vector<uint64_t> buckets;
+  };
+  Result<RangeDigests> BucketDigests(std::string_view table) const;
   // The backfill of `table` is complete: the replica turns ACTIVE.
   Status FinishBackfill(std::string_view table);
 
@@ -247,9 +261,14 @@ class Store {
   // `with_commit_lock` runs under commit_mu_ right after, so what it stages lands in the
   // same group.
   // `remote_bytes` (optional) is the encoding of `remote`, stored as is when it replaces.
-  Result<bool> MergeItemVersion(const TableInfo& table, const std::string& key,
-                                conflict::ItemVersion remote, std::string_view remote_bytes,
-                                const std::function<void()>& with_commit_lock);
+  // `adopt` (anti-entropy on request): when the two versions have equal vectors but
+  // different bytes (one side was damaged), take the remote one.
+  Result<conflict::MergeAction> MergeItemVersion(const TableInfo& table, const std::string& key,
+                                                 conflict::ItemVersion remote,
+                                                 std::string_view remote_bytes, bool adopt,
+                                                 const std::function<void()>& with_commit_lock);
+  // Applied vector (this region's own committed seq included) at a read snapshot.
+  Result<conflict::VersionVector> VectorAt(const rocksdb::ReadOptions& ro) const;
   // Applies one decoded remote change: REQUIRES commit_mu_ NOT held.
   Status ApplyRemoteChange(const std::string& bytes, RemoteApplyStats* stats);
   void RecordConflict(conflict::ConflictRecord record);

@@ -79,12 +79,12 @@ Status Store::ApplyRemoteChange(const std::string& bytes, RemoteApplyStats* stat
     const std::string key = model::TablePrefix(table->table_id) + change->key_suffix;
     catalog.unlock();
     std::lock_guard item_lock(LockFor(key));
-    auto merged = MergeItemVersion(*table, key, std::move(remote).value(), change->version_bytes, [&] {
+    auto merged = MergeItemVersion(*table, key, std::move(remote).value(), change->version_bytes, false, [&] {
       group_->Put(log_cf_, LogKey(change->origin, change->seq), bytes);
       applied_[change->origin] = change->seq;
     });
     if (!merged.ok()) return merged.status();
-    if (*merged) ++stats->merged;
+    if (*merged == conflict::MergeAction::kMerged) ++stats->merged;
   } else {
     std::lock_guard commit(commit_mu_);
     if (change->kind == Change::Kind::kCreateTable || change->kind == Change::Kind::kUpdateTable) {
@@ -123,17 +123,27 @@ Status Store::ApplyRemoteChange(const std::string& bytes, RemoteApplyStats* stat
   return Status::Ok();
 }
 
-Result<bool> Store::MergeItemVersion(const TableInfo& table, const std::string& key,
-                                     conflict::ItemVersion remote, std::string_view remote_bytes,
-                                     const std::function<void()>& with_commit_lock) {
+Result<conflict::MergeAction> Store::MergeItemVersion(const TableInfo& table, const std::string& key,
+                                                      conflict::ItemVersion remote,
+                                                      std::string_view remote_bytes, bool adopt,
+                                                      const std::function<void()>& with_commit_lock) {
   auto current = ReadCurrent(key);
   if (!current.ok()) return current.status();
   auto merged = conflict::MergeRemote((*current)->version, remote);
+  std::string encoded;
+  if (adopt && merged.ok() && merged->action == conflict::MergeAction::kSkipped &&
+      remote.vector == (*current)->version.vector && !remote_bytes.empty()) {
+    // Equal histories, different bytes: one side was damaged; the caller trusts the peer.
+    if (remote_bytes != EncodeStoredItem(**current)) {
+      merged->action = conflict::MergeAction::kReplaced;
+      merged->version = std::move(remote);
+    }
+  }
   std::lock_guard commit(commit_mu_);
   if (!failed_.ok()) return failed_;
-  bool concurrent = false;
+  conflict::MergeAction action = conflict::MergeAction::kSkipped;
   if (merged.ok() && merged->action != conflict::MergeAction::kSkipped) {
-    concurrent = merged->action == conflict::MergeAction::kMerged;
+    action = merged->action;
     if (merged->conflict) {
       ++conflicts_total_;
       conflicts_.push_back(std::move(*merged->conflict));
@@ -141,9 +151,9 @@ Result<bool> Store::MergeItemVersion(const TableInfo& table, const std::string& 
     }
     StoredItem next = MakeStoredItem(std::move(merged->version));
     // A causally newer remote version is stored as it came (the encoding is canonical).
-    const std::string encoded = merged->action == conflict::MergeAction::kReplaced && !remote_bytes.empty()
-                                    ? std::string(remote_bytes)
-                                    : EncodeStoredItem(next);
+    encoded = action == conflict::MergeAction::kReplaced && !remote_bytes.empty()
+                  ? std::string(remote_bytes)
+                  : EncodeStoredItem(next);
     StageItemLocked(table, key, std::move(next), encoded, **current);
   } else if (!merged.ok()) {
     // Different policies on the two sides (a table re-created with another policy): keep
@@ -152,7 +162,7 @@ Result<bool> Store::MergeItemVersion(const TableInfo& table, const std::string& 
                  merged.status().message());
   }
   if (with_commit_lock) with_commit_lock();
-  return concurrent;
+  return action;
 }
 
 Status Store::ReadLog(conflict::RegionId origin, uint64_t from_seq, size_t max_changes,

@@ -10,7 +10,9 @@
 // skipped, the replica holds everything it missed, and the log supplies the rest.
 #include <rocksdb/db.h>
 #include <rocksdb/write_batch.h>
+#include <xxhash.h>
 
+#include "conflict/merge.h"
 #include "conflict/version_codec.h"
 #include "model/key_codec.h"
 #include "store/store.h"
@@ -23,26 +25,20 @@ std::map<std::string, conflict::VersionVector> Store::PendingBackfills() const {
   return {backfills_.begin(), backfills_.end()};
 }
 
-Result<SnapshotChunk> Store::ReadSnapshot(std::string_view table, std::string_view after,
-                                          size_t max_bytes) const {
-  SnapshotChunk chunk;
-  uint32_t table_id;
-  {
-    std::shared_lock lock(catalog_mu_);
-    auto it = tables_.find(table);
-    if (it == tables_.end() || backfills_.count(table)) return chunk;  // found = false
-    table_id = it->second->table_id;
-  }
-  chunk.found = true;
-  const rocksdb::Snapshot* snapshot = db_->GetSnapshot();
-  struct Release {
-    rocksdb::DB* db;
-    const rocksdb::Snapshot* s;
-    ~Release() { db->ReleaseSnapshot(s); }
-  } release{db_.get(), snapshot};
-  rocksdb::ReadOptions ro;
-  ro.snapshot = snapshot;
+namespace {
 
+// A RocksDB snapshot released on scope exit.
+struct ScopedSnapshot {
+  explicit ScopedSnapshot(rocksdb::DB* db) : db(db), snapshot(db->GetSnapshot()) { ro.snapshot = snapshot; }
+  ~ScopedSnapshot() { db->ReleaseSnapshot(snapshot); }
+  rocksdb::DB* db;
+  const rocksdb::Snapshot* snapshot;
+  rocksdb::ReadOptions ro;
+};
+
+}  // namespace
+
+Result<conflict::VersionVector> Store::VectorAt(const rocksdb::ReadOptions& ro) const {
   std::string value;
   std::vector<conflict::VersionVector::Entry> entries;
   if (db_->Get(ro, meta_cf_, keys::kApplied, &value).ok()) {
@@ -58,13 +54,30 @@ Result<SnapshotChunk> Store::ReadSnapshot(std::string_view table, std::string_vi
   }
   std::erase_if(entries, [&](const auto& e) { return e.region == options_.region_id; });
   entries.push_back({options_.region_id, own_seq});
-  chunk.vector = conflict::VersionVector::FromEntries(std::move(entries));
+  return conflict::VersionVector::FromEntries(std::move(entries));
+}
+
+Result<SnapshotChunk> Store::ReadSnapshot(std::string_view table, std::string_view after,
+                                          size_t max_bytes, std::string_view until) const {
+  SnapshotChunk chunk;
+  uint32_t table_id;
+  {
+    std::shared_lock lock(catalog_mu_);
+    auto it = tables_.find(table);
+    if (it == tables_.end() || backfills_.count(table)) return chunk;  // found = false
+    table_id = it->second->table_id;
+  }
+  chunk.found = true;
+  ScopedSnapshot snap(db_.get());
+  auto vector = VectorAt(snap.ro);
+  if (!vector.ok()) return vector.status();
+  chunk.vector = std::move(vector).value();
 
   const std::string prefix = keys::TableBegin(table_id);
-  const std::string end = keys::TableBegin(table_id + 1);
+  const std::string end = until.empty() ? keys::TableBegin(table_id + 1) : prefix + std::string(until);
   rocksdb::Slice upper(end);
-  ro.iterate_upper_bound = &upper;
-  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, items_cf_));
+  snap.ro.iterate_upper_bound = &upper;
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(snap.ro, items_cf_));
   const std::string start = prefix + std::string(after);
   size_t bytes = 0;
   for (it->Seek(start); it->Valid(); it->Next()) {
@@ -80,17 +93,61 @@ Result<SnapshotChunk> Store::ReadSnapshot(std::string_view table, std::string_vi
   return chunk;
 }
 
-Status Store::MergeSnapshot(std::string_view table,
-                            const std::vector<std::pair<std::string, std::string>>& items) {
+Result<Store::RangeDigests> Store::BucketDigests(std::string_view table) const {
+  RangeDigests out;
+  uint32_t table_id;
+  {
+    std::shared_lock lock(catalog_mu_);
+    auto it = tables_.find(table);
+    if (it == tables_.end() || backfills_.count(table)) return out;
+    table_id = it->second->table_id;
+  }
+  out.found = true;
+  ScopedSnapshot snap(db_.get());
+  auto vector = VectorAt(snap.ro);
+  if (!vector.ok()) return vector.status();
+  out.vector = std::move(vector).value();
+  const std::string prefix = keys::TableBegin(table_id);
+  const std::string end = keys::TableBegin(table_id + 1);
+  rocksdb::Slice upper(end);
+  snap.ro.iterate_upper_bound = &upper;
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(snap.ro, items_cf_));
+  std::vector<XXH3_state_t*> states(256, nullptr);
+  for (it->Seek(prefix); it->Valid(); it->Next()) {
+    // Item keys: table id (4) | hash64(pk) big-endian (8) | ...: byte 4 picks the range.
+    const auto bucket = static_cast<uint8_t>(it->key()[prefix.size()]);
+    if (!states[bucket]) {
+      states[bucket] = XXH3_createState();
+      XXH3_64bits_reset(states[bucket]);
+    }
+    const uint64_t sizes[2] = {it->key().size() - prefix.size(), it->value().size()};
+    XXH3_64bits_update(states[bucket], sizes, sizeof sizes);
+    XXH3_64bits_update(states[bucket], it->key().data() + prefix.size(), sizes[0]);
+    XXH3_64bits_update(states[bucket], it->value().data(), sizes[1]);
+  }
+  out.buckets.assign(256, 0);
+  for (int b = 0; b < 256; ++b) {
+    if (!states[b]) continue;
+    out.buckets[b] = XXH3_64bits_digest(states[b]);
+    XXH3_freeState(states[b]);
+  }
+  if (!it->status().ok()) return Status::IOError("digest: " + it->status().ToString());
+  return out;
+}
+
+Result<size_t> Store::MergeSnapshot(std::string_view table,
+                                    const std::vector<std::pair<std::string, std::string>>& items,
+                                    bool adopt) {
   std::lock_guard remote(remote_mu_);
   std::shared_ptr<const TableInfo> info;
   {
     std::shared_lock lock(catalog_mu_);
     auto it = tables_.find(table);
-    if (it == tables_.end()) return Status::Ok();
+    if (it == tables_.end()) return size_t{0};
     info = it->second;
   }
   const std::string prefix = model::TablePrefix(info->table_id);
+  size_t changed = 0;
   for (const auto& [suffix, bytes] : items) {
     if (suffix.size() < 9) return Status::Corruption("snapshot: short key");
     auto remote = conflict::DecodeItemVersion(bytes);
@@ -98,12 +155,14 @@ Status Store::MergeSnapshot(std::string_view table,
     if (hlc_->Observe(remote->hlc).skewed) ++skew_events_;
     const std::string key = prefix + suffix;
     std::lock_guard item_lock(LockFor(key));
-    auto merged = MergeItemVersion(*info, key, std::move(remote).value(), bytes, nullptr);
+    auto merged = MergeItemVersion(*info, key, std::move(remote).value(), bytes, adopt, nullptr);
     if (!merged.ok()) return merged.status();
+    if (*merged != conflict::MergeAction::kSkipped) ++changed;
   }
   CommitPending();
   std::lock_guard commit(commit_mu_);
-  return failed_;
+  if (!failed_.ok()) return failed_;
+  return changed;
 }
 
 Status Store::FinishBackfill(std::string_view table) {

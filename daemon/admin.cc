@@ -80,6 +80,7 @@ HttpResponse Varz(const AdminState& s) {
         {"snapshot_chunks_served", c.snapshot_chunks_served},
         {"backfills_completed", c.backfills_completed},
         {"log_trims", c.log_trims},
+        {"rebootstraps", c.rebootstraps},
         {"anti_entropy_comparisons", c.anti_entropy_comparisons},
         {"anti_entropy_ranges_differing", c.anti_entropy_ranges_differing},
         {"anti_entropy_items_repaired", c.anti_entropy_items_repaired}};

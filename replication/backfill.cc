@@ -61,40 +61,44 @@ bool Replicator::BackfillTable(const std::string& table, const conflict::Version
     }
   }
   for (const auto& source : sources) {
-    SnapshotRequestMessage req{options_.region_id, table, "",
-                               static_cast<uint32_t>(options_.snapshot_chunk_bytes)};
-    for (bool first = true;; first = false) {
-      auto reply = transport_->Request(Subject("snapshot", source), EncodeSnapshotRequest(req),
-                                       options_.fetch_timeout);
-      if (!reply.ok()) break;
-      auto chunk = DecodeSnapshotChunk(*reply);
-      if (!chunk.ok() || chunk->table != table) {
-        std::lock_guard lock(mu_);
-        ++counters_.rejected_messages;
-        break;
-      }
-      if (!chunk->found || (first && !Covers(chunk->vector, needed))) break;
-      auto merged = store_->MergeSnapshot(table, chunk->items);
-      if (!merged.ok()) {
-        spdlog::error("msg=\"backfill merge failed\" table={} source={} error=\"{}\"", table, source,
-                      merged.status().message());
-        return false;
-      }
-      {
-        std::lock_guard lock(mu_);
-        counters_.snapshot_items_received += chunk->items.size();
-        if (stop_) return false;
-      }
-      if (chunk->done) {
-        Status done = store_->FinishBackfill(table);
-        if (done.ok()) spdlog::info("msg=\"replica backfilled\" table={} source={}", table, source);
-        return done.ok();
-      }
-      if (chunk->items.empty()) break;  // not done but nothing sent: a confused peer
-      req.after_key = chunk->items.back().first;
-    }
+    Status copied = CopyTable(table, source, needed);
+    if (!copied.ok()) continue;
+    Status done = store_->FinishBackfill(table);
+    if (done.ok()) spdlog::info("msg=\"replica backfilled\" table={} source={}", table, source);
+    return done.ok();
   }
   return false;
+}
+
+Status Replicator::CopyTable(const std::string& table, const std::string& peer,
+                             const conflict::VersionVector& needed) {
+  SnapshotRequestMessage req{options_.region_id, table, "", static_cast<uint32_t>(options_.snapshot_chunk_bytes)};
+  for (bool first = true;; first = false) {
+    auto reply = transport_->Request(Subject("snapshot", peer), EncodeSnapshotRequest(req), options_.fetch_timeout);
+    if (!reply.ok()) return reply.status();
+    auto chunk = DecodeSnapshotChunk(*reply);
+    if (!chunk.ok() || chunk->table != table) {
+      std::lock_guard lock(mu_);
+      ++counters_.rejected_messages;
+      return Status::Corruption("bad snapshot chunk from " + peer);
+    }
+    if (!chunk->found) return Status::NotFound(peer + " does not hold " + table);
+    if (first && !Covers(chunk->vector, needed)) return Status::IOError(peer + " is behind");
+    auto merged = store_->MergeSnapshot(table, chunk->items);
+    if (!merged.ok()) {
+      spdlog::error("msg=\"snapshot merge failed\" table={} source={} error=\"{}\"", table, peer,
+                    merged.status().message());
+      return merged.status();
+    }
+    {
+      std::lock_guard lock(mu_);
+      counters_.snapshot_items_received += chunk->items.size();
+      if (stop_) return Status::IOError("stopping");
+    }
+    if (chunk->done) return Status::Ok();
+    if (chunk->items.empty()) return Status::Corruption("empty chunk before the end from " + peer);
+    req.after_key = chunk->items.back().first;
+  }
 }
 
 void Replicator::OnSnapshotRequest(const InboundMessage& m) {
@@ -106,7 +110,8 @@ void Replicator::OnSnapshotRequest(const InboundMessage& m) {
     return;
   }
   const size_t max_bytes = std::clamp<size_t>(req->max_bytes, 4096, 4 << 20);  // < NATS max_payload
-  auto chunk = store_->ReadSnapshot(req->table, req->after_key, max_bytes, req->until_key);
+  auto chunk = req->catalog ? store_->ReadCatalog()
+                            : store_->ReadSnapshot(req->table, req->after_key, max_bytes, req->until_key);
   SnapshotChunkMessage reply;
   reply.table = req->table;
   if (chunk.ok()) {

@@ -202,6 +202,12 @@ void Replicator::ApplyLoop() {
     }
     while (ApplyReady()) {
     }
+    bool rebootstrap;
+    {
+      std::lock_guard lock(mu_);
+      rebootstrap = std::exchange(rebootstrap_wanted_, false);
+    }
+    if (rebootstrap) Rebootstrap();
     if (FetchGaps()) {
       while (ApplyReady()) {
       }
@@ -309,17 +315,27 @@ bool Replicator::FetchGaps() {
   }
   bool fetched = false;
   for (const auto& need : needs) {
+    size_t trimmed = 0;
     for (const auto& source : need.sources) {
-      if (FetchFrom(source, need.origin, need.from)) {
+      const FetchOutcome got = FetchFrom(source, need.origin, need.from);
+      if (got == FetchOutcome::kGot) {
         fetched = true;
         break;
       }
+      if (got == FetchOutcome::kTrimmed) ++trimmed;
+    }
+    // Every region that has the changes already dropped them from its log: only a copy of
+    // the tables can bring this region forward.
+    if (!need.sources.empty() && trimmed == need.sources.size()) {
+      std::lock_guard lock(mu_);
+      rebootstrap_wanted_ = true;
     }
   }
   return fetched;
 }
 
-bool Replicator::FetchFrom(const std::string& peer, conflict::RegionId origin, uint64_t from_seq) {
+Replicator::FetchOutcome Replicator::FetchFrom(const std::string& peer, conflict::RegionId origin,
+                                              uint64_t from_seq) {
   FetchRequestMessage req{origin, from_seq, static_cast<uint32_t>(options_.fetch_max_changes),
                           static_cast<uint32_t>(options_.fetch_max_bytes), options_.region_id};
   auto reply = transport_->Request(Subject("fetch", peer), EncodeFetchRequest(req), options_.fetch_timeout);
@@ -328,16 +344,18 @@ bool Replicator::FetchFrom(const std::string& peer, conflict::RegionId origin, u
     ++counters_.fetches;
     if (!reply.ok()) ++counters_.fetch_failures;
   }
-  if (!reply.ok()) return false;
+  if (!reply.ok()) return FetchOutcome::kNothing;
   auto batch = DecodeChangeBatch(*reply);
   if (!batch.ok() || batch->origin != origin || batch->first_seq != from_seq) {
     std::lock_guard lock(mu_);
     ++counters_.rejected_messages;
-    return false;
+    return FetchOutcome::kNothing;
   }
-  if (batch->changes.empty()) return false;
+  if (batch->changes.empty()) {
+    return batch->first_available > from_seq ? FetchOutcome::kTrimmed : FetchOutcome::kNothing;
+  }
   AddPending(origin, from_seq, std::move(batch->changes));
-  return true;
+  return FetchOutcome::kGot;
 }
 
 void Replicator::OnFetch(const InboundMessage& m) {
@@ -357,6 +375,7 @@ void Replicator::OnFetch(const InboundMessage& m) {
   if (!store_->ReadLog(req->origin, req->from_seq, max_changes, max_bytes, &batch.changes).ok()) {
     batch.changes.clear();
   }
+  if (batch.changes.empty()) batch.first_available = store_->FirstLogSeq(req->origin);
   transport_->Publish(m.reply_to, EncodeChangeBatch(batch)).ok();
 }
 

@@ -14,7 +14,7 @@
 //    and answers such requests for the tables it holds;
 //  - log trimming (trim.cc): records every known region has applied are deleted, and
 //    records beyond `log_retention` per origin too when it is set (a region that needed
-//    those cannot catch up from the log; snapshot re-bootstrap is not implemented yet).
+//    those re-bootstraps from a peer's snapshot: rebootstrap.cc).
 // All network use goes through Transport, all time through a conflict::PhysicalClock.
 // Thread-safe.
 #pragma once
@@ -102,7 +102,8 @@ struct ReplicatorCounters {
   uint64_t anti_entropy_comparisons = 0;
   uint64_t anti_entropy_ranges_differing = 0;
   uint64_t anti_entropy_items_repaired = 0;
-  uint64_t log_trims = 0;          // trim points advanced (log records deleted below them)
+  uint64_t log_trims = 0;
+  uint64_t rebootstraps = 0;       // times this region re-copied its tables (fell off the log)          // trim points advanced (log records deleted below them)
 };
 
 class Replicator {
@@ -159,7 +160,13 @@ class Replicator {
   // Fetches missing changes of origins this region has been behind on for longer than the
   // fetch grace (live batches in flight are not fetched twice). True when it got any.
   bool FetchGaps();
-  bool FetchFrom(const std::string& peer, conflict::RegionId origin, uint64_t from_seq);
+  enum class FetchOutcome { kGot, kNothing, kTrimmed };
+  FetchOutcome FetchFrom(const std::string& peer, conflict::RegionId origin, uint64_t from_seq);
+  // rebootstrap.cc: copies every table from peers and raises the applied vector past what
+  // the peers' logs no longer hold. True when done.
+  bool Rebootstrap();
+  // Copies `table` from `peer` (merging); the first chunk must reflect at least `needed`.
+  Status CopyTable(const std::string& table, const std::string& peer, const conflict::VersionVector& needed);
   void AddPending(conflict::RegionId origin, uint64_t first_seq, std::vector<std::string> changes);
   int64_t NowMs() const;
   // backfill.cc
@@ -192,6 +199,7 @@ class Replicator {
   std::map<conflict::RegionId, int64_t> gap_seen_ms_;  // GUARDED_BY(mu_): first seen missing
   std::map<conflict::RegionId, uint64_t> trimmed_;     // GUARDED_BY(mu_): log trimmed up to
   uint64_t published_ = 0;                             // GUARDED_BY(mu_): own log published up to
+  bool rebootstrap_wanted_ = false;                    // GUARDED_BY(mu_)
   int64_t last_trim_ms_ = 0;                           // GUARDED_BY(mu_)
   ReplicatorCounters counters_;              // GUARDED_BY(mu_)
   std::vector<std::thread> threads_;

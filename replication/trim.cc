@@ -8,8 +8,8 @@
 // peer known at all nothing is trimmed, and own records go only once published. A region
 // that joins the cluster after records were trimmed cannot get them from the log. Independently, when `log_retention` is
 // set, at most that many records per origin are kept beyond that point: a region that falls
-// further behind can then no longer catch up from the log (re-bootstrapping it from a
-// snapshot is not implemented yet, so the default keeps everything until applied).
+// further behind can then no longer catch up from the log and re-bootstraps from a peer's
+// snapshot (rebootstrap.cc).
 #include <set>
 
 #include <spdlog/spdlog.h>

@@ -63,6 +63,7 @@ std::string EncodeChangeBatch(const ChangeBatchMessage& m) {
   b.setOrigin(m.origin);
   b.setSender(m.sender);
   b.setFirstSeq(m.first_seq);
+  b.setFirstAvailable(m.first_available);
   auto list = b.initChanges(m.changes.size());
   for (unsigned i = 0; i < m.changes.size(); ++i) {
     list.set(i, capnp::Data::Reader(reinterpret_cast<const kj::byte*>(m.changes[i].data()),
@@ -79,6 +80,7 @@ Result<ChangeBatchMessage> DecodeChangeBatch(std::string_view bytes) {
     m.origin = b.getOrigin();
     m.sender = b.getSender();
     m.first_seq = b.getFirstSeq();
+    m.first_available = b.getFirstAvailable();
     if (m.origin == 0 || m.first_seq == 0) return Status::Corruption("change batch: origin and firstSeq must be set");
     for (auto c : b.getChanges()) m.changes.emplace_back(reinterpret_cast<const char*>(c.begin()), c.size());
     return m;
@@ -148,6 +150,7 @@ std::string EncodeSnapshotRequest(const SnapshotRequestMessage& m) {
   r.setAfterKey(AsData(m.after_key));
   r.setMaxBytes(m.max_bytes);
   r.setUntilKey(AsData(m.until_key));
+  r.setCatalog(m.catalog);
   return Flatten(message);
 }
 
@@ -156,8 +159,8 @@ Result<SnapshotRequestMessage> DecodeSnapshotRequest(std::string_view bytes) {
                                                                        -> Result<SnapshotRequestMessage> {
     auto q = r.getRoot<schemas::SnapshotRequest>();
     SnapshotRequestMessage m{q.getRequester(), q.getTable().cStr(), FromData(q.getAfterKey()), q.getMaxBytes(),
-                             FromData(q.getUntilKey())};
-    if (m.requester == 0 || m.table.empty()) return Status::Corruption("snapshot request: requester and table must be set");
+                             FromData(q.getUntilKey()), q.getCatalog()};
+    if (m.requester == 0 || (m.table.empty() && !m.catalog)) return Status::Corruption("snapshot request: requester and table must be set");
     return m;
   });
 }
@@ -193,7 +196,7 @@ Result<SnapshotChunkMessage> DecodeSnapshotChunk(std::string_view bytes) {
     auto versions = c.getVersions();
     if (keys.size() != versions.size()) return Status::Corruption("snapshot chunk: keys and versions differ in count");
     for (unsigned i = 0; i < keys.size(); ++i) {
-      if (keys[i].size() < 9) return Status::Corruption("snapshot chunk: short key");
+      if (keys[i].size() == 0) return Status::Corruption("snapshot chunk: empty key");
       m.items.emplace_back(FromData(keys[i]), FromData(versions[i]));
     }
     return m;

@@ -17,6 +17,7 @@ struct ChangeBatchMessage {
   conflict::RegionId sender = 0;
   uint64_t first_seq = 0;
   std::vector<std::string> changes;  // encoded store::Change, consecutive seqs from first_seq
+  uint64_t first_available = 0;      // fetch replies: oldest seq of origin still held (0 = unknown)
 };
 
 struct FetchRequestMessage {
@@ -43,6 +44,7 @@ struct SnapshotRequestMessage {
   std::string after_key;  // key suffix to resume after (empty: from the start)
   uint32_t max_bytes = 0;
   std::string until_key;  // stop before this key suffix (empty: the table's end)
+  bool catalog = false;   // ask for every table definition instead of items
 };
 
 struct DigestRequestMessage {

@@ -35,6 +35,8 @@ struct ChangeBatch {
   firstSeq @1 :UInt64;
   changes @2 :List(Data);         # each an encoded Change (the log value, byte for byte)
   sender @3 :UInt32;              # region that sent it (differs from origin for relayed fetches)
+  firstAvailable @4 :UInt64;      # fetch replies: the oldest seq of origin the sender still has
+                                  # (older ones were trimmed); 0 = not said
 }
 
 # Request on meridian.<cluster>.fetch.<region>: the records of `origin` from `fromSeq`.
@@ -65,6 +67,8 @@ struct SnapshotRequest {
   afterKey @2 :Data;              # resume after this key suffix (empty: from the start)
   maxBytes @3 :UInt32;
   untilKey @4 :Data;              # stop before this key suffix (empty: the table's end)
+  catalog @5 :Bool;               # instead of items: every table definition the peer knows
+                                  # (keys = names, versions = TableDescriptors), table ignored
 }
 
 struct SnapshotChunk {

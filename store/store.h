@@ -215,6 +215,20 @@ class Store {
   // The backfill of `table` is complete: the replica turns ACTIVE.
   Status FinishBackfill(std::string_view table);
 
+  // ---- re-bootstrap of a region that fell behind the retained log ----
+  // Every table definition known here (names, encoded definitions without local ids) with
+  // the applied vector of the snapshot they were read at.
+  Result<SnapshotChunk> ReadCatalog() const;
+  // Installs peer definitions that are newer (LWW) or unknown here; a table that becomes
+  // hosted here is created empty (the caller copies it).
+  Status InstallDefinitions(const std::vector<std::pair<std::string, std::string>>& definitions);
+  // Raises the applied vector to at least `vector` (other origins): the caller has merged a
+  // copy of every table held here that reflects it.
+  Status AdvanceApplied(const conflict::VersionVector& vector);
+  // The oldest seq of `origin` this region can still serve from its log (anything older
+  // was trimmed); applied + 1 when it holds none.
+  uint64_t FirstLogSeq(conflict::RegionId origin) const;
+
   // Regions this one has ever heard from (persisted), for log trimming.
   std::vector<conflict::RegionId> KnownRegions() const;
   Status AddKnownRegion(conflict::RegionId region);

@@ -16,6 +16,7 @@
 #include "conflict/version_codec.h"
 #include "model/key_codec.h"
 #include "store/store.h"
+#include "store/change_log.h"
 #include "store/store_keys.h"
 
 namespace meridian::store {
@@ -163,6 +164,81 @@ Result<size_t> Store::MergeSnapshot(std::string_view table,
   std::lock_guard commit(commit_mu_);
   if (!failed_.ok()) return failed_;
   return changed;
+}
+
+Result<SnapshotChunk> Store::ReadCatalog() const {
+  SnapshotChunk chunk;
+  chunk.found = true;
+  chunk.done = true;
+  ScopedSnapshot snap(db_.get());
+  auto vector = VectorAt(snap.ro);
+  if (!vector.ok()) return vector.status();
+  chunk.vector = std::move(vector).value();
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(snap.ro, catalog_cf_));
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    auto info = DecodeTableInfo(std::string_view(it->value().data(), it->value().size()));
+    if (!info.ok()) return info.status();
+    info->table_id = 0;  // local to each region
+    chunk.items.emplace_back(info->name, EncodeTableInfo(*info));
+  }
+  if (!it->status().ok()) return Status::IOError("catalog: " + it->status().ToString());
+  return chunk;
+}
+
+Status Store::InstallDefinitions(const std::vector<std::pair<std::string, std::string>>& definitions) {
+  {
+    std::lock_guard remote(remote_mu_);
+    std::unique_lock catalog(catalog_mu_);
+    std::lock_guard commit(commit_mu_);
+    if (!failed_.ok()) return failed_;
+    for (const auto& [name, bytes] : definitions) {
+      auto info = DecodeTableInfo(bytes);
+      if (!info.ok()) return info.status();
+      hlc_->Observe(conflict::Hlc::FromPacked(info->update_hlc));
+      const TableInfo* known = nullptr;
+      if (auto t = tables_.find(info->name); t != tables_.end()) known = t->second.get();
+      if (auto r = remote_tables_.find(info->name); !known && r != remote_tables_.end()) known = &r->second;
+      if (known && std::pair(info->update_hlc, info->update_origin) <= std::pair(known->update_hlc, known->update_origin)) {
+        continue;
+      }
+      InstallDefinitionLocked(std::move(info).value(), /*backfill=*/false);
+    }
+  }
+  CommitPending();
+  std::lock_guard commit(commit_mu_);
+  return failed_;
+}
+
+Status Store::AdvanceApplied(const conflict::VersionVector& vector) {
+  {
+    std::lock_guard remote(remote_mu_);
+    std::lock_guard commit(commit_mu_);
+    if (!failed_.ok()) return failed_;
+    for (const auto& e : vector.entries()) {
+      if (e.region == options_.region_id) continue;
+      uint64_t& applied = applied_[e.region];
+      applied = std::max(applied, e.seq);
+    }
+    // Written with the next group (CommitPending rewrites it from applied_ too).
+    std::vector<conflict::VersionVector::Entry> entries;
+    for (const auto& [origin, seq] : applied_) entries.push_back({origin, seq});
+    group_->Put(meta_cf_, keys::kApplied, conflict::VersionVector::FromEntries(std::move(entries)).EncodeCompact());
+  }
+  CommitPending();
+  std::lock_guard commit(commit_mu_);
+  return failed_;
+}
+
+uint64_t Store::FirstLogSeq(conflict::RegionId origin) const {
+  const std::string begin = LogKey(origin, 0);
+  const std::string end = LogKey(origin, UINT64_MAX);
+  rocksdb::Slice upper(end);
+  rocksdb::ReadOptions ro;
+  ro.iterate_upper_bound = &upper;
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, log_cf_));
+  it->Seek(begin);
+  if (it->Valid()) return keys::DecodeU64(std::string_view(it->key().data() + 4, 8));
+  return AppliedVector().Get(origin) + 1;
 }
 
 Status Store::FinishBackfill(std::string_view table) {

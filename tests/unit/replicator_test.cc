@@ -187,7 +187,7 @@ TEST(ReplicatorTest, LogIsTrimmedOnlyOnceEveryRegionHasApplied) {
   EXPECT_TRUE(Eventually([&] { return a.LogRecords(1, 1) == 0 && b.LogRecords(1, 1) == 0; }));
 }
 
-TEST(ReplicatorTest, LogRetentionBoundsWhatALaggingRegionHoldsBack) {
+TEST(ReplicatorTest, ARegionBeyondTheRetainedLogReBootstrapsFromASnapshot) {
   MemoryBroker broker;
   Region a(&broker, "a", 1, /*log_retention=*/20), b(&broker, "b", 2, 20);
   a.CreateGlobalTable("t");
@@ -199,6 +199,16 @@ TEST(ReplicatorTest, LogRetentionBoundsWhatALaggingRegionHoldsBack) {
   EXPECT_TRUE(Eventually([&] { return a.LogRecords(1, 41) == 0 && a.LogRecords(1, 42) == 20; }));
   std::this_thread::sleep_for(std::chrono::milliseconds(200));  // five more trim intervals
   EXPECT_EQ(a.LogRecords(1, 42), 20u);
+
+  // Healed: what b misses is gone from every log, so it re-bootstraps from a's snapshot
+  // and then follows the log again.
+  broker.SetLink("a", "b", true);
+  ASSERT_TRUE(Eventually([&] { return b.Value("t", "k") == "60"; }));
+  EXPECT_EQ(b.replicator->counters().rebootstraps, 1u);
+  EXPECT_EQ(b.store->AppliedVector().Get(1), a.store->committed_seq());
+  for (int i = 0; i < 5; ++i) a.Add("t", "k", "1");
+  ASSERT_TRUE(Eventually([&] { return b.Value("t", "k") == "65"; }));
+  EXPECT_EQ(a.Digest("t"), b.Digest("t"));
 }
 
 }  // namespace

@@ -14,6 +14,7 @@ its path printed. The long, random version: tests/chaos/run_chaos.py.
 from __future__ import annotations
 
 import os
+import signal
 import tempfile
 from pathlib import Path
 
@@ -31,9 +32,14 @@ def chaos_run():
     workdir = Path(tempfile.mkdtemp(prefix="meridian-chaos-"))
     run = ChaosRun(workdir, nregions=3, seed=int(os.environ.get("CHAOS_SEED", "1")),
                    threads_per_region=3, rate=8.0, converge_timeout=CONVERGE_TIMEOUT)
+    # SIGTERM to pytest (CI timeouts) still tears the cluster down.
+    def on_term(signum, frame):
+        raise KeyboardInterrupt(f"signal {signum}")
+    old_term = signal.signal(signal.SIGTERM, on_term)
     try:
         yield run
     finally:
+        signal.signal(signal.SIGTERM, old_term)
         teardown = run.close(keep=bool(run.problems or run.notes) or None)
         if run.problems or run.notes:
             print(f"\nchaos: kept {workdir}")

@@ -16,6 +16,8 @@ still alive (it kills such leftovers first). Set MERIDIAN_KEEP_DATA=1 to keep th
 dir (data and logs) instead of purging it.
 
 Used by importing the fixture into a test module: `from cluster_fixture import cluster`.
+`Cluster(tmp, nregions=N, up_args=[...], base=P)` builds other shapes (tests/chaos starts
+one with its gateway links through a fault-injecting proxy).
 """
 from __future__ import annotations
 

@@ -16,6 +16,8 @@ still alive (it kills such leftovers first). Set MERIDIAN_KEEP_DATA=1 to keep th
 dir (data and logs) instead of purging it.
 
 Used by importing the fixture into a test module: `from cluster_fixture import cluster`.
+`Cluster(tmp, nregions=N, up_args=[...], base=P)` builds other shapes (tests/chaos starts
+one with its gateway links through a fault-injecting proxy).
 """
 from __future__ import annotations
 
@@ -131,15 +133,20 @@ def _norm_vector(v: dict | None) -> dict[str, int]:
 # -- the cluster -------------------------------------------------------------------------
 
 class Cluster:
-    def __init__(self, tmp: Path):
+    def __init__(self, tmp: Path, nregions: int = NREGIONS, up_args=(), base: int | None = None):
+        """nregions regions; up_args are extra `cluster up` options; base: a fixed base
+        port (default: a free block picked at each attempt)."""
         self.tmp = tmp
+        self.nregions = nregions
+        self.up_args = list(up_args)
+        self.fixed_base = base
         self.dir = tmp / "cluster"
         self.base: int | None = None
         self.names: list[str] = []
         self.api_urls: list[str] = []
         self.admin_urls: list[str] = []
         self.clients: list = []
-        self.region_ids: list[int] = [i + 1 for i in range(NREGIONS)]  # cluster: --region-id i+1
+        self.region_ids: list[int] = [i + 1 for i in range(self.nregions)]  # cluster: --region-id i+1
         self.started_pids: set[int] = set()
         self._argv: dict[int, list[str]] = {}
         self._cwd: dict[int, str] = {}
@@ -163,10 +170,10 @@ class Cluster:
     def up(self, attempts: int = 4) -> None:
         last = ""
         for attempt in range(attempts):
-            self.base = free_base_port()
-            p = subprocess.run([str(CLUSTER_SCRIPT), "up", "--regions", str(NREGIONS),
+            self.base = self.fixed_base or free_base_port(self.nregions)
+            p = subprocess.run([str(CLUSTER_SCRIPT), "up", "--regions", str(self.nregions),
                                 "--base-port", str(self.base), "--dir", str(self.dir),
-                                "--startup-timeout", "30"],
+                                "--startup-timeout", "30", *self.up_args],
                                cwd=REPO_ROOT, stdin=subprocess.DEVNULL,
                                capture_output=True, text=True, timeout=180)
             self.up_output = p.stdout + p.stderr
@@ -184,8 +191,8 @@ class Cluster:
 
     def _parse_up(self, out: str) -> None:
         lines = [l for l in out.splitlines() if l.strip()]
-        if len(lines) != NREGIONS:
-            raise ClusterError(f"cluster up printed {len(lines)} lines, want {NREGIONS}:\n{out}")
+        if len(lines) != self.nregions:
+            raise ClusterError(f"cluster up printed {len(lines)} lines, want {self.nregions}:\n{out}")
         for line in lines:
             name, api, admin = line.split()
             assert api.startswith("api=") and admin.startswith("admin="), line
@@ -280,7 +287,7 @@ class Cluster:
 
     def digests(self, table: str) -> list[str | None]:
         out = []
-        for i in range(NREGIONS):
+        for i in range(self.nregions):
             t = self.table_stats(i, table)
             out.append(t.get("digest") if t else None)
         return out
@@ -293,11 +300,11 @@ class Cluster:
         return sum(1 for p in rz.get("peers", []) if p.get("connected"))
 
     def wait_peers(self, timeout: float = 30.0, regions=None) -> None:
-        regions = range(NREGIONS) if regions is None else regions
+        regions = range(self.nregions) if regions is None else regions
         deadline = time.monotonic() + timeout
         while True:
             counts = {self.names[i]: self.peers_connected(i) for i in regions}
-            if all(c == NREGIONS - 1 for c in counts.values()):
+            if all(c == self.nregions - 1 for c in counts.values()):
                 return
             if time.monotonic() > deadline:
                 raise ClusterError(f"peers not all connected after {timeout}s: {counts}")
@@ -306,7 +313,7 @@ class Cluster:
     def convergence_state(self, table: str | None) -> tuple[bool, str]:
         """(converged?, description) for one snapshot of every region."""
         rzs, why = [], []
-        for i in range(NREGIONS):
+        for i in range(self.nregions):
             try:
                 rzs.append(self.regionz(i))
             except (OSError, ClusterError) as e:
@@ -353,7 +360,7 @@ class Cluster:
     def describe(self) -> str:
         """Current /regionz of every region and the tail of each log (for failure messages)."""
         parts = []
-        for i in range(NREGIONS):
+        for i in range(self.nregions):
             try:
                 rz = json.dumps(self.regionz(i))
             except Exception as e:  # noqa: BLE001 - diagnostics only
@@ -433,7 +440,7 @@ class Cluster:
 
     def ensure_all_up(self) -> None:
         """Restarts any meridiand a failed test left dead (so later tests still run)."""
-        for i in range(NREGIONS):
+        for i in range(self.nregions):
             if self.meridiand_pid(i) is None and i in self._argv:
                 self.restart(i)
 

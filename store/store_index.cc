@@ -11,6 +11,7 @@
 #include "model/key_codec.h"
 #include "store/index_codec.h"
 #include "store/item_codec.h"
+#include "store/scoped_snapshot.h"
 #include "store/store.h"
 #include "store/store_keys.h"
 
@@ -54,7 +55,8 @@ void Store::AssignIndexIdsLocked(const TableInfo* before, TableInfo* next) {
     const bool kept = std::any_of(next->indexes.begin(), next->indexes.end(),
                                   [&](const IndexInfo& i) { return i.index_id == old.index_id; });
     if (kept || old.index_id == 0) continue;
-    group_->DeleteRange(index_cf_, keys::TableBegin(old.index_id), keys::TableBegin(old.index_id + 1));
+    group_->DeleteRange(index_cf_, keys::TableBegin(old.index_id),
+                        keys::TableBegin(old.index_id + 1));
     group_->Delete(meta_cf_, IndexBackfillKey(old.index_id));
     stats_.erase(old.index_id);
     index_backfills_.erase(old.index_id);
@@ -97,7 +99,8 @@ void Store::StageIndexEntriesLocked(uint32_t table_id, const std::string& key,
     auto stats = stats_.find(index.index_id);
     if (stats == stats_.end() || index_backfills_.count(index.index_id)) continue;
     ApplyStatsDelta(int64_t{new_key.has_value()} - int64_t{old_key.has_value()},
-                    static_cast<int64_t>(new_size) - static_cast<int64_t>(old_size), &stats->second);
+                    static_cast<int64_t>(new_size) - static_cast<int64_t>(old_size),
+                    &stats->second);
   }
 }
 
@@ -110,14 +113,9 @@ Status Store::ScanIndex(const TableInfo& table, const IndexInfo& index, const st
                         const std::string& end, bool reverse, const Visitor& visit) const {
   const std::string lower = begin.empty() ? keys::TableBegin(index.index_id) : begin;
   const std::string upper = end.empty() ? keys::TableBegin(index.index_id + 1) : end;
-  const rocksdb::Snapshot* snapshot = db_->GetSnapshot();
-  struct Release {
-    rocksdb::DB* db;
-    const rocksdb::Snapshot* s;
-    ~Release() { db->ReleaseSnapshot(s); }
-  } release{db_.get(), snapshot};
+  const ScopedSnapshot snapshot(db_.get());
   rocksdb::ReadOptions ro;
-  ro.snapshot = snapshot;
+  ro.snapshot = snapshot.get();
   rocksdb::Slice lower_slice(lower), upper_slice(upper);
   ro.iterate_lower_bound = &lower_slice;
   ro.iterate_upper_bound = &upper_slice;
@@ -125,12 +123,12 @@ Status Store::ScanIndex(const TableInfo& table, const IndexInfo& index, const st
   reverse ? it->SeekToLast() : it->Seek(lower);
   const std::string table_prefix = model::TablePrefix(table.table_id);
   rocksdb::ReadOptions get_options;
-  get_options.snapshot = snapshot;
+  get_options.snapshot = snapshot.get();
   for (; it->Valid(); reverse ? it->Prev() : it->Next()) {
     const std::string_view value(it->value().data(), it->value().size());
     rocksdb::PinnableSlice bytes;
-    auto s = db_->Get(get_options, items_cf_, table_prefix + std::string(IndexValueKeySuffix(value)),
-                      &bytes);
+    auto s = db_->Get(get_options, items_cf_,
+                      table_prefix + std::string(IndexValueKeySuffix(value)), &bytes);
     if (s.IsNotFound()) continue;  // cannot happen: the entry and the item share a batch
     if (!s.ok()) return Status::IOError("index get: " + s.ToString());
     auto stored = DecodeStoredItem(std::string_view(bytes.data(), bytes.size()));
@@ -238,7 +236,8 @@ Status Store::BackfillIndex(uint32_t table_id, uint32_t index_id) {
     std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, index_cf_));
     for (it->Seek(keys::TableBegin(index_id)); it->Valid(); it->Next()) {
       ++counted.item_count;
-      counted.size_bytes += IndexValueSize(std::string_view(it->value().data(), it->value().size()));
+      counted.size_bytes +=
+          IndexValueSize(std::string_view(it->value().data(), it->value().size()));
     }
     if (!it->status().ok()) return Status::IOError("index count: " + it->status().ToString());
   }

@@ -14,6 +14,7 @@
 #include "conflict/version_codec.h"
 #include "model/key_codec.h"
 #include "store/store.h"
+#include "store/scoped_snapshot.h"
 #include "store/store_keys.h"
 
 namespace meridian::store {
@@ -34,14 +35,9 @@ Result<SnapshotChunk> Store::ReadSnapshot(std::string_view table, std::string_vi
     table_id = it->second->table_id;
   }
   chunk.found = true;
-  const rocksdb::Snapshot* snapshot = db_->GetSnapshot();
-  struct Release {
-    rocksdb::DB* db;
-    const rocksdb::Snapshot* s;
-    ~Release() { db->ReleaseSnapshot(s); }
-  } release{db_.get(), snapshot};
+  const ScopedSnapshot snapshot(db_.get());
   rocksdb::ReadOptions ro;
-  ro.snapshot = snapshot;
+  ro.snapshot = snapshot.get();
 
   std::string value;
   std::vector<conflict::VersionVector::Entry> entries;

@@ -88,6 +88,14 @@ void SetKey(Builder b, const KeyAttribute& key) {
   b.setType(ToSchema(key.type));
 }
 
+// The partition key, and the sort key when there is one.
+template <typename Builder>
+void SetKeySchema(Builder b, const KeyAttribute& partition_key, const std::optional<KeyAttribute>& sort_key) {
+  SetKey(b.initPartitionKey(), partition_key);
+  b.setHasSortKey(sort_key.has_value());
+  if (sort_key) SetKey(b.initSortKey(), *sort_key);
+}
+
 template <typename Reader>
 KeyAttribute GetKey(Reader r) {
   return {r.getName().cStr(), FromSchema(r.getType())};
@@ -101,9 +109,7 @@ void EncodeIndexes(const std::vector<IndexInfo>& indexes, schemas::TableDescript
     out.setName(in.name);
     out.setLocal(in.local);
     out.setIndexId(in.index_id);
-    SetKey(out.initPartitionKey(), in.partition_key);
-    out.setHasSortKey(in.sort_key.has_value());
-    if (in.sort_key) SetKey(out.initSortKey(), *in.sort_key);
+    SetKeySchema(out, in.partition_key, in.sort_key);
     out.setProjectionType(in.projection_type);
     auto attrs = out.initNonKeyAttributes(in.non_key_attributes.size());
     for (unsigned j = 0; j < in.non_key_attributes.size(); ++j) attrs.set(j, in.non_key_attributes[j]);
@@ -137,9 +143,7 @@ std::string EncodeTableInfo(const TableInfo& info) {
   auto d = message.initRoot<schemas::TableDescriptor>();
   d.setName(info.name);
   d.setTableId(info.table_id);
-  SetKey(d.initPartitionKey(), info.partition_key);
-  d.setHasSortKey(info.sort_key.has_value());
-  if (info.sort_key) SetKey(d.initSortKey(), *info.sort_key);
+  SetKeySchema(d, info.partition_key, info.sort_key);
   d.setCreationTimeMs(info.creation_time_ms);
   d.setBillingMode(info.billing_mode);
   d.setReadCapacity(info.read_capacity);

@@ -36,8 +36,12 @@ void CheckIndexShape(const json::object& e, const std::string& path, ConstraintE
   errors->TableName(OptionalString(e, "IndexName"), path + ".indexName");
   if (const json::value* ks = Member(e, "KeySchema")) {
     const json::array& keys = ExpectArray(*ks, "KeySchema");
-    if (keys.empty()) errors->Add("'[]'", path + ".keySchema", "Member must have length greater than or equal to 1");
-    if (keys.size() > 2) errors->Add("'[...]'", path + ".keySchema", "Member must have length less than or equal to 2");
+    if (keys.empty())
+      errors->Add("'[]'", path + ".keySchema",
+                  "Member must have length greater than or equal to 1");
+    if (keys.size() > 2)
+      errors->Add("'[...]'", path + ".keySchema",
+                  "Member must have length less than or equal to 2");
   } else {
     errors->Add("null", path + ".keySchema", "Member must not be null");
   }
@@ -70,28 +74,37 @@ IndexInfo ParseIndex(const json::object& e, bool local, const AttributeDefinitio
   for (const auto& [name, type] : defs) def_names.push_back(name);
   for (const auto& name : names) {
     if (!defs.count(name)) {
-      throw ApiError::Validation(kInvalid + "Some index key attributes are not defined in AttributeDefinitions. Keys: " +
-                                 JoinNames(names) + ", AttributeDefinitions: " + JoinNames(def_names));
+      throw ApiError::Validation(
+          kInvalid + "Some index key attributes are not defined in AttributeDefinitions. Keys: " +
+          JoinNames(names) + ", AttributeDefinitions: " + JoinNames(def_names));
     }
   }
   if (schema.size() == 2 && names[0] == names[1]) {
-    throw ApiError::Validation("Both the Hash Key and the Range Key element in the KeySchema have the same name");
+    throw ApiError::Validation(
+        "Both the Hash Key and the Range Key element in the KeySchema have the same name");
   }
   if (schema[0].second != "HASH") {
-    throw ApiError::Validation("Invalid KeySchema: The first KeySchemaElement is not a HASH key type");
+    throw ApiError::Validation(
+        "Invalid KeySchema: The first KeySchemaElement is not a HASH key type");
   }
   if (schema.size() == 2 && schema[1].second != "RANGE") {
-    throw ApiError::Validation("Invalid KeySchema: The second KeySchemaElement is not a RANGE key type");
+    throw ApiError::Validation(
+        "Invalid KeySchema: The second KeySchemaElement is not a RANGE key type");
   }
   if (local && schema.size() != 2) {
-    throw ApiError::Validation(kInvalid + "Index KeySchema does not have a range key for index: " + index.name);
+    throw ApiError::Validation(
+        kInvalid + "Index KeySchema does not have a range key for index: " + index.name);
   }
   if (local && names[0] != table.partition_key.name) {
-    throw ApiError::Validation(kInvalid + "Index KeySchema does not have the same leading hash key as table KeySchema for index: " +
-                               index.name + ". index hash key: " + names[0] + ", table hash key: " + table.partition_key.name);
+    throw ApiError::Validation(
+        kInvalid +
+        "Index KeySchema does not have the same leading hash key as table KeySchema for index: " +
+        index.name + ". index hash key: " + names[0] +
+        ", table hash key: " + table.partition_key.name);
   }
   index.partition_key = {names[0], ToKeyType(defs.at(names[0]))};
-  if (schema.size() == 2) index.sort_key = store::KeyAttribute{names[1], ToKeyType(defs.at(names[1]))};
+  if (schema.size() == 2)
+    index.sort_key = store::KeyAttribute{names[1], ToKeyType(defs.at(names[1]))};
 
   const json::object& projection = ExpectObject(*Member(e, "Projection"), "Projection");
   auto type = OptionalString(projection, "ProjectionType");
@@ -99,7 +112,8 @@ IndexInfo ParseIndex(const json::object& e, bool local, const AttributeDefinitio
   index.projection_type = *type;
   if (const json::value* attrs = Member(projection, "NonKeyAttributes")) {
     if (*type != "INCLUDE") {
-      throw ApiError::Validation(kInvalid + "ProjectionType is " + *type + ", but NonKeyAttributes is specified");
+      throw ApiError::Validation(kInvalid + "ProjectionType is " + *type +
+                                 ", but NonKeyAttributes is specified");
     }
     for (const auto& a : ExpectArray(*attrs, "NonKeyAttributes")) {
       index.non_key_attributes.emplace_back(ExpectString(a, "NonKeyAttributes"));
@@ -107,21 +121,27 @@ IndexInfo ParseIndex(const json::object& e, bool local, const AttributeDefinitio
   }
   const json::value* throughput = Member(e, "ProvisionedThroughput");
   if (!local && table.billing_mode == "PAY_PER_REQUEST" && throughput) {
-    throw ApiError::Validation(kInvalid + "ProvisionedThroughput should not be specified for index: " + index.name +
-                               " when BillingMode is PAY_PER_REQUEST");
+    throw ApiError::Validation(
+        kInvalid + "ProvisionedThroughput should not be specified for index: " + index.name +
+        " when BillingMode is PAY_PER_REQUEST");
   }
   if (!local && table.billing_mode == "PROVISIONED") {
     if (!throughput) {
-      throw ApiError::Validation(kInvalid + "ProvisionedThroughput must be specified for index: " + index.name);
+      throw ApiError::Validation(
+          kInvalid + "ProvisionedThroughput must be specified for index: " + index.name);
     }
     const json::object& pt = ExpectObject(*throughput, "ProvisionedThroughput");
     auto rcu = OptionalInt(pt, "ReadCapacityUnits");
     auto wcu = OptionalInt(pt, "WriteCapacityUnits");
     ConstraintErrors errors;
-    if (!rcu || *rcu < 1) errors.Add(rcu ? std::to_string(*rcu) : "null", "provisionedThroughput.readCapacityUnits",
-                                     rcu ? "Member must have value greater than or equal to 1" : "Member must not be null");
-    if (!wcu || *wcu < 1) errors.Add(wcu ? std::to_string(*wcu) : "null", "provisionedThroughput.writeCapacityUnits",
-                                     wcu ? "Member must have value greater than or equal to 1" : "Member must not be null");
+    if (!rcu || *rcu < 1)
+      errors.Add(
+          rcu ? std::to_string(*rcu) : "null", "provisionedThroughput.readCapacityUnits",
+          rcu ? "Member must have value greater than or equal to 1" : "Member must not be null");
+    if (!wcu || *wcu < 1)
+      errors.Add(
+          wcu ? std::to_string(*wcu) : "null", "provisionedThroughput.writeCapacityUnits",
+          wcu ? "Member must have value greater than or equal to 1" : "Member must not be null");
     errors.ThrowIfAny();
     index.read_capacity = static_cast<uint64_t>(*rcu);
     index.write_capacity = static_cast<uint64_t>(*wcu);
@@ -133,8 +153,10 @@ void CheckProjectedAttributeCount(const store::TableInfo& info) {
   size_t projected = 0;
   for (const auto& index : info.indexes) projected += index.non_key_attributes.size();
   if (projected > kMaxProjectedAttributes) {
-    throw ApiError::Validation(kInvalid + "The number of attributes in key schema and NonKeyAttributes in all "
-                               "secondary indexes exceeds the limit of " + std::to_string(kMaxProjectedAttributes));
+    throw ApiError::Validation(kInvalid +
+                               "The number of attributes in key schema and NonKeyAttributes in all "
+                               "secondary indexes exceeds the limit of " +
+                               std::to_string(kMaxProjectedAttributes));
   }
 }
 
@@ -146,7 +168,8 @@ std::vector<json::object> IndexElements(const Request& req, const char* member, 
   const json::array& arr = ExpectArray(*list, member);
   for (size_t i = 0; i < arr.size(); ++i) {
     out.push_back(ExpectObject(arr[i], member));
-    CheckIndexShape(out.back(), std::string(path) + "." + std::to_string(i + 1) + ".member", errors);
+    CheckIndexShape(out.back(), std::string(path) + "." + std::to_string(i + 1) + ".member",
+                    errors);
   }
   if (arr.empty()) {
     throw ApiError::Validation(kInvalid + "List of " + member + " is empty");
@@ -163,7 +186,8 @@ void ParseCreateTableIndexes(const Request& req, const AttributeDefinitions& def
   auto global = IndexElements(req, "GlobalSecondaryIndexes", "globalSecondaryIndexes", &errors);
   errors.ThrowIfAny();
   if (!local.empty() && !info->sort_key) {
-    throw ApiError::Validation(kInvalid + "Table KeySchema does not have a range key, which is required when "
+    throw ApiError::Validation(kInvalid +
+                               "Table KeySchema does not have a range key, which is required when "
                                "specifying a LocalSecondaryIndex");
   }
   std::set<std::string> names;
@@ -176,11 +200,13 @@ void ParseCreateTableIndexes(const Request& req, const AttributeDefinitions& def
   };
   for (const auto& e : local) add(e, true);
   if (local.size() > kMaxLocalIndexes) {
-    throw ApiError::Validation(kInvalid + "Number of LocalSecondaryIndexes exceeds per-table limit of 5");
+    throw ApiError::Validation(kInvalid +
+                               "Number of LocalSecondaryIndexes exceeds per-table limit of 5");
   }
   for (const auto& e : global) add(e, false);
   if (global.size() > kMaxGlobalIndexes) {
-    throw ApiError::Validation(kInvalid + "GlobalSecondaryIndex count exceeds the per-table limit of 20");
+    throw ApiError::Validation(kInvalid +
+                               "GlobalSecondaryIndex count exceeds the per-table limit of 20");
   }
   CheckProjectedAttributeCount(*info);
 }
@@ -199,7 +225,8 @@ void CheckAttributeDefinitionsUsed(const AttributeDefinitions& defs, const store
   if (defs.size() == used.size()) return;
   std::vector<std::string> def_names;
   for (const auto& [name, type] : defs) def_names.push_back(name);
-  throw ApiError::Validation(kInvalid + "Some AttributeDefinitions are not used. AttributeDefinitions: " +
+  throw ApiError::Validation(kInvalid +
+                             "Some AttributeDefinitions are not used. AttributeDefinitions: " +
                              JoinNames(def_names) + ", keys used: " + JoinNames(used));
 }
 
@@ -207,7 +234,9 @@ std::vector<std::string> DeletedIndexNames(const json::value& updates) {
   std::vector<std::string> names;
   for (const auto& u : ExpectArray(updates, "GlobalSecondaryIndexUpdates")) {
     if (const json::value* del = Member(ExpectObject(u, "GlobalSecondaryIndexUpdate"), "Delete")) {
-      names.push_back(OptionalString(ExpectObject(*del, "DeleteGlobalSecondaryIndexAction"), "IndexName").value_or(""));
+      names.push_back(
+          OptionalString(ExpectObject(*del, "DeleteGlobalSecondaryIndexAction"), "IndexName")
+              .value_or(""));
     }
   }
   return names;
@@ -217,7 +246,9 @@ void ApplyIndexUpdates(const json::value& updates, const AttributeDefinitions& r
                        bool creating, store::TableInfo* info) {
   // The request's definitions plus those the table already has.
   AttributeDefinitions defs = request_defs;
-  auto define = [&](const store::KeyAttribute& k) { defs.emplace(k.name, store::KeyTypeName(k.type)); };
+  auto define = [&](const store::KeyAttribute& k) {
+    defs.emplace(k.name, store::KeyTypeName(k.type));
+  };
   define(info->partition_key);
   if (info->sort_key) define(*info->sort_key);
   for (const auto& index : info->indexes) {
@@ -232,7 +263,8 @@ void ApplyIndexUpdates(const json::value& updates, const AttributeDefinitions& r
   }
   if (online > 1 || (online == 1 && creating)) {
     throw ApiError::LimitExceeded(
-        "Subscriber limit exceeded: Only 1 online index can be created or deleted simultaneously per table");
+        "Subscriber limit exceeded: Only 1 online index can be created or deleted simultaneously "
+        "per table");
   }
   for (const auto& u : list) {
     const json::object& update = ExpectObject(u, "GlobalSecondaryIndexUpdate");
@@ -240,8 +272,10 @@ void ApplyIndexUpdates(const json::value& updates, const AttributeDefinitions& r
     const json::value* del = Member(update, "Delete");
     const json::value* change = Member(update, "Update");
     if ((create != nullptr) + (del != nullptr) + (change != nullptr) != 1) {
-      throw ApiError::Validation(kInvalid + "One of GlobalSecondaryIndexUpdate.Update, GlobalSecondaryIndexUpdate.Create, "
-                                 "GlobalSecondaryIndexUpdate.Delete must not be null");
+      throw ApiError::Validation(
+          kInvalid +
+          "One of GlobalSecondaryIndexUpdate.Update, GlobalSecondaryIndexUpdate.Create, "
+          "GlobalSecondaryIndexUpdate.Delete must not be null");
     }
     if (create) {
       const json::object& e = ExpectObject(*create, "CreateGlobalSecondaryIndexAction");
@@ -252,9 +286,11 @@ void ApplyIndexUpdates(const json::value& updates, const AttributeDefinitions& r
       if (info->FindIndex(index.name)) {
         throw ApiError::Validation(kInvalid + "Attempting to create an index which already exists");
       }
-      const auto globals = std::count_if(info->indexes.begin(), info->indexes.end(), [](const auto& i) { return !i.local; });
+      const auto globals = std::count_if(info->indexes.begin(), info->indexes.end(),
+                                         [](const auto& i) { return !i.local; });
       if (static_cast<size_t>(globals) >= kMaxGlobalIndexes) {
-        throw ApiError::Validation(kInvalid + "GlobalSecondaryIndex count exceeds the per-table limit of 20");
+        throw ApiError::Validation(kInvalid +
+                                   "GlobalSecondaryIndex count exceeds the per-table limit of 20");
       }
       info->indexes.push_back(std::move(index));
       CheckProjectedAttributeCount(*info);
@@ -265,14 +301,17 @@ void ApplyIndexUpdates(const json::value& updates, const AttributeDefinitions& r
     auto it = std::find_if(info->indexes.begin(), info->indexes.end(),
                            [&](const IndexInfo& i) { return i.name == name && !i.local; });
     if (it == info->indexes.end()) {
-      throw ApiError::ResourceNotFound("Requested resource not found: Index: " + name + " not found");
+      throw ApiError::ResourceNotFound("Requested resource not found: Index: " + name +
+                                       " not found");
     }
     if (del) {
       info->indexes.erase(it);
     } else if (const json::value* pt = Member(action, "ProvisionedThroughput")) {
       const json::object& obj = ExpectObject(*pt, "ProvisionedThroughput");
-      it->read_capacity = static_cast<uint64_t>(std::max<int64_t>(1, OptionalInt(obj, "ReadCapacityUnits").value_or(1)));
-      it->write_capacity = static_cast<uint64_t>(std::max<int64_t>(1, OptionalInt(obj, "WriteCapacityUnits").value_or(1)));
+      it->read_capacity = static_cast<uint64_t>(
+          std::max<int64_t>(1, OptionalInt(obj, "ReadCapacityUnits").value_or(1)));
+      it->write_capacity = static_cast<uint64_t>(
+          std::max<int64_t>(1, OptionalInt(obj, "WriteCapacityUnits").value_or(1)));
     }
   }
 }
@@ -285,11 +324,13 @@ void DescribeIndexes(const OpContext& ctx, const store::TableInfo& info,
     for (const auto& d : defs) {
       if (d.as_object().at("AttributeName").as_string() == k.name) return;
     }
-    defs.push_back(json::object{{"AttributeName", k.name}, {"AttributeType", store::KeyTypeName(k.type)}});
+    defs.push_back(
+        json::object{{"AttributeName", k.name}, {"AttributeType", store::KeyTypeName(k.type)}});
   };
   bool updating = false;
   for (const auto& index : info.indexes) {
-    json::array schema{json::object{{"AttributeName", index.partition_key.name}, {"KeyType", "HASH"}}};
+    json::array schema{
+        json::object{{"AttributeName", index.partition_key.name}, {"KeyType", "HASH"}}};
     define(index.partition_key);
     if (index.sort_key) {
       schema.push_back(json::object{{"AttributeName", index.sort_key->name}, {"KeyType", "RANGE"}});
@@ -302,12 +343,13 @@ void DescribeIndexes(const OpContext& ctx, const store::TableInfo& info,
       projection["NonKeyAttributes"] = std::move(attrs);
     }
     const auto stats = ctx.store->GetTableStats(index.index_id);
-    json::object d{{"IndexName", index.name},
-                   {"KeySchema", std::move(schema)},
-                   {"Projection", std::move(projection)},
-                   {"IndexSizeBytes", stats.size_bytes},
-                   {"ItemCount", stats.item_count},
-                   {"IndexArn", std::string((*t)["TableArn"].as_string()) + "/index/" + index.name}};
+    json::object d{
+        {"IndexName", index.name},
+        {"KeySchema", std::move(schema)},
+        {"Projection", std::move(projection)},
+        {"IndexSizeBytes", stats.size_bytes},
+        {"ItemCount", stats.item_count},
+        {"IndexArn", std::string((*t)["TableArn"].as_string()) + "/index/" + index.name}};
     if (index.local) {
       local.push_back(std::move(d));
       continue;

@@ -19,7 +19,8 @@ class ConstraintErrors;
 using AttributeDefinitions = std::map<std::string, std::string>;
 
 // AttributeDefinitions of CreateTable / UpdateTable (ops_table.cc), when present.
-void ParseAttributeDefinitions(const Request& req, AttributeDefinitions* defs, ConstraintErrors* errors);
+void ParseAttributeDefinitions(const Request& req, AttributeDefinitions* defs,
+                               ConstraintErrors* errors);
 
 // Parses and checks the request's GlobalSecondaryIndexes and LocalSecondaryIndexes into
 // info->indexes. REQUIRES: info's key schema and billing mode are set and valid.

@@ -18,7 +18,8 @@ ReadTarget ResolveReadTarget(const boost::json::object& req, const store::Store&
   auto name = OptionalString(req, "IndexName");
   if (!name) {
     if (*select == "ALL_PROJECTED_ATTRIBUTES") {
-      throw ApiError::Validation("ALL_PROJECTED_ATTRIBUTES can be used only when Querying using an IndexName");
+      throw ApiError::Validation(
+          "ALL_PROJECTED_ATTRIBUTES can be used only when Querying using an IndexName");
     }
     target.id = table.table_id;
     target.partition_key = table.partition_key;
@@ -32,12 +33,14 @@ ReadTarget ResolveReadTarget(const boost::json::object& req, const store::Store&
   }
   if (!Member(req, "Select") && !projection) *select = "ALL_PROJECTED_ATTRIBUTES";
   if (!index->local && *select == "ALL_ATTRIBUTES" && index->projection_type != "ALL") {
-    throw ApiError::Validation("One or more parameter values were invalid: Select type ALL_ATTRIBUTES is not "
-                               "supported for global secondary index " + index->name +
-                               " because its projection type is not ALL");
+    throw ApiError::Validation(
+        "One or more parameter values were invalid: Select type ALL_ATTRIBUTES is not "
+        "supported for global secondary index " +
+        index->name + " because its projection type is not ALL");
   }
   if (!index->local && store.IndexBackfilling(index->index_id)) {
-    throw ApiError::Validation("Cannot read from backfilling global secondary index: " + index->name);
+    throw ApiError::Validation("Cannot read from backfilling global secondary index: " +
+                               index->name);
   }
   target.index = index;
   target.id = index->index_id;
@@ -54,7 +57,8 @@ std::string StartKey(const ReadTarget& target, const model::Item& exclusive_star
   }
   auto key = store::IndexEntryKey(*target.table, *target.index, exclusive_start);
   if (!key) {
-    throw ApiError::Validation("The provided starting key is invalid: The provided key element does not match the schema");
+    throw ApiError::Validation(
+        "The provided starting key is invalid: The provided key element does not match the schema");
   }
   return *key;
 }
@@ -71,7 +75,8 @@ model::Item LastEvaluatedKey(const ReadTarget& target, const model::Item& item) 
   return key;
 }
 
-model::Item VisibleItem(const ReadTarget& target, const model::Item& item, const std::string& select) {
+model::Item VisibleItem(const ReadTarget& target, const model::Item& item,
+                        const std::string& select) {
   if (!target.index) return item;
   if (target.index->local && select != "ALL_PROJECTED_ATTRIBUTES" && select != "COUNT") return item;
   return store::ProjectForIndex(*target.table, *target.index, item);

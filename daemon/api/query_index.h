@@ -39,7 +39,8 @@ model::Item LastEvaluatedKey(const ReadTarget& target, const model::Item& item);
 // The attributes a read of `target` returns of `item` before any ProjectionExpression:
 // a GSI returns what it projects; an LSI fetches the rest from the table unless `select`
 // is ALL_PROJECTED_ATTRIBUTES or COUNT.
-model::Item VisibleItem(const ReadTarget& target, const model::Item& item, const std::string& select);
+model::Item VisibleItem(const ReadTarget& target, const model::Item& item,
+                        const std::string& select);
 
 // Walks the target's keys in [begin, end) (store::Store::ScanRange or ScanIndex).
 Status ScanTarget(const store::Store& store, const ReadTarget& target, const std::string& begin,

@@ -40,8 +40,8 @@ TableInfo OrdersTable() {
 }
 
 Item Order(const char* pk, const char* sk, const char* status, const char* amount) {
-  return Item{{"pk", Str(pk)}, {"sk", Str(sk)}, {"status", Str(status)}, {"amount", Num(amount)},
-              {"note", Str("n")}, {"other", Str("o")}};
+  return Item{{"pk", Str(pk)},         {"sk", Str(sk)},    {"status", Str(status)},
+              {"amount", Num(amount)}, {"note", Str("n")}, {"other", Str("o")}};
 }
 
 TEST(IndexCodecTest, ItemsWithoutIndexKeysHaveNoEntry) {
@@ -140,29 +140,38 @@ class TempStore {
   std::shared_ptr<const TableInfo> table() { return *store_->GetTable("orders"); }
 
   void Put(const Item& item) {
-    ASSERT_TRUE(store_->WriteItem(*table(), item.at("pk"), &item.at("sk"), [&](const Item*) -> Result<Mutation> {
-      return Mutation{Mutation::Kind::kPut, item, {}, {}};
-    }).ok());
+    ASSERT_TRUE(store_
+                    ->WriteItem(*table(), item.at("pk"), &item.at("sk"),
+                                [&](const Item*) -> Result<Mutation> {
+                                  return Mutation{Mutation::Kind::kPut, item, {}, {}};
+                                })
+                    .ok());
   }
   void Delete(const char* pk, const char* sk) {
     const AttributeValue sort_key = Str(sk);
-    ASSERT_TRUE(store_->WriteItem(*table(), Str(pk), &sort_key, [&](const Item*) -> Result<Mutation> {
-                                    return Mutation{Mutation::Kind::kDelete, {}, {}, {}};
-                                  }).ok());
+    ASSERT_TRUE(store_
+                    ->WriteItem(*table(), Str(pk), &sort_key,
+                                [&](const Item*) -> Result<Mutation> {
+                                  return Mutation{Mutation::Kind::kDelete, {}, {}, {}};
+                                })
+                    .ok());
   }
   // The sort keys of the items the index lists, in index order.
   std::vector<std::string> IndexedSortKeys(const char* index_name) {
     auto t = table();
     std::vector<std::string> out;
-    EXPECT_TRUE(store_->ScanIndex(*t, *t->FindIndex(index_name), "", "", false,
-                                  [&](std::string_view, const Item& item) {
-                                    out.push_back(item.at("sk").s());
-                                    return true;
-                                  }).ok());
+    EXPECT_TRUE(store_
+                    ->ScanIndex(*t, *t->FindIndex(index_name), "", "", false,
+                                [&](std::string_view, const Item& item) {
+                                  out.push_back(item.at("sk").s());
+                                  return true;
+                                })
+                    .ok());
     return out;
   }
   void WaitBackfilled(const char* index_name) {
-    for (int i = 0; i < 500 && store_->IndexBackfilling(table()->FindIndex(index_name)->index_id); ++i) {
+    for (int i = 0; i < 500 && store_->IndexBackfilling(table()->FindIndex(index_name)->index_id);
+         ++i) {
       std::this_thread::sleep_for(std::chrono::milliseconds(10));
     }
     ASSERT_FALSE(store_->IndexBackfilling(table()->FindIndex(index_name)->index_id));
@@ -193,6 +202,15 @@ TEST(StoreIndexTest, WritesMaintainEntriesAndCounts) {
   EXPECT_EQ(s->GetTableStats(s.table()->indexes[0].index_id).item_count, 1u);
 }
 
+// UpdateTable adding OrdersTable's index (with a fresh id) to the store's table.
+void AddOrdersIndex(TempStore& s) {
+  ASSERT_TRUE(s->UpdateTable("orders", [](TableInfo* t) {
+                 t->indexes = OrdersTable().indexes;
+                 t->indexes[0].index_id = 0;
+                 return Status::Ok();
+               }).ok());
+}
+
 TEST(StoreIndexTest, AddedIndexIsBackfilledAndDroppedIndexEmptied) {
   TempStore s("a", 1);
   TableInfo plain = OrdersTable();
@@ -201,27 +219,19 @@ TEST(StoreIndexTest, AddedIndexIsBackfilledAndDroppedIndexEmptied) {
   for (int i = 0; i < 600; ++i) {
     s.Put(Order("p", std::to_string(1000 + i).c_str(), i % 2 ? "open" : "closed", "1"));
   }
-  ASSERT_TRUE(s->UpdateTable("orders", [](TableInfo* t) {
-    t->indexes = OrdersTable().indexes;
-    t->indexes[0].index_id = 0;
-    return Status::Ok();
-  }).ok());
+  AddOrdersIndex(s);
   s.WaitBackfilled("by_status");
   EXPECT_EQ(s.IndexedSortKeys("by_status").size(), 600u);
   EXPECT_EQ(s->GetTableStats(s.table()->indexes[0].index_id).item_count, 600u);
   const uint32_t dropped = s.table()->indexes[0].index_id;
   ASSERT_TRUE(s->UpdateTable("orders", [](TableInfo* t) {
-    t->indexes.clear();
-    return Status::Ok();
-  }).ok());
+                 t->indexes.clear();
+                 return Status::Ok();
+               }).ok());
   EXPECT_EQ(s->GetTableStats(dropped).item_count, 0u);
   // Re-created under the same name: a new, refilled index without stale entries.
   s.Delete("p", "1000");
-  ASSERT_TRUE(s->UpdateTable("orders", [](TableInfo* t) {
-    t->indexes = OrdersTable().indexes;
-    t->indexes[0].index_id = 0;
-    return Status::Ok();
-  }).ok());
+  AddOrdersIndex(s);
   s.WaitBackfilled("by_status");
   EXPECT_NE(s.table()->indexes[0].index_id, dropped);
   EXPECT_EQ(s.IndexedSortKeys("by_status").size(), 599u);

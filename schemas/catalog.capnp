@@ -33,6 +33,22 @@ struct TableDescriptor {
   replicas @13 :List(Replica);   # the regions holding the table (when not allRegions)
   updateHlc @14 :UInt64;         # HLC of the last definition change: descriptors are LWW on
   updateOrigin @15 :UInt32;      # (updateHlc, updateOrigin) across regions
+  indexes @16 :List(SecondaryIndex);
+}
+
+# A global or local secondary index of a table (DynamoDB GlobalSecondaryIndexes /
+# LocalSecondaryIndexes). Its entries live in the store's `indexes` column family.
+struct SecondaryIndex {
+  name @0 :Text;
+  local @1 :Bool;                # LSI (same partition key as the table) rather than GSI
+  indexId @2 :UInt32;            # prefix of the index's entries; local to each region (0 when shipped)
+  partitionKey @3 :KeyAttribute;
+  sortKey @4 :KeyAttribute;
+  hasSortKey @5 :Bool;
+  projectionType @6 :Text;       # KEYS_ONLY | INCLUDE | ALL
+  nonKeyAttributes @7 :List(Text);
+  readCapacity @8 :UInt64;       # GSIs under PROVISIONED billing
+  writeCapacity @9 :UInt64;
 }
 
 struct Replica {

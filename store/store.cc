@@ -27,6 +27,7 @@ Store::Store(const StoreOptions& options)
 }
 
 Store::~Store() {
+  StopIndexBackfiller();
   if (db_) {
     CommitPending();
     for (auto* h : handles_) db_->DestroyColumnFamilyHandle(h).PermitUncheckedError();
@@ -69,6 +70,7 @@ Result<std::unique_ptr<Store>> Store::Open(const StoreOptions& options) {
       {"items", items_options},
       {"log", log_options},
       {"meta", cf_options},
+      {"indexes", items_options},
   };
   rocksdb::DB* raw = nullptr;
   auto s = rocksdb::DB::Open(db_options, options.path, cfs, &store->handles_, &raw);
@@ -78,7 +80,10 @@ Result<std::unique_ptr<Store>> Store::Open(const StoreOptions& options) {
   store->items_cf_ = store->handles_[2];
   store->log_cf_ = store->handles_[3];
   store->meta_cf_ = store->handles_[4];
+  store->index_cf_ = store->handles_[5];
   MERIDIAN_RETURN_IF_ERROR(store->LoadCatalog());
+  MERIDIAN_RETURN_IF_ERROR(store->LoadIndexBackfills());
+  store->StartIndexBackfiller();
   return store;
 }
 
@@ -93,6 +98,7 @@ Status Store::LoadCatalog() {
     if (!info.ok()) return info.status();
     if (info->HostedIn(options_.region)) {
       auto shared = std::make_shared<const TableInfo>(std::move(info).value());
+      SetIndexesLocked(shared);
       tables_[shared->name] = std::move(shared);
     } else {
       remote_tables_[info->name] = std::move(info).value();
@@ -121,6 +127,10 @@ Status Store::RecoverLogState() {
   for (const auto& [name, info] : tables_) {
     auto found = snapshot.find(info->table_id);
     stats_[info->table_id] = found == snapshot.end() ? TableStats{} : found->second;
+    for (const auto& index : info->indexes) {
+      found = snapshot.find(index.index_id);
+      stats_[index.index_id] = found == snapshot.end() ? TableStats{} : found->second;
+    }
   }
   if (db_->Get(rocksdb::ReadOptions(), meta_cf_, keys::kApplied, &value).ok()) {
     std::string_view in = value;
@@ -149,6 +159,7 @@ Result<std::shared_ptr<const TableInfo>> Store::CreateTable(TableInfo info) {
   }
   if (!info.all_regions && info.replicas.empty()) info.replicas.push_back({options_.region, 0, 0});
   info.table_id = next_table_id_++;
+  for (auto& index : info.indexes) index.index_id = next_table_id_++;
   if (info.creation_time_ms == 0) info.creation_time_ms = options_.clock->NowMillis();
   info.update_hlc = hlc_->Now().packed();
   info.update_origin = options_.region_id;
@@ -161,6 +172,8 @@ Result<std::shared_ptr<const TableInfo>> Store::CreateTable(TableInfo info) {
     group_->Put(catalog_cf_, shared->name, EncodeTableInfo(*shared));
     seq = StageCatalogLocked(*shared, static_cast<int>(Change::Kind::kCreateTable));
     stats_[shared->table_id] = TableStats{};
+    for (const auto& index : shared->indexes) stats_[index.index_id] = TableStats{};
+    SetIndexesLocked(shared);
   }
   tables_[shared->name] = shared;
   lock.unlock();
@@ -202,6 +215,7 @@ Result<std::shared_ptr<const TableInfo>> Store::DeleteTable(std::string_view nam
     group_->Delete(meta_cf_, keys::kBackfillPrefix + info->name);
     seq = StageCatalogLocked(*info, static_cast<int>(Change::Kind::kDeleteTable));
     group_->DeleteRange(items_cf_, keys::TableBegin(info->table_id), keys::TableBegin(info->table_id + 1));
+    DropIndexesLocked(info->table_id);
     stats_.erase(info->table_id);
   }
   backfills_.erase(info->name);
@@ -253,13 +267,16 @@ void Store::InstallDefinitionLocked(TableInfo next, bool backfill) {
   const bool now_here = next.HostedIn(options_.region);
   if (now_here && was_here) {
     next.table_id = hosted->second->table_id;
+    AssignIndexIdsLocked(hosted->second.get(), &next);
     hosted->second = std::make_shared<const TableInfo>(next);
+    SetIndexesLocked(hosted->second);
   } else if (now_here) {
     // A new replica here: an empty local table that follows the log from now on, and a
     // backfill of what it missed (the changes applied so far, skipped while not a replica).
     next.table_id = next_table_id_++;
     group_->Put(meta_cf_, keys::kNextTableId, keys::EncodeU64(next_table_id_));
     stats_[next.table_id] = TableStats{};
+    AssignIndexIdsLocked(nullptr, &next);
     if (backfill) {
       // Changes of other origins applied so far (this region never wrote to the table).
       std::vector<conflict::VersionVector::Entry> entries;
@@ -270,10 +287,12 @@ void Store::InstallDefinitionLocked(TableInfo next, bool backfill) {
     }
     remote_tables_.erase(next.name);
     tables_[next.name] = std::make_shared<const TableInfo>(next);
+    SetIndexesLocked(tables_[next.name]);
   } else {
     if (was_here) {
       const uint32_t id = hosted->second->table_id;
       group_->DeleteRange(items_cf_, keys::TableBegin(id), keys::TableBegin(id + 1));
+      DropIndexesLocked(id);
       group_->Delete(meta_cf_, keys::kBackfillPrefix + next.name);
       stats_.erase(id);
       backfills_.erase(next.name);
@@ -304,7 +323,8 @@ uint64_t Store::StageCatalogLocked(const TableInfo& info, int kind) {
   change.table_name = info.name;
   if (change.kind != Change::Kind::kDeleteTable) {
     TableInfo shipped = info;
-    shipped.table_id = 0;  // table ids are local to each region
+    shipped.table_id = 0;  // table and index ids are local to each region
+    for (auto& index : shipped.indexes) index.index_id = 0;
     change.table_bytes = EncodeTableInfo(shipped);
   }
   change.hlc_millis = options_.clock->NowMillis();

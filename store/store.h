@@ -6,8 +6,13 @@
 //                                       tombstone versions that take part in merges
 //   log     : origin | seq           -> Change (change_log.h): this region's own changes
 //                                       and every change applied from other origins
-//   meta    : "next_table_id"; "stats" (per-table item counts and sizes) and "applied"
-//             (the applied vector), both rewritten with every commit group
+//   meta    : "next_table_id"; "stats" (per-table and per-index item counts and sizes) and
+//             "applied" (the applied vector), both rewritten with every commit group;
+//             "index_backfill/<index_id>" while an index added to a table with items fills
+//   indexes : IndexEntryKey (index_codec.h) -> projected size | item key suffix: one entry per
+//             live item holding the index's key attributes, written in the same group as the
+//             item version (local writes, remote changes and snapshot merges alike), so each
+//             region maintains its indexes from the items it holds and they converge with them
 //
 // Every change puts {item, change-log record, ...} into the open commit group; a group is
 // written as ONE WriteBatch through the WAL (group commit). A write is acknowledged only once
@@ -24,6 +29,7 @@
 #pragma once
 
 #include <atomic>
+#include <condition_variable>
 #include <cstdint>
 #include <deque>
 #include <functional>
@@ -34,7 +40,9 @@
 #include <shared_mutex>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "common/status.h"
@@ -131,6 +139,7 @@ class Store {
   std::vector<std::string> ListTableNames() const;
   // Removes the table and all its items, and logs the deletion. NotFound if absent.
   Result<std::shared_ptr<const TableInfo>> DeleteTable(std::string_view name);
+  // Also the stats of an index, by its index_id.
   TableStats GetTableStats(uint32_t table_id) const;
   // Changes a table's definition (tags, billing, replicas, ...) through `edit`; table_id,
   // name and key schema must stay as they are. The new definition replicates (LWW across
@@ -158,6 +167,13 @@ class Store {
   using Visitor = std::function<bool(std::string_view key, const model::Item& item)>;
   Status ScanRange(const TableInfo& table, const std::string& begin, const std::string& end,
                    bool reverse, const Visitor& visit) const;
+  // Visits the entries of `index` (of `table`) with entry keys in [begin, end) (empty: the
+  // start / end of the index), with the full item each one stands for, read at the same
+  // RocksDB snapshot as the entry. `visit` returns false to stop.
+  Status ScanIndex(const TableInfo& table, const IndexInfo& index, const std::string& begin,
+                   const std::string& end, bool reverse, const Visitor& visit) const;
+  // Is the index (added to a table that had items) still being filled here?
+  bool IndexBackfilling(uint32_t index_id) const;
 
   // ---- group commit ----
   // Calls `done` once the write with sequence number `seq` is durable (or its group failed),
@@ -270,6 +286,24 @@ class Store {
   void InstallDefinitionLocked(TableInfo next, bool backfill);
   // REQUIRES: commit_mu_ held.
   conflict::VersionVector AppliedVectorLocked() const;
+  // ---- secondary indexes (store_index.cc) ----
+  // REQUIRES: catalog_mu_ (unique) and commit_mu_ held. Gives the indexes of `next` ids:
+  // those of `before` (the table's current definition here, nullptr for a new table) when
+  // the same index, fresh ones otherwise, which are filled in the background when `before`
+  // exists. Drops the entries of the indexes of `before` that `next` no longer has.
+  void AssignIndexIdsLocked(const TableInfo* before, TableInfo* next);
+  // REQUIRES: commit_mu_ held. `table` is now the definition of its table_id.
+  void SetIndexesLocked(std::shared_ptr<const TableInfo> table);
+  // REQUIRES: commit_mu_ held. The table is gone: drop all its index entries.
+  void DropIndexesLocked(uint32_t table_id);
+  // REQUIRES: commit_mu_ held. Replaces the index entries of `previous` by those of `next`.
+  void StageIndexEntriesLocked(uint32_t table_id, const std::string& key, const StoredItem& next,
+                               const StoredItem& previous);
+  Status LoadIndexBackfills();
+  void StartIndexBackfiller();
+  void StopIndexBackfiller();
+  // Fills a new index from the table's items; returns early when the index is dropped.
+  Status BackfillIndex(uint32_t table_id, uint32_t index_id);
   // REQUIRES: item lock of `key` held, commit_mu_ NOT held. Merges `remote` into the item
   // and stages the result; returns whether the two were concurrent (merged by policy).
   // `with_commit_lock` runs under commit_mu_ right after, so what it stages lands in the
@@ -296,6 +330,7 @@ class Store {
   rocksdb::ColumnFamilyHandle* items_cf_ = nullptr;
   rocksdb::ColumnFamilyHandle* log_cf_ = nullptr;
   rocksdb::ColumnFamilyHandle* meta_cf_ = nullptr;
+  rocksdb::ColumnFamilyHandle* index_cf_ = nullptr;
   std::vector<rocksdb::ColumnFamilyHandle*> handles_;
   std::function<void(uint64_t)> commit_listener_;
 
@@ -335,6 +370,16 @@ class Store {
   uint64_t conflicts_total_ = 0;                 // GUARDED_BY(commit_mu_)
   std::atomic<uint64_t> skew_events_{0};
   std::unique_ptr<ItemCache> cache_;
+  // Definitions of the tables that have indexes, by table_id, as writes must maintain them.
+  std::unordered_map<uint32_t, std::shared_ptr<const TableInfo>> indexed_tables_;  // GUARDED_BY(commit_mu_)
+  std::unordered_set<uint32_t> index_backfills_;  // GUARDED_BY(commit_mu_): index ids filling
+
+  // The index backfiller: one thread filling new indexes, in order.
+  std::mutex backfill_mu_;  // a leaf lock
+  std::condition_variable backfill_cv_;
+  std::deque<std::pair<uint32_t, uint32_t>> backfill_queue_;  // GUARDED_BY(backfill_mu_): table_id, index_id
+  bool backfill_stop_ = false;                                 // GUARDED_BY(backfill_mu_)
+  std::thread backfill_thread_;
 };
 
 }  // namespace meridian::store

@@ -119,6 +119,7 @@ Result<WriteResult> Store::StageWrite(const TableInfo& table, const std::string&
 void Store::StageItemLocked(const TableInfo& table, const std::string& key, StoredItem next,
                             const std::string& bytes, const StoredItem& previous) {
   group_->Put(items_cf_, key, bytes);
+  StageIndexEntriesLocked(table.table_id, key, next, previous);
   auto stats = stats_.find(table.table_id);
   if (stats != stats_.end()) {
     const int64_t count_delta = (next.tombstone() ? 0 : 1) - (previous.tombstone() ? 0 : 1);

@@ -19,6 +19,8 @@ inline constexpr const char* kApplied = "applied";
 inline constexpr const char* kKnownRegions = "known_regions";
 // "backfill/<table>" -> the applied vector a snapshot must reflect (a replica CREATING here)
 inline const std::string kBackfillPrefix = "backfill/";
+// "index_backfill/<index_id BE>" -> table_id: an index being filled (store_index.cc)
+inline const std::string kIndexBackfillPrefix = "index_backfill/";
 
 // 8 bytes big-endian, so byte order is numeric order (log keys).
 inline std::string EncodeU64(uint64_t v) {

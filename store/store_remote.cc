@@ -109,6 +109,7 @@ Status Store::ApplyRemoteChange(const std::string& bytes, RemoteApplyStats* stat
       if (table) {
         group_->DeleteRange(items_cf_, keys::TableBegin(table->table_id),
                             keys::TableBegin(table->table_id + 1));
+        DropIndexesLocked(table->table_id);
         stats_.erase(table->table_id);
         tables_.erase(table->name);
       }

@@ -17,6 +17,7 @@
 #include "model/key_codec.h"
 #include "store/store.h"
 #include "store/change_log.h"
+#include "store/scoped_snapshot.h"
 #include "store/store_keys.h"
 
 namespace meridian::store {
@@ -25,19 +26,6 @@ std::map<std::string, conflict::VersionVector> Store::PendingBackfills() const {
   std::shared_lock lock(catalog_mu_);
   return {backfills_.begin(), backfills_.end()};
 }
-
-namespace {
-
-// A RocksDB snapshot released on scope exit.
-struct ScopedSnapshot {
-  explicit ScopedSnapshot(rocksdb::DB* db) : db(db), snapshot(db->GetSnapshot()) { ro.snapshot = snapshot; }
-  ~ScopedSnapshot() { db->ReleaseSnapshot(snapshot); }
-  rocksdb::DB* db;
-  const rocksdb::Snapshot* snapshot;
-  rocksdb::ReadOptions ro;
-};
-
-}  // namespace
 
 Result<conflict::VersionVector> Store::VectorAt(const rocksdb::ReadOptions& ro) const {
   std::string value;
@@ -69,16 +57,18 @@ Result<SnapshotChunk> Store::ReadSnapshot(std::string_view table, std::string_vi
     table_id = it->second->table_id;
   }
   chunk.found = true;
-  ScopedSnapshot snap(db_.get());
-  auto vector = VectorAt(snap.ro);
+  const ScopedSnapshot snap(db_.get());
+  rocksdb::ReadOptions ro;
+  ro.snapshot = snap.get();
+  auto vector = VectorAt(ro);
   if (!vector.ok()) return vector.status();
   chunk.vector = std::move(vector).value();
 
   const std::string prefix = keys::TableBegin(table_id);
   const std::string end = until.empty() ? keys::TableBegin(table_id + 1) : prefix + std::string(until);
   rocksdb::Slice upper(end);
-  snap.ro.iterate_upper_bound = &upper;
-  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(snap.ro, items_cf_));
+  ro.iterate_upper_bound = &upper;
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, items_cf_));
   const std::string start = prefix + std::string(after);
   size_t bytes = 0;
   for (it->Seek(start); it->Valid(); it->Next()) {
@@ -104,15 +94,17 @@ Result<Store::RangeDigests> Store::BucketDigests(std::string_view table) const {
     table_id = it->second->table_id;
   }
   out.found = true;
-  ScopedSnapshot snap(db_.get());
-  auto vector = VectorAt(snap.ro);
+  const ScopedSnapshot snap(db_.get());
+  rocksdb::ReadOptions ro;
+  ro.snapshot = snap.get();
+  auto vector = VectorAt(ro);
   if (!vector.ok()) return vector.status();
   out.vector = std::move(vector).value();
   const std::string prefix = keys::TableBegin(table_id);
   const std::string end = keys::TableBegin(table_id + 1);
   rocksdb::Slice upper(end);
-  snap.ro.iterate_upper_bound = &upper;
-  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(snap.ro, items_cf_));
+  ro.iterate_upper_bound = &upper;
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, items_cf_));
   std::vector<XXH3_state_t*> states(256, nullptr);
   for (it->Seek(prefix); it->Valid(); it->Next()) {
     // Item keys: table id (4) | hash64(pk) big-endian (8) | ...: byte 4 picks the range.
@@ -170,11 +162,13 @@ Result<SnapshotChunk> Store::ReadCatalog() const {
   SnapshotChunk chunk;
   chunk.found = true;
   chunk.done = true;
-  ScopedSnapshot snap(db_.get());
-  auto vector = VectorAt(snap.ro);
+  const ScopedSnapshot snap(db_.get());
+  rocksdb::ReadOptions ro;
+  ro.snapshot = snap.get();
+  auto vector = VectorAt(ro);
   if (!vector.ok()) return vector.status();
   chunk.vector = std::move(vector).value();
-  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(snap.ro, catalog_cf_));
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, catalog_cf_));
   for (it->SeekToFirst(); it->Valid(); it->Next()) {
     auto info = DecodeTableInfo(std::string_view(it->value().data(), it->value().size()));
     if (!info.ok()) return info.status();

@@ -39,6 +39,29 @@ const TableInfo::Replica* TableInfo::FindReplica(std::string_view region) const 
   return nullptr;
 }
 
+const IndexInfo* TableInfo::FindIndex(std::string_view index_name) const {
+  for (const auto& index : indexes) {
+    if (index.name == index_name) return &index;
+  }
+  return nullptr;
+}
+
+namespace {
+
+bool SameKey(const KeyAttribute& a, const KeyAttribute& b) {
+  return a.name == b.name && a.type == b.type;
+}
+
+}  // namespace
+
+bool IndexInfo::SameShape(const IndexInfo& other) const {
+  return local == other.local && SameKey(partition_key, other.partition_key) &&
+         sort_key.has_value() == other.sort_key.has_value() &&
+         (!sort_key || SameKey(*sort_key, *other.sort_key)) &&
+         projection_type == other.projection_type &&
+         non_key_attributes == other.non_key_attributes;
+}
+
 namespace {
 
 schemas::KeyType ToSchema(KeyType t) {
@@ -59,6 +82,60 @@ KeyType FromSchema(schemas::KeyType t) {
   return KeyType::kS;
 }
 
+template <typename Builder>
+void SetKey(Builder b, const KeyAttribute& key) {
+  b.setName(key.name);
+  b.setType(ToSchema(key.type));
+}
+
+// The partition key, and the sort key when there is one.
+template <typename Builder>
+void SetKeySchema(Builder b, const KeyAttribute& partition_key, const std::optional<KeyAttribute>& sort_key) {
+  SetKey(b.initPartitionKey(), partition_key);
+  b.setHasSortKey(sort_key.has_value());
+  if (sort_key) SetKey(b.initSortKey(), *sort_key);
+}
+
+template <typename Reader>
+KeyAttribute GetKey(Reader r) {
+  return {r.getName().cStr(), FromSchema(r.getType())};
+}
+
+void EncodeIndexes(const std::vector<IndexInfo>& indexes, schemas::TableDescriptor::Builder d) {
+  auto list = d.initIndexes(indexes.size());
+  for (unsigned i = 0; i < indexes.size(); ++i) {
+    const IndexInfo& in = indexes[i];
+    auto out = list[i];
+    out.setName(in.name);
+    out.setLocal(in.local);
+    out.setIndexId(in.index_id);
+    SetKeySchema(out, in.partition_key, in.sort_key);
+    out.setProjectionType(in.projection_type);
+    auto attrs = out.initNonKeyAttributes(in.non_key_attributes.size());
+    for (unsigned j = 0; j < in.non_key_attributes.size(); ++j) attrs.set(j, in.non_key_attributes[j]);
+    out.setReadCapacity(in.read_capacity);
+    out.setWriteCapacity(in.write_capacity);
+  }
+}
+
+std::vector<IndexInfo> DecodeIndexes(schemas::TableDescriptor::Reader d) {
+  std::vector<IndexInfo> indexes;
+  for (auto in : d.getIndexes()) {
+    IndexInfo out;
+    out.name = in.getName().cStr();
+    out.local = in.getLocal();
+    out.index_id = in.getIndexId();
+    out.partition_key = GetKey(in.getPartitionKey());
+    if (in.getHasSortKey()) out.sort_key = GetKey(in.getSortKey());
+    out.projection_type = in.getProjectionType().cStr();
+    for (auto a : in.getNonKeyAttributes()) out.non_key_attributes.emplace_back(a.cStr());
+    out.read_capacity = in.getReadCapacity();
+    out.write_capacity = in.getWriteCapacity();
+    indexes.push_back(std::move(out));
+  }
+  return indexes;
+}
+
 }  // namespace
 
 std::string EncodeTableInfo(const TableInfo& info) {
@@ -66,15 +143,7 @@ std::string EncodeTableInfo(const TableInfo& info) {
   auto d = message.initRoot<schemas::TableDescriptor>();
   d.setName(info.name);
   d.setTableId(info.table_id);
-  auto pk = d.initPartitionKey();
-  pk.setName(info.partition_key.name);
-  pk.setType(ToSchema(info.partition_key.type));
-  d.setHasSortKey(info.sort_key.has_value());
-  if (info.sort_key) {
-    auto sk = d.initSortKey();
-    sk.setName(info.sort_key->name);
-    sk.setType(ToSchema(info.sort_key->type));
-  }
+  SetKeySchema(d, info.partition_key, info.sort_key);
   d.setCreationTimeMs(info.creation_time_ms);
   d.setBillingMode(info.billing_mode);
   d.setReadCapacity(info.read_capacity);
@@ -94,6 +163,7 @@ std::string EncodeTableInfo(const TableInfo& info) {
   }
   d.setUpdateHlc(info.update_hlc);
   d.setUpdateOrigin(info.update_origin);
+  EncodeIndexes(info.indexes, d);
   auto words = capnp::messageToFlatArray(message);
   auto bytes = words.asBytes();
   return std::string(reinterpret_cast<const char*>(bytes.begin()), bytes.size());
@@ -109,12 +179,8 @@ Result<TableInfo> DecodeTableInfo(std::string_view bytes) {
     TableInfo info;
     info.name = d.getName().cStr();
     info.table_id = d.getTableId();
-    info.partition_key = {d.getPartitionKey().getName().cStr(),
-                          FromSchema(d.getPartitionKey().getType())};
-    if (d.getHasSortKey()) {
-      info.sort_key = KeyAttribute{d.getSortKey().getName().cStr(),
-                                   FromSchema(d.getSortKey().getType())};
-    }
+    info.partition_key = GetKey(d.getPartitionKey());
+    if (d.getHasSortKey()) info.sort_key = GetKey(d.getSortKey());
     info.creation_time_ms = d.getCreationTimeMs();
     info.billing_mode = d.getBillingMode().cStr();
     info.read_capacity = d.getReadCapacity();
@@ -129,6 +195,7 @@ Result<TableInfo> DecodeTableInfo(std::string_view bytes) {
     if (info.replicas.empty()) info.all_regions = true;
     info.update_hlc = d.getUpdateHlc();
     info.update_origin = d.getUpdateOrigin();
+    info.indexes = DecodeIndexes(d);
     return info;
   } catch (const kj::Exception& e) {
     return Status::Corruption(std::string("table descriptor: ") + e.getDescription().cStr());

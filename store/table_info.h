@@ -20,6 +20,23 @@ struct KeyAttribute {
   KeyType type = KeyType::kS;
 };
 
+// A secondary index (DynamoDB GSI or LSI). Items lacking an index key attribute, or holding
+// it with another type, have no entry in the index.
+struct IndexInfo {
+  std::string name;
+  bool local = false;     // LSI: same partition key as the table, created with it
+  uint32_t index_id = 0;  // assigned by the store from the table-id space; local to a region
+  KeyAttribute partition_key;
+  std::optional<KeyAttribute> sort_key;
+  std::string projection_type = "ALL";  // KEYS_ONLY | INCLUDE | ALL
+  std::vector<std::string> non_key_attributes;  // INCLUDE
+  uint64_t read_capacity = 0;  // GSIs of PROVISIONED tables
+  uint64_t write_capacity = 0;
+
+  // Same keys and projection (an index of that name re-created differently is a new index).
+  bool SameShape(const IndexInfo& other) const;
+};
+
 struct TableInfo {
   std::string name;
   uint32_t table_id = 0;  // assigned by the store; never reused
@@ -44,7 +61,9 @@ struct TableInfo {
   // Definition changes are last-writer-wins across regions on (update_hlc, update_origin).
   uint64_t update_hlc = 0;
   uint32_t update_origin = 0;
+  std::vector<IndexInfo> indexes;  // GSIs and LSIs, in creation order
 
+  const IndexInfo* FindIndex(std::string_view index_name) const;
   bool HostedIn(std::string_view region) const;
   const Replica* FindReplica(std::string_view region) const;
 };

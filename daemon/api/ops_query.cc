@@ -1,5 +1,6 @@
 // Query and Scan: key ranges over the ordered item keys, Limit, the 1 MB page limit,
-// FilterExpression, ProjectionExpression, Select and parallel scan segments.
+// FilterExpression, ProjectionExpression, Select and parallel scan segments, on the table or
+// on one of its secondary indexes (query_index.h).
 #include <boost/json.hpp>
 
 #include "daemon/api/api_error.h"
@@ -7,6 +8,7 @@
 #include "daemon/api/item_request.h"
 #include "daemon/api/json_codec.h"
 #include "daemon/api/operations.h"
+#include "daemon/api/query_index.h"
 #include "daemon/api/request.h"
 #include "model/key_codec.h"
 #include "store/store.h"
@@ -83,7 +85,7 @@ ReadOptions ParseReadOptions(const Request& req, RequestExpressions* exprs, Cons
 }
 
 // Walks [begin, end) collecting a page with DynamoDB's Limit / 1 MB / filter semantics.
-Response ReadPage(const OpContext& ctx, const store::TableInfo& table, const ReadOptions& o,
+Response ReadPage(const OpContext& ctx, const ReadTarget& target, const ReadOptions& o,
                   const std::string& begin, const std::string& end, bool reverse) {
   json::array items;
   int64_t scanned = 0, count = 0;
@@ -91,15 +93,16 @@ Response ReadPage(const OpContext& ctx, const store::TableInfo& table, const Rea
   std::optional<model::Item> last_key;
   bool more = false;
   Status filter_error;
-  auto status = ctx.store->ScanRange(
-      table, begin, end, reverse, [&](std::string_view, const model::Item& item) {
+  auto status = ScanTarget(
+      *ctx.store, target, begin, end, reverse, [&](std::string_view, const model::Item& stored) {
         if ((o.limit && scanned >= *o.limit) || bytes >= kPageBytes) {
           more = true;
           return false;
         }
+        const model::Item item = VisibleItem(target, stored, o.select);
         ++scanned;
         bytes += model::ItemByteSize(item);
-        last_key = KeyAttributesOf(table, item);
+        last_key = LastEvaluatedKey(target, item);
         if (o.filter) {
           auto keep = model::expr::EvaluateCondition(*o.filter, item);
           if (!keep.ok()) {
@@ -123,7 +126,7 @@ Response ReadPage(const OpContext& ctx, const store::TableInfo& table, const Rea
   out["Count"] = count;
   out["ScannedCount"] = scanned;
   if (more && last_key) out["LastEvaluatedKey"] = EncodeItem(*last_key);
-  AddConsumedCapacity(&out, o.capacity, table.name, ReadUnits(bytes, o.consistent));
+  AddConsumedCapacity(&out, o.capacity, target.table->name, ReadUnits(bytes, o.consistent));
   return out;
 }
 
@@ -136,49 +139,54 @@ const AttributeValue& CheckKeyConditionValue(const store::KeyAttribute& attr, co
   return v;
 }
 
-// The [begin, end) item-key range a KeyConditionExpression selects.
-std::pair<std::string, std::string> KeyRange(const store::TableInfo& table,
-                                             model::expr::KeyCondition kc) {
+// The [begin, end) key range a KeyConditionExpression selects.
+std::pair<std::string, std::string> KeyRange(const ReadTarget& target, model::expr::KeyCondition kc) {
   // The parser cannot know the schema: "sk = :a AND pk = :b" arrives with the roles swapped.
-  if (kc.sort && kc.sort->op == KeyOp::kEq && kc.sort->name == table.partition_key.name &&
-      kc.partition_name != table.partition_key.name) {
+  if (kc.sort && kc.sort->op == KeyOp::kEq && kc.sort->name == target.partition_key.name &&
+      kc.partition_name != target.partition_key.name) {
     std::swap(kc.partition_name, kc.sort->name);
     std::swap(kc.partition_value, kc.sort->value);
     if (kc.partition_name.empty()) kc.sort.reset();
   }
-  if (kc.partition_name != table.partition_key.name) {
-    throw ApiError::Validation("Query condition missed key schema element: " + table.partition_key.name);
+  if (kc.partition_name != target.partition_key.name) {
+    throw ApiError::Validation("Query condition missed key schema element: " + target.partition_key.name);
   }
-  CheckKeyConditionValue(table.partition_key, kc.partition_value);
-  const std::string prefix = model::PartitionPrefix(table.table_id, kc.partition_value);
+  CheckKeyConditionValue(target.partition_key, kc.partition_value);
+  const std::string prefix = model::PartitionPrefix(target.id, kc.partition_value);
   if (!kc.sort) return {prefix, PrefixSuccessor(prefix)};
   const auto& sc = *kc.sort;
-  if (!table.sort_key || sc.name != table.sort_key->name) {
+  if (!target.sort_key || sc.name != target.sort_key->name) {
     throw ApiError::Validation("Query condition missed key schema element: " +
-                               (table.sort_key ? table.sort_key->name : table.partition_key.name));
+                               (target.sort_key ? target.sort_key->name : target.partition_key.name));
   }
-  CheckKeyConditionValue(*table.sort_key, sc.value);
-  if (sc.op == KeyOp::kBeginsWith && table.sort_key->type == store::KeyType::kN) {
+  CheckKeyConditionValue(*target.sort_key, sc.value);
+  if (sc.op == KeyOp::kBeginsWith && target.sort_key->type == store::KeyType::kN) {
     throw ApiError::Validation(
         "Invalid KeyConditionExpression: Incorrect operand type for operator or function; "
         "operator or function: begins_with, operand type: N");
   }
-  auto enc = [&](const AttributeValue& v) {
+  auto enc = [&](const AttributeValue& v, bool terminated) {
     std::string k = prefix;
-    model::AppendKeyValue(v, false, &k);
+    model::AppendKeyValue(v, terminated, &k);
     return k;
   };
-  const std::string v1 = enc(sc.value);
+  // Past every key whose sort key equals the encoded one: table keys end with the sort key,
+  // index entries continue after its terminated encoding.
+  auto after = [&](const std::string& k) { return target.terminated_sort ? PrefixSuccessor(k) : Successor(k); };
+  const std::string v1 = enc(sc.value, target.terminated_sort);
   switch (sc.op) {
-    case KeyOp::kEq: return {v1, Successor(v1)};
+    case KeyOp::kEq: return {v1, after(v1)};
     case KeyOp::kLt: return {prefix, v1};
-    case KeyOp::kLe: return {prefix, Successor(v1)};
-    case KeyOp::kGt: return {Successor(v1), PrefixSuccessor(prefix)};
+    case KeyOp::kLe: return {prefix, after(v1)};
+    case KeyOp::kGt: return {after(v1), PrefixSuccessor(prefix)};
     case KeyOp::kGe: return {v1, PrefixSuccessor(prefix)};
-    case KeyOp::kBeginsWith: return {v1, PrefixSuccessor(v1)};
+    case KeyOp::kBeginsWith: {
+      const std::string stem = enc(sc.value, false);
+      return {stem, PrefixSuccessor(stem)};
+    }
     case KeyOp::kBetween: {
-      CheckKeyConditionValue(*table.sort_key, sc.value2);
-      const std::string v2 = enc(sc.value2);
+      CheckKeyConditionValue(*target.sort_key, sc.value2);
+      const std::string v2 = enc(sc.value2, target.terminated_sort);
       if (v1 > v2) {
         throw ApiError::Validation(
             "Invalid KeyConditionExpression: The BETWEEN operator requires upper bound to be "
@@ -186,17 +194,10 @@ std::pair<std::string, std::string> KeyRange(const store::TableInfo& table,
             std::string(model::TypeName(sc.value.type())) + ":...}, upper bound operand: "
             "AttributeValue: {" + model::TypeName(sc.value2.type()) + ":...}");
       }
-      return {v1, Successor(v2)};
+      return {v1, after(v2)};
     }
   }
   return {prefix, PrefixSuccessor(prefix)};
-}
-
-void RejectIndex(const Request& req, const store::TableInfo& table) {
-  if (auto index = OptionalString(req, "IndexName")) {
-    throw ApiError::Validation("The table does not have the specified index: " + *index);
-  }
-  (void)table;
 }
 
 }  // namespace
@@ -214,11 +215,11 @@ Response Query(const OpContext& ctx, const Request& req) {
   }
   const bool forward = OptionalBool(req, "ScanIndexForward").value_or(true);
   auto table = LookupTable(ctx.store, name);
-  RejectIndex(req, *table);
+  const ReadTarget target = ResolveReadTarget(req, *ctx.store, *table, o.consistent, o.projection.has_value(), &o.select);
   if (o.filter) {
     for (const auto& path : model::expr::ConditionPaths(*o.filter)) {
       const std::string& top = path.front().name;
-      if (top == table->partition_key.name || (table->sort_key && top == table->sort_key->name)) {
+      if (top == target.partition_key.name || (target.sort_key && top == target.sort_key->name)) {
         throw ApiError::Validation(
             (Member(req, "FilterExpression")
                  ? "Filter Expression can only contain non-primary key attributes: "
@@ -227,10 +228,9 @@ Response Query(const OpContext& ctx, const Request& req) {
       }
     }
   }
-  auto [begin, end] = KeyRange(*table, *kc);
+  auto [begin, end] = KeyRange(target, *kc);
   if (o.exclusive_start) {
-    PrimaryKey esk = KeyFromKeyMap(*table, *o.exclusive_start);
-    std::string k = model::ItemKey(table->table_id, esk.pk, esk.sk_ptr());
+    const std::string k = StartKey(target, *o.exclusive_start);
     if (forward) {
       begin = std::max(begin, Successor(k));
     } else {
@@ -245,7 +245,7 @@ Response Query(const OpContext& ctx, const Request& req) {
     AddConsumedCapacity(&out, o.capacity, table->name, ReadUnits(0, o.consistent));
     return out;
   }
-  return ReadPage(ctx, *table, o, begin, end, !forward);
+  return ReadPage(ctx, target, o, begin, end, !forward);
 }
 
 Response Scan(const OpContext& ctx, const Request& req) {
@@ -274,25 +274,22 @@ Response Scan(const OpContext& ctx, const Request& req) {
                                std::to_string(*segment) + " is not less than TotalSegments: " + std::to_string(*total));
   }
   auto table = LookupTable(ctx.store, name);
-  RejectIndex(req, *table);
-  std::string begin = model::TablePrefix(table->table_id);
-  std::string end = model::TablePrefix(table->table_id + 1);
+  const ReadTarget target = ResolveReadTarget(req, *ctx.store, *table, o.consistent, o.projection.has_value(), &o.select);
+  std::string begin = model::TablePrefix(target.id);
+  std::string end = model::TablePrefix(target.id + 1);
   if (segment) {
     // Segment i covers partition hashes [i * 2^64 / n, (i + 1) * 2^64 / n).
     auto bound = [&](int64_t i) {
       unsigned __int128 h = (static_cast<unsigned __int128>(i) << 64) / static_cast<uint64_t>(*total);
-      std::string k = model::TablePrefix(table->table_id);
+      std::string k = model::TablePrefix(target.id);
       for (int shift = 56; shift >= 0; shift -= 8) k.push_back(static_cast<char>((static_cast<uint64_t>(h) >> shift) & 0xff));
       return k;
     };
     begin = bound(*segment);
     if (*segment + 1 < *total) end = bound(*segment + 1);
   }
-  if (o.exclusive_start) {
-    PrimaryKey esk = KeyFromKeyMap(*table, *o.exclusive_start);
-    begin = std::max(begin, Successor(model::ItemKey(table->table_id, esk.pk, esk.sk_ptr())));
-  }
-  return ReadPage(ctx, *table, o, begin, end, false);
+  if (o.exclusive_start) begin = std::max(begin, Successor(StartKey(target, *o.exclusive_start)));
+  return ReadPage(ctx, target, o, begin, end, false);
 }
 
 }  // namespace meridian::api

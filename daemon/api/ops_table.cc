@@ -5,6 +5,7 @@
 #include <set>
 
 #include "daemon/api/api_error.h"
+#include "daemon/api/index_schema.h"
 #include "daemon/api/operations.h"
 #include "daemon/api/request.h"
 #include "daemon/api/table_description.h"
@@ -57,6 +58,19 @@ void ParseKeyDefinitions(const Request& req, std::vector<KeySchemaElement>* sche
   } else {
     errors->Add("null", "keySchema", "Member must not be null");
   }
+  if (!Member(req, "AttributeDefinitions")) errors->Add("null", "attributeDefinitions", "Member must not be null");
+  ParseAttributeDefinitions(req, defs, errors);
+}
+
+std::string JoinNames(const std::vector<std::string>& names) {
+  std::string out = "[";
+  for (size_t i = 0; i < names.size(); ++i) out += (i ? ", " : "") + names[i];
+  return out + "]";
+}
+
+}  // namespace
+
+void ParseAttributeDefinitions(const Request& req, AttributeDefinitions* defs, ConstraintErrors* errors) {
   if (const json::value* ad = Member(req, "AttributeDefinitions")) {
     const json::array& arr = ExpectArray(*ad, "AttributeDefinitions");
     for (size_t i = 0; i < arr.size(); ++i) {
@@ -72,18 +86,8 @@ void ParseKeyDefinitions(const Request& req, std::vector<KeySchemaElement>* sche
       }
       if (name && type) (*defs)[*name] = *type;
     }
-  } else {
-    errors->Add("null", "attributeDefinitions", "Member must not be null");
   }
 }
-
-std::string JoinNames(const std::vector<std::string>& names) {
-  std::string out = "[";
-  for (size_t i = 0; i < names.size(); ++i) out += (i ? ", " : "") + names[i];
-  return out + "]";
-}
-
-}  // namespace
 
 void ParseBilling(const Request& req, store::TableInfo* info, ConstraintErrors* errors) {
   auto mode = OptionalString(req, "BillingMode");
@@ -183,15 +187,18 @@ Response CreateTable(const OpContext& ctx, const Request& req) {
           ", AttributeDefinitions: " + JoinNames(def_names));
     }
   }
-  if (defs.size() != key_names.size()) {
-    throw ApiError::Validation(
-        "One or more parameter values were invalid: Number of attributes in KeySchema does not "
-        "exactly match number of attributes defined in AttributeDefinitions");
-  }
   info.partition_key = {schema[0].name, *ParseKeyType(defs[schema[0].name])};
   if (schema.size() == 2) {
     info.sort_key = store::KeyAttribute{schema[1].name, *ParseKeyType(defs[schema[1].name])};
   }
+  const bool has_indexes = Member(req, "GlobalSecondaryIndexes") || Member(req, "LocalSecondaryIndexes");
+  if (!has_indexes && defs.size() != key_names.size()) {
+    throw ApiError::Validation(
+        "One or more parameter values were invalid: Number of attributes in KeySchema does not "
+        "exactly match number of attributes defined in AttributeDefinitions");
+  }
+  ParseCreateTableIndexes(req, defs, &info);
+  CheckAttributeDefinitionsUsed(defs, info);
   ParseTags(req, &info);
   info.all_regions = ctx.options->global_tables;
 
@@ -242,7 +249,7 @@ Response DeleteTable(const OpContext& ctx, const Request& req) {
 }
 
 json::object DescribeTableInfo(const OpContext& ctx, const store::TableInfo& info,
-                               std::string_view status) {
+                               std::string_view status, const std::vector<std::string>& deleting) {
   json::object t;
   json::array defs, schema;
   auto add_key = [&](const store::KeyAttribute& k, const char* key_type) {
@@ -277,6 +284,7 @@ json::object DescribeTableInfo(const OpContext& ctx, const store::TableInfo& inf
     t["BillingModeSummary"] = json::object{{"BillingMode", "PROVISIONED"}};
   }
   t["DeletionProtectionEnabled"] = false;
+  DescribeIndexes(ctx, info, deleting, &t);
   DescribeReplicas(ctx, info, &t);
   return t;
 }

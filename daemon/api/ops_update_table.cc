@@ -1,4 +1,4 @@
-// UpdateTable: billing mode and throughput, and ReplicaUpdates (global tables version
+// UpdateTable: billing mode and throughput, GlobalSecondaryIndexUpdates (index_schema.h), and ReplicaUpdates (global tables version
 // 2019.11.21): Create adds a replica in another region, which copies the table and then
 // follows it (CREATING, then ACTIVE); Delete removes a replica and its data in that region.
 #include <boost/json.hpp>
@@ -6,6 +6,7 @@
 #include <algorithm>
 
 #include "daemon/api/api_error.h"
+#include "daemon/api/index_schema.h"
 #include "daemon/api/operations.h"
 #include "daemon/api/request.h"
 #include "daemon/api/table_description.h"
@@ -102,8 +103,13 @@ Response UpdateTable(const OpContext& ctx, const Request& req) {
         "At least one of ProvisionedThroughput, BillingMode, UpdateStreamEnabled, "
         "GlobalSecondaryIndexUpdates or SSESpecification or ReplicaUpdates is required");
   }
+  AttributeDefinitions defs;
+  std::vector<std::string> deleted_indexes;
   if (gsi_updates) {
-    throw ApiError::Validation("GlobalSecondaryIndexUpdates are not supported by this server yet");
+    ConstraintErrors errors;
+    ParseAttributeDefinitions(req, &defs, &errors);
+    errors.ThrowIfAny();
+    deleted_indexes = DeletedIndexNames(*gsi_updates);
   }
   std::vector<ReplicaUpdate> updates;
   if (replica_updates) updates = ParseReplicaUpdates(*replica_updates);
@@ -130,12 +136,21 @@ Response UpdateTable(const OpContext& ctx, const Request& req) {
       if (next_mode == "PAY_PER_REQUEST") info->read_capacity = info->write_capacity = 0;
     }
     if (!updates.empty()) ApplyReplicaUpdates(ctx, updates, info);
+    if (gsi_updates) {
+      const bool creating = std::any_of(info->indexes.begin(), info->indexes.end(), [&](const auto& index) {
+        return ctx.store->IndexBackfilling(index.index_id);
+      });
+      ApplyIndexUpdates(*gsi_updates, defs, creating, info);
+    }
     return Status::Ok();
   });
   ThrowIfError(updated.status());
   json::object out;
   // Null when this region's own replica was deleted: describe what it was.
-  out["TableDescription"] = DescribeTableInfo(ctx, *updated ? **updated : **current, "ACTIVE");
+  // A deleted index shows DELETING in the answer, as DynamoDB's does while it drops it.
+  const bool show_before = !*updated || !deleted_indexes.empty();
+  out["TableDescription"] =
+      DescribeTableInfo(ctx, show_before ? **current : **updated, "ACTIVE", deleted_indexes);
   return out;
 }
 

@@ -2,7 +2,9 @@
 #pragma once
 
 #include <boost/json/object.hpp>
+#include <string>
 #include <string_view>
+#include <vector>
 
 #include "daemon/api/operations.h"
 #include "store/table_info.h"
@@ -11,10 +13,12 @@ namespace meridian::api {
 
 class ConstraintErrors;
 
-// DynamoDB's TableDescription; `status` is the table's status unless a replica is being
-// created (then UPDATING, as DynamoDB reports it).
+// DynamoDB's TableDescription; `status` is the table's status unless a replica or an index
+// is being created (then UPDATING, as DynamoDB reports it). The indexes named in `deleting`
+// show IndexStatus DELETING.
 boost::json::object DescribeTableInfo(const OpContext& ctx, const store::TableInfo& info,
-                                      std::string_view status);
+                                      std::string_view status,
+                                      const std::vector<std::string>& deleting = {});
 // Adds GlobalTableVersion and Replicas (the other regions) for a table with replicas in more
 // than one region, and turns TableStatus ACTIVE into UPDATING while any is CREATING.
 void DescribeReplicas(const OpContext& ctx, const store::TableInfo& info, boost::json::object* t);

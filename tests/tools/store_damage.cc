@@ -30,7 +30,7 @@ int main(int argc, char** argv) {
   const long corrupt_every = argc > 4 ? std::atol(argv[4]) : 0;
   rocksdb::Options options;
   std::vector<rocksdb::ColumnFamilyDescriptor> cfs;
-  for (const char* name : {rocksdb::kDefaultColumnFamilyName.c_str(), "catalog", "items", "log", "meta"}) {
+  for (const char* name : {rocksdb::kDefaultColumnFamilyName.c_str(), "catalog", "items", "log", "meta", "indexes"}) {
     cfs.emplace_back(name, rocksdb::ColumnFamilyOptions());
   }
   std::vector<rocksdb::ColumnFamilyHandle*> handles;

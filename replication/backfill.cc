@@ -35,13 +35,17 @@ void Replicator::BackfillLoop() {
     heartbeat_cv_.wait_for(lock, options_.heartbeat, [&] { return stop_; });
     if (stop_) break;
     lock.unlock();
-    for (const auto& [table, needed] : store_->PendingBackfills()) {
-      if (BackfillTable(table, needed)) {
-        std::lock_guard count(mu_);
-        ++counters_.backfills_completed;
-      }
-    }
+    BackfillStep();
     lock.lock();
+  }
+}
+
+void Replicator::BackfillStep() {
+  for (const auto& [table, needed] : store_->PendingBackfills()) {
+    if (BackfillTable(table, needed)) {
+      std::lock_guard count(mu_);
+      ++counters_.backfills_completed;
+    }
   }
 }
 

@@ -34,7 +34,9 @@ Status Replicator::Start() {
                                                  [this](const InboundMessage& m) { OnSnapshotRequest(m); }));
   MERIDIAN_RETURN_IF_ERROR(transport_->Subscribe(Subject("digest", options_.region_name),
                                                  [this](const InboundMessage& m) { OnDigestRequest(m); }));
+  published_ = committed_;  // peers fetch older changes on their own
   started_ = true;
+  if (!options_.threaded) return Status::Ok();
   threads_.emplace_back([this] { PublishLoop(); });
   threads_.emplace_back([this] { HeartbeatLoop(); });
   threads_.emplace_back([this] { ApplyLoop(); });
@@ -68,41 +70,48 @@ void Replicator::NotifyCommitted(uint64_t seq) {
 // ---- publisher -------------------------------------------------------------------------
 
 void Replicator::PublishLoop() {
-  uint64_t published = store_->committed_seq();  // peers fetch older changes on their own
   std::unique_lock lock(mu_);
-  published_ = published;
   while (!stop_) {
-    publish_cv_.wait(lock, [&] { return stop_ || committed_ > published; });
+    publish_cv_.wait(lock, [&] { return stop_ || committed_ > published_; });
     if (stop_) break;
     // A short linger lets a few more commit groups join a small batch.
-    if (committed_ - published < options_.batch_max_changes && options_.linger.count() > 0) {
+    if (committed_ - published_ < options_.batch_max_changes && options_.linger.count() > 0) {
       publish_cv_.wait_for(lock, options_.linger, [&] { return stop_; });
     }
-    const uint64_t upto = committed_;
     lock.unlock();
-    while (published < upto) {
-      ChangeBatchMessage batch;
-      batch.origin = options_.region_id;
-      batch.sender = options_.region_id;
-      batch.first_seq = published + 1;
-      Status s = store_->ReadLog(options_.region_id, batch.first_seq, options_.batch_max_changes,
-                                 options_.batch_max_bytes, &batch.changes);
-      if (!s.ok() || batch.changes.empty()) {
-        spdlog::warn("msg=\"publisher cannot read the log\" from={} error=\"{}\"", batch.first_seq, s.message());
-        break;
-      }
-      // Published or not, move on: a peer that misses it fetches the gap.
-      published += batch.changes.size();
-      const size_t n = batch.changes.size();
-      Status sent = transport_->Publish(Subject("changes", options_.region_name), EncodeChangeBatch(batch));
-      std::lock_guard count(mu_);
-      published_ = published;
-      if (sent.ok()) {
-        ++counters_.batches_published;
-        counters_.changes_published += n;
-      }
-    }
+    PublishStep();
     lock.lock();
+  }
+}
+
+void Replicator::PublishStep() {
+  uint64_t published, upto;
+  {
+    std::lock_guard lock(mu_);
+    published = published_;
+    upto = committed_;
+  }
+  while (published < upto) {
+    ChangeBatchMessage batch;
+    batch.origin = options_.region_id;
+    batch.sender = options_.region_id;
+    batch.first_seq = published + 1;
+    Status s = store_->ReadLog(options_.region_id, batch.first_seq, options_.batch_max_changes,
+                               options_.batch_max_bytes, &batch.changes);
+    if (!s.ok() || batch.changes.empty()) {
+      spdlog::warn("msg=\"publisher cannot read the log\" from={} error=\"{}\"", batch.first_seq, s.message());
+      break;
+    }
+    // Published or not, move on: a peer that misses it fetches the gap.
+    published += batch.changes.size();
+    const size_t n = batch.changes.size();
+    Status sent = transport_->Publish(Subject("changes", options_.region_name), EncodeChangeBatch(batch));
+    std::lock_guard count(mu_);
+    published_ = published;
+    if (sent.ok()) {
+      ++counters_.batches_published;
+      counters_.changes_published += n;
+    }
   }
 }
 
@@ -112,19 +121,23 @@ void Replicator::HeartbeatLoop() {
   std::unique_lock lock(mu_);
   while (!stop_) {
     lock.unlock();
-    HeartbeatMessage hb;
-    hb.region = options_.region_id;
-    hb.region_name = options_.region_name;
-    hb.head_seq = store_->committed_seq();
-    hb.applied = store_->AppliedVector();
-    hb.now_millis = static_cast<uint64_t>(NowMs());
-    hb.server_id = options_.server_id;
-    for (const auto& [table, needed] : store_->PendingBackfills()) hb.backfilling.push_back(table);
-    transport_->Publish(Subject("heartbeat", options_.region_name), EncodeHeartbeat(hb)).ok();
-    TrimLog();
+    HeartbeatStep();
     lock.lock();
     heartbeat_cv_.wait_for(lock, options_.heartbeat, [&] { return stop_; });
   }
+}
+
+void Replicator::HeartbeatStep() {
+  HeartbeatMessage hb;
+  hb.region = options_.region_id;
+  hb.region_name = options_.region_name;
+  hb.head_seq = store_->committed_seq();
+  hb.applied = store_->AppliedVector();
+  hb.now_millis = static_cast<uint64_t>(NowMs());
+  hb.server_id = options_.server_id;
+  for (const auto& [table, needed] : store_->PendingBackfills()) hb.backfilling.push_back(table);
+  transport_->Publish(Subject("heartbeat", options_.region_name), EncodeHeartbeat(hb)).ok();
+  TrimLog();
 }
 
 void Replicator::OnHeartbeat(const InboundMessage& m) {
@@ -200,21 +213,41 @@ void Replicator::ApplyLoop() {
       if (stop_) return;
       apply_wanted_ = false;
     }
-    while (ApplyReady()) {
-    }
-    bool rebootstrap;
-    {
-      std::lock_guard lock(mu_);
-      rebootstrap = std::exchange(rebootstrap_wanted_, false);
-    }
-    if (rebootstrap) Rebootstrap();
-    if (FetchGaps()) {
-      while (ApplyReady()) {
-      }
+    if (ApplyStep()) {
       std::lock_guard lock(mu_);
       apply_wanted_ = true;
     }
   }
+}
+
+bool Replicator::ApplyStep() {
+  while (ApplyReady()) {
+  }
+  bool rebootstrap;
+  {
+    std::lock_guard lock(mu_);
+    rebootstrap = std::exchange(rebootstrap_wanted_, false);
+  }
+  if (rebootstrap) Rebootstrap();
+  if (!FetchGaps()) return false;
+  while (ApplyReady()) {
+  }
+  return true;
+}
+
+void Replicator::RunOnce() {
+  PublishStep();
+  const int64_t now = NowMs();
+  bool heartbeat;
+  {
+    std::lock_guard lock(mu_);
+    heartbeat = now - last_heartbeat_sent_ms_ >= options_.heartbeat.count();
+    if (heartbeat) last_heartbeat_sent_ms_ = now;
+  }
+  if (heartbeat) HeartbeatStep();
+  for (int i = 0; i < 64 && ApplyStep(); ++i) {
+  }
+  if (!store_->PendingBackfills().empty()) BackfillStep();
 }
 
 bool Replicator::ApplyReady() {

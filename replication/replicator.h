@@ -62,6 +62,9 @@ struct ReplicatorOptions {
   std::chrono::milliseconds trim_interval{5000};
   std::chrono::milliseconds anti_entropy_interval{60000};
   conflict::PhysicalClock* clock = nullptr;  // nullptr: the system clock
+  // false: Start() starts no threads; the owner drives the replicator with RunOnce() (the
+  // deterministic simulation, tests/sim).
+  bool threaded = true;
 };
 
 struct PeerStatus {
@@ -116,6 +119,11 @@ class Replicator {
   Status Start();
   void Stop();
 
+  // One round of every task on the calling thread, for owners that run the replicator
+  // without threads: publish what is committed, a heartbeat when its period has passed on
+  // the clock, apply and fetch until nothing is ready, backfills.
+  void RunOnce();
+
   // Wakes the publisher: the store committed up to `seq` (store commit listener).
   void NotifyCommitted(uint64_t seq);
 
@@ -151,6 +159,11 @@ class Replicator {
   void PublishLoop();
   void HeartbeatLoop();
   void ApplyLoop();
+  // The loops' bodies (RunOnce calls them directly).
+  void PublishStep();
+  void HeartbeatStep();
+  bool ApplyStep();  // true when it fetched something (more may follow)
+  void BackfillStep();
   void OnChangeBatch(const InboundMessage& m);
   void OnHeartbeat(const InboundMessage& m);
   void OnFetch(const InboundMessage& m);
@@ -200,6 +213,7 @@ class Replicator {
   std::map<conflict::RegionId, uint64_t> trimmed_;     // GUARDED_BY(mu_): log trimmed up to
   uint64_t published_ = 0;                             // GUARDED_BY(mu_): own log published up to
   bool rebootstrap_wanted_ = false;                    // GUARDED_BY(mu_)
+  int64_t last_heartbeat_sent_ms_ = 0;                 // GUARDED_BY(mu_): RunOnce only
   int64_t last_trim_ms_ = 0;                           // GUARDED_BY(mu_)
   ReplicatorCounters counters_;              // GUARDED_BY(mu_)
   std::vector<std::thread> threads_;

@@ -315,6 +315,8 @@ class Store {
                                                  conflict::ItemVersion remote,
                                                  std::string_view remote_bytes, bool adopt,
                                                  const std::function<void()>& with_commit_lock);
+  // The local id of `table` when this region holds it and is not backfilling it.
+  std::optional<uint32_t> ServableTableId(std::string_view table) const;
   // Applied vector (this region's own committed seq included) at a read snapshot.
   Result<conflict::VersionVector> VectorAt(const rocksdb::ReadOptions& ro) const;
   // Applies one decoded remote change: REQUIRES commit_mu_ NOT held.

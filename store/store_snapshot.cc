@@ -27,6 +27,13 @@ std::map<std::string, conflict::VersionVector> Store::PendingBackfills() const {
   return {backfills_.begin(), backfills_.end()};
 }
 
+std::optional<uint32_t> Store::ServableTableId(std::string_view table) const {
+  std::shared_lock lock(catalog_mu_);
+  auto it = tables_.find(table);
+  if (it == tables_.end() || backfills_.count(table)) return std::nullopt;
+  return it->second->table_id;
+}
+
 Result<conflict::VersionVector> Store::VectorAt(const rocksdb::ReadOptions& ro) const {
   std::string value;
   std::vector<conflict::VersionVector::Entry> entries;
@@ -49,13 +56,8 @@ Result<conflict::VersionVector> Store::VectorAt(const rocksdb::ReadOptions& ro) 
 Result<SnapshotChunk> Store::ReadSnapshot(std::string_view table, std::string_view after,
                                           size_t max_bytes, std::string_view until) const {
   SnapshotChunk chunk;
-  uint32_t table_id;
-  {
-    std::shared_lock lock(catalog_mu_);
-    auto it = tables_.find(table);
-    if (it == tables_.end() || backfills_.count(table)) return chunk;  // found = false
-    table_id = it->second->table_id;
-  }
+  const auto table_id = ServableTableId(table);
+  if (!table_id) return chunk;  // found = false
   chunk.found = true;
   const ScopedSnapshot snap(db_.get());
   rocksdb::ReadOptions ro;
@@ -64,8 +66,8 @@ Result<SnapshotChunk> Store::ReadSnapshot(std::string_view table, std::string_vi
   if (!vector.ok()) return vector.status();
   chunk.vector = std::move(vector).value();
 
-  const std::string prefix = keys::TableBegin(table_id);
-  const std::string end = until.empty() ? keys::TableBegin(table_id + 1) : prefix + std::string(until);
+  const std::string prefix = keys::TableBegin(*table_id);
+  const std::string end = until.empty() ? keys::TableBegin(*table_id + 1) : prefix + std::string(until);
   rocksdb::Slice upper(end);
   ro.iterate_upper_bound = &upper;
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, items_cf_));
@@ -86,13 +88,8 @@ Result<SnapshotChunk> Store::ReadSnapshot(std::string_view table, std::string_vi
 
 Result<Store::RangeDigests> Store::BucketDigests(std::string_view table) const {
   RangeDigests out;
-  uint32_t table_id;
-  {
-    std::shared_lock lock(catalog_mu_);
-    auto it = tables_.find(table);
-    if (it == tables_.end() || backfills_.count(table)) return out;
-    table_id = it->second->table_id;
-  }
+  const auto table_id = ServableTableId(table);
+  if (!table_id) return out;  // found = false
   out.found = true;
   const ScopedSnapshot snap(db_.get());
   rocksdb::ReadOptions ro;
@@ -100,8 +97,8 @@ Result<Store::RangeDigests> Store::BucketDigests(std::string_view table) const {
   auto vector = VectorAt(ro);
   if (!vector.ok()) return vector.status();
   out.vector = std::move(vector).value();
-  const std::string prefix = keys::TableBegin(table_id);
-  const std::string end = keys::TableBegin(table_id + 1);
+  const std::string prefix = keys::TableBegin(*table_id);
+  const std::string end = keys::TableBegin(*table_id + 1);
   rocksdb::Slice upper(end);
   ro.iterate_upper_bound = &upper;
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, items_cf_));

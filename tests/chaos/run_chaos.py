@@ -61,6 +61,9 @@ def main() -> int:
     ap.add_argument("--converge-timeout", type=float, default=30.0)
     ap.add_argument("--only", type=int, default=None, help="run only this cycle's program")
     ap.add_argument("--short", action="store_true", help="run the default test's scenario once")
+    ap.add_argument("--isolate-seconds", type=float, default=None,
+                    help="instead of random programs: each cycle cuts one region (in turn) off "
+                         "from all others for this long while every region writes, then heals")
     ap.add_argument("--dir", default=None, help="run directory (default: a temp dir)")
     ap.add_argument("--keep", action="store_true", help="keep the run directory")
     ap.add_argument("--stop-on-failure", action="store_true")
@@ -77,6 +80,9 @@ def main() -> int:
         programs = [programs[args.only - 1]]
     if args.short:
         programs = [short_program()]
+    if args.isolate_seconds is not None:
+        programs = [[(0.0, "isolate", c % args.regions), (args.isolate_seconds, "heal_links")]
+                    for c in range(args.cycles)]
 
     def on_term(signum, frame):
         raise KeyboardInterrupt(f"signal {signum}")

@@ -254,6 +254,7 @@ bool Replicator::ApplyReady() {
   conflict::VersionVector applied = store_->AppliedVector();
   std::vector<std::string> run;
   conflict::RegionId run_origin = 0;
+  uint64_t run_first = 0;
   {
     std::lock_guard lock(mu_);
     for (auto& [origin, queue] : pending_) {
@@ -272,10 +273,11 @@ bool Replicator::ApplyReady() {
           if (dep.region != origin && applied.Get(dep.region) < dep.seq) ready = false;
         }
         if (!ready || run.size() >= 16384) break;
-        run.push_back(it->second.bytes);
+        run.push_back(std::move(it->second.bytes));  // the entries go once the run is applied
       }
       if (!run.empty()) {
         run_origin = origin;
+        run_first = have + 1;
         break;
       }
     }
@@ -283,16 +285,15 @@ bool Replicator::ApplyReady() {
   if (run.empty()) return false;
   auto stats = store_->ApplyRemoteChanges(run);
   std::lock_guard lock(mu_);
+  // Applied, or failed and dropped (it will be fetched again): the run leaves the queue.
+  auto& queue = pending_[run_origin];
+  while (!queue.empty() && queue.begin()->first < run_first + run.size()) {
+    queue.erase(queue.begin());
+    --pending_count_;
+  }
   if (!stats.ok()) {
     spdlog::error("msg=\"applying remote changes failed\" origin={} error=\"{}\"", run_origin, stats.status().message());
     ++counters_.rejected_messages;
-    // Drop the run: it will be fetched again.
-    auto& queue = pending_[run_origin];
-    const uint64_t have = store_->AppliedVector().Get(run_origin);
-    while (!queue.empty() && queue.begin()->first <= have + run.size()) {
-      queue.erase(queue.begin());
-      --pending_count_;
-    }
     return false;
   }
   counters_.changes_applied += stats->applied;

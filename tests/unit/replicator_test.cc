@@ -3,10 +3,12 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <random>
 #include <thread>
 
 #include "replication/memory_transport.h"
 #include "replication/replicator.h"
+#include "replication/wire.h"
 #include "store/store.h"
 
 namespace meridian::replication {
@@ -158,6 +160,47 @@ TEST(ReplicatorTest, GarbageFromPeersIsCountedNotApplied) {
       << a.replicator->counters().rejected_messages;
   EXPECT_EQ(a.replicator->counters().changes_applied, 0u);
   rogue.reset();
+}
+
+TEST(ReplicatorTest, SnapshotAndDigestRequestsSurviveGarbage) {
+  MemoryBroker broker;
+  Region a(&broker, "a", 1);
+  a.CreateGlobalTable("t");
+  auto rogue = broker.Connect("rogue");
+  const auto before = a.replicator->counters().rejected_messages;
+  for (const char* subject : {"meridian.test.snapshot.a", "meridian.test.digest.a"}) {
+    EXPECT_FALSE(rogue->Request(subject, "garbage!", std::chrono::milliseconds(100)).ok());
+    EXPECT_FALSE(rogue->Request(subject, std::string(64, '\xff'), std::chrono::milliseconds(100)).ok());
+  }
+  // Well-formed requests for tables that do not exist get "not found" answers.
+  auto snap = rogue->Request("meridian.test.snapshot.a", EncodeSnapshotRequest({9, "nope", "", 1024}),
+                             std::chrono::milliseconds(500));
+  ASSERT_TRUE(snap.ok());
+  EXPECT_FALSE(DecodeSnapshotChunk(*snap)->found);
+  auto digest = rogue->Request("meridian.test.digest.a", EncodeDigestRequest({9, "t"}), std::chrono::milliseconds(500));
+  ASSERT_TRUE(digest.ok());
+  EXPECT_EQ(DecodeDigestReply(*digest)->buckets.size(), 256u);
+  EXPECT_GE(a.replicator->counters().rejected_messages, before + 4);
+  rogue.reset();
+}
+
+TEST(ReplicatorTest, WireDecodersSurviveMutatedInput) {
+  std::mt19937_64 rng(7);
+  SnapshotChunkMessage chunk{"t", true, {}, {{std::string(12, 'k'), "v1"}, {std::string(10, 'q'), "v2"}}, false};
+  DigestReplyMessage digest{"t", true, {}, std::vector<uint64_t>(256, 42)};
+  const std::vector<std::string> seeds = {EncodeSnapshotRequest({1, "t", "after", 4096, "until", false}),
+                                          EncodeSnapshotChunk(chunk), EncodeDigestRequest({1, "t"}),
+                                          EncodeDigestReply(digest)};
+  size_t accepted = 0;
+  for (int i = 0; i < 20000; ++i) {
+    std::string bytes = seeds[i % seeds.size()];
+    const int flips = 1 + static_cast<int>(rng() % 8);
+    for (int f = 0; f < flips; ++f) bytes[rng() % bytes.size()] = static_cast<char>(rng());
+    if (i % 7 == 0) bytes.resize(rng() % (bytes.size() + 1));
+    accepted += DecodeSnapshotRequest(bytes).ok() + DecodeSnapshotChunk(bytes).ok() +
+                DecodeDigestRequest(bytes).ok() + DecodeDigestReply(bytes).ok();
+  }
+  EXPECT_GT(accepted, 0u);  // mutations that stay well-formed are fine; none may crash
 }
 
 TEST(ReplicatorTest, LogIsTrimmedOnlyOnceEveryRegionHasApplied) {

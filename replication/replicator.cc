@@ -40,6 +40,7 @@ Status Replicator::Start() {
   threads_.emplace_back([this] { PublishLoop(); });
   threads_.emplace_back([this] { HeartbeatLoop(); });
   threads_.emplace_back([this] { ApplyLoop(); });
+  threads_.emplace_back([this] { FetchLoop(); });
   threads_.emplace_back([this] { BackfillLoop(); });
   if (options_.anti_entropy_interval.count() > 0) threads_.emplace_back([this] { AntiEntropyLoop(); });
   return Status::Ok();
@@ -53,6 +54,7 @@ void Replicator::Stop() {
   }
   publish_cv_.notify_all();
   apply_cv_.notify_all();
+  fetch_cv_.notify_all();
   heartbeat_cv_.notify_all();
   for (auto& t : threads_) t.join();
   threads_.clear();
@@ -213,14 +215,11 @@ void Replicator::ApplyLoop() {
       if (stop_) return;
       apply_wanted_ = false;
     }
-    if (ApplyStep()) {
-      std::lock_guard lock(mu_);
-      apply_wanted_ = true;
-    }
+    ApplyPending();  // fetching runs on its own thread (FetchLoop), ahead of applying
   }
 }
 
-bool Replicator::ApplyStep() {
+void Replicator::ApplyPending() {
   while (ApplyReady()) {
   }
   bool rebootstrap;
@@ -229,10 +228,27 @@ bool Replicator::ApplyStep() {
     rebootstrap = std::exchange(rebootstrap_wanted_, false);
   }
   if (rebootstrap) Rebootstrap();
+}
+
+bool Replicator::ApplyStep() {
+  ApplyPending();
   if (!FetchGaps()) return false;
   while (ApplyReady()) {
   }
   return true;
+}
+
+void Replicator::FetchLoop() {
+  std::unique_lock lock(mu_);
+  while (!stop_) {
+    lock.unlock();
+    const bool fetched = FetchGaps();  // while catching up, fetch again at once
+    lock.lock();
+    if (!fetched) {
+      fetch_cv_.wait_for(lock, std::min<std::chrono::milliseconds>(options_.heartbeat, options_.fetch_grace),
+                         [&] { return stop_; });
+    }
+  }
 }
 
 void Replicator::RunOnce() {
@@ -331,18 +347,25 @@ bool Replicator::FetchGaps() {
         if (head > have && peer->second.behind_since_ms == 0) peer->second.behind_since_ms = now;
         if (head <= have) peer->second.behind_since_ms = 0;
       }
-      auto queue = pending_.find(origin);
-      if (head <= have || (queue != pending_.end() && !queue->second.empty() &&
-                           queue->second.begin()->first == have + 1)) {
-        gap_seen_ms_.erase(origin);  // caught up, or the next change is here
+      // The first change neither applied nor queued: past the queued run that follows `have`
+      // (so fetching runs ahead of applying while catching up, at most two fetches ahead).
+      uint64_t next = have + 1;
+      if (auto queue = pending_.find(origin); queue != pending_.end()) {
+        for (auto it = queue->second.lower_bound(next); it != queue->second.end() && it->first == next; ++it) {
+          ++next;
+        }
+      }
+      if (head < next) {
+        gap_seen_ms_.erase(origin);  // caught up, or everything up to the head is here
         continue;
       }
+      if (next > have + 1 && next - have > 2 * options_.fetch_max_changes) continue;  // enough queued
       auto seen = gap_seen_ms_.emplace(origin, now).first;
       if (now - seen->second < options_.fetch_grace.count()) continue;  // may be in flight
-      Need need{origin, have + 1, {}};
+      Need need{origin, next, {}};
       if (peer != peers_.end() && !peer->second.name.empty()) need.sources.push_back(peer->second.name);
       for (const auto& [id, p] : peers_) {
-        if (id != origin && p.applied.Get(origin) > have && !p.name.empty()) need.sources.push_back(p.name);
+        if (id != origin && p.applied.Get(origin) >= next && !p.name.empty()) need.sources.push_back(p.name);
       }
       needs.push_back(std::move(need));
     }
@@ -360,9 +383,12 @@ bool Replicator::FetchGaps() {
     }
     // Every region that has the changes already dropped them from its log: only a copy of
     // the tables can bring this region forward.
-    if (!need.sources.empty() && trimmed == need.sources.size()) {
+    if (!need.sources.empty() && trimmed == need.sources.size() &&
+        store_->AppliedVector().Get(need.origin) < need.from) {
       std::lock_guard lock(mu_);
       rebootstrap_wanted_ = true;
+      apply_wanted_ = true;
+      apply_cv_.notify_one();
     }
   }
   return fetched;

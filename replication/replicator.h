@@ -162,7 +162,9 @@ class Replicator {
   // The loops' bodies (RunOnce calls them directly).
   void PublishStep();
   void HeartbeatStep();
-  bool ApplyStep();  // true when it fetched something (more may follow)
+  bool ApplyStep();  // RunOnce: ApplyPending, then fetch; true when it fetched something
+  void ApplyPending();  // applies what is ready; runs a re-bootstrap when one is wanted
+  void FetchLoop();
   void BackfillStep();
   void OnChangeBatch(const InboundMessage& m);
   void OnHeartbeat(const InboundMessage& m);
@@ -203,6 +205,7 @@ class Replicator {
   std::condition_variable publish_cv_;
   std::condition_variable apply_cv_;
   std::condition_variable heartbeat_cv_;
+  std::condition_variable fetch_cv_;
   bool stop_ = false;                        // GUARDED_BY(mu_)
   uint64_t committed_ = 0;                   // GUARDED_BY(mu_)
   bool apply_wanted_ = false;                // GUARDED_BY(mu_)

@@ -20,15 +20,19 @@
 namespace meridian::replication {
 
 void Replicator::TrimLog() {
-  const conflict::VersionVector applied = store_->AppliedVector();
-  std::map<conflict::RegionId, uint64_t> points;
   {
     std::lock_guard lock(mu_);
     const int64_t now = NowMs();
-    if (now - last_trim_ms_ < options_.trim_interval.count()) return;
+    if (now - last_trim_ms_ < options_.trim_interval.count()) return;  // every heartbeat asks
     last_trim_ms_ = now;
+  }
+  const conflict::VersionVector applied = store_->AppliedVector();
+  const std::vector<conflict::RegionId> known = store_->KnownRegions();
+  std::map<conflict::RegionId, uint64_t> points;
+  {
+    std::lock_guard lock(mu_);
     std::set<conflict::RegionId> regions{options_.region_id};
-    for (const conflict::RegionId r : store_->KnownRegions()) regions.insert(r);
+    regions.insert(known.begin(), known.end());
     for (const auto& e : applied.entries()) regions.insert(e.region);
     if (regions.size() < 2) return;  // no peer ever heard of: nobody to trim for yet
     for (const auto& [id, peer] : peers_) {

@@ -317,6 +317,10 @@ class Store {
                                                  const std::function<void()>& with_commit_lock);
   // The local id of `table` when this region holds it and is not backfilling it.
   std::optional<uint32_t> ServableTableId(std::string_view table) const;
+  // An iterator over a servable table's items (before key suffix `until`, when given) at one
+  // snapshot, with the snapshot's applied vector; null when the table is not servable.
+  struct TableScan;
+  Result<std::unique_ptr<TableScan>> OpenTableScan(std::string_view table, std::string_view until) const;
   // Applied vector (this region's own committed seq included) at a read snapshot.
   Result<conflict::VersionVector> VectorAt(const rocksdb::ReadOptions& ro) const;
   // Applies one decoded remote change: REQUIRES commit_mu_ NOT held.

@@ -53,24 +53,44 @@ Result<conflict::VersionVector> Store::VectorAt(const rocksdb::ReadOptions& ro) 
   return conflict::VersionVector::FromEntries(std::move(entries));
 }
 
+// A servable table's items at one RocksDB snapshot, with that snapshot's applied vector.
+struct Store::TableScan {
+  explicit TableScan(rocksdb::DB* db) : snapshot(db) { ro.snapshot = snapshot.get(); }
+  const ScopedSnapshot snapshot;
+  rocksdb::ReadOptions ro;
+  conflict::VersionVector vector;
+  std::string prefix;  // the table's key prefix; items' key suffixes follow it
+  std::string end;
+  rocksdb::Slice upper;
+  std::unique_ptr<rocksdb::Iterator> it;  // unpositioned, bounded above by `until`
+};
+
+Result<std::unique_ptr<Store::TableScan>> Store::OpenTableScan(std::string_view table,
+                                                              std::string_view until) const {
+  const auto table_id = ServableTableId(table);
+  if (!table_id) return std::unique_ptr<TableScan>();
+  auto scan = std::make_unique<TableScan>(db_.get());
+  auto vector = VectorAt(scan->ro);
+  if (!vector.ok()) return vector.status();
+  scan->vector = std::move(vector).value();
+  scan->prefix = keys::TableBegin(*table_id);
+  scan->end = until.empty() ? keys::TableBegin(*table_id + 1) : scan->prefix + std::string(until);
+  scan->upper = rocksdb::Slice(scan->end);
+  scan->ro.iterate_upper_bound = &scan->upper;
+  scan->it.reset(db_->NewIterator(scan->ro, items_cf_));
+  return scan;
+}
+
 Result<SnapshotChunk> Store::ReadSnapshot(std::string_view table, std::string_view after,
                                           size_t max_bytes, std::string_view until) const {
   SnapshotChunk chunk;
-  const auto table_id = ServableTableId(table);
-  if (!table_id) return chunk;  // found = false
+  auto scan = OpenTableScan(table, until);
+  if (!scan.ok()) return scan.status();
+  if (!*scan) return chunk;  // found = false
   chunk.found = true;
-  const ScopedSnapshot snap(db_.get());
-  rocksdb::ReadOptions ro;
-  ro.snapshot = snap.get();
-  auto vector = VectorAt(ro);
-  if (!vector.ok()) return vector.status();
-  chunk.vector = std::move(vector).value();
-
-  const std::string prefix = keys::TableBegin(*table_id);
-  const std::string end = until.empty() ? keys::TableBegin(*table_id + 1) : prefix + std::string(until);
-  rocksdb::Slice upper(end);
-  ro.iterate_upper_bound = &upper;
-  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, items_cf_));
+  chunk.vector = (*scan)->vector;
+  const std::string& prefix = (*scan)->prefix;
+  rocksdb::Iterator* it = (*scan)->it.get();
   const std::string start = prefix + std::string(after);
   size_t bytes = 0;
   for (it->Seek(start); it->Valid(); it->Next()) {
@@ -88,20 +108,13 @@ Result<SnapshotChunk> Store::ReadSnapshot(std::string_view table, std::string_vi
 
 Result<Store::RangeDigests> Store::BucketDigests(std::string_view table) const {
   RangeDigests out;
-  const auto table_id = ServableTableId(table);
-  if (!table_id) return out;  // found = false
+  auto scan = OpenTableScan(table, {});
+  if (!scan.ok()) return scan.status();
+  if (!*scan) return out;  // found = false
   out.found = true;
-  const ScopedSnapshot snap(db_.get());
-  rocksdb::ReadOptions ro;
-  ro.snapshot = snap.get();
-  auto vector = VectorAt(ro);
-  if (!vector.ok()) return vector.status();
-  out.vector = std::move(vector).value();
-  const std::string prefix = keys::TableBegin(*table_id);
-  const std::string end = keys::TableBegin(*table_id + 1);
-  rocksdb::Slice upper(end);
-  ro.iterate_upper_bound = &upper;
-  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, items_cf_));
+  out.vector = (*scan)->vector;
+  const std::string& prefix = (*scan)->prefix;
+  rocksdb::Iterator* it = (*scan)->it.get();
   std::vector<XXH3_state_t*> states(256, nullptr);
   for (it->Seek(prefix); it->Valid(); it->Next()) {
     // Item keys: table id (4) | hash64(pk) big-endian (8) | ...: byte 4 picks the range.

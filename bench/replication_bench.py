@@ -112,6 +112,19 @@ def probe_lag(regions: list[dict], seconds: float) -> list[float]:
     return samples
 
 
+def lag_phase(regions: list[dict], rate: int, seconds: float) -> None:
+    loads = start_load(regions, rate, seconds + 2)
+    time.sleep(1)
+    samples = probe_lag(regions, seconds)
+    results = [load_result(p) for p in loads]
+    print(f"replication lag: {len(samples)} probe pairs, load {rate}/s offered per region, "
+          f"achieved " + ", ".join(f"{r['name']}={res.get('rps', '?')}/s (non2xx {res.get('non2xx', '?')})"
+                                    for r, res in zip(regions, results)))
+    if samples:
+        print(f"  lag ms: p50 {pct(samples, 50):.2f}  p99 {pct(samples, 99):.2f}  max {max(samples):.2f}  "
+              f"mean {statistics.mean(samples):.2f}")
+
+
 def pct(values: list[float], p: float) -> float:
     values = sorted(values)
     return values[min(len(values) - 1, int(p / 100 * len(values)))]
@@ -130,6 +143,7 @@ def main() -> None:
     ap.add_argument("--duration", type=float, default=30)
     ap.add_argument("--outage", type=float, default=60)
     ap.add_argument("--base-port", type=int, default=27000)
+    ap.add_argument("--perf", metavar="FILE", help="run the restarted region under perf record -g -o FILE")
     args = ap.parse_args()
     directory = tempfile.mkdtemp(prefix="meridian-replbench-")
     restarted = None
@@ -141,21 +155,15 @@ def main() -> None:
             "AttributeDefinitions": [{"AttributeName": "pk", "AttributeType": "S"}]})
         wait_table(regions)
 
-        # ---- 1. lag under load in every region ----
-        loads = start_load(regions, args.rate, args.duration + 2)
-        time.sleep(1)
-        samples = probe_lag(regions, args.duration)
-        results = [load_result(p) for p in loads]
-        print(f"replication lag: {len(samples)} probe pairs, load {args.rate}/s offered per region, "
-              f"achieved " + ", ".join(f"{r['name']}={res.get('rps', '?')}/s (non2xx {res.get('non2xx', '?')})"
-                                        for r, res in zip(regions, results)))
-        if samples:
-            print(f"  lag ms: p50 {pct(samples, 50):.2f}  p99 {pct(samples, 99):.2f}  max {max(samples):.2f}  "
-                  f"mean {statistics.mean(samples):.2f}")
+        # ---- 1. lag under load in every region (skipped with --duration 0) ----
+        if args.duration > 0:
+            lag_phase(regions, args.rate, args.duration)
 
         # ---- 2. catch-up after an outage ----
         victim = regions[2]
         argv, cwd = restart_cmdline(os.path.join(victim["dir"], "meridiand.pid"))
+        if args.perf:
+            argv = ["perf", "record", "-g", "-o", os.path.abspath(args.perf), "--"] + argv
         before = admin_get(victim["admin"], "/regionz")["applied"]
         os.kill(int(open(os.path.join(victim["dir"], "meridiand.pid")).read()), signal.SIGTERM)
         time.sleep(1)
@@ -167,9 +175,14 @@ def main() -> None:
         log = open(os.path.join(victim["dir"], "meridiand.log"), "ab")
         t0 = time.perf_counter()
         restarted = subprocess.Popen(argv, cwd=cwd, stdout=log, stderr=log, start_new_session=True)
+        t_up = t_first = None  # admin port answering; first change applied
         while True:
             try:
                 applied = admin_get(victim["admin"], "/regionz")["applied"]
+                now = time.perf_counter()
+                t_up = t_up or now
+                if t_first is None and any(applied.get(k, 0) > before.get(k, 0) for k in heads):
+                    t_first = now
                 if all(applied.get(k, 0) >= v for k, v in heads.items()):
                     break
             except OSError:
@@ -180,6 +193,9 @@ def main() -> None:
         took = time.perf_counter() - t0
         print(f"catch-up: {missed} records missed during a {args.outage:.0f} s outage, applied in {took:.2f} s "
               f"after restart (incl. daemon start): {missed / took:,.0f} records/s")
+        if t_up and t_first:
+            print(f"  daemon answering after {t_up - t0:.2f} s, first change applied after {t_first - t0:.2f} s; "
+                  f"from then on {missed / (t0 + took - t_first):,.0f} records/s (+-50 ms polling)")
     finally:
         if restarted and restarted.poll() is None:
             restarted.terminate()

@@ -92,7 +92,7 @@ HttpResponse Regionz(const AdminState& s) {
   json::object body = Envelope(*s.id);
   body["region_id"] = s.id->region_id;
   body["head_seq"] = s.store->committed_seq();
-  body["applied"] = VectorJson(s.store->AppliedVector());
+  body["applied"] = VectorJson(s.store->DurableAppliedVector());
   json::array peers;
   if (s.replicator) {
     for (const auto& p : s.replicator->Peers()) {

@@ -40,6 +40,7 @@ Status Replicator::Start() {
   threads_.emplace_back([this] { PublishLoop(); });
   threads_.emplace_back([this] { HeartbeatLoop(); });
   threads_.emplace_back([this] { ApplyLoop(); });
+  threads_.emplace_back([this] { CommitLoop(); });
   threads_.emplace_back([this] { FetchLoop(); });
   threads_.emplace_back([this] { BackfillLoop(); });
   if (options_.anti_entropy_interval.count() > 0) threads_.emplace_back([this] { AntiEntropyLoop(); });
@@ -54,6 +55,7 @@ void Replicator::Stop() {
   }
   publish_cv_.notify_all();
   apply_cv_.notify_all();
+  commit_cv_.notify_all();
   fetch_cv_.notify_all();
   heartbeat_cv_.notify_all();
   for (auto& t : threads_) t.join();
@@ -134,7 +136,7 @@ void Replicator::HeartbeatStep() {
   hb.region = options_.region_id;
   hb.region_name = options_.region_name;
   hb.head_seq = store_->committed_seq();
-  hb.applied = store_->AppliedVector();
+  hb.applied = store_->DurableAppliedVector();  // peers trim their logs by it
   hb.now_millis = static_cast<uint64_t>(NowMs());
   hb.server_id = options_.server_id;
   for (const auto& [table, needed] : store_->PendingBackfills()) hb.backfilling.push_back(table);
@@ -219,6 +221,20 @@ void Replicator::ApplyLoop() {
   }
 }
 
+void Replicator::CommitLoop() {
+  std::unique_lock lock(mu_);
+  while (true) {
+    commit_cv_.wait(lock, [&] { return stop_ || staged_runs_ > 0; });
+    if (staged_runs_ == 0) return;  // stopping, nothing left to write
+    const int runs = staged_runs_;
+    lock.unlock();
+    store_->CommitPending();  // not under mu_: the commit listener takes it
+    lock.lock();
+    staged_runs_ -= runs;
+    commit_cv_.notify_all();
+  }
+}
+
 void Replicator::ApplyPending() {
   while (ApplyReady()) {
   }
@@ -299,8 +315,20 @@ bool Replicator::ApplyReady() {
     }
   }
   if (run.empty()) return false;
-  auto stats = store_->ApplyRemoteChanges(run);
+  // Threaded: this run is staged while the committer writes the previous one (one run in
+  // flight at most); the applied vector goes with each group, so a crash loses whole runs
+  // that are then fetched again.
+  if (options_.threaded) {
+    std::unique_lock lock(mu_);
+    commit_cv_.wait(lock, [&] { return stop_ || staged_runs_ < 2; });
+    if (stop_) return false;
+  }
+  auto stats = store_->ApplyRemoteChanges(run, /*commit=*/!options_.threaded);
   std::lock_guard lock(mu_);
+  if (options_.threaded) {
+    ++staged_runs_;
+    commit_cv_.notify_all();
+  }
   // Applied, or failed and dropped (it will be fetched again): the run leaves the queue.
   auto& queue = pending_[run_origin];
   while (!queue.empty() && queue.begin()->first < run_first + run.size()) {
@@ -442,7 +470,7 @@ void Replicator::OnFetch(const InboundMessage& m) {
 // ---- status ----------------------------------------------------------------------------
 
 std::vector<PeerStatus> Replicator::Peers() const {
-  conflict::VersionVector applied = store_->AppliedVector();
+  conflict::VersionVector applied = store_->DurableAppliedVector();
   std::lock_guard lock(mu_);
   const int64_t now = NowMs();
   std::vector<PeerStatus> out;

@@ -105,8 +105,8 @@ struct ReplicatorCounters {
   uint64_t anti_entropy_comparisons = 0;
   uint64_t anti_entropy_ranges_differing = 0;
   uint64_t anti_entropy_items_repaired = 0;
-  uint64_t log_trims = 0;
-  uint64_t rebootstraps = 0;       // times this region re-copied its tables (fell off the log)          // trim points advanced (log records deleted below them)
+  uint64_t log_trims = 0;          // trim points advanced (log records deleted below them)
+  uint64_t rebootstraps = 0;       // times this region re-copied its tables (fell off the log)
 };
 
 class Replicator {
@@ -159,6 +159,7 @@ class Replicator {
   void PublishLoop();
   void HeartbeatLoop();
   void ApplyLoop();
+  void CommitLoop();  // writes the runs ApplyReady staged (threaded mode)
   // The loops' bodies (RunOnce calls them directly).
   void PublishStep();
   void HeartbeatStep();
@@ -206,9 +207,11 @@ class Replicator {
   std::condition_variable apply_cv_;
   std::condition_variable heartbeat_cv_;
   std::condition_variable fetch_cv_;
+  std::condition_variable commit_cv_;
   bool stop_ = false;                        // GUARDED_BY(mu_)
   uint64_t committed_ = 0;                   // GUARDED_BY(mu_)
   bool apply_wanted_ = false;                // GUARDED_BY(mu_)
+  int staged_runs_ = 0;                      // GUARDED_BY(mu_): applied runs not yet written
   std::map<conflict::RegionId, std::map<uint64_t, Pending>> pending_;  // GUARDED_BY(mu_)
   size_t pending_count_ = 0;                 // GUARDED_BY(mu_)
   std::map<conflict::RegionId, Peer> peers_;  // GUARDED_BY(mu_)

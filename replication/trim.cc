@@ -26,7 +26,7 @@ void Replicator::TrimLog() {
     if (now - last_trim_ms_ < options_.trim_interval.count()) return;  // every heartbeat asks
     last_trim_ms_ = now;
   }
-  const conflict::VersionVector applied = store_->AppliedVector();
+  const conflict::VersionVector applied = store_->DurableAppliedVector();
   const std::vector<conflict::RegionId> known = store_->KnownRegions();
   std::map<conflict::RegionId, uint64_t> points;
   {

@@ -60,6 +60,11 @@ Result<std::unique_ptr<Store>> Store::Open(const StoreOptions& options) {
 
   rocksdb::ColumnFamilyOptions items_options = cf_options;
   items_options.write_buffer_size = static_cast<size_t>(options.items_write_buffer_mb) << 20;
+  // Most writes read the item first, often a key that is not there yet (new items, remote
+  // changes while catching up): a memtable bloom filter answers those without a skiplist
+  // search.
+  items_options.memtable_prefix_bloom_size_ratio = 0.05;
+  items_options.memtable_whole_key_filtering = true;
   // No memtable_insert_with_hint_prefix_extractor on the log, although its keys only grow:
   // RocksDB shares the hint map between point and range-deletion inserts, and log trimming
   // (DeleteRange) then corrupts the skiplist (seen as InlineSkipList assertion failures).
@@ -149,6 +154,7 @@ Status Store::RecoverLogState() {
   if (!it->status().ok()) return Status::IOError(it->status().ToString());
   last_seq_ = std::max(last_seq_, stats_seq);
   committed_seq_ = last_seq_;
+  durable_applied_ = AppliedVectorLocked();
   return Status::Ok();
 }
 
@@ -214,7 +220,7 @@ Result<std::shared_ptr<const TableInfo>> Store::DeleteTable(std::string_view nam
     group_->Delete(catalog_cf_, info->name);
     group_->Delete(meta_cf_, keys::kBackfillPrefix + info->name);
     seq = StageCatalogLocked(*info, static_cast<int>(Change::Kind::kDeleteTable));
-    group_->DeleteRange(items_cf_, keys::TableBegin(info->table_id), keys::TableBegin(info->table_id + 1));
+    DeleteTableItemsLocked(info->table_id);
     DropIndexesLocked(info->table_id);
     stats_.erase(info->table_id);
   }
@@ -291,7 +297,7 @@ void Store::InstallDefinitionLocked(TableInfo next, bool backfill) {
   } else {
     if (was_here) {
       const uint32_t id = hosted->second->table_id;
-      group_->DeleteRange(items_cf_, keys::TableBegin(id), keys::TableBegin(id + 1));
+      DeleteTableItemsLocked(id);
       DropIndexesLocked(id);
       group_->Delete(meta_cf_, keys::kBackfillPrefix + next.name);
       stats_.erase(id);

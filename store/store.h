@@ -195,12 +195,19 @@ class Store {
   conflict::RegionId region_id() const { return options_.region_id; }
   // Committed state of every origin: this region's committed_seq and, for other origins,
   // the highest contiguous seq applied.
+  // Other origins count as applied once staged (what the next change must follow).
   conflict::VersionVector AppliedVector() const;
+  // The same, counting only what reached RocksDB: what a crash keeps, so what peers may
+  // rely on (heartbeats, log trimming, status).
+  conflict::VersionVector DurableAppliedVector() const;
   // Applies encoded Changes of other origins, in order, as one commit group; each must be
   // the next seq of its origin (seq <= applied: skipped as a duplicate; a gap: InvalidArgument
   // and nothing after it applied). Causal dependencies are the caller's to check.
   // Corruption for undecodable changes (nothing applied from that one on).
-  Result<RemoteApplyStats> ApplyRemoteChanges(const std::vector<std::string>& changes);
+  // `commit` false: the group is only staged (visible to later changes and writes, durable
+  // with the applied vector at the caller's next CommitPending), so a caller can stage the
+  // next run while another thread commits this one.
+  Result<RemoteApplyStats> ApplyRemoteChanges(const std::vector<std::string>& changes, bool commit = true);
   // Up to max_changes consecutive encoded changes of `origin` starting at from_seq (fewer
   // when the log ends, or when max_bytes is reached after at least one).
   Status ReadLog(conflict::RegionId origin, uint64_t from_seq, size_t max_changes,
@@ -267,9 +274,9 @@ class Store {
   std::mutex& LockFor(std::string_view item_key);
   // The committed version of `key` (through the item cache); a never-written version when
   // absent.
-  Result<std::shared_ptr<const StoredItem>> ReadCommitted(const std::string& key) const;
+  Result<std::shared_ptr<const StoredItem>> ReadCommitted(const std::string& key, bool fill_cache = true) const;
   // The newest version: staged overlay, else committed.
-  Result<std::shared_ptr<const StoredItem>> ReadCurrent(const std::string& key) const;
+  Result<std::shared_ptr<const StoredItem>> ReadCurrent(const std::string& key, bool fill_cache = true) const;
   // Reads the current version, runs `fn`, stages the result.
   Result<WriteResult> StageWrite(const TableInfo& table, const std::string& key,
                                  const MutationFn& fn);
@@ -286,6 +293,10 @@ class Store {
   void InstallDefinitionLocked(TableInfo next, bool backfill);
   // REQUIRES: commit_mu_ held.
   conflict::VersionVector AppliedVectorLocked() const;
+  // REQUIRES: commit_mu_ held. Moves group_items_ into group_.
+  void FlushItemPutsLocked();
+  // REQUIRES: commit_mu_ held. Stages the deletion of every item of a table.
+  void DeleteTableItemsLocked(uint32_t table_id);
   // ---- secondary indexes (store_index.cc) ----
   // REQUIRES: catalog_mu_ (unique) and commit_mu_ held. Gives the indexes of `next` ids:
   // those of `before` (the table's current definition here, nullptr for a new table) when
@@ -358,6 +369,7 @@ class Store {
   uint64_t last_seq_ = 0;                        // GUARDED_BY(commit_mu_)
   uint64_t committed_seq_ = 0;                   // GUARDED_BY(commit_mu_)
   std::map<conflict::RegionId, uint64_t> applied_;  // GUARDED_BY(commit_mu_): other origins, staged
+  conflict::VersionVector durable_applied_;         // GUARDED_BY(commit_mu_): as last written
   std::map<uint32_t, TableStats> stats_;         // GUARDED_BY(commit_mu_)
   std::unique_ptr<rocksdb::WriteBatch> group_;   // GUARDED_BY(commit_mu_): the open group
   // Staged or in-flight versions by item key.
@@ -368,6 +380,10 @@ class Store {
   };
   std::unordered_map<std::string, Staged> staged_;  // GUARDED_BY(commit_mu_)
   std::vector<std::string> group_keys_;             // GUARDED_BY(commit_mu_): keys in group_
+  // Item puts of the open group, added to group_ sorted by key (and only the last of a key)
+  // when it is written or before a range deletion of items: RocksDB's memtable inserts
+  // sorted keys far faster than keys in random order.
+  std::vector<std::pair<std::string, std::string>> group_items_;  // GUARDED_BY(commit_mu_)
   uint64_t group_number_ = 1;                       // GUARDED_BY(commit_mu_): the open group's
   std::vector<std::pair<uint64_t, std::function<void(Status)>>> waiters_;    // GUARDED_BY(commit_mu_)
   bool commit_scheduled_ = false;                // GUARDED_BY(commit_mu_)

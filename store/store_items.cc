@@ -1,5 +1,7 @@
 // Store: item reads, the atomic read-check-stage write path, group commit and range scans.
 // Remote changes: store_remote.cc.
+#include <algorithm>
+
 #include <rocksdb/db.h>
 #include <rocksdb/write_batch.h>
 
@@ -12,9 +14,9 @@
 
 namespace meridian::store {
 
-Result<std::shared_ptr<const StoredItem>> Store::ReadCommitted(const std::string& key) const {
+Result<std::shared_ptr<const StoredItem>> Store::ReadCommitted(const std::string& key, bool fill_cache) const {
   if (auto cached = cache_->Get(key)) return cached;
-  const uint64_t token = cache_->BeginFill(key);
+  const uint64_t token = fill_cache ? cache_->BeginFill(key) : 0;
   rocksdb::PinnableSlice value;
   auto s = db_->Get(rocksdb::ReadOptions(), items_cf_, key, &value);
   if (!s.ok() && !s.IsNotFound()) return Status::IOError("get: " + s.ToString());
@@ -26,18 +28,18 @@ Result<std::shared_ptr<const StoredItem>> Store::ReadCommitted(const std::string
     if (!decoded.ok()) return decoded.status();
     item = std::make_shared<const StoredItem>(std::move(decoded).value());
   }
-  cache_->Fill(key, token, item, value.size() * 3 + 64);
+  if (fill_cache) cache_->Fill(key, token, item, value.size() * 3 + 64);
   return item;
 }
 
-Result<std::shared_ptr<const StoredItem>> Store::ReadCurrent(const std::string& key) const {
+Result<std::shared_ptr<const StoredItem>> Store::ReadCurrent(const std::string& key, bool fill_cache) const {
   {
     std::lock_guard commit(commit_mu_);
     if (!failed_.ok()) return failed_;
     auto it = staged_.find(key);
     if (it != staged_.end()) return it->second.item;
   }
-  return ReadCommitted(key);
+  return ReadCommitted(key, fill_cache);
 }
 
 Result<std::optional<model::Item>> Store::GetItem(const TableInfo& table,
@@ -118,7 +120,7 @@ Result<WriteResult> Store::StageWrite(const TableInfo& table, const std::string&
 
 void Store::StageItemLocked(const TableInfo& table, const std::string& key, StoredItem next,
                             const std::string& bytes, const StoredItem& previous) {
-  group_->Put(items_cf_, key, bytes);
+  group_items_.emplace_back(key, bytes);
   StageIndexEntriesLocked(table.table_id, key, next, previous);
   auto stats = stats_.find(table.table_id);
   if (stats != stats_.end()) {
@@ -148,22 +150,42 @@ bool Store::WhenDurable(uint64_t seq, std::function<void(Status)> done) {
   return false;
 }
 
+void Store::FlushItemPutsLocked() {
+  // Sorted puts hit the memtable skiplist in order (cheaper inserts); for a key
+  // written twice in one group only the last write (stable order) is kept.
+  std::stable_sort(group_items_.begin(), group_items_.end(),
+                   [](const auto& a, const auto& b) { return a.first < b.first; });
+  for (size_t i = 0; i < group_items_.size(); ++i) {
+    if (i + 1 < group_items_.size() && group_items_[i + 1].first == group_items_[i].first) continue;
+    group_->Put(items_cf_, group_items_[i].first, group_items_[i].second);
+  }
+  group_items_.clear();
+}
+
+void Store::DeleteTableItemsLocked(uint32_t table_id) {
+  FlushItemPutsLocked();  // puts staged before the deletion must not survive it
+  group_->DeleteRange(items_cf_, keys::TableBegin(table_id), keys::TableBegin(table_id + 1));
+}
+
 void Store::CommitPending() {
   std::lock_guard write(write_mu_);
   std::unique_ptr<rocksdb::WriteBatch> batch;
   std::vector<std::string> keys;
   uint64_t upto = 0;
   uint64_t group = 0;
+  conflict::VersionVector applied;
   {
     std::lock_guard commit(commit_mu_);
     commit_scheduled_ = false;
+    FlushItemPutsLocked();
     if (group_->Count() > 0) {
       // Counters and the applied vector as of this group travel with it.
       group_->Put(meta_cf_, keys::kStats, keys::EncodeStats(last_seq_, stats_));
-      std::vector<conflict::VersionVector::Entry> applied;
-      for (const auto& [origin, seq] : applied_) applied.push_back({origin, seq});
-      group_->Put(meta_cf_, keys::kApplied,
-                  conflict::VersionVector::FromEntries(std::move(applied)).EncodeCompact());
+      std::vector<conflict::VersionVector::Entry> entries;
+      for (const auto& [origin, seq] : applied_) entries.push_back({origin, seq});
+      applied = conflict::VersionVector::FromEntries(std::move(entries));
+      group_->Put(meta_cf_, keys::kApplied, applied.EncodeCompact());
+      applied.Add({options_.region_id, last_seq_});
       batch = std::exchange(group_, std::make_unique<rocksdb::WriteBatch>());
       keys.swap(group_keys_);
       upto = last_seq_;
@@ -183,6 +205,7 @@ void Store::CommitPending() {
     std::lock_guard commit(commit_mu_);
     if (batch && st.ok()) {
       committed_seq_ = upto;
+      durable_applied_ = std::move(applied);
       // The cache learns every committed version, in commit order. A key staged again by a
       // later group keeps its overlay; its committed version is then not at hand: forget it.
       for (const auto& key : keys) {

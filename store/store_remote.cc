@@ -27,7 +27,12 @@ conflict::VersionVector Store::AppliedVectorLocked() const {
   return conflict::VersionVector::FromEntries(std::move(entries));
 }
 
-Result<RemoteApplyStats> Store::ApplyRemoteChanges(const std::vector<std::string>& changes) {
+conflict::VersionVector Store::DurableAppliedVector() const {
+  std::lock_guard commit(commit_mu_);
+  return durable_applied_;
+}
+
+Result<RemoteApplyStats> Store::ApplyRemoteChanges(const std::vector<std::string>& changes, bool commit) {
   std::lock_guard remote(remote_mu_);
   RemoteApplyStats stats;
   Status error;
@@ -37,9 +42,9 @@ Result<RemoteApplyStats> Store::ApplyRemoteChanges(const std::vector<std::string
   }
   // Write what was staged (also when a later change failed): the applied vector travels
   // with it, so nothing is applied twice.
-  CommitPending();
+  if (commit) CommitPending();
   {
-    std::lock_guard commit(commit_mu_);
+    std::lock_guard lock(commit_mu_);
     if (!failed_.ok()) return failed_;
   }
   if (!error.ok()) return error;
@@ -107,8 +112,7 @@ Status Store::ApplyRemoteChange(const std::string& bytes, RemoteApplyStats* stat
       group_->Delete(catalog_cf_, change->table_name);
       group_->Delete(meta_cf_, keys::kBackfillPrefix + change->table_name);
       if (table) {
-        group_->DeleteRange(items_cf_, keys::TableBegin(table->table_id),
-                            keys::TableBegin(table->table_id + 1));
+        DeleteTableItemsLocked(table->table_id);
         DropIndexesLocked(table->table_id);
         stats_.erase(table->table_id);
         tables_.erase(table->name);
@@ -128,7 +132,8 @@ Result<conflict::MergeAction> Store::MergeItemVersion(const TableInfo& table, co
                                                       conflict::ItemVersion remote,
                                                       std::string_view remote_bytes, bool adopt,
                                                       const std::function<void()>& with_commit_lock) {
-  auto current = ReadCurrent(key);
+  // Not cached on a miss: the merged version reaches the cache when its group commits.
+  auto current = ReadCurrent(key, /*fill_cache=*/false);
   if (!current.ok()) return current.status();
   auto merged = conflict::MergeRemote((*current)->version, remote);
   std::string encoded;

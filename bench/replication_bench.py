@@ -137,6 +137,27 @@ def restart_cmdline(pid_file: str) -> tuple[list[str], str]:
     return [a.decode() for a in argv], cwd
 
 
+def thread_cpu(pid: int) -> dict[str, float]:
+    """CPU seconds (user+system) per thread name of a running process."""
+    tick = os.sysconf("SC_CLK_TCK")
+    out: dict[str, float] = {}
+    for tid in os.listdir(f"/proc/{pid}/task"):
+        try:
+            name = open(f"/proc/{pid}/task/{tid}/comm").read().strip()
+            fields = open(f"/proc/{pid}/task/{tid}/stat").read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        out[name] = out.get(name, 0.0) + (int(fields[11]) + int(fields[12])) / tick
+    return out
+
+
+def machine_busy() -> tuple[float, float]:
+    """(busy, total) jiffies of all CPUs since boot, from /proc/stat."""
+    fields = [int(x) for x in open("/proc/stat").readline().split()[1:]]
+    idle = fields[3] + fields[4]
+    return sum(fields) - idle, sum(fields)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--rate", type=int, default=2000, help="writes/s in each region")
@@ -173,6 +194,7 @@ def main() -> None:
         heads = {str(i + 1): admin_get(r["admin"], "/regionz")["head_seq"] for i, r in enumerate(regions[:2])}
         missed = sum(heads[k] - before.get(k, 0) for k in heads)
         log = open(os.path.join(victim["dir"], "meridiand.log"), "ab")
+        busy0 = machine_busy()
         t0 = time.perf_counter()
         restarted = subprocess.Popen(argv, cwd=cwd, stdout=log, stderr=log, start_new_session=True)
         t_up = t_first = None  # admin port answering; first change applied
@@ -191,8 +213,13 @@ def main() -> None:
                 sys.exit("catch-up did not finish in 600 s")
             time.sleep(0.05)
         took = time.perf_counter() - t0
+        busy1 = machine_busy()
         print(f"catch-up: {missed} records missed during a {args.outage:.0f} s outage, applied in {took:.2f} s "
               f"after restart (incl. daemon start): {missed / took:,.0f} records/s")
+        if not args.perf:
+            cpu = sorted(thread_cpu(restarted.pid).items(), key=lambda kv: -kv[1])
+            print("  CPU seconds by thread: " + ", ".join(f"{k} {v:.2f}" for k, v in cpu if v >= 0.05)
+                  + f"; all CPUs of the machine {100 * (busy1[0] - busy0[0]) / (busy1[1] - busy0[1]):.0f} % busy")
         if t_up and t_first:
             print(f"  daemon answering after {t_up - t0:.2f} s, first change applied after {t_first - t0:.2f} s; "
                   f"from then on {missed / (t0 + took - t_first):,.0f} records/s (+-50 ms polling)")

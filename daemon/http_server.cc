@@ -14,6 +14,8 @@
 #include <charconv>
 #include <thread>
 
+#include "common/thread_name.h"
+
 namespace meridian::daemon {
 namespace asio = boost::asio;
 namespace beast = boost::beast;
@@ -209,6 +211,7 @@ Status HttpServer::Start() {
   impl_->Accept();
   for (auto& ctx : impl_->contexts) {
     impl_->threads.emplace_back([io = ctx.get()] {
+      SetThreadName("http");
       current_worker = io;
       io->run();
     });

@@ -2,6 +2,9 @@
 
 #include <spdlog/spdlog.h>
 
+#include <atomic>
+
+#include "common/thread_name.h"
 #include "replication/wire.h"
 #include "store/change_log.h"
 #include "store/store.h"
@@ -37,13 +40,19 @@ Status Replicator::Start() {
   published_ = committed_;  // peers fetch older changes on their own
   started_ = true;
   if (!options_.threaded) return Status::Ok();
-  threads_.emplace_back([this] { PublishLoop(); });
-  threads_.emplace_back([this] { HeartbeatLoop(); });
-  threads_.emplace_back([this] { ApplyLoop(); });
-  threads_.emplace_back([this] { CommitLoop(); });
-  threads_.emplace_back([this] { FetchLoop(); });
-  threads_.emplace_back([this] { BackfillLoop(); });
-  if (options_.anti_entropy_interval.count() > 0) threads_.emplace_back([this] { AntiEntropyLoop(); });
+  auto start = [this](const char* name, void (Replicator::*loop)()) {
+    threads_.emplace_back([this, name, loop] {
+      SetThreadName(name);
+      (this->*loop)();
+    });
+  };
+  start("repl-publish", &Replicator::PublishLoop);
+  start("repl-heartbeat", &Replicator::HeartbeatLoop);
+  start("repl-apply", &Replicator::ApplyLoop);
+  start("repl-commit", &Replicator::CommitLoop);
+  start("repl-fetch", &Replicator::FetchLoop);
+  start("repl-backfill", &Replicator::BackfillLoop);
+  if (options_.anti_entropy_interval.count() > 0) start("repl-antientropy", &Replicator::AntiEntropyLoop);
   return Status::Ok();
 }
 
@@ -124,10 +133,11 @@ void Replicator::PublishStep() {
 void Replicator::HeartbeatLoop() {
   std::unique_lock lock(mu_);
   while (!stop_) {
+    heartbeat_now_ = false;
     lock.unlock();
     HeartbeatStep();
     lock.lock();
-    heartbeat_cv_.wait_for(lock, options_.heartbeat, [&] { return stop_; });
+    heartbeat_cv_.wait_for(lock, options_.heartbeat, [&] { return stop_ || heartbeat_now_; });
   }
 }
 
@@ -163,10 +173,18 @@ void Replicator::OnHeartbeat(const InboundMessage& m) {
   }
   if (hb->region == options_.region_id) return;
   Peer& peer = peers_[hb->region];
+  // A region heard from for the first time or after a silence (restarted, partition healed)
+  // gets this region's heartbeat at once rather than up to a period later: it learns the
+  // heads it must fetch.
+  const int64_t now = NowMs();
+  if (peer.last_heartbeat_ms == 0 || now - peer.last_heartbeat_ms > 3 * options_.heartbeat.count()) {
+    heartbeat_now_ = true;
+    heartbeat_cv_.notify_one();
+  }
   peer.name = hb->region_name;
   peer.head_seq = std::max(peer.head_seq, hb->head_seq);
   peer.applied = hb->applied;
-  peer.last_heartbeat_ms = NowMs();
+  peer.last_heartbeat_ms = now;
   peer.backfilling = std::move(hb->backfilling);
   apply_wanted_ = true;
   apply_cv_.notify_one();
@@ -188,20 +206,28 @@ void Replicator::OnChangeBatch(const InboundMessage& m) {
 
 void Replicator::AddPending(conflict::RegionId origin, uint64_t first_seq,
                             std::vector<std::string> changes) {
-  std::lock_guard lock(mu_);
-  ++counters_.batches_received;
-  auto& queue = pending_[origin];
+  // Validated (and the dependencies extracted) before taking the lock the applier needs.
+  std::vector<conflict::VersionVector> deps;
+  deps.reserve(changes.size());
+  bool rejected = false;
   for (size_t i = 0; i < changes.size(); ++i) {
     auto change = store::DecodeChange(changes[i]);
     if (!change.ok() || change->origin != origin || change->seq != first_seq + i) {
-      ++counters_.rejected_messages;
-      return;  // the rest of this batch is suspect; gaps are fetched
+      rejected = true;  // the rest of this batch is suspect; gaps are fetched
+      break;
     }
+    deps.push_back(std::move(change->deps));
+  }
+  std::lock_guard lock(mu_);
+  ++counters_.batches_received;
+  if (rejected) ++counters_.rejected_messages;
+  auto& queue = pending_[origin];
+  for (size_t i = 0; i < deps.size(); ++i) {
     if (pending_count_ >= options_.max_pending_changes) {
       ++counters_.dropped_pending;
       continue;
     }
-    if (queue.emplace(change->seq, Pending{std::move(changes[i]), change->deps}).second) ++pending_count_;
+    if (queue.emplace(first_seq + i, Pending{std::move(changes[i]), std::move(deps[i])}).second) ++pending_count_;
   }
   apply_wanted_ = true;
   apply_cv_.notify_one();
@@ -273,8 +299,9 @@ void Replicator::RunOnce() {
   bool heartbeat;
   {
     std::lock_guard lock(mu_);
-    heartbeat = now - last_heartbeat_sent_ms_ >= options_.heartbeat.count();
+    heartbeat = heartbeat_now_ || now - last_heartbeat_sent_ms_ >= options_.heartbeat.count();
     if (heartbeat) last_heartbeat_sent_ms_ = now;
+    heartbeat_now_ = false;
   }
   if (heartbeat) HeartbeatStep();
   for (int i = 0; i < 64 && ApplyStep(); ++i) {
@@ -283,34 +310,42 @@ void Replicator::RunOnce() {
 }
 
 bool Replicator::ApplyReady() {
+  // What is applied, plus (as the run grows) what the run will apply before each change.
   conflict::VersionVector applied = store_->AppliedVector();
   std::vector<std::string> run;
-  conflict::RegionId run_origin = 0;
-  uint64_t run_first = 0;
+  std::map<conflict::RegionId, uint64_t> run_last;  // per origin, the last seq in the run
   {
     std::lock_guard lock(mu_);
     for (auto& [origin, queue] : pending_) {
       // Drop what is already applied.
-      uint64_t have = applied.Get(origin);
+      const uint64_t have = applied.Get(origin);
       while (!queue.empty() && queue.begin()->first <= have) {
         queue.erase(queue.begin());
         --pending_count_;
         ++counters_.duplicates;
       }
-      // Collect the contiguous run whose dependencies are met.
-      uint64_t next = have + 1;
-      for (auto it = queue.begin(); it != queue.end() && it->first == next; ++it, ++next) {
-        bool ready = true;
-        for (const auto& dep : it->second.deps.entries()) {
-          if (dep.region != origin && applied.Get(dep.region) < dep.seq) ready = false;
+    }
+    // One run interleaves the origins in causal order: a change goes in once its
+    // dependencies are applied or earlier in the run. Regions writing concurrently depend
+    // on each other every few changes, so a run of one origin at a time would be tiny.
+    constexpr size_t kMaxRun = 16384;
+    bool progress = true;
+    while (progress && run.size() < kMaxRun) {
+      progress = false;
+      for (auto& [origin, queue] : pending_) {
+        uint64_t next = applied.Get(origin) + 1;
+        for (auto it = queue.find(next); it != queue.end() && it->first == next && run.size() < kMaxRun;
+             ++it, ++next) {
+          bool ready = true;
+          for (const auto& dep : it->second.deps.entries()) {
+            if (dep.region != origin && applied.Get(dep.region) < dep.seq) ready = false;
+          }
+          if (!ready) break;
+          run.push_back(std::move(it->second.bytes));  // the entries go once the run is applied
+          applied.Add({origin, next});
+          run_last[origin] = next;
+          progress = true;
         }
-        if (!ready || run.size() >= 16384) break;
-        run.push_back(std::move(it->second.bytes));  // the entries go once the run is applied
-      }
-      if (!run.empty()) {
-        run_origin = origin;
-        run_first = have + 1;
-        break;
       }
     }
   }
@@ -330,13 +365,16 @@ bool Replicator::ApplyReady() {
     commit_cv_.notify_all();
   }
   // Applied, or failed and dropped (it will be fetched again): the run leaves the queue.
-  auto& queue = pending_[run_origin];
-  while (!queue.empty() && queue.begin()->first < run_first + run.size()) {
-    queue.erase(queue.begin());
-    --pending_count_;
+  for (const auto& [origin, last] : run_last) {
+    auto& queue = pending_[origin];
+    while (!queue.empty() && queue.begin()->first <= last) {
+      queue.erase(queue.begin());
+      --pending_count_;
+    }
+    if (!stats.ok()) queued_through_.erase(origin);  // dropped unapplied: a hole again
   }
   if (!stats.ok()) {
-    spdlog::error("msg=\"applying remote changes failed\" origin={} error=\"{}\"", run_origin, stats.status().message());
+    spdlog::error("msg=\"applying remote changes failed\" error=\"{}\"", stats.status().message());
     ++counters_.rejected_messages;
     return false;
   }
@@ -377,12 +415,17 @@ bool Replicator::FetchGaps() {
       }
       // The first change neither applied nor queued: past the queued run that follows `have`
       // (so fetching runs ahead of applying while catching up, at most two fetches ahead).
-      uint64_t next = have + 1;
+      // queued_through_ remembers how far the walk got last time, so each queued change is
+      // walked over once, not on every pass (the queue holds tens of thousands while
+      // catching up).
+      uint64_t& through = queued_through_[origin];
+      uint64_t next = std::max(have, through) + 1;
       if (auto queue = pending_.find(origin); queue != pending_.end()) {
         for (auto it = queue->second.lower_bound(next); it != queue->second.end() && it->first == next; ++it) {
           ++next;
         }
       }
+      through = next - 1;
       if (head < next) {
         gap_seen_ms_.erase(origin);  // caught up, or everything up to the head is here
         continue;
@@ -398,14 +441,14 @@ bool Replicator::FetchGaps() {
       needs.push_back(std::move(need));
     }
   }
-  bool fetched = false;
-  for (const auto& need : needs) {
+  std::atomic<bool> fetched = false;
+  auto fetch = [&](const Need& need) {
     size_t trimmed = 0;
     for (const auto& source : need.sources) {
       const FetchOutcome got = FetchFrom(source, need.origin, need.from);
       if (got == FetchOutcome::kGot) {
         fetched = true;
-        break;
+        return;
       }
       if (got == FetchOutcome::kTrimmed) ++trimmed;
     }
@@ -418,6 +461,17 @@ bool Replicator::FetchGaps() {
       apply_wanted_ = true;
       apply_cv_.notify_one();
     }
+  };
+  // Threaded, the origins are fetched in parallel: the changes of concurrently writing
+  // regions depend on each other, so applying needs all of them at once. The simulation
+  // (unthreaded) keeps one deterministic order.
+  if (options_.threaded && needs.size() > 1) {
+    std::vector<std::thread> others;
+    for (size_t i = 1; i < needs.size(); ++i) others.emplace_back(fetch, std::cref(needs[i]));
+    fetch(needs[0]);
+    for (auto& t : others) t.join();
+  } else {
+    for (const auto& need : needs) fetch(need);
   }
   return fetched;
 }

@@ -211,9 +211,13 @@ class Replicator {
   bool stop_ = false;                        // GUARDED_BY(mu_)
   uint64_t committed_ = 0;                   // GUARDED_BY(mu_)
   bool apply_wanted_ = false;                // GUARDED_BY(mu_)
+  bool heartbeat_now_ = false;               // GUARDED_BY(mu_): a returning peer wants ours
   int staged_runs_ = 0;                      // GUARDED_BY(mu_): applied runs not yet written
   std::map<conflict::RegionId, std::map<uint64_t, Pending>> pending_;  // GUARDED_BY(mu_)
   size_t pending_count_ = 0;                 // GUARDED_BY(mu_)
+  // GUARDED_BY(mu_): per origin, every change after the applied seq up to this one is
+  // queued (or applied); only pending_ removals of unapplied changes reset it.
+  std::map<conflict::RegionId, uint64_t> queued_through_;
   std::map<conflict::RegionId, Peer> peers_;  // GUARDED_BY(mu_)
   std::map<conflict::RegionId, int64_t> gap_seen_ms_;  // GUARDED_BY(mu_): first seen missing
   std::map<conflict::RegionId, uint64_t> trimmed_;     // GUARDED_BY(mu_): log trimmed up to

@@ -293,8 +293,8 @@ class Store {
   void InstallDefinitionLocked(TableInfo next, bool backfill);
   // REQUIRES: commit_mu_ held.
   conflict::VersionVector AppliedVectorLocked() const;
-  // REQUIRES: commit_mu_ held. Moves group_items_ into group_.
-  void FlushItemPutsLocked();
+  // Adds item puts to `batch` sorted by key, only the last put of each key; empties `items`.
+  void PutItemsSorted(rocksdb::WriteBatch* batch, std::vector<std::pair<std::string, std::string>>* items);
   // REQUIRES: commit_mu_ held. Stages the deletion of every item of a table.
   void DeleteTableItemsLocked(uint32_t table_id);
   // ---- secondary indexes (store_index.cc) ----
@@ -379,7 +379,14 @@ class Store {
     size_t bytes;
   };
   std::unordered_map<std::string, Staged> staged_;  // GUARDED_BY(commit_mu_)
-  std::vector<std::string> group_keys_;             // GUARDED_BY(commit_mu_): keys in group_
+  struct StagedVersion {
+    std::string key;
+    std::shared_ptr<const StoredItem> item;
+    size_t charge;
+  };
+  // GUARDED_BY(commit_mu_): every version the open group writes, in staging order; the
+  // item cache learns them once the group is written.
+  std::vector<StagedVersion> group_versions_;
   // Item puts of the open group, added to group_ sorted by key (and only the last of a key)
   // when it is written or before a range deletion of items: RocksDB's memtable inserts
   // sorted keys far faster than keys in random order.

@@ -8,6 +8,7 @@
 #include <rocksdb/write_batch.h>
 #include <spdlog/spdlog.h>
 
+#include "common/thread_name.h"
 #include "model/key_codec.h"
 #include "store/index_codec.h"
 #include "store/item_codec.h"
@@ -157,6 +158,7 @@ Status Store::LoadIndexBackfills() {
 
 void Store::StartIndexBackfiller() {
   backfill_thread_ = std::thread([this] {
+    SetThreadName("index-backfill");
     std::unique_lock queue(backfill_mu_);
     while (true) {
       backfill_cv_.wait(queue, [&] { return backfill_stop_ || !backfill_queue_.empty(); });

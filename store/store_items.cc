@@ -129,9 +129,10 @@ void Store::StageItemLocked(const TableInfo& table, const std::string& key, Stor
                                 static_cast<int64_t>(model::ItemByteSize(previous.item));
     ApplyStatsDelta(count_delta, bytes_delta, &stats->second);
   }
-  staged_[key] = Staged{group_number_, std::make_shared<const StoredItem>(std::move(next)),
-                        bytes.size() * 3 + 64};
-  group_keys_.push_back(key);
+  auto version = std::make_shared<const StoredItem>(std::move(next));
+  const size_t charge = bytes.size() * 3 + 64;
+  staged_[key] = Staged{group_number_, version, charge};
+  group_versions_.push_back({key, std::move(version), charge});
 }
 
 bool Store::WhenDurable(uint64_t seq, std::function<void(Status)> done) {
@@ -150,35 +151,35 @@ bool Store::WhenDurable(uint64_t seq, std::function<void(Status)> done) {
   return false;
 }
 
-void Store::FlushItemPutsLocked() {
+void Store::PutItemsSorted(rocksdb::WriteBatch* batch, std::vector<std::pair<std::string, std::string>>* items) {
   // Sorted puts hit the memtable skiplist in order (cheaper inserts); for a key
   // written twice in one group only the last write (stable order) is kept.
-  std::stable_sort(group_items_.begin(), group_items_.end(),
-                   [](const auto& a, const auto& b) { return a.first < b.first; });
-  for (size_t i = 0; i < group_items_.size(); ++i) {
-    if (i + 1 < group_items_.size() && group_items_[i + 1].first == group_items_[i].first) continue;
-    group_->Put(items_cf_, group_items_[i].first, group_items_[i].second);
+  std::stable_sort(items->begin(), items->end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  for (size_t i = 0; i < items->size(); ++i) {
+    if (i + 1 < items->size() && (*items)[i + 1].first == (*items)[i].first) continue;
+    batch->Put(items_cf_, (*items)[i].first, (*items)[i].second);
   }
-  group_items_.clear();
+  items->clear();
 }
 
 void Store::DeleteTableItemsLocked(uint32_t table_id) {
-  FlushItemPutsLocked();  // puts staged before the deletion must not survive it
+  PutItemsSorted(group_.get(), &group_items_);  // puts staged before the deletion must not survive it
   group_->DeleteRange(items_cf_, keys::TableBegin(table_id), keys::TableBegin(table_id + 1));
 }
 
 void Store::CommitPending() {
   std::lock_guard write(write_mu_);
   std::unique_ptr<rocksdb::WriteBatch> batch;
-  std::vector<std::string> keys;
+  std::vector<std::pair<std::string, std::string>> items;
+  std::vector<StagedVersion> versions;
   uint64_t upto = 0;
   uint64_t group = 0;
   conflict::VersionVector applied;
   {
+    // Held briefly: appliers and writers stage the next group meanwhile.
     std::lock_guard commit(commit_mu_);
     commit_scheduled_ = false;
-    FlushItemPutsLocked();
-    if (group_->Count() > 0) {
+    if (group_->Count() > 0 || !group_items_.empty()) {
       // Counters and the applied vector as of this group travel with it.
       group_->Put(meta_cf_, keys::kStats, keys::EncodeStats(last_seq_, stats_));
       std::vector<conflict::VersionVector::Entry> entries;
@@ -187,17 +188,24 @@ void Store::CommitPending() {
       group_->Put(meta_cf_, keys::kApplied, applied.EncodeCompact());
       applied.Add({options_.region_id, last_seq_});
       batch = std::exchange(group_, std::make_unique<rocksdb::WriteBatch>());
-      keys.swap(group_keys_);
+      items.swap(group_items_);
+      versions.swap(group_versions_);
       upto = last_seq_;
       group = group_number_++;
     }
   }
   Status st;
   if (batch) {
+    PutItemsSorted(batch.get(), &items);  // after the group's range deletions, as staged
     rocksdb::WriteOptions wo;
     wo.sync = options_.sync_writes;
     auto s = db_->Write(wo, batch.get());
     if (!s.ok()) st = Status::IOError("write: " + s.ToString());
+  }
+  // The cache learns every committed version in commit order (write_mu_ is held), before
+  // the versions leave the overlay: a reader finds each in one or the other.
+  if (batch && st.ok()) {
+    for (const auto& v : versions) cache_->Update(v.key, v.item, v.charge);
   }
   std::vector<std::pair<Status, std::function<void(Status)>>> due;
   uint64_t committed = 0;
@@ -206,17 +214,10 @@ void Store::CommitPending() {
     if (batch && st.ok()) {
       committed_seq_ = upto;
       durable_applied_ = std::move(applied);
-      // The cache learns every committed version, in commit order. A key staged again by a
-      // later group keeps its overlay; its committed version is then not at hand: forget it.
-      for (const auto& key : keys) {
-        auto it = staged_.find(key);
-        if (it == staged_.end()) continue;  // an earlier duplicate in this group handled it
-        if (it->second.group <= group) {
-          cache_->Update(key, it->second.item, it->second.bytes);
-          staged_.erase(it);
-        } else {
-          cache_->Invalidate(key);
-        }
+      // A key staged again by a later group keeps its (newer) overlay.
+      for (const auto& v : versions) {
+        auto it = staged_.find(v.key);
+        if (it != staged_.end() && it->second.group <= group) staged_.erase(it);
       }
     } else if (batch) {
       // The staged versions never reached RocksDB; refuse further writes rather than serve

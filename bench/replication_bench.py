@@ -65,13 +65,13 @@ def wait_table(regions: list[dict]) -> None:
 
 
 def start_load(regions: list[dict], rate: int, seconds: float, only=None) -> list[subprocess.Popen]:
-    env = dict(os.environ, RATE=str(rate), CONNS="8", BENCH_TABLE=TABLE, BENCH_ITEMS="100000")
+    env = dict(os.environ, RATE=str(rate), BENCH_TABLE=TABLE, BENCH_ITEMS="100000")
     procs = []
     for i, r in enumerate(regions):
         if only is not None and i not in only:
             continue
         procs.append(subprocess.Popen(
-            ["wrk", "-t1", "-c8", f"-d{int(seconds)}s", "-s", os.path.join(HERE, "lua", "paced_put.lua"), r["api"] + "/"],
+            ["wrk", "-t1", "-c32", f"-d{int(seconds)}s", "-s", os.path.join(HERE, "lua", "paced_put.lua"), r["api"] + "/"],
             env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True))
     return procs
 
@@ -115,11 +115,17 @@ def probe_lag(regions: list[dict], seconds: float) -> list[float]:
 def lag_phase(regions: list[dict], rate: int, seconds: float) -> None:
     loads = start_load(regions, rate, seconds + 2)
     time.sleep(1)
+    busy0, cpu0 = machine_busy(), process_cpu()
     samples = probe_lag(regions, seconds)
+    busy1, cpu1 = machine_busy(), process_cpu()
     results = [load_result(p) for p in loads]
     print(f"replication lag: {len(samples)} probe pairs, load {rate}/s offered per region, "
           f"achieved " + ", ".join(f"{r['name']}={res.get('rps', '?')}/s (non2xx {res.get('non2xx', '?')})"
-                                    for r, res in zip(regions, results)))
+                                    for r, res in zip(regions, results))
+          + f"; PutItem p50/p99 {int(results[0].get('p50_us', 0)) / 1000:.1f}/{int(results[0].get('p99_us', 0)) / 1000:.1f} ms"
+          f" in {regions[0]['name']}; all CPUs of the machine {100 * (busy1[0] - busy0[0]) / (busy1[1] - busy0[1]):.0f} % busy")
+    used = sorted(((k, v - cpu0.get(k, 0.0)) for k, v in cpu1.items()), key=lambda kv: -kv[1])
+    print("  CPU seconds by process during the probes: " + ", ".join(f"{k} {v:.1f}" for k, v in used if v >= 0.2))
     if samples:
         print(f"  lag ms: p50 {pct(samples, 50):.2f}  p99 {pct(samples, 99):.2f}  max {max(samples):.2f}  "
               f"mean {statistics.mean(samples):.2f}")
@@ -147,6 +153,21 @@ def thread_cpu(pid: int) -> dict[str, float]:
             fields = open(f"/proc/{pid}/task/{tid}/stat").read().rsplit(")", 1)[1].split()
         except OSError:
             continue
+        out[name] = out.get(name, 0.0) + (int(fields[11]) + int(fields[12])) / tick
+    return out
+
+
+def process_cpu() -> dict[str, float]:
+    """CPU seconds (user+system) used so far by all processes, summed per command name."""
+    tick = os.sysconf("SC_CLK_TCK")
+    out: dict[str, float] = {}
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            stat = open(f"/proc/{pid}/stat").read()
+        except OSError:
+            continue
+        name = stat[stat.index("(") + 1:stat.rindex(")")]
+        fields = stat.rsplit(")", 1)[1].split()
         out[name] = out.get(name, 0.0) + (int(fields[11]) + int(fields[12])) / tick
     return out
 
@@ -180,7 +201,9 @@ def main() -> None:
         if args.duration > 0:
             lag_phase(regions, args.rate, args.duration)
 
-        # ---- 2. catch-up after an outage ----
+        # ---- 2. catch-up after an outage (skipped with --outage 0) ----
+        if args.outage <= 0:
+            return
         victim = regions[2]
         argv, cwd = restart_cmdline(os.path.join(victim["dir"], "meridiand.pid"))
         if args.perf:

@@ -76,6 +76,9 @@ void Replicator::NotifyCommitted(uint64_t seq) {
     std::lock_guard lock(mu_);
     if (seq <= committed_) return;
     committed_ = seq;
+    // Wakes the publisher only when it waits for a first commit or its batch is full, not
+    // on every commit group while it lingers.
+    if (!publisher_idle_ && committed_ - published_ < options_.batch_max_changes) return;
   }
   publish_cv_.notify_one();
 }
@@ -85,11 +88,14 @@ void Replicator::NotifyCommitted(uint64_t seq) {
 void Replicator::PublishLoop() {
   std::unique_lock lock(mu_);
   while (!stop_) {
+    publisher_idle_ = true;
     publish_cv_.wait(lock, [&] { return stop_ || committed_ > published_; });
+    publisher_idle_ = false;
     if (stop_) break;
     // A short linger lets a few more commit groups join a small batch.
-    if (committed_ - published_ < options_.batch_max_changes && options_.linger.count() > 0) {
-      publish_cv_.wait_for(lock, options_.linger, [&] { return stop_; });
+    if (options_.linger.count() > 0) {
+      publish_cv_.wait_for(lock, options_.linger,
+                           [&] { return stop_ || committed_ - published_ >= options_.batch_max_changes; });
     }
     lock.unlock();
     PublishStep();
@@ -309,6 +315,9 @@ void Replicator::RunOnce() {
   if (!store_->PendingBackfills().empty()) BackfillStep();
 }
 
+// Runs up to this many changes are written by the applier itself (see ApplyReady).
+constexpr size_t kCommitInlineRun = 256;
+
 bool Replicator::ApplyReady() {
   // What is applied, plus (as the run grows) what the run will apply before each change.
   conflict::VersionVector applied = store_->AppliedVector();
@@ -352,15 +361,18 @@ bool Replicator::ApplyReady() {
   if (run.empty()) return false;
   // Threaded: this run is staged while the committer writes the previous one (one run in
   // flight at most); the applied vector goes with each group, so a crash loses whole runs
-  // that are then fetched again.
+  // that are then fetched again. A small run with nothing in flight (live traffic, not
+  // catching up) is written here: a handoff would cost a thread wakeup per received batch.
+  bool handoff = false;
   if (options_.threaded) {
     std::unique_lock lock(mu_);
     commit_cv_.wait(lock, [&] { return stop_ || staged_runs_ < 2; });
     if (stop_) return false;
+    handoff = staged_runs_ > 0 || run.size() > kCommitInlineRun;
   }
-  auto stats = store_->ApplyRemoteChanges(run, /*commit=*/!options_.threaded);
+  auto stats = store_->ApplyRemoteChanges(run, /*commit=*/!handoff);
   std::lock_guard lock(mu_);
-  if (options_.threaded) {
+  if (handoff) {
     ++staged_runs_;
     commit_cv_.notify_all();
   }

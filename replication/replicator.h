@@ -49,7 +49,7 @@ struct ReplicatorOptions {
   std::chrono::milliseconds heartbeat{250};
   size_t batch_max_changes = 1024;
   size_t batch_max_bytes = 1 << 20;
-  std::chrono::microseconds linger{500};
+  std::chrono::microseconds linger{5000};
   std::chrono::milliseconds fetch_timeout{1000};
   std::chrono::milliseconds fetch_grace{30};  // a gap must persist this long to be fetched
   size_t fetch_max_changes = 16384;
@@ -212,6 +212,7 @@ class Replicator {
   uint64_t committed_ = 0;                   // GUARDED_BY(mu_)
   bool apply_wanted_ = false;                // GUARDED_BY(mu_)
   bool heartbeat_now_ = false;               // GUARDED_BY(mu_): a returning peer wants ours
+  bool publisher_idle_ = false;              // GUARDED_BY(mu_): waiting for a commit
   int staged_runs_ = 0;                      // GUARDED_BY(mu_): applied runs not yet written
   std::map<conflict::RegionId, std::map<uint64_t, Pending>> pending_;  // GUARDED_BY(mu_)
   size_t pending_count_ = 0;                 // GUARDED_BY(mu_)

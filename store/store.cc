@@ -30,6 +30,11 @@ Store::~Store() {
   StopIndexBackfiller();
   if (db_) {
     CommitPending();
+    // A clean shutdown leaves nothing to replay: the next start (a region returning to catch
+    // up) opens in a fraction of the time a full WAL replay takes.
+    rocksdb::FlushOptions flush;
+    flush.allow_write_stall = true;
+    db_->Flush(flush, handles_).PermitUncheckedError();
     for (auto* h : handles_) db_->DestroyColumnFamilyHandle(h).PermitUncheckedError();
     db_->Close().PermitUncheckedError();
   }
@@ -42,6 +47,9 @@ Result<std::unique_ptr<Store>> Store::Open(const StoreOptions& options) {
   db_options.create_missing_column_families = true;
   db_options.max_background_jobs = 2;
   db_options.bytes_per_sync = 1 << 20;
+  // Bounds what a restart replays: the small column families (meta, catalog) would
+  // otherwise keep every WAL file alive until their memtables fill.
+  db_options.max_total_wal_size = 64 << 20;
   // Compactions must not steal the core from request handling when both share one CPU.
   rocksdb::Env::Default()->LowerThreadPoolCPUPriority(rocksdb::Env::LOW, rocksdb::CpuPriority::kLow)
       .PermitUncheckedError();

@@ -337,13 +337,15 @@ bool Replicator::ApplyReady() {
     // One run interleaves the origins in causal order: a change goes in once its
     // dependencies are applied or earlier in the run. Regions writing concurrently depend
     // on each other every few changes, so a run of one origin at a time would be tiny.
-    constexpr size_t kMaxRun = 16384;
+    // Runs grow from 1024 changes (doubling) to 16384 when catching up, so the committer
+    // starts on the first one early instead of waiting for a full-size run to be staged.
+    const size_t max_run = std::clamp<size_t>(2 * last_run_size_, 1024, 16384);
     bool progress = true;
-    while (progress && run.size() < kMaxRun) {
+    while (progress && run.size() < max_run) {
       progress = false;
       for (auto& [origin, queue] : pending_) {
         uint64_t next = applied.Get(origin) + 1;
-        for (auto it = queue.find(next); it != queue.end() && it->first == next && run.size() < kMaxRun;
+        for (auto it = queue.find(next); it != queue.end() && it->first == next && run.size() < max_run;
              ++it, ++next) {
           bool ready = true;
           for (const auto& dep : it->second.deps.entries()) {
@@ -358,6 +360,7 @@ bool Replicator::ApplyReady() {
       }
     }
   }
+  last_run_size_ = run.size();  // the applier's own (ApplyReady is never concurrent)
   if (run.empty()) return false;
   // Threaded: this run is staged while the committer writes the previous one (one run in
   // flight at most); the applied vector goes with each group, so a crash loses whole runs
@@ -401,6 +404,7 @@ bool Replicator::FetchGaps() {
   struct Need {
     conflict::RegionId origin;
     uint64_t from;
+    size_t max_changes;
     std::vector<std::string> sources;  // peers to ask, the origin first
   };
   std::vector<Need> needs;
@@ -445,7 +449,11 @@ bool Replicator::FetchGaps() {
       if (next > have + 1 && next - have > 2 * options_.fetch_max_changes) continue;  // enough queued
       auto seen = gap_seen_ms_.emplace(origin, now).first;
       if (now - seen->second < options_.fetch_grace.count()) continue;  // may be in flight
-      Need need{origin, next, {}};
+      // Nothing queued yet (a region returning): a small first fetch lets applying start
+      // while the full-size fetches that follow are in flight.
+      const size_t max_changes =
+          next == have + 1 ? std::min<size_t>(options_.fetch_max_changes, 1024) : options_.fetch_max_changes;
+      Need need{origin, next, max_changes, {}};
       if (peer != peers_.end() && !peer->second.name.empty()) need.sources.push_back(peer->second.name);
       for (const auto& [id, p] : peers_) {
         if (id != origin && p.applied.Get(origin) >= next && !p.name.empty()) need.sources.push_back(p.name);
@@ -457,7 +465,7 @@ bool Replicator::FetchGaps() {
   auto fetch = [&](const Need& need) {
     size_t trimmed = 0;
     for (const auto& source : need.sources) {
-      const FetchOutcome got = FetchFrom(source, need.origin, need.from);
+      const FetchOutcome got = FetchFrom(source, need.origin, need.from, need.max_changes);
       if (got == FetchOutcome::kGot) {
         fetched = true;
         return;
@@ -489,8 +497,8 @@ bool Replicator::FetchGaps() {
 }
 
 Replicator::FetchOutcome Replicator::FetchFrom(const std::string& peer, conflict::RegionId origin,
-                                              uint64_t from_seq) {
-  FetchRequestMessage req{origin, from_seq, static_cast<uint32_t>(options_.fetch_max_changes),
+                                              uint64_t from_seq, size_t max_changes) {
+  FetchRequestMessage req{origin, from_seq, static_cast<uint32_t>(max_changes),
                           static_cast<uint32_t>(options_.fetch_max_bytes), options_.region_id};
   auto reply = transport_->Request(Subject("fetch", peer), EncodeFetchRequest(req), options_.fetch_timeout);
   {

@@ -177,7 +177,8 @@ class Replicator {
   // fetch grace (live batches in flight are not fetched twice). True when it got any.
   bool FetchGaps();
   enum class FetchOutcome { kGot, kNothing, kTrimmed };
-  FetchOutcome FetchFrom(const std::string& peer, conflict::RegionId origin, uint64_t from_seq);
+  FetchOutcome FetchFrom(const std::string& peer, conflict::RegionId origin, uint64_t from_seq,
+                         size_t max_changes);
   // rebootstrap.cc: copies every table from peers and raises the applied vector past what
   // the peers' logs no longer hold. True when done.
   bool Rebootstrap();
@@ -214,6 +215,7 @@ class Replicator {
   bool heartbeat_now_ = false;               // GUARDED_BY(mu_): a returning peer wants ours
   bool publisher_idle_ = false;              // GUARDED_BY(mu_): waiting for a commit
   int staged_runs_ = 0;                      // GUARDED_BY(mu_): applied runs not yet written
+  size_t last_run_size_ = 0;                 // applier thread only (or RunOnce)
   std::map<conflict::RegionId, std::map<uint64_t, Pending>> pending_;  // GUARDED_BY(mu_)
   size_t pending_count_ = 0;                 // GUARDED_BY(mu_)
   // GUARDED_BY(mu_): per origin, every change after the applied seq up to this one is

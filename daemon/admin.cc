@@ -73,6 +73,7 @@ HttpResponse Varz(const AdminState& s) {
     body["replication_counters"] = json::object{
         {"batches_published", c.batches_published}, {"changes_published", c.changes_published},
         {"batches_received", c.batches_received},   {"changes_applied", c.changes_applied},
+        {"apply_runs", c.apply_runs},
         {"changes_merged", c.changes_merged},       {"duplicates", c.duplicates},
         {"rejected_messages", c.rejected_messages}, {"fetches", c.fetches},
         {"fetch_failures", c.fetch_failures},       {"dropped_pending", c.dropped_pending},

@@ -393,6 +393,7 @@ bool Replicator::ApplyReady() {
     ++counters_.rejected_messages;
     return false;
   }
+  ++counters_.apply_runs;
   counters_.changes_applied += stats->applied;
   counters_.changes_merged += stats->merged;
   counters_.duplicates += stats->skipped;

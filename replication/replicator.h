@@ -93,6 +93,7 @@ struct ReplicatorCounters {
   uint64_t changes_published = 0;
   uint64_t batches_received = 0;
   uint64_t changes_applied = 0;
+  uint64_t apply_runs = 0;         // groups of changes applied together (changes/runs = run length)
   uint64_t changes_merged = 0;
   uint64_t duplicates = 0;
   uint64_t rejected_messages = 0;  // undecodable or invalid peer messages

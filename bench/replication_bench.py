@@ -127,7 +127,7 @@ def lag_phase(regions: list[dict], rate: int, seconds: float) -> None:
                                     for r, res in zip(regions, results))
           + f"; PutItem p50/p99 {int(results[0].get('p50_us', 0)) / 1000:.1f}/{int(results[0].get('p99_us', 0)) / 1000:.1f} ms"
           f" in {regions[0]['name']}; all CPUs of the machine {100 * (busy1[0] - busy0[0]) / (busy1[1] - busy0[1]):.0f} % busy")
-    used = sorted(((k, v - cpu0.get(k, 0.0)) for k, v in cpu1.items()), key=lambda kv: -kv[1])
+    used = sorted(cpu_by_name(cpu1, cpu0).items(), key=lambda kv: -kv[1])
     print("  CPU seconds by process during the probes: " + ", ".join(f"{k} {v:.1f}" for k, v in used if v >= 0.2))
     if samples:
         print(f"  lag ms: p50 {pct(samples, 50):.2f}  p99 {pct(samples, 99):.2f}  max {max(samples):.2f}  "
@@ -146,33 +146,35 @@ def restart_cmdline(pid_file: str) -> tuple[list[str], str]:
     return [a.decode() for a in argv], cwd
 
 
-def thread_cpu(pid: int) -> dict[str, float]:
-    """CPU seconds (user+system) per thread name of a running process."""
+def cpu_by_id(directory: str) -> dict[str, tuple[str, float]]:
+    """(command name, CPU seconds user+system so far) of every <id>/stat under `directory`:
+    /proc for processes, /proc/<pid>/task for one process's threads."""
     tick = os.sysconf("SC_CLK_TCK")
-    out: dict[str, float] = {}
-    for tid in os.listdir(f"/proc/{pid}/task"):
+    out: dict[str, tuple[str, float]] = {}
+    for entry in filter(str.isdigit, os.listdir(directory)):
         try:
-            name = open(f"/proc/{pid}/task/{tid}/comm").read().strip()
-            fields = open(f"/proc/{pid}/task/{tid}/stat").read().rsplit(")", 1)[1].split()
+            stat = open(f"{directory}/{entry}/stat").read()
         except OSError:
             continue
-        out[name] = out.get(name, 0.0) + (int(fields[11]) + int(fields[12])) / tick
-    return out
-
-
-def process_cpu() -> dict[str, float]:
-    """CPU seconds (user+system) used so far by all processes, summed per command name."""
-    tick = os.sysconf("SC_CLK_TCK")
-    out: dict[str, float] = {}
-    for pid in filter(str.isdigit, os.listdir("/proc")):
-        try:
-            stat = open(f"/proc/{pid}/stat").read()
-        except OSError:
-            continue
-        name = stat[stat.index("(") + 1:stat.rindex(")")]
         fields = stat.rsplit(")", 1)[1].split()
-        out[name] = out.get(name, 0.0) + (int(fields[11]) + int(fields[12])) / tick
+        out[entry] = (stat[stat.index("(") + 1:stat.rindex(")")], (int(fields[11]) + int(fields[12])) / tick)
     return out
+
+
+def cpu_by_name(now: dict, before: dict | None = None) -> dict[str, float]:
+    """CPU seconds per command name used since `before` (ids compared: kernel workers rename)."""
+    out: dict[str, float] = {}
+    for key, (name, seconds) in now.items():
+        out[name] = out.get(name, 0.0) + seconds - (before or {}).get(key, (name, 0.0))[1]
+    return out
+
+
+def thread_cpu(pid: int) -> dict[str, float]:
+    return cpu_by_name(cpu_by_id(f"/proc/{pid}/task"))
+
+
+def process_cpu() -> dict[str, tuple[str, float]]:
+    return cpu_by_id("/proc")
 
 
 def machine_busy() -> tuple[float, float]:

@@ -293,9 +293,7 @@ void Store::InstallDefinitionLocked(TableInfo next, bool backfill) {
     AssignIndexIdsLocked(nullptr, &next);
     if (backfill) {
       // Changes of other origins applied so far (this region never wrote to the table).
-      std::vector<conflict::VersionVector::Entry> entries;
-      for (const auto& [origin, seq] : applied_) entries.push_back({origin, seq});
-      auto needed = conflict::VersionVector::FromEntries(std::move(entries));
+      auto needed = RemoteAppliedLocked();
       group_->Put(meta_cf_, keys::kBackfillPrefix + next.name, needed.EncodeCompact());
       backfills_[next.name] = std::move(needed);
     }

@@ -293,6 +293,9 @@ class Store {
   void InstallDefinitionLocked(TableInfo next, bool backfill);
   // REQUIRES: commit_mu_ held.
   conflict::VersionVector AppliedVectorLocked() const;
+  // REQUIRES: commit_mu_ held. applied_ alone (other origins, as staged): what each commit
+  // group persists.
+  conflict::VersionVector RemoteAppliedLocked() const;
   // Adds item puts to `batch` sorted by key, only the last put of each key; empties `items`.
   void PutItemsSorted(rocksdb::WriteBatch* batch, std::vector<std::pair<std::string, std::string>>* items);
   // REQUIRES: commit_mu_ held. Stages the deletion of every item of a table.

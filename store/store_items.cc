@@ -108,9 +108,7 @@ Result<WriteResult> Store::StageWrite(const TableInfo& table, const std::string&
   change.table_name = table.name;
   change.key_suffix = key.substr(4);
   change.version_bytes = EncodeStoredItem(stored);
-  std::vector<conflict::VersionVector::Entry> deps;
-  for (const auto& [origin, applied] : applied_) deps.push_back({origin, applied});
-  change.deps = conflict::VersionVector::FromEntries(std::move(deps));
+  change.deps = RemoteAppliedLocked();
   change.hlc_millis = stored.version.hlc.millis();
   group_->Put(log_cf_, LogKey(change.origin, change.seq), EncodeChange(change));
   StageItemLocked(table, key, std::move(stored), change.version_bytes, *current);
@@ -182,9 +180,7 @@ void Store::CommitPending() {
     if (group_->Count() > 0 || !group_items_.empty()) {
       // Counters and the applied vector as of this group travel with it.
       group_->Put(meta_cf_, keys::kStats, keys::EncodeStats(last_seq_, stats_));
-      std::vector<conflict::VersionVector::Entry> entries;
-      for (const auto& [origin, seq] : applied_) entries.push_back({origin, seq});
-      applied = conflict::VersionVector::FromEntries(std::move(entries));
+      applied = RemoteAppliedLocked();
       group_->Put(meta_cf_, keys::kApplied, applied.EncodeCompact());
       applied.Add({options_.region_id, last_seq_});
       batch = std::exchange(group_, std::make_unique<rocksdb::WriteBatch>());

@@ -20,11 +20,16 @@ conflict::VersionVector Store::AppliedVector() const {
   return AppliedVectorLocked();
 }
 
-conflict::VersionVector Store::AppliedVectorLocked() const {
+conflict::VersionVector Store::RemoteAppliedLocked() const {
   std::vector<conflict::VersionVector::Entry> entries;
   for (const auto& [origin, seq] : applied_) entries.push_back({origin, seq});
-  entries.push_back({options_.region_id, committed_seq_});
   return conflict::VersionVector::FromEntries(std::move(entries));
+}
+
+conflict::VersionVector Store::AppliedVectorLocked() const {
+  conflict::VersionVector applied = RemoteAppliedLocked();
+  applied.Add({options_.region_id, committed_seq_});
+  return applied;
 }
 
 conflict::VersionVector Store::DurableAppliedVector() const {

@@ -224,9 +224,7 @@ Status Store::AdvanceApplied(const conflict::VersionVector& vector) {
       applied = std::max(applied, e.seq);
     }
     // Written with the next group (CommitPending rewrites it from applied_ too).
-    std::vector<conflict::VersionVector::Entry> entries;
-    for (const auto& [origin, seq] : applied_) entries.push_back({origin, seq});
-    group_->Put(meta_cf_, keys::kApplied, conflict::VersionVector::FromEntries(std::move(entries)).EncodeCompact());
+    group_->Put(meta_cf_, keys::kApplied, RemoteAppliedLocked().EncodeCompact());
   }
   CommitPending();
   std::lock_guard commit(commit_mu_);

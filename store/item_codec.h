@@ -1,5 +1,5 @@
 // Stored item format: the item's conflict::ItemVersion (schemas/conflict.capnp) as encoded
-// by conflict/version_codec.h; the visible item is materialized once when decoded.
+// by conflict/version_codec.h; a merge table's visible item is materialized once when decoded.
 #pragma once
 
 #include <string>
@@ -13,11 +13,17 @@ namespace meridian::store {
 
 struct StoredItem {
   conflict::ItemVersion version;  // default: never written (a tombstone with no history)
-  model::Item item;               // Materialize(version); empty for tombstones
+  model::Item materialized;       // kMerge: Materialize(version); kLww: unused (empty)
+
+  // The visible item, Materialize(version); empty for tombstones. An lww version holds
+  // it already, so it is not copied (items are decoded on every read and remote apply).
+  const model::Item& item() const {
+    return version.policy == conflict::ConflictPolicy::kLww ? version.item : materialized;
+  }
   bool tombstone() const { return version.tombstone; }
 };
 
-// Builds a StoredItem (materializing the version).
+// Builds a StoredItem (materializing a merge version).
 StoredItem MakeStoredItem(conflict::ItemVersion version);
 std::string EncodeStoredItem(const StoredItem& stored);
 // Corruption for malformed bytes; never throws.

@@ -375,6 +375,10 @@ class Store {
   conflict::VersionVector durable_applied_;         // GUARDED_BY(commit_mu_): as last written
   std::map<uint32_t, TableStats> stats_;         // GUARDED_BY(commit_mu_)
   std::unique_ptr<rocksdb::WriteBatch> group_;   // GUARDED_BY(commit_mu_): the open group
+  // GUARDED_BY(commit_mu_): the last written group, cleared, to become the next open one.
+  // Reusing its buffer spares the stager the page faults of growing a fresh one (a
+  // catch-up run's group is ~10 MB).
+  std::unique_ptr<rocksdb::WriteBatch> spare_group_;
   // Staged or in-flight versions by item key.
   struct Staged {
     uint64_t group;  // number of the group that writes it

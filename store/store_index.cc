@@ -27,8 +27,8 @@ std::string IndexBackfillKey(uint32_t index_id) {
 std::optional<std::string> EntryOf(const TableInfo& table, const IndexInfo& index,
                                    const StoredItem& stored, uint64_t* size) {
   if (stored.tombstone()) return std::nullopt;
-  auto key = IndexEntryKey(table, index, stored.item);
-  if (key && size) *size = model::ItemByteSize(ProjectForIndex(table, index, stored.item));
+  auto key = IndexEntryKey(table, index, stored.item());
+  if (key && size) *size = model::ItemByteSize(ProjectForIndex(table, index, stored.item()));
   return key;
 }
 
@@ -135,7 +135,7 @@ Status Store::ScanIndex(const TableInfo& table, const IndexInfo& index, const st
     auto stored = DecodeStoredItem(std::string_view(bytes.data(), bytes.size()));
     if (!stored.ok()) return stored.status();
     if (stored->tombstone()) continue;
-    if (!visit(std::string_view(it->key().data(), it->key().size()), stored->item)) break;
+    if (!visit(std::string_view(it->key().data(), it->key().size()), stored->item())) break;
   }
   if (!it->status().ok()) return Status::IOError("index scan: " + it->status().ToString());
   return Status::Ok();

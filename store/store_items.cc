@@ -14,6 +14,11 @@
 
 namespace meridian::store {
 
+namespace {
+// A written group larger than this is freed rather than kept as the next one's buffer.
+constexpr size_t kMaxRecycledGroupBytes = 64 << 20;
+}  // namespace
+
 Result<std::shared_ptr<const StoredItem>> Store::ReadCommitted(const std::string& key, bool fill_cache) const {
   if (auto cached = cache_->Get(key)) return cached;
   const uint64_t token = fill_cache ? cache_->BeginFill(key) : 0;
@@ -48,7 +53,7 @@ Result<std::optional<model::Item>> Store::GetItem(const TableInfo& table,
   auto stored = ReadCommitted(model::ItemKey(table.table_id, pk, sk));
   if (!stored.ok()) return stored.status();
   if ((*stored)->tombstone()) return std::optional<model::Item>();
-  return std::optional<model::Item>((*stored)->item);
+  return std::optional<model::Item>((*stored)->item());
 }
 
 Result<WriteResult> Store::WriteItem(const TableInfo& table, const model::AttributeValue& pk,
@@ -70,10 +75,10 @@ Result<WriteResult> Store::StageWrite(const TableInfo& table, const std::string&
   std::shared_ptr<const StoredItem> current = std::move(current_or).value();
   const bool existed = !current->tombstone();
 
-  auto mutation = fn(existed ? &current->item : nullptr);
+  auto mutation = fn(existed ? &current->item() : nullptr);
   if (!mutation.ok()) return mutation.status();
   WriteResult result;
-  if (existed) result.old_item = current->item;
+  if (existed) result.old_item = current->item();
   if (mutation->kind == Mutation::Kind::kNone) return result;
   if (mutation->kind == Mutation::Kind::kDelete && !existed) return result;
 
@@ -100,7 +105,7 @@ Result<WriteResult> Store::StageWrite(const TableInfo& table, const std::string&
   if (!next.ok()) return next.status();
   last_seq_ = seq;
   StoredItem stored = MakeStoredItem(std::move(next).value());
-  if (!stored.tombstone()) result.new_item = stored.item;
+  if (!stored.tombstone()) result.new_item = stored.item();
 
   Change change;
   change.origin = options_.region_id;
@@ -123,8 +128,8 @@ void Store::StageItemLocked(const TableInfo& table, const std::string& key, Stor
   auto stats = stats_.find(table.table_id);
   if (stats != stats_.end()) {
     const int64_t count_delta = (next.tombstone() ? 0 : 1) - (previous.tombstone() ? 0 : 1);
-    const int64_t bytes_delta = static_cast<int64_t>(model::ItemByteSize(next.item)) -
-                                static_cast<int64_t>(model::ItemByteSize(previous.item));
+    const int64_t bytes_delta = static_cast<int64_t>(model::ItemByteSize(next.item())) -
+                                static_cast<int64_t>(model::ItemByteSize(previous.item()));
     ApplyStatsDelta(count_delta, bytes_delta, &stats->second);
   }
   auto version = std::make_shared<const StoredItem>(std::move(next));
@@ -183,31 +188,39 @@ void Store::CommitPending() {
       applied = RemoteAppliedLocked();
       group_->Put(meta_cf_, keys::kApplied, applied.EncodeCompact());
       applied.Add({options_.region_id, last_seq_});
-      batch = std::exchange(group_, std::make_unique<rocksdb::WriteBatch>());
+      batch = std::exchange(group_, spare_group_ ? std::move(spare_group_) : std::make_unique<rocksdb::WriteBatch>());
       items.swap(group_items_);
       versions.swap(group_versions_);
       upto = last_seq_;
       group = group_number_++;
     }
   }
+  const bool wrote = batch != nullptr;
   Status st;
-  if (batch) {
+  if (wrote) {
     PutItemsSorted(batch.get(), &items);  // after the group's range deletions, as staged
     rocksdb::WriteOptions wo;
     wo.sync = options_.sync_writes;
     auto s = db_->Write(wo, batch.get());
     if (!s.ok()) st = Status::IOError("write: " + s.ToString());
+    // Kept for reuse unless unusually large (a backfill or a table deletion's group).
+    if (batch->GetDataSize() <= kMaxRecycledGroupBytes) {
+      batch->Clear();
+    } else {
+      batch.reset();
+    }
   }
   // The cache learns every committed version in commit order (write_mu_ is held), before
   // the versions leave the overlay: a reader finds each in one or the other.
-  if (batch && st.ok()) {
+  if (wrote && st.ok()) {
     for (const auto& v : versions) cache_->Update(v.key, v.item, v.charge);
   }
   std::vector<std::pair<Status, std::function<void(Status)>>> due;
   uint64_t committed = 0;
   {
     std::lock_guard commit(commit_mu_);
-    if (batch && st.ok()) {
+    if (batch && !spare_group_) spare_group_ = std::move(batch);
+    if (wrote && st.ok()) {
       committed_seq_ = upto;
       durable_applied_ = std::move(applied);
       // A key staged again by a later group keeps its (newer) overlay.
@@ -215,7 +228,7 @@ void Store::CommitPending() {
         auto it = staged_.find(v.key);
         if (it != staged_.end() && it->second.group <= group) staged_.erase(it);
       }
-    } else if (batch) {
+    } else if (wrote) {
       // The staged versions never reached RocksDB; refuse further writes rather than serve
       // reads and conditions from a state that no longer exists.
       failed_ = st;
@@ -231,7 +244,7 @@ void Store::CommitPending() {
     committed = committed_seq_;
   }
   for (auto& [status, done] : due) done(status);
-  if (batch && st.ok() && commit_listener_) commit_listener_(committed);
+  if (wrote && st.ok() && commit_listener_) commit_listener_(committed);
 }
 
 uint64_t Store::committed_seq() const {
@@ -263,7 +276,7 @@ Status Store::ScanRange(const TableInfo& table, const std::string& begin, const 
     auto stored = DecodeStoredItem(std::string_view(it->value().data(), it->value().size()));
     if (!stored.ok()) return stored.status();
     if (stored->tombstone()) continue;
-    if (!visit(std::string_view(it->key().data(), it->key().size()), stored->item)) break;
+    if (!visit(std::string_view(it->key().data(), it->key().size()), stored->item())) break;
   }
   if (!it->status().ok()) return Status::IOError("scan: " + it->status().ToString());
   return Status::Ok();

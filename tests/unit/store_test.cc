@@ -40,10 +40,10 @@ TEST(ItemCodecTest, RoundTripsEveryType) {
                                            conflict::Dot{7, 42}, conflict::Hlc::FromParts(1000, 3));
   ASSERT_TRUE(version.ok()) << version.status().ToString();
   StoredItem in = MakeStoredItem(*version);
-  EXPECT_EQ(in.item, SampleItem());
+  EXPECT_EQ(in.item(), SampleItem());
   auto out = DecodeStoredItem(EncodeStoredItem(in));
   ASSERT_TRUE(out.ok()) << out.status().ToString();
-  EXPECT_EQ(out->item, SampleItem());
+  EXPECT_EQ(out->item(), SampleItem());
   EXPECT_EQ(out->version, in.version);
   EXPECT_EQ(out->version.dot.region, 7u);
   EXPECT_EQ(out->version.dot.seq, 42u);

@@ -104,4 +104,16 @@ std::string ItemKey(uint32_t table_id, const AttributeValue& pk, const Attribute
   return out;
 }
 
+std::string PrefixSuccessor(std::string prefix) {
+  while (!prefix.empty()) {
+    auto& c = reinterpret_cast<unsigned char&>(prefix.back());
+    if (c != 0xff) {
+      ++c;
+      return prefix;
+    }
+    prefix.pop_back();
+  }
+  return prefix;
+}
+
 }  // namespace meridian::model

@@ -30,6 +30,9 @@ uint64_t PartitionHash(const AttributeValue& pk);
 // table_id | hash64(pk) | enc(pk, terminated): every item of one partition starts with it.
 std::string PartitionPrefix(uint32_t table_id, const AttributeValue& pk);
 
+// Smallest key greater than every key starting with `prefix` (empty: no bound).
+std::string PrefixSuccessor(std::string prefix);
+
 // Full item key. `sk` is nullptr for hash-only tables; otherwise it is appended unterminated,
 // so PartitionPrefix(...) + enc(x, false) bounds sort-key ranges and begins_with(x).
 std::string ItemKey(uint32_t table_id, const AttributeValue& pk, const AttributeValue* sk);

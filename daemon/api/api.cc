@@ -44,6 +44,7 @@ ApiResponse ErrorResponse(const ApiError& e) {
   json::object body;
   body["__type"] = e.type;
   body["message"] = e.message;
+  if (!e.item_json.empty()) body["Item"] = json::parse(e.item_json);
   return {e.http_status, json::serialize(body), 0};
 }
 

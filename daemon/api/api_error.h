@@ -13,6 +13,9 @@ struct ApiError {
   std::string type;  // full __type, e.g. "com.amazon.coral.validate#ValidationException"
   int http_status = 400;
   std::string message;
+  // ConditionalCheckFailedException with ReturnValuesOnConditionCheckFailure = ALL_OLD: the
+  // item as it was, serialized DynamoDB JSON, returned as the error's "Item".
+  std::string item_json;
 
   static ApiError Validation(std::string msg) {
     return {"com.amazon.coral.validate#ValidationException", 400, std::move(msg)};

@@ -2,7 +2,11 @@
 
 #include <boost/json.hpp>
 
+#include "daemon/api/api_error.h"
+#include "daemon/api/json_codec.h"
 #include "daemon/api/request.h"
+#include "model/key_codec.h"
+#include "store/index_codec.h"
 
 namespace meridian::api {
 namespace json = boost::json;
@@ -57,18 +61,118 @@ size_t WrittenBytes(const store::WriteResult& written) {
   return std::max(SizeOf(written.old_item), SizeOf(written.new_item));
 }
 
-json::object ConsumedCapacity(CapacityMode mode, const std::string& table, double units) {
+double Consumed::Total() const {
+  double total = table;
+  for (const auto& [name, units] : global_indexes) total += units;
+  for (const auto& [name, units] : local_indexes) total += units;
+  return total;
+}
+
+void Consumed::Add(const Consumed& other) {
+  table += other.table;
+  for (const auto& [name, units] : other.global_indexes) global_indexes[name] += units;
+  for (const auto& [name, units] : other.local_indexes) local_indexes[name] += units;
+}
+
+Consumed ReadConsumed(const store::IndexInfo* index, double units) {
+  Consumed out;
+  if (!index) {
+    out.table = units;
+  } else {
+    (index->local ? out.local_indexes : out.global_indexes)[index->name] = units;
+  }
+  return out;
+}
+
+Consumed WriteConsumed(const store::TableInfo& table, const store::WriteResult& written) {
+  Consumed out;
+  out.table = WriteUnits(WrittenBytes(written));
+  for (const auto& index : table.indexes) {
+    auto entry = [&](const std::optional<model::Item>& item) -> std::optional<std::pair<std::string, model::Item>> {
+      if (!item) return std::nullopt;
+      auto key = store::IndexEntryKey(table, index, *item);
+      if (!key) return std::nullopt;
+      return std::pair(std::move(*key), store::ProjectForIndex(table, index, *item));
+    };
+    const auto before = entry(written.old_item);
+    const auto after = entry(written.new_item);
+    double units = 0;
+    if (before && after && before->first == after->first) {
+      if (before->second != after->second) {
+        units = WriteUnits(std::max(model::ItemByteSize(before->second), model::ItemByteSize(after->second)));
+      }
+    } else {
+      if (before) units += WriteUnits(model::ItemByteSize(before->second));
+      if (after) units += WriteUnits(model::ItemByteSize(after->second));
+    }
+    if (units > 0) (index.local ? out.local_indexes : out.global_indexes)[index.name] = units;
+  }
+  return out;
+}
+
+json::object ConsumedCapacity(CapacityMode mode, const std::string& table, const Consumed& consumed) {
   json::object out;
   out["TableName"] = table;
-  out["CapacityUnits"] = units;
-  if (mode == CapacityMode::kIndexes) out["Table"] = json::object{{"CapacityUnits", units}};
+  out["CapacityUnits"] = consumed.Total();
+  if (mode == CapacityMode::kIndexes) {
+    out["Table"] = json::object{{"CapacityUnits", consumed.table}};
+    auto add = [&](const char* member, const std::map<std::string, double>& indexes) {
+      if (indexes.empty()) return;
+      json::object map;
+      for (const auto& [name, units] : indexes) map[name] = json::object{{"CapacityUnits", units}};
+      out[member] = std::move(map);
+    };
+    add("GlobalSecondaryIndexes", consumed.global_indexes);
+    add("LocalSecondaryIndexes", consumed.local_indexes);
+  }
   return out;
 }
 
 void AddConsumedCapacity(json::object* out, CapacityMode mode, const std::string& table,
-                         double units) {
+                         const Consumed& consumed) {
   if (mode != CapacityMode::kNone)
-    (*out)["ConsumedCapacity"] = ConsumedCapacity(mode, table, units);
+    (*out)["ConsumedCapacity"] = ConsumedCapacity(mode, table, consumed);
+}
+
+bool WantsItemCollectionMetrics(const json::object& req) {
+  auto metrics = OptionalString(req, "ReturnItemCollectionMetrics");
+  return metrics && *metrics == "SIZE";
+}
+
+json::value ItemCollectionMetrics(const store::Store& store, const store::TableInfo& table,
+                                  const model::AttributeValue& pk) {
+  std::vector<const store::IndexInfo*> local;
+  for (const auto& index : table.indexes) {
+    if (index.local) local.push_back(&index);
+  }
+  if (local.empty()) return nullptr;
+  // The collection as it is now: its items and their local index entries. DynamoDB gives
+  // a range of whole gigabytes the size falls in ([0, 1] for anything under 1 GB).
+  size_t bytes = 0;
+  const std::string begin = model::PartitionPrefix(table.table_id, pk);
+  ThrowIfError(store.ScanRange(table, begin, model::PrefixSuccessor(begin), false,
+                               [&](std::string_view, const model::Item& item) {
+                                 bytes += model::ItemByteSize(item);
+                                 for (const auto* index : local) {
+                                   if (store::IndexEntryKey(table, *index, item)) {
+                                     bytes += model::ItemByteSize(store::ProjectForIndex(table, *index, item));
+                                   }
+                                 }
+                                 return true;
+                               }));
+  const double gb = static_cast<double>(bytes / (size_t{1} << 30));
+  json::object out;
+  out["ItemCollectionKey"] = json::object{{table.partition_key.name, EncodeAttributeValue(pk)}};
+  out["SizeEstimateRangeGB"] = json::array{gb, gb + 1};
+  return out;
+}
+
+void AddItemCollectionMetrics(const store::Store& store, const json::object& req,
+                              const store::TableInfo& table, const model::AttributeValue& pk,
+                              json::object* out) {
+  if (!WantsItemCollectionMetrics(req)) return;
+  json::value metrics = ItemCollectionMetrics(store, table, pk);
+  if (!metrics.is_null()) (*out)["ItemCollectionMetrics"] = std::move(metrics);
 }
 
 }  // namespace meridian::api

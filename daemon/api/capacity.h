@@ -4,11 +4,13 @@
 // Reads: ceil(bytes / 4 KB) units, at least 1, halved when eventually consistent. GetItem
 // and BatchGetItem charge every requested key that way; Query and Scan charge the sum of
 // the sizes of the items they read, rounded up once per request. Writes: ceil(bytes / 1 KB),
-// at least 1, of the larger of the old and the new item.
+// at least 1, of the larger of the old and the new item. A write also costs each
+// secondary index it changes (DynamoDB's rules, see IndexWriteUnits).
 #pragma once
 
 #include <boost/json/object.hpp>
 #include <cstddef>
+#include <map>
 #include <string>
 
 #include "store/store.h"
@@ -27,11 +29,44 @@ double WriteUnits(size_t bytes);
 // The bytes a write is charged for: the larger of the item before and after it.
 size_t WrittenBytes(const store::WriteResult& written);
 
-// {"TableName", "CapacityUnits"} plus, for kIndexes, {"Table": {"CapacityUnits"}}.
+// Units one operation consumed on a table and on its indexes.
+struct Consumed {
+  double table = 0;
+  std::map<std::string, double> global_indexes;  // by index name; only indexes touched
+  std::map<std::string, double> local_indexes;
+
+  double Total() const;
+  void Add(const Consumed& other);
+};
+
+// A read of `units` from the table, or from `index` when not null.
+Consumed ReadConsumed(const store::IndexInfo* index, double units);
+
+// What a write that went from written.old_item to written.new_item costs: the table's
+// units, plus for every index the item was or is in: one write of the entry added or
+// removed, two when the index key changed (remove the old entry, add the new one), one when
+// only projected attributes changed, none when the entry stays as it was.
+Consumed WriteConsumed(const store::TableInfo& table, const store::WriteResult& written);
+
+// {"TableName", "CapacityUnits": total} plus, for kIndexes, {"Table": {"CapacityUnits"}} and
+// the "GlobalSecondaryIndexes" / "LocalSecondaryIndexes" maps of the indexes touched.
 // REQUIRES: mode != kNone.
-boost::json::object ConsumedCapacity(CapacityMode mode, const std::string& table, double units);
+boost::json::object ConsumedCapacity(CapacityMode mode, const std::string& table,
+                                     const Consumed& consumed);
 // Sets out["ConsumedCapacity"] unless mode is kNone.
 void AddConsumedCapacity(boost::json::object* out, CapacityMode mode, const std::string& table,
-                         double units);
+                         const Consumed& consumed);
+
+// ReturnItemCollectionMetrics = SIZE of `req`.
+bool WantsItemCollectionMetrics(const boost::json::object& req);
+// {"ItemCollectionKey": {pk}, "SizeEstimateRangeGB": [lo, hi]} for the item collection of
+// `pk` (the items of that partition key and their local index entries), or null when the
+// table has no local secondary index (DynamoDB returns metrics only for those).
+boost::json::value ItemCollectionMetrics(const store::Store& store, const store::TableInfo& table,
+                                         const model::AttributeValue& pk);
+// Sets out["ItemCollectionMetrics"] when `req` asks for SIZE and the table has an LSI.
+void AddItemCollectionMetrics(const store::Store& store, const boost::json::object& req,
+                              const store::TableInfo& table, const model::AttributeValue& pk,
+                              boost::json::object* out);
 
 }  // namespace meridian::api

@@ -196,13 +196,38 @@ void RequestExpressions::CheckAllUsed() const {
   }
 }
 
-Status CheckCondition(const model::expr::Condition& cond, const model::Item* current) {
+Status CheckCondition(const model::expr::Condition& cond, const model::Item* current,
+                      std::optional<model::Item>* old_on_failure) {
   if (!cond) return Status::Ok();
   static const model::Item kEmpty;
   auto holds = model::expr::EvaluateCondition(*cond, current ? *current : kEmpty);
   if (!holds.ok()) return holds.status();
-  if (!*holds) return Status::ConditionFailed("The conditional request failed");
+  if (!*holds) {
+    if (old_on_failure && current) *old_on_failure = *current;
+    return Status::ConditionFailed("The conditional request failed");
+  }
   return Status::Ok();
+}
+
+bool ParseReturnOldOnConditionFailure(const json::object& req) {
+  auto rv = OptionalString(req, "ReturnValuesOnConditionCheckFailure");
+  if (!rv || *rv == "NONE") return false;
+  if (*rv != "ALL_OLD") {
+    ConstraintErrors errors;
+    errors.Add("'" + *rv + "'", "returnValuesOnConditionCheckFailure",
+               "Member must satisfy enum value set: [ALL_OLD, NONE]");
+    errors.ThrowIfAny();
+  }
+  return true;
+}
+
+void ThrowWriteError(const Status& status, const std::optional<model::Item>& old) {
+  if (status.ok()) return;
+  ApiError error = ApiError::FromStatus(status);
+  if (status.code() == Status::Code::kConditionFailed && old) {
+    error.item_json = json::serialize(EncodeItem(*old));
+  }
+  throw error;
 }
 
 const json::value& RequireMember(const json::object& req, const char* member, const char* path) {

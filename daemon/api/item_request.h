@@ -68,8 +68,17 @@ class RequestExpressions {
 };
 
 // Evaluates an optional condition on the current item (nullptr: absent) inside a write;
-// ConditionFailed when it does not hold.
-Status CheckCondition(const model::expr::Condition& cond, const model::Item* current);
+// ConditionFailed when it does not hold. Then, when `old_on_failure` is not null and the
+// item exists, it receives a copy of the item (ReturnValuesOnConditionCheckFailure).
+Status CheckCondition(const model::expr::Condition& cond, const model::Item* current,
+                      std::optional<model::Item>* old_on_failure = nullptr);
+
+// ReturnValuesOnConditionCheckFailure (ALL_OLD | NONE): true for ALL_OLD.
+bool ParseReturnOldOnConditionFailure(const boost::json::object& req);
+
+// ThrowIfError(status), except that a failed condition's ConditionalCheckFailedException
+// carries `old` as its "Item" when set.
+void ThrowWriteError(const Status& status, const std::optional<model::Item>& old);
 
 // A required request member; "Value null at '<path>' ..." when missing.
 const boost::json::value& RequireMember(const boost::json::object& req, const char* member,

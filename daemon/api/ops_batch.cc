@@ -140,7 +140,7 @@ Response BatchGetItem(const OpContext& ctx, const Request& req) {
     }
     responses[r.name] = std::move(items);
     if (capacity != CapacityMode::kNone)
-      consumed.push_back(ConsumedCapacity(capacity, r.name, units));
+      consumed.push_back(ConsumedCapacity(capacity, r.name, ReadConsumed(nullptr, units)));
   }
   Response out;
   out["Responses"] = std::move(responses);
@@ -231,7 +231,11 @@ Response BatchWriteItem(const OpContext& ctx, const Request& req) {
   const CapacityMode capacity = ParseCapacityMode(req);
   std::vector<WriteOp> ops = ParseBatchWrite(ctx, request_items);
 
-  std::vector<std::pair<std::string, double>> units;  // per table, in request order
+  std::vector<std::pair<std::string, Consumed>> units;  // per table, in request order
+  // ReturnItemCollectionMetrics: one entry per item collection written, per table with LSIs.
+  const bool metrics = WantsItemCollectionMetrics(req);
+  json::object collections;
+  std::set<std::string> collections_seen;
   for (auto& op : ops) {
     auto written =
         WriteItem(ctx, *op.table, op.key.pk, op.key.sk_ptr(),
@@ -242,8 +246,16 @@ Response BatchWriteItem(const OpContext& ctx, const Request& req) {
                   });
     ThrowIfError(written.status());
     if (units.empty() || units.back().first != op.table->name)
-      units.emplace_back(op.table->name, 0);
-    units.back().second += WriteUnits(WrittenBytes(*written));
+      units.emplace_back(op.table->name, Consumed{});
+    units.back().second.Add(WriteConsumed(*op.table, *written));
+    if (metrics && collections_seen.insert(model::PartitionPrefix(op.table->table_id, op.key.pk)).second) {
+      json::value m = ItemCollectionMetrics(*ctx.store, *op.table, op.key.pk);
+      if (!m.is_null()) {
+        json::value& list = collections[op.table->name];
+        if (!list.is_array()) list = json::array();
+        list.as_array().push_back(std::move(m));
+      }
+    }
   }
   Response out;
   out["UnprocessedItems"] = json::object();
@@ -252,6 +264,7 @@ Response BatchWriteItem(const OpContext& ctx, const Request& req) {
     for (const auto& [table, n] : units) consumed.push_back(ConsumedCapacity(capacity, table, n));
     out["ConsumedCapacity"] = std::move(consumed);
   }
+  if (!collections.empty()) out["ItemCollectionMetrics"] = std::move(collections);
   return out;
 }
 

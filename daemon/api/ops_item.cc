@@ -17,6 +17,7 @@ Response PutItem(const OpContext& ctx, const Request& req) {
   model::Item item = DecodeItem(RequireMember(req, "Item", "item"));
   const std::string return_values = ParseReturnValues(req, false);
   const CapacityMode capacity = ParseCapacityMode(req);
+  const bool old_on_failure = ParseReturnOldOnConditionFailure(req);
   RequestExpressions exprs(req);
   auto cond = exprs.Condition("ConditionExpression");
   exprs.CheckAllUsed();
@@ -24,15 +25,17 @@ Response PutItem(const OpContext& ctx, const Request& req) {
   PrimaryKey key = KeyFromItem(*table, item);
   CheckItemSize(item);
 
+  std::optional<model::Item> failed_old;
   auto written = WriteItem(
       ctx, *table, key.pk, key.sk_ptr(), [&](const model::Item* current) -> Result<store::Mutation> {
-        MERIDIAN_RETURN_IF_ERROR(CheckCondition(cond, current));
+        MERIDIAN_RETURN_IF_ERROR(CheckCondition(cond, current, old_on_failure ? &failed_old : nullptr));
         return store::Mutation{store::Mutation::Kind::kPut, std::move(item)};
       });
-  ThrowIfError(written.status());
+  ThrowWriteError(written.status(), failed_old);
   Response out;
   if (return_values == "ALL_OLD" && written->old_item) out["Attributes"] = EncodeItem(*written->old_item);
-  AddConsumedCapacity(&out, capacity, name, WriteUnits(WrittenBytes(*written)));
+  AddConsumedCapacity(&out, capacity, name, WriteConsumed(*table, *written));
+  AddItemCollectionMetrics(*ctx.store, req, *table, key.pk, &out);
   return out;
 }
 
@@ -54,7 +57,7 @@ Response GetItem(const OpContext& ctx, const Request& req) {
     out["Item"] = EncodeItem(projection ? model::expr::Project(**item, *projection) : **item);
   }
   AddConsumedCapacity(&out, capacity, name,
-                      ReadUnits(item->has_value() ? model::ItemByteSize(**item) : 0, consistent));
+                      ReadConsumed(nullptr, ReadUnits(item->has_value() ? model::ItemByteSize(**item) : 0, consistent)));
   return out;
 }
 
@@ -63,21 +66,24 @@ Response DeleteItem(const OpContext& ctx, const Request& req) {
   model::Item key_map = DecodeItem(RequireMember(req, "Key", "key"));
   const std::string return_values = ParseReturnValues(req, false);
   const CapacityMode capacity = ParseCapacityMode(req);
+  const bool old_on_failure = ParseReturnOldOnConditionFailure(req);
   RequestExpressions exprs(req);
   auto cond = exprs.Condition("ConditionExpression");
   exprs.CheckAllUsed();
   auto table = LookupTable(ctx.store, name);
   PrimaryKey key = KeyFromKeyMap(*table, key_map);
 
+  std::optional<model::Item> failed_old;
   auto written = WriteItem(
       ctx, *table, key.pk, key.sk_ptr(), [&](const model::Item* current) -> Result<store::Mutation> {
-        MERIDIAN_RETURN_IF_ERROR(CheckCondition(cond, current));
+        MERIDIAN_RETURN_IF_ERROR(CheckCondition(cond, current, old_on_failure ? &failed_old : nullptr));
         return store::Mutation{store::Mutation::Kind::kDelete, {}};
       });
-  ThrowIfError(written.status());
+  ThrowWriteError(written.status(), failed_old);
   Response out;
   if (return_values == "ALL_OLD" && written->old_item) out["Attributes"] = EncodeItem(*written->old_item);
-  AddConsumedCapacity(&out, capacity, name, WriteUnits(WrittenBytes(*written)));
+  AddConsumedCapacity(&out, capacity, name, WriteConsumed(*table, *written));
+  AddItemCollectionMetrics(*ctx.store, req, *table, key.pk, &out);
   return out;
 }
 

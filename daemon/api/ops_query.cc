@@ -27,19 +27,6 @@ std::string Successor(std::string key) {
   return key;
 }
 
-// Smallest key greater than every key starting with `prefix` (empty: no bound).
-std::string PrefixSuccessor(std::string prefix) {
-  while (!prefix.empty()) {
-    auto& c = reinterpret_cast<unsigned char&>(prefix.back());
-    if (c != 0xff) {
-      ++c;
-      return prefix;
-    }
-    prefix.pop_back();
-  }
-  return prefix;
-}
-
 struct ReadOptions {
   std::optional<int64_t> limit;
   std::string select = "ALL_ATTRIBUTES";
@@ -126,7 +113,7 @@ Response ReadPage(const OpContext& ctx, const ReadTarget& target, const ReadOpti
   out["Count"] = count;
   out["ScannedCount"] = scanned;
   if (more && last_key) out["LastEvaluatedKey"] = EncodeItem(*last_key);
-  AddConsumedCapacity(&out, o.capacity, target.table->name, ReadUnits(bytes, o.consistent));
+  AddConsumedCapacity(&out, o.capacity, target.table->name, ReadConsumed(target.index, ReadUnits(bytes, o.consistent)));
   return out;
 }
 
@@ -153,7 +140,7 @@ std::pair<std::string, std::string> KeyRange(const ReadTarget& target, model::ex
   }
   CheckKeyConditionValue(target.partition_key, kc.partition_value);
   const std::string prefix = model::PartitionPrefix(target.id, kc.partition_value);
-  if (!kc.sort) return {prefix, PrefixSuccessor(prefix)};
+  if (!kc.sort) return {prefix, model::PrefixSuccessor(prefix)};
   const auto& sc = *kc.sort;
   if (!target.sort_key || sc.name != target.sort_key->name) {
     throw ApiError::Validation("Query condition missed key schema element: " +
@@ -172,17 +159,17 @@ std::pair<std::string, std::string> KeyRange(const ReadTarget& target, model::ex
   };
   // Past every key whose sort key equals the encoded one: table keys end with the sort key,
   // index entries continue after its terminated encoding.
-  auto after = [&](const std::string& k) { return target.terminated_sort ? PrefixSuccessor(k) : Successor(k); };
+  auto after = [&](const std::string& k) { return target.terminated_sort ? model::PrefixSuccessor(k) : Successor(k); };
   const std::string v1 = enc(sc.value, target.terminated_sort);
   switch (sc.op) {
     case KeyOp::kEq: return {v1, after(v1)};
     case KeyOp::kLt: return {prefix, v1};
     case KeyOp::kLe: return {prefix, after(v1)};
-    case KeyOp::kGt: return {after(v1), PrefixSuccessor(prefix)};
-    case KeyOp::kGe: return {v1, PrefixSuccessor(prefix)};
+    case KeyOp::kGt: return {after(v1), model::PrefixSuccessor(prefix)};
+    case KeyOp::kGe: return {v1, model::PrefixSuccessor(prefix)};
     case KeyOp::kBeginsWith: {
       const std::string stem = enc(sc.value, false);
-      return {stem, PrefixSuccessor(stem)};
+      return {stem, model::PrefixSuccessor(stem)};
     }
     case KeyOp::kBetween: {
       CheckKeyConditionValue(*target.sort_key, sc.value2);
@@ -197,7 +184,7 @@ std::pair<std::string, std::string> KeyRange(const ReadTarget& target, model::ex
       return {v1, after(v2)};
     }
   }
-  return {prefix, PrefixSuccessor(prefix)};
+  return {prefix, model::PrefixSuccessor(prefix)};
 }
 
 }  // namespace
@@ -242,7 +229,7 @@ Response Query(const OpContext& ctx, const Request& req) {
     if (o.select != "COUNT") out["Items"] = json::array();
     out["Count"] = 0;
     out["ScannedCount"] = 0;
-    AddConsumedCapacity(&out, o.capacity, table->name, ReadUnits(0, o.consistent));
+    AddConsumedCapacity(&out, o.capacity, table->name, ReadConsumed(target.index, ReadUnits(0, o.consistent)));
     return out;
   }
   return ReadPage(ctx, target, o, begin, end, !forward);

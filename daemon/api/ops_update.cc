@@ -64,6 +64,7 @@ Response UpdateItem(const OpContext& ctx, const Request& req) {
   model::Item key_map = DecodeItem(RequireMember(req, "Key", "key"));
   const std::string return_values = ParseReturnValues(req, true);
   const CapacityMode capacity = ParseCapacityMode(req);
+  const bool old_on_failure = ParseReturnOldOnConditionFailure(req);
   RequestExpressions exprs(req);
   auto update = exprs.Update("UpdateExpression");
   auto cond = exprs.Condition("ConditionExpression");
@@ -73,9 +74,10 @@ Response UpdateItem(const OpContext& ctx, const Request& req) {
   if (update) RejectKeyUpdates(*table, *update);
 
   model::Item new_item;
+  std::optional<model::Item> failed_old;
   auto written = WriteItem(
       ctx, *table, key.pk, key.sk_ptr(), [&](const model::Item* current) -> Result<store::Mutation> {
-        MERIDIAN_RETURN_IF_ERROR(CheckCondition(cond, current));
+        MERIDIAN_RETURN_IF_ERROR(CheckCondition(cond, current, old_on_failure ? &failed_old : nullptr));
         new_item = current ? *current : key_map;
         if (update) {
           MERIDIAN_RETURN_IF_ERROR(model::expr::ApplyUpdate(*update, &new_item));
@@ -92,7 +94,7 @@ Response UpdateItem(const OpContext& ctx, const Request& req) {
         if (update) mutation.ops = DeriveOps(*update, new_item);
         return mutation;
       });
-  ThrowIfError(written.status());
+  ThrowWriteError(written.status(), failed_old);
 
   // What the store built (under `merge`, the materialized CRDT state) is what is stored.
   if (written->seq != 0) new_item = written->new_item.value_or(model::Item{});
@@ -113,7 +115,8 @@ Response UpdateItem(const OpContext& ctx, const Request& req) {
       if (!projected.empty()) out["Attributes"] = EncodeItem(projected);
     }
   }
-  AddConsumedCapacity(&out, capacity, name, WriteUnits(WrittenBytes(*written)));
+  AddConsumedCapacity(&out, capacity, name, WriteConsumed(*table, *written));
+  AddItemCollectionMetrics(*ctx.store, req, *table, key.pk, &out);
   return out;
 }
 

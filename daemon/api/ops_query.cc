@@ -58,7 +58,9 @@ ReadOptions ParseReadOptions(const Request& req, RequestExpressions* exprs, Cons
   if (const json::value* esk = Member(req, "ExclusiveStartKey")) o.exclusive_start = DecodeItem(*esk);
   o.filter = exprs->Condition("FilterExpression");
   o.projection = exprs->Projection("ProjectionExpression");
-  if (o.projection && o.select != "ALL_ATTRIBUTES" && o.select != "SPECIFIC_ATTRIBUTES") {
+  // With a projection, only SPECIFIC_ATTRIBUTES (or no Select) is allowed.
+  const bool select_given = OptionalString(req, "Select") == std::optional<std::string>(o.select);
+  if (o.projection && select_given && o.select != "SPECIFIC_ATTRIBUTES") {
     throw ApiError::Validation(
         "Cannot specify the AttributesToGet or ProjectionExpression when choosing to get " +
         o.select);

@@ -178,6 +178,24 @@ def test_query_select_count_and_projection(dynamodb, num_table):
     items = q(dynamodb, num_table, "pk = :p AND sk = :v", {":p": S("p"), ":v": N(10)},
               ProjectionExpression="v")
     assert items == [{"v": S("v10")}]
+    items = q(dynamodb, num_table, "pk = :p AND sk = :v", {":p": S("p"), ":v": N(10)},
+              ProjectionExpression="v", Select="SPECIFIC_ATTRIBUTES")
+    assert items == [{"v": S("v10")}]
+
+
+@pytest.mark.parametrize("op", ["query", "scan"])
+@pytest.mark.parametrize("select", ["ALL_ATTRIBUTES", "COUNT"])
+@pytest.mark.parametrize("projection", [dict(ProjectionExpression="v"), dict(AttributesToGet=["v"])])
+def test_select_other_than_specific_contradicts_a_projection(dynamodb, num_table, op, select, projection):
+    # Only SPECIFIC_ATTRIBUTES (or no Select) may come with a projection.
+    kw = {}
+    if op == "query" and "AttributesToGet" in projection:
+        kw = dict(KeyConditions={"pk": {"AttributeValueList": [S("p")], "ComparisonOperator": "EQ"}})
+    elif op == "query":
+        kw = dict(KeyConditionExpression="pk = :p", ExpressionAttributeValues={":p": S("p")})
+    mt.expect_error(lambda: getattr(dynamodb, op)(TableName=num_table, Select=select, **projection, **kw),
+                    "ValidationException",
+                    "Cannot specify the AttributesToGet or ProjectionExpression when choosing to get " + select)
 
 
 @pytest.mark.parametrize("cond,values", [

@@ -173,6 +173,11 @@ def thread_cpu(pid: int) -> dict[str, float]:
     return cpu_by_name(cpu_by_id(f"/proc/{pid}/task"))
 
 
+def minor_faults(pid: int) -> int:
+    """Page faults served without I/O (mostly first touches of fresh memory) of a process."""
+    return int(open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()[7])
+
+
 def process_cpu() -> dict[str, tuple[str, float]]:
     return cpu_by_id("/proc")
 
@@ -247,7 +252,8 @@ def main() -> None:
         if not args.perf:
             cpu = sorted(thread_cpu(restarted.pid).items(), key=lambda kv: -kv[1])
             print("  CPU seconds by thread: " + ", ".join(f"{k} {v:.2f}" for k, v in cpu if v >= 0.05)
-                  + f"; all CPUs of the machine {100 * (busy1[0] - busy0[0]) / (busy1[1] - busy0[1]):.0f} % busy")
+                  + f"; all CPUs of the machine {100 * (busy1[0] - busy0[0]) / (busy1[1] - busy0[1]):.0f} % busy"
+                  + f"; daemon page faults {minor_faults(restarted.pid):,}")
         if t_up and t_first:
             print(f"  daemon answering after {t_up - t0:.2f} s, first change applied after {t_first - t0:.2f} s; "
                   f"from then on {missed / (t0 + took - t_first):,.0f} records/s (+-50 ms polling)")

@@ -11,6 +11,7 @@
 #include "daemon/api/query_index.h"
 #include "daemon/api/request.h"
 #include "model/key_codec.h"
+#include "store/index_codec.h"
 #include "store/store.h"
 
 namespace meridian::api {
@@ -73,6 +74,20 @@ ReadOptions ParseReadOptions(const Request& req, RequestExpressions* exprs, Cons
   return o;
 }
 
+// Does a read of an LSI fetch attributes it does not project from the table? DynamoDB then
+// also charges a read of every fetched item, whole (LSI "provisioned throughput
+// considerations").
+bool FetchesFromTable(const ReadTarget& target, const ReadOptions& o) {
+  const store::IndexInfo* index = target.index;
+  if (!index || !index->local || index->projection_type == "ALL") return false;
+  if (o.select == "ALL_PROJECTED_ATTRIBUTES" || o.select == "COUNT") return false;
+  if (!o.projection) return true;  // ALL_ATTRIBUTES
+  for (const auto& path : *o.projection) {
+    if (!store::IndexProjects(*target.table, *index, path.front().name)) return true;
+  }
+  return false;
+}
+
 // Walks [begin, end) collecting a page with DynamoDB's Limit / 1 MB / filter semantics.
 Response ReadPage(const OpContext& ctx, const ReadTarget& target, const ReadOptions& o,
                   const std::string& begin, const std::string& end, bool reverse) {
@@ -82,6 +97,9 @@ Response ReadPage(const OpContext& ctx, const ReadTarget& target, const ReadOpti
   std::optional<model::Item> last_key;
   bool more = false;
   Status filter_error;
+  const bool fetches = FetchesFromTable(target, o);
+  size_t index_bytes = 0;
+  double table_units = 0;
   auto status = ScanTarget(
       *ctx.store, target, begin, end, reverse, [&](std::string_view, const model::Item& stored) {
         if ((o.limit && scanned >= *o.limit) || bytes >= kPageBytes) {
@@ -91,6 +109,10 @@ Response ReadPage(const OpContext& ctx, const ReadTarget& target, const ReadOpti
         const model::Item item = VisibleItem(target, stored, o.select);
         ++scanned;
         bytes += model::ItemByteSize(item);
+        if (fetches) {
+          index_bytes += model::ItemByteSize(store::ProjectForIndex(*target.table, *target.index, stored));
+          table_units += ReadUnits(model::ItemByteSize(stored), o.consistent);
+        }
         last_key = LastEvaluatedKey(target, item);
         if (o.filter) {
           auto keep = model::expr::EvaluateCondition(*o.filter, item);
@@ -115,7 +137,9 @@ Response ReadPage(const OpContext& ctx, const ReadTarget& target, const ReadOpti
   out["Count"] = count;
   out["ScannedCount"] = scanned;
   if (more && last_key) out["LastEvaluatedKey"] = EncodeItem(*last_key);
-  AddConsumedCapacity(&out, o.capacity, target.table->name, ReadConsumed(target.index, ReadUnits(bytes, o.consistent)));
+  Consumed consumed = ReadConsumed(target.index, ReadUnits(fetches ? index_bytes : bytes, o.consistent));
+  if (fetches) consumed.table = table_units;
+  AddConsumedCapacity(&out, o.capacity, target.table->name, consumed);
   return out;
 }
 

@@ -140,6 +140,21 @@ def test_index_reads_are_charged_to_the_index(dynamodb, indexed):
                  ConsistentRead=True)
     assert index_units(cc) == ({}, {LSI: 1.0})
     assert cc["CapacityUnits"] == 1.0
+    assert cc["Table"] == {"CapacityUnits": 0.0}
+    # Attributes the KEYS_ONLY LSI does not project are fetched from the table: each fetched
+    # item is also charged as a table read of the whole item.
+    cc = charged(IndexName=LSI, KeyConditionExpression="pk = :p", ExpressionAttributeValues={":p": S("q")},
+                 ConsistentRead=True, Select="ALL_ATTRIBUTES")
+    assert index_units(cc) == ({}, {LSI: 1.0})
+    assert cc["Table"] == {"CapacityUnits": 3.0}
+    assert cc["CapacityUnits"] == 4.0
+    # A projection of projected attributes only needs no fetch.
+    cc = charged(IndexName=LSI, KeyConditionExpression="pk = :p", ExpressionAttributeValues={":p": S("q")},
+                 ConsistentRead=True, ProjectionExpression="pk, sk, l")
+    assert cc["Table"] == {"CapacityUnits": 0.0} and cc["CapacityUnits"] == 1.0
+    cc = charged(IndexName=LSI, KeyConditionExpression="pk = :p", ExpressionAttributeValues={":p": S("q")},
+                 ConsistentRead=False, ProjectionExpression="g")
+    assert cc["Table"] == {"CapacityUnits": 1.5} and cc["CapacityUnits"] == 2.0
 
 
 def test_item_collection_metrics(dynamodb, indexed):

@@ -134,6 +134,11 @@ void AddConsumedCapacity(json::object* out, CapacityMode mode, const std::string
     (*out)["ConsumedCapacity"] = ConsumedCapacity(mode, table, consumed);
 }
 
+void AddWriteCapacity(json::object* out, CapacityMode mode, const store::TableInfo& table,
+                      const store::WriteResult& written) {
+  if (mode != CapacityMode::kNone) AddConsumedCapacity(out, mode, table.name, WriteConsumed(table, written));
+}
+
 bool WantsItemCollectionMetrics(const json::object& req) {
   auto metrics = OptionalString(req, "ReturnItemCollectionMetrics");
   return metrics && *metrics == "SIZE";

@@ -56,6 +56,10 @@ boost::json::object ConsumedCapacity(CapacityMode mode, const std::string& table
 // Sets out["ConsumedCapacity"] unless mode is kNone.
 void AddConsumedCapacity(boost::json::object* out, CapacityMode mode, const std::string& table,
                          const Consumed& consumed);
+// The same with WriteConsumed(table, written), worked out only when asked for (it projects
+// the item for every index).
+void AddWriteCapacity(boost::json::object* out, CapacityMode mode, const store::TableInfo& table,
+                      const store::WriteResult& written);
 
 // ReturnItemCollectionMetrics = SIZE of `req`.
 bool WantsItemCollectionMetrics(const boost::json::object& req);

@@ -245,9 +245,11 @@ Response BatchWriteItem(const OpContext& ctx, const Request& req) {
                     return store::Mutation{store::Mutation::Kind::kDelete, {}};
                   });
     ThrowIfError(written.status());
-    if (units.empty() || units.back().first != op.table->name)
-      units.emplace_back(op.table->name, Consumed{});
-    units.back().second.Add(WriteConsumed(*op.table, *written));
+    if (capacity != CapacityMode::kNone) {
+      if (units.empty() || units.back().first != op.table->name)
+        units.emplace_back(op.table->name, Consumed{});
+      units.back().second.Add(WriteConsumed(*op.table, *written));
+    }
     if (metrics && collections_seen.insert(model::PartitionPrefix(op.table->table_id, op.key.pk)).second) {
       json::value m = ItemCollectionMetrics(*ctx.store, *op.table, op.key.pk);
       if (!m.is_null()) {

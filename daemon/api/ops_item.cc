@@ -34,7 +34,7 @@ Response PutItem(const OpContext& ctx, const Request& req) {
   ThrowWriteError(written.status(), failed_old);
   Response out;
   if (return_values == "ALL_OLD" && written->old_item) out["Attributes"] = EncodeItem(*written->old_item);
-  AddConsumedCapacity(&out, capacity, name, WriteConsumed(*table, *written));
+  AddWriteCapacity(&out, capacity, *table, *written);
   AddItemCollectionMetrics(*ctx.store, req, *table, key.pk, &out);
   return out;
 }
@@ -82,7 +82,7 @@ Response DeleteItem(const OpContext& ctx, const Request& req) {
   ThrowWriteError(written.status(), failed_old);
   Response out;
   if (return_values == "ALL_OLD" && written->old_item) out["Attributes"] = EncodeItem(*written->old_item);
-  AddConsumedCapacity(&out, capacity, name, WriteConsumed(*table, *written));
+  AddWriteCapacity(&out, capacity, *table, *written);
   AddItemCollectionMetrics(*ctx.store, req, *table, key.pk, &out);
   return out;
 }

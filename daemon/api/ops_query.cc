@@ -40,6 +40,7 @@ struct ReadOptions {
 
 ReadOptions ParseReadOptions(const Request& req, RequestExpressions* exprs, ConstraintErrors* errors) {
   ReadOptions o;
+  bool select_given = false;
   o.limit = OptionalInt(req, "Limit");
   if (o.limit && *o.limit < 1) {
     errors->Add(std::to_string(*o.limit), "limit", "Member must have value greater than or equal to 1");
@@ -52,6 +53,7 @@ ReadOptions ParseReadOptions(const Request& req, RequestExpressions* exprs, Cons
                   "ALL_ATTRIBUTES, ALL_PROJECTED_ATTRIBUTES]");
     } else {
       o.select = *select;
+      select_given = true;
     }
   }
   o.consistent = OptionalBool(req, "ConsistentRead").value_or(false);
@@ -60,7 +62,6 @@ ReadOptions ParseReadOptions(const Request& req, RequestExpressions* exprs, Cons
   o.filter = exprs->Condition("FilterExpression");
   o.projection = exprs->Projection("ProjectionExpression");
   // With a projection, only SPECIFIC_ATTRIBUTES (or no Select) is allowed.
-  const bool select_given = OptionalString(req, "Select") == std::optional<std::string>(o.select);
   if (o.projection && select_given && o.select != "SPECIFIC_ATTRIBUTES") {
     throw ApiError::Validation(
         "Cannot specify the AttributesToGet or ProjectionExpression when choosing to get " +
@@ -97,7 +98,7 @@ Response ReadPage(const OpContext& ctx, const ReadTarget& target, const ReadOpti
   std::optional<model::Item> last_key;
   bool more = false;
   Status filter_error;
-  const bool fetches = FetchesFromTable(target, o);
+  const bool fetches = o.capacity != CapacityMode::kNone && FetchesFromTable(target, o);
   size_t index_bytes = 0;
   double table_units = 0;
   auto status = ScanTarget(

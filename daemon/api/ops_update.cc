@@ -115,7 +115,7 @@ Response UpdateItem(const OpContext& ctx, const Request& req) {
       if (!projected.empty()) out["Attributes"] = EncodeItem(projected);
     }
   }
-  AddConsumedCapacity(&out, capacity, name, WriteConsumed(*table, *written));
+  AddWriteCapacity(&out, capacity, *table, *written);
   AddItemCollectionMetrics(*ctx.store, req, *table, key.pk, &out);
   return out;
 }

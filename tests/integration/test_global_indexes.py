@@ -7,21 +7,11 @@ from __future__ import annotations
 
 import time
 
-import pytest
-
 import meridian_testlib as mt
 from cluster_fixture import NREGIONS, cluster  # noqa: F401  (pytest fixture)
+from meridian_testlib import S, N
+from test_global_tables import TIMEOUT, _all_regions_up  # noqa: F401  (autouse fixture)
 from test_replication import run_threads, wait_described
-
-S = mt.S
-N = mt.N
-TIMEOUT = 30.0
-
-
-@pytest.fixture(autouse=True)
-def _all_regions_up(cluster):  # noqa: F811
-    cluster.ensure_all_up()
-    yield
 
 
 def create_indexed_table(cluster, name):  # noqa: F811

@@ -1,16 +1,18 @@
 #include "store/change_log.h"
 
 #include <capnp/message.h>
-#include <capnp/serialize.h>
-#include <kj/exception.h>
-
-#include <cstring>
 
 #include "schemas/capnp_bytes.h"
+#include "schemas/capnp_frame.h"
 #include "schemas/replication.capnp.h"
 #include "store/store_keys.h"
 
 namespace meridian::store {
+namespace {
+// A change holds one item version (at most ~16 MB, see conflict/version_codec_internal.h).
+constexpr uint64_t kMaxChangeWords = (16u << 20) / 8 + 1024;
+}  // namespace
+
 using schemas::AsData;
 using schemas::FromData;
 
@@ -42,20 +44,11 @@ std::string EncodeChange(const Change& c) {
     entries[i].setSeq(c.deps.entries()[i].seq);
   }
   rec.setHlcMillis(c.hlc_millis);
-  auto words = capnp::messageToFlatArray(message);
-  auto bytes = words.asBytes();
-  return std::string(reinterpret_cast<const char*>(bytes.begin()), bytes.size());
+  return schemas::WritePacked(message);
 }
 
 Result<Change> DecodeChange(std::string_view bytes) {
-  if (bytes.empty() || bytes.size() % sizeof(capnp::word) != 0) return Status::Corruption("change size");
-  // Peer payloads and RocksDB values are not word-aligned: copy.
-  auto words = kj::heapArray<capnp::word>(bytes.size() / sizeof(capnp::word));
-  std::memcpy(words.begin(), bytes.data(), bytes.size());
-  try {
-    capnp::ReaderOptions options;
-    options.traversalLimitInWords = 16 * 1024 * 1024 / 8;
-    capnp::FlatArrayMessageReader reader(words, options);
+  return schemas::DecodeFramed<Change>(bytes, "change", kMaxChangeWords, [](capnp::MessageReader& reader) -> Result<Change> {
     auto rec = reader.getRoot<schemas::Change>();
     Change c;
     c.origin = rec.getOrigin();
@@ -80,9 +73,7 @@ Result<Change> DecodeChange(std::string_view bytes) {
       return Status::Corruption("change: key too short");
     }
     return c;
-  } catch (const kj::Exception& e) {
-    return Status::Corruption(std::string("change: ") + e.getDescription().cStr());
-  }
+  });
 }
 
 }  // namespace meridian::store

@@ -20,6 +20,10 @@
 
 namespace meridian::store {
 
+// The memory a decoded item takes, estimated from its stored (packed) size: the charge of
+// cached and staged versions.
+inline size_t DecodedCharge(size_t stored_bytes) { return stored_bytes * 5 + 64; }
+
 class ItemCache {
  public:
   // capacity_bytes == 0 disables the cache (every call is a no-op / miss).

@@ -33,7 +33,7 @@ Result<std::shared_ptr<const StoredItem>> Store::ReadCommitted(const std::string
     if (!decoded.ok()) return decoded.status();
     item = std::make_shared<const StoredItem>(std::move(decoded).value());
   }
-  if (fill_cache) cache_->Fill(key, token, item, value.size() * 3 + 64);
+  if (fill_cache) cache_->Fill(key, token, item, DecodedCharge(value.size()));
   return item;
 }
 
@@ -133,7 +133,7 @@ void Store::StageItemLocked(const TableInfo& table, const std::string& key, Stor
     ApplyStatsDelta(count_delta, bytes_delta, &stats->second);
   }
   auto version = std::make_shared<const StoredItem>(std::move(next));
-  const size_t charge = bytes.size() * 3 + 64;
+  const size_t charge = DecodedCharge(bytes.size());
   staged_[key] = Staged{group_number_, version, charge};
   group_versions_.push_back({key, std::move(version), charge});
 }

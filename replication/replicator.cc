@@ -373,7 +373,7 @@ bool Replicator::ApplyReady() {
     if (stop_) return false;
     handoff = staged_runs_ > 0 || run.size() > kCommitInlineRun;
   }
-  auto stats = store_->ApplyRemoteChanges(run, /*commit=*/!handoff);
+  auto stats = store_->ApplyRemoteChanges(std::move(run), /*commit=*/!handoff);
   std::lock_guard lock(mu_);
   if (handoff) {
     ++staged_runs_;

@@ -340,7 +340,7 @@ uint64_t Store::StageCatalogLocked(const TableInfo& info, int kind) {
     change.table_bytes = EncodeTableInfo(shipped);
   }
   change.hlc_millis = options_.clock->NowMillis();
-  group_->Put(log_cf_, LogKey(change.origin, change.seq), EncodeChange(change));
+  StageLogLocked(change.origin, change.seq, EncodeChange(change));
   return change.seq;
 }
 

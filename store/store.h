@@ -207,7 +207,7 @@ class Store {
   // `commit` false: the group is only staged (visible to later changes and writes, durable
   // with the applied vector at the caller's next CommitPending), so a caller can stage the
   // next run while another thread commits this one.
-  Result<RemoteApplyStats> ApplyRemoteChanges(const std::vector<std::string>& changes, bool commit = true);
+  Result<RemoteApplyStats> ApplyRemoteChanges(std::vector<std::string> changes, bool commit = true);
   // Up to max_changes consecutive encoded changes of `origin` starting at from_seq (fewer
   // when the log ends, or when max_bytes is reached after at least one).
   Status ReadLog(conflict::RegionId origin, uint64_t from_seq, size_t max_changes,
@@ -298,6 +298,10 @@ class Store {
   conflict::VersionVector RemoteAppliedLocked() const;
   // Adds item puts to `batch` sorted by key, only the last put of each key; empties `items`.
   void PutItemsSorted(rocksdb::WriteBatch* batch, std::vector<std::pair<std::string, std::string>>* items);
+  // Stages a change-log record in the open group (REQUIRES commit_mu_), and writes those
+  // staged into `batch` grouped by origin.
+  void StageLogLocked(conflict::RegionId origin, uint64_t seq, std::string bytes);
+  void PutLogGrouped(rocksdb::WriteBatch* batch, std::vector<std::pair<std::string, std::string>>* log);
   // REQUIRES: commit_mu_ held. Stages the deletion of every item of a table.
   void DeleteTableItemsLocked(uint32_t table_id);
   // ---- secondary indexes (store_index.cc) ----
@@ -338,7 +342,7 @@ class Store {
   // Applied vector (this region's own committed seq included) at a read snapshot.
   Result<conflict::VersionVector> VectorAt(const rocksdb::ReadOptions& ro) const;
   // Applies one decoded remote change: REQUIRES commit_mu_ NOT held.
-  Status ApplyRemoteChange(const std::string& bytes, RemoteApplyStats* stats);
+  Status ApplyRemoteChange(std::string& bytes, RemoteApplyStats* stats);
   void RecordConflict(conflict::ConflictRecord record);
   Status WriteGroupAndWait(uint64_t until_seq);
 
@@ -398,6 +402,11 @@ class Store {
   // when it is written or before a range deletion of items: RocksDB's memtable inserts
   // sorted keys far faster than keys in random order.
   std::vector<std::pair<std::string, std::string>> group_items_;  // GUARDED_BY(commit_mu_)
+  // Change-log records of the open group, added to group_ grouped by origin when it is
+  // written or before a log trim: each origin's records are then appends to the log
+  // memtable, where a run interleaving origins in causal order made every insert search
+  // the skiplist again.
+  std::vector<std::pair<std::string, std::string>> group_log_;  // GUARDED_BY(commit_mu_)
   uint64_t group_number_ = 1;                       // GUARDED_BY(commit_mu_): the open group's
   std::vector<std::pair<uint64_t, std::function<void(Status)>>> waiters_;    // GUARDED_BY(commit_mu_)
   bool commit_scheduled_ = false;                // GUARDED_BY(commit_mu_)

@@ -115,7 +115,7 @@ Result<WriteResult> Store::StageWrite(const TableInfo& table, const std::string&
   change.version_bytes = EncodeStoredItem(stored);
   change.deps = RemoteAppliedLocked();
   change.hlc_millis = stored.version.hlc.millis();
-  group_->Put(log_cf_, LogKey(change.origin, change.seq), EncodeChange(change));
+  StageLogLocked(change.origin, change.seq, EncodeChange(change));
   StageItemLocked(table, key, std::move(stored), change.version_bytes, *current);
   result.seq = seq;
   return result;
@@ -165,6 +165,19 @@ void Store::PutItemsSorted(rocksdb::WriteBatch* batch, std::vector<std::pair<std
   items->clear();
 }
 
+void Store::StageLogLocked(conflict::RegionId origin, uint64_t seq, std::string bytes) {
+  group_log_.emplace_back(LogKey(origin, seq), std::move(bytes));
+}
+
+void Store::PutLogGrouped(rocksdb::WriteBatch* batch, std::vector<std::pair<std::string, std::string>>* log) {
+  // Within an origin records are staged in seq order: grouping by the origin (the key's
+  // first 4 bytes) sorts them.
+  std::stable_sort(log->begin(), log->end(),
+                   [](const auto& a, const auto& b) { return a.first.compare(0, 4, b.first, 0, 4) < 0; });
+  for (const auto& [key, bytes] : *log) batch->Put(log_cf_, key, bytes);
+  log->clear();
+}
+
 void Store::DeleteTableItemsLocked(uint32_t table_id) {
   PutItemsSorted(group_.get(), &group_items_);  // puts staged before the deletion must not survive it
   group_->DeleteRange(items_cf_, keys::TableBegin(table_id), keys::TableBegin(table_id + 1));
@@ -173,7 +186,7 @@ void Store::DeleteTableItemsLocked(uint32_t table_id) {
 void Store::CommitPending() {
   std::lock_guard write(write_mu_);
   std::unique_ptr<rocksdb::WriteBatch> batch;
-  std::vector<std::pair<std::string, std::string>> items;
+  std::vector<std::pair<std::string, std::string>> items, log;
   std::vector<StagedVersion> versions;
   uint64_t upto = 0;
   uint64_t group = 0;
@@ -182,7 +195,7 @@ void Store::CommitPending() {
     // Held briefly: appliers and writers stage the next group meanwhile.
     std::lock_guard commit(commit_mu_);
     commit_scheduled_ = false;
-    if (group_->Count() > 0 || !group_items_.empty()) {
+    if (group_->Count() > 0 || !group_items_.empty() || !group_log_.empty()) {
       // Counters and the applied vector as of this group travel with it.
       group_->Put(meta_cf_, keys::kStats, keys::EncodeStats(last_seq_, stats_));
       applied = RemoteAppliedLocked();
@@ -190,6 +203,7 @@ void Store::CommitPending() {
       applied.Add({options_.region_id, last_seq_});
       batch = std::exchange(group_, spare_group_ ? std::move(spare_group_) : std::make_unique<rocksdb::WriteBatch>());
       items.swap(group_items_);
+      log.swap(group_log_);
       versions.swap(group_versions_);
       upto = last_seq_;
       group = group_number_++;
@@ -199,6 +213,7 @@ void Store::CommitPending() {
   Status st;
   if (wrote) {
     PutItemsSorted(batch.get(), &items);  // after the group's range deletions, as staged
+    PutLogGrouped(batch.get(), &log);
     rocksdb::WriteOptions wo;
     wo.sync = options_.sync_writes;
     auto s = db_->Write(wo, batch.get());

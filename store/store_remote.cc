@@ -37,11 +37,11 @@ conflict::VersionVector Store::DurableAppliedVector() const {
   return durable_applied_;
 }
 
-Result<RemoteApplyStats> Store::ApplyRemoteChanges(const std::vector<std::string>& changes, bool commit) {
+Result<RemoteApplyStats> Store::ApplyRemoteChanges(std::vector<std::string> changes, bool commit) {
   std::lock_guard remote(remote_mu_);
   RemoteApplyStats stats;
   Status error;
-  for (const auto& bytes : changes) {
+  for (auto& bytes : changes) {
     error = ApplyRemoteChange(bytes, &stats);
     if (!error.ok()) break;
   }
@@ -56,7 +56,7 @@ Result<RemoteApplyStats> Store::ApplyRemoteChanges(const std::vector<std::string
   return stats;
 }
 
-Status Store::ApplyRemoteChange(const std::string& bytes, RemoteApplyStats* stats) {
+Status Store::ApplyRemoteChange(std::string& bytes, RemoteApplyStats* stats) {
   auto change = DecodeChange(bytes);
   if (!change.ok()) return change.status();
   if (change->origin == options_.region_id) {
@@ -90,7 +90,7 @@ Status Store::ApplyRemoteChange(const std::string& bytes, RemoteApplyStats* stat
     catalog.unlock();
     std::lock_guard item_lock(LockFor(key));
     auto merged = MergeItemVersion(*table, key, std::move(remote).value(), change->version_bytes, false, [&] {
-      group_->Put(log_cf_, LogKey(change->origin, change->seq), bytes);
+      StageLogLocked(change->origin, change->seq, std::move(bytes));
       applied_[change->origin] = change->seq;
     });
     if (!merged.ok()) return merged.status();
@@ -126,7 +126,7 @@ Status Store::ApplyRemoteChange(const std::string& bytes, RemoteApplyStats* stat
       backfills_.erase(change->table_name);
     }
     // An item change for a table this region does not have (deleted here) is dropped.
-    group_->Put(log_cf_, LogKey(change->origin, change->seq), bytes);
+    StageLogLocked(change->origin, change->seq, std::move(bytes));
     applied_[change->origin] = change->seq;
   }
   ++stats->applied;
@@ -244,6 +244,7 @@ Status Store::TrimLog(conflict::RegionId origin, uint64_t upto) {
     // memtable inserts use hints that are not safe with a second concurrent writer.
     std::lock_guard commit(commit_mu_);
     if (!failed_.ok()) return failed_;
+    PutLogGrouped(group_.get(), &group_log_);  // staged records must not survive the trim
     group_->DeleteRange(log_cf_, LogKey(origin, 0), LogKey(origin, upto + 1));
   }
   CommitPending();

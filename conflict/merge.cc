@@ -164,14 +164,20 @@ Result<MergeOutcome> MergeRemoteInto(ItemVersion* local, const ItemVersion& remo
   return outcome;
 }
 
-Result<RemoteMergeResult> MergeRemote(ItemVersion local, const ItemVersion& remote,
+Result<RemoteMergeResult> MergeRemote(const ItemVersion& local, ItemVersion remote,
                                       const MergeOptions& options) {
-  Result<MergeOutcome> outcome = MergeRemoteInto(&local, remote, options);
-  if (!outcome.ok()) return outcome.status();
+  MERIDIAN_RETURN_IF_ERROR(CheckPolicies(local, remote));
   RemoteMergeResult result;
+  if (remote.vector.Compare(local.vector) == CausalOrder::kAfter) {
+    result.action = MergeAction::kReplaced;  // what MergeRemoteInto does, without copies
+    result.version = std::move(remote);
+    return result;
+  }
+  result.version = local;
+  Result<MergeOutcome> outcome = MergeRemoteInto(&result.version, remote, options);
+  if (!outcome.ok()) return outcome.status();
   result.action = outcome->action;
   result.conflict = std::move(outcome->conflict);
-  result.version = std::move(local);
   return result;
 }
 

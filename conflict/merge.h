@@ -47,12 +47,14 @@ Result<MergeOutcome> MergeRemoteInto(ItemVersion* local, const ItemVersion& remo
                                      const MergeOptions& options = {});
 
 // MergeRemoteInto for callers that prefer values: returns the new version with the outcome.
+// A causally newer `remote` (the usual case when replicating) becomes the result without a
+// copy of either version: pass it with std::move.
 struct RemoteMergeResult {
   MergeAction action = MergeAction::kSkipped;
   ItemVersion version;                     // what to store now (== local when kSkipped)
   std::optional<ConflictRecord> conflict;  // set for kMerged when requested
 };
-Result<RemoteMergeResult> MergeRemote(ItemVersion local, const ItemVersion& remote,
+Result<RemoteMergeResult> MergeRemote(const ItemVersion& local, ItemVersion remote,
                                       const MergeOptions& options = {});
 
 }  // namespace meridian::conflict

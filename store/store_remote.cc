@@ -140,7 +140,9 @@ Result<conflict::MergeAction> Store::MergeItemVersion(const TableInfo& table, co
   // Not cached on a miss: the merged version reaches the cache when its group commits.
   auto current = ReadCurrent(key, /*fill_cache=*/false);
   if (!current.ok()) return current.status();
-  auto merged = conflict::MergeRemote((*current)->version, remote);
+  // The adopt check below still needs `remote`; otherwise it moves into the result.
+  auto merged = adopt ? conflict::MergeRemote((*current)->version, remote)
+                      : conflict::MergeRemote((*current)->version, std::move(remote));
   std::string encoded;
   if (adopt && merged.ok() && merged->action == conflict::MergeAction::kSkipped &&
       remote.vector == (*current)->version.vector && !remote_bytes.empty()) {

@@ -186,6 +186,8 @@ void Replicator::OnHeartbeat(const InboundMessage& m) {
   if (peer.last_heartbeat_ms == 0 || now - peer.last_heartbeat_ms > 3 * options_.heartbeat.count()) {
     heartbeat_now_ = true;
     heartbeat_cv_.notify_one();
+    fetch_now_ = true;  // and this region may learn that it is far behind: fetch now
+    fetch_cv_.notify_one();
   }
   peer.name = hb->region_name;
   peer.head_seq = std::max(peer.head_seq, hb->head_seq);
@@ -294,8 +296,9 @@ void Replicator::FetchLoop() {
     lock.lock();
     if (!fetched) {
       fetch_cv_.wait_for(lock, std::min<std::chrono::milliseconds>(options_.heartbeat, options_.fetch_grace),
-                         [&] { return stop_; });
+                         [&] { return stop_ || fetch_now_; });
     }
+    fetch_now_ = false;
   }
 }
 
@@ -449,7 +452,10 @@ bool Replicator::FetchGaps() {
       }
       if (next > have + 1 && next - have > 2 * options_.fetch_max_changes) continue;  // enough queued
       auto seen = gap_seen_ms_.emplace(origin, now).first;
-      if (now - seen->second < options_.fetch_grace.count()) continue;  // may be in flight
+      // A gap may be batches still in flight, unless it is far larger than those (a region
+      // returning, a partition healing): then it is fetched at once.
+      const bool in_flight_possible = head - have <= 4 * options_.batch_max_changes;
+      if (in_flight_possible && now - seen->second < options_.fetch_grace.count()) continue;
       // Nothing queued yet (a region returning): a small first fetch lets applying start
       // while the full-size fetches that follow are in flight.
       const size_t max_changes =

@@ -122,6 +122,9 @@ Status ReadFramed(std::string_view bytes, const char* what, uint64_t max_words,
       uint32_t segment_words;
       std::memcpy(&segment_words, reinterpret_cast<const char*>(&first) + 4, 4);
       if (segment_words > max_words) return corrupt("message too large");
+      // Two bytes (a zero tag and its count) unpack to at most 256 words: a size the input
+      // cannot fill is refused before anything is allocated for it.
+      if (segment_words > 128 * (bytes.size() - header) + 1) return corrupt("malformed packing");
       capnp::word scratch[kScratchWords];
       kj::Array<capnp::word> owned;
       kj::ArrayPtr<capnp::word> words = kj::arrayPtr(scratch, kScratchWords);

@@ -139,6 +139,8 @@ TEST(CapnpFrame, DeclaredSizesBeyondTheLimitOrTheInputAreRejected) {
   auto huge = Read(std::string("\xf0\xff\xff\xff\xff", 5));
   ASSERT_FALSE(huge.ok());
   EXPECT_NE(huge.status().message().find("too large"), std::string::npos);
+  // Within the limit, but more words than 3 bytes can unpack to.
+  EXPECT_FALSE(Read(std::string("\xf0\x00\x00\x01\x00\x00\x00\x00", 8)).ok());
   // A 4-word segment, then a zero run claiming 255 more words than the segment has.
   EXPECT_FALSE(Read(std::string("\x10\x04\x00\xff", 4)).ok());
   // A verbatim run longer than the input.

@@ -38,13 +38,17 @@ struct Region {
     r.trim_interval = std::chrono::milliseconds(40);
     r.log_retention = log_retention;
     replicator = std::make_unique<Replicator>(store.get(), transport.get(), r);
-    store->SetCommitListener([this](uint64_t seq) { replicator->NotifyCommitted(seq); });
+    Replicator* rep = replicator.get();
+    store->SetCommitListener([rep](uint64_t seq) { rep->NotifyCommitted(seq); });
     EXPECT_TRUE(replicator->Start().ok());
   }
   ~Region() {
+    // As meridiand shuts down: the stopped replicator outlives the store, whose commits
+    // (its threads' last ones, the store's final one) still notify it.
+    replicator->Stop();
+    store.reset();
     replicator.reset();
     transport.reset();
-    store.reset();
     std::filesystem::remove_all(dir);
   }
   void Add(const std::string& table, const std::string& pk, const char* delta) {

@@ -1,7 +1,8 @@
 // Bytes of item versions and conflict records: packed, one-segment Cap'n Proto
 // (schemas/conflict.capnp; framing in schemas/capnp_frame.h, which also reads the flat
-// form earlier versions stored). Equal versions encode to identical bytes; decoding checks the canonical order and the causal
-// invariants, so a version that decodes is safe to merge.
+// form earlier versions stored). Equal versions encode to identical bytes; decoding checks
+// the canonical order and the causal invariants, so a version that decodes is safe to
+// merge.
 #pragma once
 
 #include <string>

@@ -214,7 +214,7 @@ class Replicator {
   uint64_t committed_ = 0;                   // GUARDED_BY(mu_)
   bool apply_wanted_ = false;                // GUARDED_BY(mu_)
   bool heartbeat_now_ = false;               // GUARDED_BY(mu_): a returning peer wants ours
-  bool fetch_now_ = false;                   // GUARDED_BY(mu_): a peer heard from anew (its head may be far ahead)
+  bool fetch_now_ = false;                   // GUARDED_BY(mu_): a peer heard from anew
   bool publisher_idle_ = false;              // GUARDED_BY(mu_): waiting for a commit
   int staged_runs_ = 0;                      // GUARDED_BY(mu_): applied runs not yet written
   size_t last_run_size_ = 0;                 // applier thread only (or RunOnce)

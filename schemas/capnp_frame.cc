@@ -109,7 +109,9 @@ std::string WritePacked(capnp::MessageBuilder& message) {
 
 Status ReadFramed(std::string_view bytes, const char* what, uint64_t max_words,
                   kj::FunctionParam<Status(capnp::MessageReader&)> read) {
-  auto corrupt = [&](const char* why) { return Status::Corruption(std::string(what) + ": " + why); };
+  auto corrupt = [&](const char* why) {
+    return Status::Corruption(std::string(what) + ": " + why);
+  };
   if (bytes.empty()) return corrupt("empty");
   capnp::ReaderOptions options;
   options.traversalLimitInWords = max_words;
@@ -118,7 +120,8 @@ Status ReadFramed(std::string_view bytes, const char* what, uint64_t max_words,
       // The first tag has bits 0-3 clear: one segment, whose size the next bytes give.
       const size_t header = 1 + std::popcount(static_cast<uint8_t>(bytes[0]));
       capnp::word first;
-      if (!Unpack(bytes.substr(0, header), kj::arrayPtr(&first, 1))) return corrupt("truncated segment table");
+      if (!Unpack(bytes.substr(0, header), kj::arrayPtr(&first, 1)))
+        return corrupt("truncated segment table");
       uint32_t segment_words;
       std::memcpy(&segment_words, reinterpret_cast<const char*>(&first) + 4, 4);
       if (segment_words > max_words) return corrupt("message too large");
@@ -134,7 +137,8 @@ Status ReadFramed(std::string_view bytes, const char* what, uint64_t max_words,
       }
       words = words.slice(0, segment_words + 1);
       words[0] = first;
-      if (!Unpack(bytes.substr(header), words.slice(1, words.size()))) return corrupt("malformed packing");
+      if (!Unpack(bytes.substr(header), words.slice(1, words.size())))
+        return corrupt("malformed packing");
       capnp::FlatArrayMessageReader reader(words, options);
       return read(reader);
     }
@@ -143,7 +147,8 @@ Status ReadFramed(std::string_view bytes, const char* what, uint64_t max_words,
     kj::Array<capnp::word> copy;
     kj::ArrayPtr<const capnp::word> words;
     if (reinterpret_cast<uintptr_t>(bytes.data()) % alignof(capnp::word) == 0) {
-      words = kj::arrayPtr(reinterpret_cast<const capnp::word*>(bytes.data()), bytes.size() / sizeof(capnp::word));
+      words = kj::arrayPtr(reinterpret_cast<const capnp::word*>(bytes.data()),
+                           bytes.size() / sizeof(capnp::word));
     } else {
       // Peer payloads and RocksDB values carry no alignment guarantee.
       copy = kj::heapArray<capnp::word>(bytes.size() / sizeof(capnp::word));

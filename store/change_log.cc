@@ -11,10 +11,37 @@ namespace meridian::store {
 namespace {
 // A change holds one item version (at most ~16 MB, see conflict/version_codec_internal.h).
 constexpr uint64_t kMaxChangeWords = (16u << 20) / 8 + 1024;
-}  // namespace
 
 using schemas::AsData;
 using schemas::FromData;
+
+Result<Change> ReadChange(schemas::Change::Reader rec) {
+  Change c;
+  c.origin = rec.getOrigin();
+  c.seq = rec.getSeq();
+  switch (rec.getKind()) {
+    case schemas::Change::Kind::ITEM: c.kind = Change::Kind::kItem; break;
+    case schemas::Change::Kind::CREATE_TABLE: c.kind = Change::Kind::kCreateTable; break;
+    case schemas::Change::Kind::DELETE_TABLE: c.kind = Change::Kind::kDeleteTable; break;
+    case schemas::Change::Kind::UPDATE_TABLE: c.kind = Change::Kind::kUpdateTable; break;
+    default: return Status::Corruption("change: unknown kind");
+  }
+  c.table_name = rec.getTableName().cStr();
+  c.key_suffix = FromData(rec.getKeySuffix());
+  c.version_bytes = FromData(rec.getVersion());
+  c.table_bytes = FromData(rec.getTable());
+  std::vector<conflict::VersionVector::Entry> deps;
+  for (auto e : rec.getDeps().getEntries()) deps.push_back({e.getRegion(), e.getSeq()});
+  c.deps = conflict::VersionVector::FromEntries(std::move(deps));
+  c.hlc_millis = rec.getHlcMillis();
+  if (c.origin == 0 || c.seq == 0) return Status::Corruption("change: origin and seq must be set");
+  if (c.kind == Change::Kind::kItem && c.key_suffix.size() < 9) {
+    return Status::Corruption("change: key too short");
+  }
+  return c;
+}
+
+}  // namespace
 
 std::string LogKey(conflict::RegionId origin, uint64_t seq) {
   std::string key = keys::EncodeU64(origin).substr(4);
@@ -48,32 +75,8 @@ std::string EncodeChange(const Change& c) {
 }
 
 Result<Change> DecodeChange(std::string_view bytes) {
-  return schemas::DecodeFramed<Change>(bytes, "change", kMaxChangeWords, [](capnp::MessageReader& reader) -> Result<Change> {
-    auto rec = reader.getRoot<schemas::Change>();
-    Change c;
-    c.origin = rec.getOrigin();
-    c.seq = rec.getSeq();
-    switch (rec.getKind()) {
-      case schemas::Change::Kind::ITEM: c.kind = Change::Kind::kItem; break;
-      case schemas::Change::Kind::CREATE_TABLE: c.kind = Change::Kind::kCreateTable; break;
-      case schemas::Change::Kind::DELETE_TABLE: c.kind = Change::Kind::kDeleteTable; break;
-      case schemas::Change::Kind::UPDATE_TABLE: c.kind = Change::Kind::kUpdateTable; break;
-      default: return Status::Corruption("change: unknown kind");
-    }
-    c.table_name = rec.getTableName().cStr();
-    c.key_suffix = FromData(rec.getKeySuffix());
-    c.version_bytes = FromData(rec.getVersion());
-    c.table_bytes = FromData(rec.getTable());
-    std::vector<conflict::VersionVector::Entry> deps;
-    for (auto e : rec.getDeps().getEntries()) deps.push_back({e.getRegion(), e.getSeq()});
-    c.deps = conflict::VersionVector::FromEntries(std::move(deps));
-    c.hlc_millis = rec.getHlcMillis();
-    if (c.origin == 0 || c.seq == 0) return Status::Corruption("change: origin and seq must be set");
-    if (c.kind == Change::Kind::kItem && c.key_suffix.size() < 9) {
-      return Status::Corruption("change: key too short");
-    }
-    return c;
-  });
+  auto read = [](capnp::MessageReader& r) { return ReadChange(r.getRoot<schemas::Change>()); };
+  return schemas::DecodeFramed<Change>(bytes, "change", kMaxChangeWords, read);
 }
 
 }  // namespace meridian::store

@@ -38,10 +38,12 @@ struct Decoded {
 };
 
 Result<Decoded> Read(std::string_view bytes) {
-  return DecodeFramed<Decoded>(bytes, "change", kLimit, [](capnp::MessageReader& reader) -> Result<Decoded> {
-    auto rec = reader.getRoot<schemas::Change>();
-    return Decoded{rec.getSeq(), rec.getTableName().cStr(), FromData(rec.getKeySuffix()), FromData(rec.getVersion())};
-  });
+  return DecodeFramed<Decoded>(
+      bytes, "change", kLimit, [](capnp::MessageReader& reader) -> Result<Decoded> {
+        auto rec = reader.getRoot<schemas::Change>();
+        return Decoded{rec.getSeq(), rec.getTableName().cStr(), FromData(rec.getKeySuffix()),
+                       FromData(rec.getVersion())};
+      });
 }
 
 void ExpectDecodes(std::string_view bytes, const std::string& key, const std::string& version) {
@@ -84,9 +86,14 @@ TEST(CapnpFrame, RandomContentRoundTrips) {
     while (blob.size() < len) {
       const size_t run = 1 + rng() % 2100;
       switch (rng() % 3) {
-        case 0: blob.append(run, '\0'); break;
-        case 1: for (size_t j = 0; j < run; ++j) blob.push_back(static_cast<char>(1 + rng() % 255)); break;
-        default: for (size_t j = 0; j < run; ++j) blob.push_back(rng() % 2 ? '\0' : 'm');
+        case 0:
+          blob.append(run, '\0');
+          break;
+        case 1:
+          for (size_t j = 0; j < run; ++j) blob.push_back(static_cast<char>(1 + rng() % 255));
+          break;
+        default:
+          for (size_t j = 0; j < run; ++j) blob.push_back(rng() % 2 ? '\0' : 'm');
       }
     }
     blob.resize(len);
@@ -128,7 +135,8 @@ TEST(CapnpFrame, EveryTruncationAndExtensionIsCorruption) {
     for (size_t n = 0; n < bytes.size(); ++n) {
       EXPECT_EQ(Read(bytes.substr(0, n)).status().code(), Status::Code::kCorruption) << n;
     }
-    for (const std::string& tail : {std::string(1, '\0'), std::string(8, '\0'), std::string("\xff")}) {
+    for (const std::string& tail :
+         {std::string(1, '\0'), std::string(8, '\0'), std::string("\xff")}) {
       EXPECT_EQ(Read(bytes + tail).status().code(), Status::Code::kCorruption);
     }
   }
@@ -172,10 +180,12 @@ TEST(CapnpFrame, RandomBytesNeverCrash) {
     if (i % 2 == 0) {
       bytes.resize(rng() % 200);
       for (auto& c : bytes) c = static_cast<char>(rng());
-      if (!bytes.empty() && i % 4 == 0) bytes[0] = static_cast<char>((rng() % 15 + 1) << 4);  // looks packed
+      if (!bytes.empty() && i % 4 == 0)
+        bytes[0] = static_cast<char>((rng() % 15 + 1) << 4);  // looks packed
     } else {
       bytes = valid;  // a valid value with a few bytes flipped
-      for (int flips = 1 + rng() % 3; flips > 0; --flips) bytes[rng() % bytes.size()] = static_cast<char>(rng());
+      for (int flips = 1 + rng() % 3; flips > 0; --flips)
+        bytes[rng() % bytes.size()] = static_cast<char>(rng());
     }
     auto got = Read(bytes);
     if (got.ok()) {

@@ -297,11 +297,13 @@ class Store {
   // group persists.
   conflict::VersionVector RemoteAppliedLocked() const;
   // Adds item puts to `batch` sorted by key, only the last put of each key; empties `items`.
-  void PutItemsSorted(rocksdb::WriteBatch* batch, std::vector<std::pair<std::string, std::string>>* items);
+  // Puts staged for a group: (key, value) pairs.
+  using Puts = std::vector<std::pair<std::string, std::string>>;
+  void PutItemsSorted(rocksdb::WriteBatch* batch, Puts* items);
   // Stages a change-log record in the open group (REQUIRES commit_mu_), and writes those
   // staged into `batch` grouped by origin.
   void StageLogLocked(conflict::RegionId origin, uint64_t seq, std::string bytes);
-  void PutLogGrouped(rocksdb::WriteBatch* batch, std::vector<std::pair<std::string, std::string>>* log);
+  void PutLogGrouped(rocksdb::WriteBatch* batch, Puts* log);
   // REQUIRES: commit_mu_ held. Stages the deletion of every item of a table.
   void DeleteTableItemsLocked(uint32_t table_id);
   // ---- secondary indexes (store_index.cc) ----
@@ -401,12 +403,12 @@ class Store {
   // Item puts of the open group, added to group_ sorted by key (and only the last of a key)
   // when it is written or before a range deletion of items: RocksDB's memtable inserts
   // sorted keys far faster than keys in random order.
-  std::vector<std::pair<std::string, std::string>> group_items_;  // GUARDED_BY(commit_mu_)
+  Puts group_items_;  // GUARDED_BY(commit_mu_)
   // Change-log records of the open group, added to group_ grouped by origin when it is
   // written or before a log trim: each origin's records are then appends to the log
   // memtable, where a run interleaving origins in causal order made every insert search
   // the skiplist again.
-  std::vector<std::pair<std::string, std::string>> group_log_;  // GUARDED_BY(commit_mu_)
+  Puts group_log_;  // GUARDED_BY(commit_mu_)
   uint64_t group_number_ = 1;                       // GUARDED_BY(commit_mu_): the open group's
   std::vector<std::pair<uint64_t, std::function<void(Status)>>> waiters_;    // GUARDED_BY(commit_mu_)
   bool commit_scheduled_ = false;                // GUARDED_BY(commit_mu_)

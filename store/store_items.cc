@@ -154,7 +154,7 @@ bool Store::WhenDurable(uint64_t seq, std::function<void(Status)> done) {
   return false;
 }
 
-void Store::PutItemsSorted(rocksdb::WriteBatch* batch, std::vector<std::pair<std::string, std::string>>* items) {
+void Store::PutItemsSorted(rocksdb::WriteBatch* batch, Puts* items) {
   // Sorted puts hit the memtable skiplist in order (cheaper inserts); for a key
   // written twice in one group only the last write (stable order) is kept.
   std::stable_sort(items->begin(), items->end(), [](const auto& a, const auto& b) { return a.first < b.first; });
@@ -169,7 +169,7 @@ void Store::StageLogLocked(conflict::RegionId origin, uint64_t seq, std::string 
   group_log_.emplace_back(LogKey(origin, seq), std::move(bytes));
 }
 
-void Store::PutLogGrouped(rocksdb::WriteBatch* batch, std::vector<std::pair<std::string, std::string>>* log) {
+void Store::PutLogGrouped(rocksdb::WriteBatch* batch, Puts* log) {
   // Within an origin records are staged in seq order: grouping by the origin (the key's
   // first 4 bytes) sorts them.
   std::stable_sort(log->begin(), log->end(),
@@ -186,7 +186,7 @@ void Store::DeleteTableItemsLocked(uint32_t table_id) {
 void Store::CommitPending() {
   std::lock_guard write(write_mu_);
   std::unique_ptr<rocksdb::WriteBatch> batch;
-  std::vector<std::pair<std::string, std::string>> items, log;
+  Puts items, log;
   std::vector<StagedVersion> versions;
   uint64_t upto = 0;
   uint64_t group = 0;

@@ -5,7 +5,7 @@
 // and BatchGetItem charge every requested key that way; Query and Scan charge the sum of
 // the sizes of the items they read, rounded up once per request. Writes: ceil(bytes / 1 KB),
 // at least 1, of the larger of the old and the new item. A write also costs each
-// secondary index it changes (DynamoDB's rules, see IndexWriteUnits).
+// secondary index it changes (DynamoDB's rules, see WriteConsumed).
 #pragma once
 
 #include <boost/json/object.hpp>

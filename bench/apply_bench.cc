@@ -66,9 +66,12 @@ int main(int argc, char** argv) {
                      {"n", model::AttributeValue::N(*model::Number::Parse(std::to_string(i)))},
                      {"payload", model::AttributeValue::S(payload)}};
     auto w = (*table)->name;
-    auto r = a->WriteItem(**table, item.at("pk"), nullptr, [&](const model::Item*) -> Result<store::Mutation> {
-      return store::Mutation{store::Mutation::Kind::kPut, item, {}, {}};
-    }, store::CommitMode::kDeferred);
+    auto r = a->WriteItem(
+        **table, item.at("pk"), nullptr,
+        [&](const model::Item*) -> Result<store::Mutation> {
+          return store::Mutation{store::Mutation::Kind::kPut, item, {}, {}};
+        },
+        store::CommitMode::kDeferred);
     if (!r.ok()) return 1;
     if (i % 64 == 63) a->CommitPending();
   }
@@ -96,8 +99,10 @@ int main(int argc, char** argv) {
   }
   const double s = Seconds(t0);
   const double cpu = CpuSeconds() - cpu0;
-  std::printf("apply: %zu records in %.2f s (log reads %.2f s): %.0f records/s; applying thread CPU %.2f s = %.1f us/record\n",
-              applied, s, read_s, applied / s, cpu, cpu * 1e6 / applied);
+  std::printf(
+      "apply: %zu records in %.2f s (log reads %.2f s): %.0f records/s; applying thread CPU %.2f s "
+      "= %.1f us/record\n",
+      applied, s, read_s, applied / s, cpu, cpu * 1e6 / applied);
   a.reset();
   b.reset();
   std::filesystem::remove_all(dir);

@@ -14,22 +14,26 @@ class [[nodiscard]] Status {
  public:
   enum class Code {
     kOk,
-    kInvalidArgument,   // -> ValidationException
-    kNotFound,          // -> ResourceNotFoundException (tables)
-    kResourceInUse,     // -> ResourceInUseException
-    kConditionFailed,   // -> ConditionalCheckFailedException
-    kLimitExceeded,     // -> LimitExceededException
-    kCorruption,        // stored data could not be decoded
-    kIOError,           // storage or network failure
-    kInternal,          // invariant broken in a recoverable place
+    kInvalidArgument,  // -> ValidationException
+    kNotFound,         // -> ResourceNotFoundException (tables)
+    kResourceInUse,    // -> ResourceInUseException
+    kConditionFailed,  // -> ConditionalCheckFailedException
+    kLimitExceeded,    // -> LimitExceededException
+    kCorruption,       // stored data could not be decoded
+    kIOError,          // storage or network failure
+    kInternal,         // invariant broken in a recoverable place
   };
 
   Status() = default;
   static Status Ok() { return Status(); }
-  static Status InvalidArgument(std::string msg) { return {Code::kInvalidArgument, std::move(msg)}; }
+  static Status InvalidArgument(std::string msg) {
+    return {Code::kInvalidArgument, std::move(msg)};
+  }
   static Status NotFound(std::string msg) { return {Code::kNotFound, std::move(msg)}; }
   static Status ResourceInUse(std::string msg) { return {Code::kResourceInUse, std::move(msg)}; }
-  static Status ConditionFailed(std::string msg) { return {Code::kConditionFailed, std::move(msg)}; }
+  static Status ConditionFailed(std::string msg) {
+    return {Code::kConditionFailed, std::move(msg)};
+  }
   static Status LimitExceeded(std::string msg) { return {Code::kLimitExceeded, std::move(msg)}; }
   static Status Corruption(std::string msg) { return {Code::kCorruption, std::move(msg)}; }
   static Status IOError(std::string msg) { return {Code::kIOError, std::move(msg)}; }
@@ -71,8 +75,8 @@ class [[nodiscard]] Result {
 }  // namespace meridian
 
 // Returns early from the enclosing function when `expr` yields a non-OK Status.
-#define MERIDIAN_RETURN_IF_ERROR(expr)        \
-  do {                                         \
-    ::meridian::Status _st = (expr);           \
-    if (!_st.ok()) return _st;                 \
+#define MERIDIAN_RETURN_IF_ERROR(expr) \
+  do {                                 \
+    ::meridian::Status _st = (expr);   \
+    if (!_st.ok()) return _st;         \
   } while (0)

@@ -12,7 +12,7 @@ void WriteItem(const model::Item& item, capnp::List<schemas::Attribute>::Builder
   unsigned i = 0;
   for (const auto& [name, value] : item) {
     auto attr = out[i++];
-    attr.setName(name);
+    attr.setName(AsText(name));
     WriteValue(value, attr.initValue());
   }
 }
@@ -20,7 +20,7 @@ void WriteItem(const model::Item& item, capnp::List<schemas::Attribute>::Builder
 void WriteValue(const AttributeValue& v, schemas::AttributeValue::Builder out) {
   switch (v.type()) {
     case AttrType::kS:
-      out.setS(v.s());
+      out.setS(AsText(v.s()));
       break;
     case AttrType::kN:
       out.setN(v.n().ToString());
@@ -44,7 +44,7 @@ void WriteValue(const AttributeValue& v, schemas::AttributeValue::Builder out) {
     }
     case AttrType::kSS: {
       auto list = out.initSs(v.ss().size());
-      for (unsigned i = 0; i < v.ss().size(); ++i) list.set(i, v.ss()[i]);
+      for (unsigned i = 0; i < v.ss().size(); ++i) list.set(i, AsText(v.ss()[i]));
       break;
     }
     case AttrType::kNS: {

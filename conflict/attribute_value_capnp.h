@@ -17,6 +17,11 @@ Result<model::AttributeValue> ReadValue(schemas::AttributeValue::Reader in);
 Result<model::Item> ReadItem(capnp::List<schemas::Attribute>::Reader in);
 Result<model::Number> ReadNumber(capnp::Text::Reader text);
 
+// `s` as Text: with its size, not up to its first NUL (kj converts a std::string through
+// c_str(), which would cut "a\0b" to "a"; DynamoDB strings may hold U+0000).
+inline capnp::Text::Reader AsText(const std::string& s) {
+  return capnp::Text::Reader(s.data(), s.size());
+}
 inline capnp::Data::Reader AsData(const std::string& s) {
   return capnp::Data::Reader(reinterpret_cast<const kj::byte*>(s.data()), s.size());
 }

@@ -1,6 +1,6 @@
 // What the conflict log (/conflictz) and the conflict metrics get when two versions of an
 // item were concurrent: both versions as users see them, the result, the winner and the
-// rule that decided (DESIGN.md section 5: every concurrent resolution is recorded).
+// rule that decided (docs/design.md section 5: every concurrent resolution is recorded).
 #pragma once
 
 #include <string>

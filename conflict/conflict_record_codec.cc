@@ -54,7 +54,7 @@ std::string EncodeConflictRecord(const ConflictRecord& record) {
   WriteSide(record.merged, out.initMerged());
   auto attributes = out.initAttributes(record.attributes.size());
   for (unsigned i = 0; i < record.attributes.size(); ++i) {
-    attributes[i].setName(record.attributes[i].first);
+    attributes[i].setName(internal::AsText(record.attributes[i].first));
     attributes[i].setRule(static_cast<schemas::AttributeRule>(record.attributes[i].second));
   }
   return internal::MessageToString(message);

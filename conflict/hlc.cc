@@ -1,8 +1,8 @@
 #include "conflict/hlc.h"
 
-#include <chrono>
-
 #include <algorithm>
+
+#include "common/wall_clock.h"
 
 namespace meridian::conflict {
 
@@ -13,11 +13,7 @@ std::string Hlc::ToString() const {
 PhysicalClock* SystemClock() {
   class Real final : public PhysicalClock {
    public:
-    uint64_t NowMillis() override {
-      return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
-                                       std::chrono::system_clock::now().time_since_epoch())
-                                       .count());
-    }
+    uint64_t NowMillis() override { return static_cast<uint64_t>(WallClockMillis()); }
   };
   static Real clock;
   return &clock;
@@ -28,7 +24,7 @@ HybridLogicalClock::HybridLogicalClock(PhysicalClock* physical, uint64_t max_clo
 
 Hlc HybridLogicalClock::Now() {
   const uint64_t physical_ms = std::min(physical_->NowMillis(), Hlc::kMaxMillis);
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   // Kulkarni et al.: l = max(l, pt); c = (l unchanged) ? c + 1 : 0. On the packed form that
   // is max(last + 1, pt << 16).
   last_ = std::max(last_.Next(), Hlc::FromParts(physical_ms, 0));
@@ -40,14 +36,14 @@ HybridLogicalClock::Observation HybridLogicalClock::Observe(Hlc remote) {
   Observation out;
   if (remote.millis() > physical_ms) out.ahead_ms = remote.millis() - physical_ms;
   out.skewed = out.ahead_ms > max_skew_ms_;
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   if (!out.skewed) last_ = std::max(last_, remote);
   out.clock = last_;
   return out;
 }
 
 Hlc HybridLogicalClock::Current() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   return last_;
 }
 

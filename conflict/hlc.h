@@ -1,4 +1,4 @@
-// Hybrid logical clock (DESIGN.md section 5): 48-bit milliseconds since the Unix epoch and a
+// Hybrid logical clock (docs/design.md section 5): 48-bit milliseconds since the Unix epoch and a
 // 16-bit logical counter packed into one uint64 (millis << 16 | logical), so timestamps
 // compare as integers. A clock never goes backwards, advances past every timestamp it
 // adopts, and refuses to be dragged forward by a remote clock that is too far ahead.
@@ -6,8 +6,9 @@
 
 #include <compare>
 #include <cstdint>
-#include <mutex>
 #include <string>
+
+#include "common/mutex.h"
 
 namespace meridian::conflict {
 
@@ -89,8 +90,8 @@ class HybridLogicalClock {
   PhysicalClock* const physical_;
   const uint64_t max_skew_ms_;
 
-  mutable std::mutex mu_;
-  Hlc last_;  // protected by mu_
+  mutable Mutex mu_;
+  Hlc last_ GUARDED_BY(mu_);
 };
 
 }  // namespace meridian::conflict

@@ -1,5 +1,5 @@
 // One version of an item with its replication metadata: what a region stores, ships in its
-// change log, and merges (DESIGN.md sections 2, 4, 5).
+// change log, and merges (docs/design.md sections 2, 4, 5).
 #pragma once
 
 #include <string_view>

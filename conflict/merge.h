@@ -1,4 +1,4 @@
-// Combining versions of one item that come from different regions (DESIGN.md section 5).
+// Combining versions of one item that come from different regions (docs/design.md section 5).
 // Pure functions: no clocks, no I/O, same bytes on every region for the same inputs.
 #pragma once
 

@@ -35,7 +35,7 @@ void WriteDots(const std::vector<Dot>& dots, capnp::List<schemas::Dot>::Builder 
 
 void WriteAttributeState(const std::string& name, const AttributeState& s,
                          schemas::AttributeState::Builder out) {
-  out.setName(name);
+  out.setName(internal::AsText(name));
   auto registers = out.initRegisters(s.registers.size());
   for (unsigned i = 0; i < s.registers.size(); ++i) {
     const RegisterEntry& r = s.registers[i];

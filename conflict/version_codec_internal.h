@@ -17,7 +17,9 @@ constexpr unsigned kFirstSegmentWords = 512;
 constexpr uint64_t kMaxMessageWords = (16u << 20) / 8;
 
 // The stored form of `message` (schemas/capnp_frame.h: packed, one segment).
-inline std::string MessageToString(capnp::MessageBuilder& message) { return schemas::WritePacked(message); }
+inline std::string MessageToString(capnp::MessageBuilder& message) {
+  return schemas::WritePacked(message);
+}
 
 // Runs `read(reader)` over `bytes` (packed or flat, any alignment); malformed framing and
 // kj::Exception become Corruption.

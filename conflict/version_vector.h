@@ -1,4 +1,4 @@
-// Dots and version vectors: the causal metadata of an item version (DESIGN.md section 5).
+// Dots and version vectors: the causal metadata of an item version (docs/design.md section 5).
 //
 // A Dot names one write: the `seq`-th record of `region`'s change log. Seqs are gapless per
 // region across all items, so one item sees a subsequence of them; but a region's writes to

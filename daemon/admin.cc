@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cstdio>
 
+#include "common/wall_clock.h"
 #include "conflict/conflict_record.h"
 #include "replication/replicator.h"
 #include "store/store.h"
@@ -14,14 +15,9 @@ namespace json = boost::json;
 
 namespace {
 
-int64_t NowMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
 json::object Envelope(const ServerIdentity& id) {
-  return json::object{{"region", id.region}, {"server_id", id.server_id}, {"now", NowMs()}};
+  return json::object{
+      {"region", id.region}, {"server_id", id.server_id}, {"now", WallClockMillis()}};
 }
 
 HttpResponse JsonResponse(int status, const json::object& body) {
@@ -46,10 +42,10 @@ HttpResponse Healthz(const AdminState& s) {
   json::object body = Envelope(*s.id);
   json::array errors;
   if (s.replicator && !s.replicator->transport_connected()) {
-    errors.push_back(json::object{{"type", "nats_unreachable"},
-                                  {"message", s.replicator->transport_error().empty()
-                                                  ? "not connected to NATS"
-                                                  : s.replicator->transport_error()}});
+    errors.push_back(json::object{
+        {"type", "nats_unreachable"},
+        {"message", s.replicator->transport_error().empty() ? "not connected to NATS"
+                                                            : s.replicator->transport_error()}});
   }
   body["status"] = errors.empty() ? "ok" : "error";
   if (!errors.empty()) body["errors"] = std::move(errors);
@@ -60,7 +56,7 @@ HttpResponse Healthz(const AdminState& s) {
 HttpResponse Varz(const AdminState& s) {
   json::object body = Envelope(*s.id);
   body["version"] = s.id->version;
-  body["uptime_ms"] = NowMs() - s.id->start_time_ms;
+  body["uptime_ms"] = WallClockMillis() - s.id->start_time_ms;
   body["region_id"] = s.id->region_id;
   body["cluster"] = s.id->cluster;
   body["replication"] = s.replicator != nullptr;
@@ -70,21 +66,28 @@ HttpResponse Varz(const AdminState& s) {
   body["clock_skew_events"] = s.store->clock_skew_events();
   if (s.replicator) {
     auto c = s.replicator->counters();
-    body["replication_counters"] = json::object{
-        {"batches_published", c.batches_published}, {"changes_published", c.changes_published},
-        {"batches_received", c.batches_received},   {"changes_applied", c.changes_applied},
-        {"apply_runs", c.apply_runs},
-        {"changes_merged", c.changes_merged},       {"duplicates", c.duplicates},
-        {"rejected_messages", c.rejected_messages}, {"fetches", c.fetches},
-        {"fetch_failures", c.fetch_failures},       {"dropped_pending", c.dropped_pending},
-        {"snapshot_items_received", c.snapshot_items_received},
-        {"snapshot_chunks_served", c.snapshot_chunks_served},
-        {"backfills_completed", c.backfills_completed},
-        {"log_trims", c.log_trims},
-        {"rebootstraps", c.rebootstraps},
-        {"anti_entropy_comparisons", c.anti_entropy_comparisons},
-        {"anti_entropy_ranges_differing", c.anti_entropy_ranges_differing},
-        {"anti_entropy_items_repaired", c.anti_entropy_items_repaired}};
+    body["replication_counters"] =
+        json::object{{"batches_published", c.batches_published},
+                     {"changes_published", c.changes_published},
+                     {"batches_received", c.batches_received},
+                     {"changes_applied", c.changes_applied},
+                     {"apply_runs", c.apply_runs},
+                     {"changes_merged", c.changes_merged},
+                     {"duplicates", c.duplicates},
+                     {"rejected_messages", c.rejected_messages},
+                     {"fetches", c.fetches},
+                     {"fetch_failures", c.fetch_failures},
+                     {"dropped_pending", c.dropped_pending},
+                     {"snapshot_items_received", c.snapshot_items_received},
+                     {"snapshot_chunks_served", c.snapshot_chunks_served},
+                     {"backfills_completed", c.backfills_completed},
+                     {"log_trims", c.log_trims},
+                     {"rebootstraps", c.rebootstraps},
+                     {"publish_failures", c.publish_failures},
+                     {"store_errors", c.store_errors},
+                     {"anti_entropy_comparisons", c.anti_entropy_comparisons},
+                     {"anti_entropy_ranges_differing", c.anti_entropy_ranges_differing},
+                     {"anti_entropy_items_repaired", c.anti_entropy_items_repaired}};
   }
   return JsonResponse(200, body);
 }
@@ -121,7 +124,7 @@ HttpResponse Tablez(const AdminState& s) {
     if (!table.ok()) continue;  // deleted meanwhile
     auto stats = s.store->GetTableStats((*table)->table_id);
     json::object t{{"name", name},
-                   {"policy", (*table)->conflict_policy},
+                   {"policy", conflict::PolicyName((*table)->conflict_policy)},
                    {"items", stats.item_count},
                    {"size_bytes", stats.size_bytes}};
     auto digest = s.store->Digest(**table);

@@ -1,6 +1,6 @@
-// The operator status API (admin port, JSON; GET, except POST /verify). Every response carries `region`,
-// `server_id` and `now`. Each endpoint is a pure function of the server state it is given;
-// the HTTP handler is a thin router (see nats-server's monitor.go).
+// The operator status API (admin port, JSON; GET, except POST /verify). Every response carries
+// `region`, `server_id` and `now`. Each endpoint is a pure function of the server state it is
+// given; the HTTP handler is a thin router (see nats-server's monitor.go).
 #pragma once
 
 #include <cstdint>

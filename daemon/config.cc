@@ -3,7 +3,10 @@
 #include <toml++/toml.h>
 
 #include <algorithm>
+#include <cstdint>
+#include <limits>
 #include <set>
+#include <type_traits>
 
 #include "daemon/http_server.h"
 
@@ -14,15 +17,71 @@ std::string Where(const std::string& path, const toml::node& node) {
   return path + ":" + std::to_string(node.source().begin.line);
 }
 
-Status ReadString(const std::string& path, const toml::node& node, const std::string& key,
-                  std::string* out) {
-  auto v = node.value<std::string>();
-  if (!v) return Status::InvalidArgument(Where(path, node) + ": '" + key + "' must be a string");
-  *out = *v;
+// Reads `node` into a field of type T, with the file's line in any error.
+template <typename T>
+Status ReadValue(const std::string& path, const toml::node& node, const std::string& key, T* out) {
+  // Exact TOML types: toml++'s value<T>() would also convert (1 to true, 2.5 to 2).
+  if constexpr (std::is_same_v<T, std::string>) {
+    const auto* v = node.as_string();
+    if (!v) return Status::InvalidArgument(Where(path, node) + ": '" + key + "' must be a string");
+    *out = v->get();
+  } else if constexpr (std::is_same_v<T, bool>) {
+    const auto* v = node.as_boolean();
+    if (!v) return Status::InvalidArgument(Where(path, node) + ": '" + key + "' must be a boolean");
+    *out = v->get();
+  } else {
+    const auto* node_value = node.as_integer();
+    if (!node_value)
+      return Status::InvalidArgument(Where(path, node) + ": '" + key + "' must be an integer");
+    const std::optional<int64_t> v = node_value->get();
+    if (std::is_unsigned_v<T> && *v < 0) {
+      return Status::InvalidArgument(Where(path, node) + ": '" + key + "' must be >= 0");
+    }
+    // Beyond what the field holds: the largest (or smallest) value, which ValidateConfig
+    // then judges like any other.
+    constexpr int64_t kMax = static_cast<int64_t>(
+        std::min<uint64_t>(std::numeric_limits<T>::max(), std::numeric_limits<int64_t>::max()));
+    constexpr int64_t kMin =
+        std::is_unsigned_v<T> ? 0 : static_cast<int64_t>(std::numeric_limits<T>::min());
+    *out = static_cast<T>(std::clamp<int64_t>(*v, kMin, kMax));
+  }
   return Status::Ok();
 }
 
 }  // namespace
+
+const std::vector<ConfigKey>& ConfigKeys() {
+  static const std::vector<ConfigKey> kKeys = {
+      {"region", "region name", &Config::region},
+      {"data_dir", "data directory", &Config::data_dir},
+      {"listen", "DynamoDB API address HOST:PORT", &Config::listen},
+      {"admin_listen", "status API address HOST:PORT", &Config::admin_listen},
+      {"threads", "API worker threads (0 = cores)", &Config::threads},
+      {"durability", "wal | fsync", &Config::durability},
+      {"log_level", "trace|debug|info|warn|error", &Config::log_level},
+      {"cluster", "cluster name (NATS subject namespace)", &Config::cluster},
+      {"region_id", "this region's id in the cluster (1..65535)", &Config::region_id},
+      {"nats_url", "this region's NATS server (enables replication)", &Config::nats_url},
+      {"global_tables", "make every new table global across all regions", &Config::global_tables},
+      {"heartbeat_ms", "replication heartbeat period", &Config::heartbeat_ms},
+      {"anti_entropy_interval_s", "seconds between anti-entropy rounds (0 = only on POST /verify)",
+       &Config::anti_entropy_interval_s},
+      {"log_retention",
+       "change-log records kept per origin beyond what every region has applied (0 = all)",
+       &Config::log_retention},
+  };
+  return kKeys;
+}
+
+std::string ConfigKey::FlagName() const {
+  std::string flag = std::string("--") + name;
+  std::replace(flag.begin(), flag.end(), '_', '-');
+  return flag;
+}
+
+void ConfigKey::Copy(const Config& from, Config* to) const {
+  std::visit([&](auto member) { to->*member = from.*member; }, field);
+}
 
 Status LoadConfigFile(const std::string& path, Config* config) {
   toml::table table;
@@ -33,51 +92,19 @@ Status LoadConfigFile(const std::string& path, Config* config) {
                                    std::string(e.description()));
   }
   config->config_file = path;
-  for (const auto& [key_node, node] : table) {
-    const std::string key(key_node.str());
-    if (key == "region") {
-      MERIDIAN_RETURN_IF_ERROR(ReadString(path, node, key, &config->region));
-    } else if (key == "data_dir") {
-      MERIDIAN_RETURN_IF_ERROR(ReadString(path, node, key, &config->data_dir));
-    } else if (key == "listen") {
-      MERIDIAN_RETURN_IF_ERROR(ReadString(path, node, key, &config->listen));
-    } else if (key == "admin_listen") {
-      MERIDIAN_RETURN_IF_ERROR(ReadString(path, node, key, &config->admin_listen));
-    } else if (key == "durability") {
-      MERIDIAN_RETURN_IF_ERROR(ReadString(path, node, key, &config->durability));
-    } else if (key == "log_level") {
-      MERIDIAN_RETURN_IF_ERROR(ReadString(path, node, key, &config->log_level));
-    } else if (key == "cluster") {
-      MERIDIAN_RETURN_IF_ERROR(ReadString(path, node, key, &config->cluster));
-    } else if (key == "nats_url") {
-      MERIDIAN_RETURN_IF_ERROR(ReadString(path, node, key, &config->nats_url));
-    } else if (key == "region_id" || key == "heartbeat_ms" || key == "log_retention" ||
-               key == "anti_entropy_interval_s") {
-      auto v = node.value<int64_t>();
-      if (!v) return Status::InvalidArgument(Where(path, node) + ": '" + key + "' must be an integer");
-      if (key == "region_id") {
-        config->region_id = static_cast<uint32_t>(std::clamp<int64_t>(*v, 0, 1 << 20));
-      } else if (key == "anti_entropy_interval_s") {
-        if (*v < 0) return Status::InvalidArgument(Where(path, node) + ": 'anti_entropy_interval_s' must be >= 0");
-        config->anti_entropy_interval_s = static_cast<int>(std::min<int64_t>(*v, 1 << 30));
-      } else if (key == "log_retention") {
-        if (*v < 0) return Status::InvalidArgument(Where(path, node) + ": 'log_retention' must be >= 0");
-        config->log_retention = static_cast<uint64_t>(*v);
-      } else {
-        config->heartbeat_ms = static_cast<int>(std::clamp<int64_t>(*v, 0, 1 << 20));
-      }
-    } else if (key == "global_tables") {
-      auto v = node.value<bool>();
-      if (!v) return Status::InvalidArgument(Where(path, node) + ": 'global_tables' must be a boolean");
-      config->global_tables = *v;
-    } else if (key == "threads") {
-      auto v = node.value<int64_t>();
-      if (!v) return Status::InvalidArgument(Where(path, node) + ": 'threads' must be an integer");
-      config->threads = static_cast<int>(*v);
-    } else {
+  const auto& keys = ConfigKeys();
+  for (const auto& entry : table) {
+    const toml::key& key_node = entry.first;
+    const toml::node& node = entry.second;
+    const std::string name(key_node.str());
+    auto key =
+        std::find_if(keys.begin(), keys.end(), [&](const ConfigKey& k) { return name == k.name; });
+    if (key == keys.end()) {
       return Status::InvalidArgument(path + ":" + std::to_string(key_node.source().begin.line) +
-                                     ": unknown key '" + key + "'");
+                                     ": unknown key '" + name + "'");
     }
+    MERIDIAN_RETURN_IF_ERROR(std::visit(
+        [&](auto member) { return ReadValue(path, node, name, &(config->*member)); }, key->field));
   }
   return Status::Ok();
 }
@@ -109,8 +136,12 @@ Status ValidateConfig(const Config& config) {
   }
   for (char c : config.cluster) {
     if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_')) {
-      return Status::InvalidArgument("cluster '" + config.cluster + "' may hold only [A-Za-z0-9_-]");
+      return Status::InvalidArgument("cluster '" + config.cluster +
+                                     "' may hold only [A-Za-z0-9_-]");
     }
+  }
+  if (config.anti_entropy_interval_s < 0) {
+    return Status::InvalidArgument("anti_entropy_interval_s must be >= 0");
   }
   if (config.threads < 0 || config.threads > 256) {
     return Status::InvalidArgument("threads must be between 0 and 256");

@@ -3,17 +3,19 @@
 #pragma once
 
 #include <string>
+#include <variant>
+#include <vector>
 
 #include "common/status.h"
 
 namespace meridian::daemon {
 
 struct Config {
-  std::string region;              // region name, e.g. "us-east-1" (required)
-  std::string data_dir;            // RocksDB directory (required)
+  std::string region;                           // region name, e.g. "us-east-1" (required)
+  std::string data_dir;                         // RocksDB directory (required)
   std::string listen = "127.0.0.1:8000";        // DynamoDB API
   std::string admin_listen = "127.0.0.1:8001";  // status API
-  int threads = 0;                 // API worker threads; 0 = CPUs in the affinity mask
+  int threads = 0;                              // API worker threads; 0 = CPUs in the affinity mask
   std::string durability = "wal";  // wal: WAL write before ack; fsync: fsync WAL before ack
   std::string log_level = "info";  // trace|debug|info|warn|error
   // Replication (empty nats_url = single region, no replication).
@@ -27,8 +29,25 @@ struct Config {
   uint64_t log_retention = 0;
   // Period of the anti-entropy round against every peer (0 = only on POST /verify).
   int anti_entropy_interval_s = 60;
-  std::string config_file;         // where the file values came from, if any
+  std::string config_file;  // where the file values came from, if any
 };
+
+// One configuration key: `name` in the TOML file, --name-with-dashes on the command line.
+struct ConfigKey {
+  const char* name;
+  const char* help;
+  std::variant<std::string Config::*, int Config::*, uint32_t Config::*, uint64_t Config::*,
+               bool Config::*>
+      field;
+
+  // "--name-with-dashes".
+  std::string FlagName() const;
+  // Copies this key's value from `from` into *to.
+  void Copy(const Config& from, Config* to) const;
+};
+
+// Every key, in the order --help lists them (config_file is not one: it names the file).
+const std::vector<ConfigKey>& ConfigKeys();
 
 // Reads a TOML file into *config. Unknown keys and wrong types are InvalidArgument errors
 // naming "file:line".

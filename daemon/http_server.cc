@@ -4,11 +4,11 @@
 // buffer and written with a single send, which keeps the per-request cost low.
 #include "daemon/http_server.h"
 
+#include <spdlog/spdlog.h>
 #include <boost/asio.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/string_body.hpp>
-#include <spdlog/spdlog.h>
 
 #include <atomic>
 #include <charconv>
@@ -29,14 +29,22 @@ thread_local asio::io_context* current_worker = nullptr;
 
 const char* Reason(int status) {
   switch (status) {
-    case 200: return "OK";
-    case 400: return "Bad Request";
-    case 404: return "Not Found";
-    case 405: return "Method Not Allowed";
-    case 413: return "Payload Too Large";
-    case 500: return "Internal Server Error";
-    case 503: return "Service Unavailable";
-    default: return "Status";
+    case 200:
+      return "OK";
+    case 400:
+      return "Bad Request";
+    case 404:
+      return "Not Found";
+    case 405:
+      return "Method Not Allowed";
+    case 413:
+      return "Payload Too Large";
+    case 500:
+      return "Internal Server Error";
+    case 503:
+      return "Service Unavailable";
+    default:
+      return "Status";
   }
 }
 
@@ -79,12 +87,14 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   void Read() {
-    auto space = buffer_.prepare(std::max<size_t>(16 * 1024, buffer_.capacity() - buffer_.size()));
-    socket_.async_read_some(space, [self = shared_from_this()](boost::system::error_code ec, size_t n) {
-      if (ec) return self->Close();
-      self->buffer_.commit(n);
-      self->Parse();
-    });
+    auto space =
+        buffer_.prepare(std::max<size_t>(size_t{16} << 10, buffer_.capacity() - buffer_.size()));
+    socket_.async_read_some(space,
+                            [self = shared_from_this()](boost::system::error_code ec, size_t n) {
+                              if (ec) return self->Close();
+                              self->buffer_.commit(n);
+                              self->Parse();
+                            });
   }
 
   // Feeds buffered bytes to the parser; answers every complete request, then reads more.
@@ -95,10 +105,13 @@ class Session : public std::enable_shared_from_this<Session> {
       buffer_.consume(used);
       if (ec == http::error::need_more) break;
       if (ec == http::error::body_limit) {
-        return Reply(HttpResponse{413, "application/x-amz-json-1.0",
-                                  R"({"__type":"com.amazon.coral.validate#ValidationException","message":"Request size exceeded the maximum allowed size"})",
-                                  {}},
-                     false);
+        return Reply(
+            HttpResponse{
+                413,
+                "application/x-amz-json-1.0",
+                R"({"__type":"com.amazon.coral.validate#ValidationException","message":"Request size exceeded the maximum allowed size"})",
+                {}},
+            false);
       }
       if (ec) {
         return Reply(HttpResponse{400, "text/plain", "malformed HTTP request\n", {}}, false);
@@ -117,13 +130,16 @@ class Session : public std::enable_shared_from_this<Session> {
     HttpRequest request;
     request.method = std::string(req.method_string());
     request.target = std::string(req.target());
-    if (auto it = req.find("X-Amz-Target"); it != req.end()) request.amz_target = std::string(it->value());
+    if (auto it = req.find("X-Amz-Target"); it != req.end())
+      request.amz_target = std::string(it->value());
     request.body = std::move(req.body());
     const bool keep_alive = req.keep_alive();
     auto self = shared_from_this();
     HttpResponder respond = [self, keep_alive](HttpResponse response) {
       asio::dispatch(self->socket_.get_executor(),
-                     [self, keep_alive, response = std::move(response)] { self->Reply(response, keep_alive); });
+                     [self, keep_alive, response = std::move(response)] {
+                       self->Reply(response, keep_alive);
+                     });
     };
     try {
       handler_(request, std::move(respond));
@@ -136,12 +152,13 @@ class Session : public std::enable_shared_from_this<Session> {
   void Reply(const HttpResponse& response, bool keep_alive) {
     out_.clear();
     AppendResponse(response, keep_alive, &out_);
-    asio::async_write(socket_, asio::buffer(out_),
-                      [self = shared_from_this(), keep_alive](boost::system::error_code ec, size_t) {
-                        if (ec || !keep_alive) return self->Close();
-                        self->ResetParser();
-                        self->Parse();
-                      });
+    asio::async_write(
+        socket_, asio::buffer(out_),
+        [self = shared_from_this(), keep_alive](boost::system::error_code ec, size_t) {
+          if (ec || !keep_alive) return self->Close();
+          self->ResetParser();
+          self->Parse();
+        });
   }
 
   void Close() {
@@ -173,11 +190,12 @@ struct HttpServer::Impl {
 
   void Accept() {
     auto& target = *contexts[next++ % contexts.size()];
-    acceptor->async_accept(target.get_executor(), [this](boost::system::error_code ec, Socket socket) {
-      if (!acceptor->is_open()) return;
-      if (!ec) std::make_shared<Session>(std::move(socket), handler, options)->Start();
-      Accept();
-    });
+    acceptor->async_accept(
+        target.get_executor(), [this](boost::system::error_code ec, Socket socket) {
+          if (!acceptor->is_open()) return;
+          if (!ec) std::make_shared<Session>(std::move(socket), handler, options)->Start();
+          Accept();
+        });
   }
 };
 
@@ -192,8 +210,9 @@ HttpServer::~HttpServer() { Stop(); }
 Status HttpServer::Start() {
   const int n = std::max(1, impl_->options.threads);
   for (int i = 0; i < n; ++i) impl_->contexts.push_back(std::make_unique<asio::io_context>(1));
-  impl_->acceptor = std::make_unique<asio::basic_socket_acceptor<tcp, asio::io_context::executor_type>>(
-      impl_->contexts[0]->get_executor());
+  impl_->acceptor =
+      std::make_unique<asio::basic_socket_acceptor<tcp, asio::io_context::executor_type>>(
+          impl_->contexts[0]->get_executor());
   boost::system::error_code ec;
   auto address = asio::ip::make_address(impl_->options.host, ec);
   if (ec) return Status::InvalidArgument("bad listen address " + impl_->options.host);
@@ -236,7 +255,7 @@ void HttpServer::Stop() {
 }
 
 HttpHandler SyncHandler(std::function<HttpResponse(const HttpRequest&)> handler) {
-  return [handler = std::move(handler)](HttpRequest& request, HttpResponder respond) {
+  return [handler = std::move(handler)](HttpRequest& request, const HttpResponder& respond) {
     respond(handler(request));
   };
 }
@@ -255,7 +274,8 @@ Result<std::pair<std::string, uint16_t>> ParseHostPort(const std::string& text) 
     return Status::InvalidArgument("expected HOST:PORT, got '" + text + "'");
   }
   std::string host = text.substr(0, colon);
-  if (host.size() > 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  if (host.size() > 2 && host.front() == '[' && host.back() == ']')
+    host = host.substr(1, host.size() - 2);
   unsigned port = 0;
   const char* begin = text.data() + colon + 1;
   const char* end = text.data() + text.size();

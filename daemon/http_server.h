@@ -16,8 +16,8 @@
 namespace meridian::daemon {
 
 struct HttpRequest {
-  std::string method;   // "GET", "POST", ...
-  std::string target;   // path and query
+  std::string method;      // "GET", "POST", ...
+  std::string target;      // path and query
   std::string amz_target;  // X-Amz-Target header, empty if absent
   std::string body;
 };

@@ -41,14 +41,14 @@ class AttributeValue {
   AttrType type() const { return type_; }
 
   // REQUIRES: the accessor matches type().
-  const std::string& s() const { return bytes_; }           // kS
-  const std::string& b() const { return bytes_; }           // kB
-  const Number& n() const { return number_; }                // kN
-  bool boolean() const { return bool_; }                     // kBool
-  const Map& m() const { return map_; }                      // kM
-  Map& mutable_m() { return map_; }                          // kM
-  const List& l() const { return list_; }                    // kL
-  List& mutable_l() { return list_; }                        // kL
+  const std::string& s() const { return bytes_; }                  // kS
+  const std::string& b() const { return bytes_; }                  // kB
+  const Number& n() const { return number_; }                      // kN
+  bool boolean() const { return bool_; }                           // kBool
+  const Map& m() const { return map_; }                            // kM
+  Map& mutable_m() { return map_; }                                // kM
+  const List& l() const { return list_; }                          // kL
+  List& mutable_l() { return list_; }                              // kL
   const std::vector<std::string>& ss() const { return strings_; }  // kSS
   const std::vector<std::string>& bs() const { return strings_; }  // kBS
   const std::vector<Number>& ns() const { return numbers_; }       // kNS

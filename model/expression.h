@@ -82,8 +82,8 @@ std::vector<Path> UpdatedPaths(const UpdateNode& update);
 struct UpdateActionInfo {
   enum class Kind { kSet, kRemove, kAdd, kDelete };
   Kind kind = Kind::kSet;
-  Path path;                // the target
-  AttributeValue operand;   // kAdd, kDelete: the :value operand
+  Path path;               // the target
+  AttributeValue operand;  // kAdd, kDelete: the :value operand
 };
 std::vector<UpdateActionInfo> DescribeUpdate(const UpdateNode& update);
 

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "common/base64.h"
 #include "model/expression_ast.h"
 
 namespace meridian::model::expr {
@@ -48,32 +49,6 @@ int CompareScalars(const AttributeValue& a, const AttributeValue& b) {
 }
 
 namespace {
-
-std::string Base64(const std::string& bytes) {
-  static const char kAlphabet[] =
-      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::string out;
-  size_t i = 0;
-  while (i + 2 < bytes.size()) {
-    uint32_t n = (static_cast<uint8_t>(bytes[i]) << 16) |
-                 (static_cast<uint8_t>(bytes[i + 1]) << 8) | static_cast<uint8_t>(bytes[i + 2]);
-    for (int shift = 18; shift >= 0; shift -= 6) out += kAlphabet[(n >> shift) & 63];
-    i += 3;
-  }
-  if (i + 1 == bytes.size()) {
-    uint32_t n = static_cast<uint8_t>(bytes[i]) << 16;
-    out += kAlphabet[(n >> 18) & 63];
-    out += kAlphabet[(n >> 12) & 63];
-    out += "==";
-  } else if (i + 2 == bytes.size()) {
-    uint32_t n = (static_cast<uint8_t>(bytes[i]) << 16) | (static_cast<uint8_t>(bytes[i + 1]) << 8);
-    out += kAlphabet[(n >> 18) & 63];
-    out += kAlphabet[(n >> 12) & 63];
-    out += kAlphabet[(n >> 6) & 63];
-    out += '=';
-  }
-  return out;
-}
 
 // The value of an operand: either a pointer into the item / expression, or a computed value.
 class OperandValue {
@@ -307,7 +282,7 @@ std::string ValueForMessage(const AttributeValue& value) {
       body = value.n().ToString();
       break;
     case AttrType::kB:
-      body = Base64(value.b());
+      body = Base64Encode(value.b());
       break;
     case AttrType::kBool:
       body = value.boolean() ? "true" : "false";

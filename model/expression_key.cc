@@ -123,6 +123,7 @@ Result<KeyCondition> ParseKeyCondition(std::string_view text, ExpressionContext&
   if (conditions.size() > 2) return KeyError("Conditions can be of length 1 or 2 only");
 
   std::vector<SortKeyCondition> parts;
+  parts.reserve(conditions.size());
   for (const ConditionNode* node : conditions) parts.push_back(ToSortKeyCondition(*node));
   // The partition key condition is the (first) equality; the other one is the sort key's.
   size_t partition = parts.size();

@@ -184,10 +184,18 @@ std::vector<UpdateActionInfo> DescribeUpdate(const UpdateNode& update) {
     UpdateActionInfo info;
     info.path = a.target.path;
     switch (a.kind) {
-      case UpdateAction::Kind::kSet: info.kind = UpdateActionInfo::Kind::kSet; break;
-      case UpdateAction::Kind::kRemove: info.kind = UpdateActionInfo::Kind::kRemove; break;
-      case UpdateAction::Kind::kAdd: info.kind = UpdateActionInfo::Kind::kAdd; break;
-      case UpdateAction::Kind::kDelete: info.kind = UpdateActionInfo::Kind::kDelete; break;
+      case UpdateAction::Kind::kSet:
+        info.kind = UpdateActionInfo::Kind::kSet;
+        break;
+      case UpdateAction::Kind::kRemove:
+        info.kind = UpdateActionInfo::Kind::kRemove;
+        break;
+      case UpdateAction::Kind::kAdd:
+        info.kind = UpdateActionInfo::Kind::kAdd;
+        break;
+      case UpdateAction::Kind::kDelete:
+        info.kind = UpdateActionInfo::Kind::kDelete;
+        break;
     }
     if (a.kind == UpdateAction::Kind::kAdd || a.kind == UpdateAction::Kind::kDelete) {
       info.operand = a.value.value;

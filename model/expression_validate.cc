@@ -12,9 +12,6 @@
 namespace meridian::model::expr {
 namespace {
 
-constexpr TypeMask kOrderedTypes = (1u << static_cast<int>(AttrType::kS)) |
-                                   (1u << static_cast<int>(AttrType::kN)) |
-                                   (1u << static_cast<int>(AttrType::kB));
 constexpr TypeMask kStringOrBinary =
     (1u << static_cast<int>(AttrType::kS)) | (1u << static_cast<int>(AttrType::kB));
 constexpr TypeMask kSizable =

@@ -2,6 +2,8 @@
 
 #include <xxhash.h>
 
+#include "common/big_endian.h"
+
 #include <cassert>
 #include <cstdlib>
 
@@ -12,12 +14,6 @@ constexpr char kNumberZero = 0x01;
 constexpr char kNumberPositive = 0x02;
 constexpr char kNumberNegative = 0x00;
 constexpr uint16_t kExponentBias = 0x8000;
-
-void AppendBigEndian(uint64_t value, int bytes, std::string* out) {
-  for (int shift = 8 * (bytes - 1); shift >= 0; shift -= 8) {
-    out->push_back(static_cast<char>((value >> shift) & 0xFF));
-  }
-}
 
 // 0x00 is the only byte that needs escaping: it becomes 0x00 0xFF, and the terminator is
 // 0x00 0x01, which sorts below any escaped 0x00 and any other byte. So a string sorts
@@ -85,7 +81,17 @@ uint64_t PartitionHash(const AttributeValue& pk) {
 
 std::string TablePrefix(uint32_t table_id) {
   std::string out;
-  AppendBigEndian(table_id, 4, &out);
+  AppendBigEndian(table_id, kTableIdBytes, &out);
+  return out;
+}
+
+uint32_t KeyTableId(std::string_view key) {
+  return static_cast<uint32_t>(ReadBigEndian(key, kTableIdBytes));
+}
+
+std::string HashRangeStart(uint32_t table_id, uint64_t hash) {
+  std::string out = TablePrefix(table_id);
+  AppendBigEndian(hash, 8, &out);
   return out;
 }
 

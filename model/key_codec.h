@@ -1,4 +1,4 @@
-// Order-preserving encoding of primary keys into RocksDB keys (DESIGN.md section 2):
+// Order-preserving encoding of primary keys into RocksDB keys (docs/design.md section 2):
 //
 //   item key = table_id (4 bytes BE) | hash64(pk) (8 bytes BE) | enc(pk, terminated) | enc(sk)
 //
@@ -15,6 +15,11 @@
 #include "model/attribute_value.h"
 
 namespace meridian::model {
+
+// Every item key (and index entry key) starts with the id of its table (or index) in this
+// many bytes, big-endian. Ids are local to a region: what follows them (the key suffix) is
+// what regions exchange.
+inline constexpr size_t kTableIdBytes = 4;
 
 // Appends enc(v) to *out. REQUIRES: v.is_scalar_key_type().
 //  S, B: bytes with 0x00 escaped as 0x00 0xFF; terminated adds 0x00 0x01.
@@ -39,5 +44,15 @@ std::string ItemKey(uint32_t table_id, const AttributeValue& pk, const Attribute
 
 // table_id as 4 bytes BE: every item of the table starts with it.
 std::string TablePrefix(uint32_t table_id);
+
+// The key without its table id. REQUIRES: key.size() >= kTableIdBytes.
+inline std::string_view KeySuffix(std::string_view key) { return key.substr(kTableIdBytes); }
+
+// The table id a key starts with. REQUIRES: key.size() >= kTableIdBytes.
+uint32_t KeyTableId(std::string_view key);
+
+// The first key of `table_id` whose partition hash is at least `hash` (Scan segments are
+// ranges of partition hashes).
+std::string HashRangeStart(uint32_t table_id, uint64_t hash);
 
 }  // namespace meridian::model

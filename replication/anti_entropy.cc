@@ -1,4 +1,4 @@
-// Replicator: anti-entropy (DESIGN.md section 4). Each table's items are digested in 256
+// Replicator: anti-entropy (docs/design.md section 4). Each table's items are digested in 256
 // hash ranges (a two-level Merkle tree: the ranges, and their list); a region asks a peer
 // replica for its range digests over meridian.<cluster>.digest.<peer>, and for every range
 // that differs pulls the peer's items of that range (snapshot chunks bounded by the range)
@@ -21,7 +21,7 @@ void Replicator::OnDigestRequest(const InboundMessage& m) {
   if (m.reply_to.empty()) return;
   auto req = DecodeDigestRequest(m.payload);
   if (!req.ok()) {
-    std::lock_guard lock(mu_);
+    MutexLock lock(&mu_);
     ++counters_.rejected_messages;
     return;
   }
@@ -33,21 +33,25 @@ void Replicator::OnDigestRequest(const InboundMessage& m) {
     reply.vector = std::move(digests->vector);
     reply.buckets = std::move(digests->buckets);
   }
-  transport_->Publish(m.reply_to, EncodeDigestReply(reply)).ok();
+  NoteFailure(&ReplicatorCounters::publish_failures, "digest reply",
+              transport_->Publish(m.reply_to, EncodeDigestReply(reply)));
 }
 
 VerifyResult Replicator::VerifyWith(const std::string& table, const std::string& peer, bool force,
                                     bool adopt) {
-  VerifyResult r{table, peer};
-  auto reply = transport_->Request(Subject("digest", peer), EncodeDigestRequest({options_.region_id, table}),
-                                   options_.fetch_timeout);
+  VerifyResult r;
+  r.table = table;
+  r.peer = peer;
+  auto reply =
+      transport_->Request(Subject("digest", peer), EncodeDigestRequest({options_.region_id, table}),
+                          options_.fetch_timeout);
   if (!reply.ok()) {
     r.outcome = "unreachable";
     return r;
   }
   auto theirs = DecodeDigestReply(*reply);
   if (!theirs.ok() || theirs->table != table) {
-    std::lock_guard lock(mu_);
+    MutexLock lock(&mu_);
     ++counters_.rejected_messages;
     r.outcome = "bad reply";
     return r;
@@ -69,7 +73,8 @@ VerifyResult Replicator::VerifyWith(const std::string& table, const std::string&
                                static_cast<uint32_t>(options_.snapshot_chunk_bytes),
                                b == 255 ? std::string() : std::string(1, static_cast<char>(b + 1))};
     while (true) {
-      auto bytes = transport_->Request(Subject("snapshot", peer), EncodeSnapshotRequest(req), options_.fetch_timeout);
+      auto bytes = transport_->Request(Subject("snapshot", peer), EncodeSnapshotRequest(req),
+                                       options_.fetch_timeout);
       if (!bytes.ok()) break;
       auto chunk = DecodeSnapshotChunk(*bytes);
       if (!chunk.ok() || !chunk->found || chunk->table != table) break;
@@ -88,10 +93,13 @@ VerifyResult Replicator::VerifyWith(const std::string& table, const std::string&
   } else {
     auto after = store_->BucketDigests(table);
     int still = 0;
-    for (int b = 0; after.ok() && after->found && b < 256; ++b) still += after->buckets[b] != theirs->buckets[b];
-    r.outcome = still == 0 ? "repaired" : "repaired " + std::to_string(r.ranges_differing - still) + " of " +
-                                              std::to_string(r.ranges_differing) +
-                                              " ranges (the rest: same history, different content, or newer here)";
+    for (int b = 0; after.ok() && after->found && b < 256; ++b)
+      still += after->buckets[b] != theirs->buckets[b];
+    r.outcome = still == 0
+                    ? "repaired"
+                    : "repaired " + std::to_string(r.ranges_differing - still) + " of " +
+                          std::to_string(r.ranges_differing) +
+                          " ranges (the rest: same history, different content, or newer here)";
   }
   return r;
 }
@@ -105,7 +113,7 @@ std::vector<VerifyResult> Replicator::Verify(const std::string& table, bool forc
   }
   std::vector<std::string> peers;
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(&mu_);
     const int64_t now = NowMs();
     for (const auto& [id, peer] : peers_) {
       if (!peer.name.empty() && now - peer.last_heartbeat_ms <= 4 * options_.heartbeat.count()) {
@@ -121,13 +129,13 @@ std::vector<VerifyResult> Replicator::Verify(const std::string& table, bool forc
       if (!(*info)->HostedIn(peer)) continue;
       results.push_back(VerifyWith(t, peer, force, adopt));
       const auto& r = results.back();
-      std::lock_guard lock(mu_);
+      MutexLock lock(&mu_);
       ++counters_.anti_entropy_comparisons;
       counters_.anti_entropy_ranges_differing += r.ranges_differing;
       counters_.anti_entropy_items_repaired += r.items_repaired;
       if (r.items_repaired) {
-        spdlog::warn("msg=\"anti-entropy repaired items\" table={} peer={} ranges={} items={}", t, peer,
-                     r.ranges_differing, r.items_repaired);
+        spdlog::warn("msg=\"anti-entropy repaired items\" table={} peer={} ranges={} items={}", t,
+                     peer, r.ranges_differing, r.items_repaired);
       }
     }
   }
@@ -135,13 +143,15 @@ std::vector<VerifyResult> Replicator::Verify(const std::string& table, bool forc
 }
 
 void Replicator::AntiEntropyLoop() {
-  std::unique_lock lock(mu_);
+  MutexLock lock(&mu_);
   while (!stop_) {
-    heartbeat_cv_.wait_for(lock, options_.anti_entropy_interval, [&] { return stop_; });
+    const auto deadline = DeadlineAfter(options_.anti_entropy_interval);
+    while (!stop_ && heartbeat_cv_.WaitUntil(mu_, deadline)) {
+    }
     if (stop_) break;
-    lock.unlock();
+    lock.Unlock();
     Verify("", /*force=*/false, /*adopt=*/false);
-    lock.lock();
+    lock.Lock();
   }
 }
 

@@ -30,20 +30,22 @@ bool Contains(const std::vector<std::string>& names, const std::string& name) {
 }  // namespace
 
 void Replicator::BackfillLoop() {
-  std::unique_lock lock(mu_);
+  MutexLock lock(&mu_);
   while (!stop_) {
-    heartbeat_cv_.wait_for(lock, options_.heartbeat, [&] { return stop_; });
+    const auto deadline = DeadlineAfter(options_.heartbeat);
+    while (!stop_ && heartbeat_cv_.WaitUntil(mu_, deadline)) {
+    }
     if (stop_) break;
-    lock.unlock();
+    lock.Unlock();
     BackfillStep();
-    lock.lock();
+    lock.Lock();
   }
 }
 
 void Replicator::BackfillStep() {
   for (const auto& [table, needed] : store_->PendingBackfills()) {
     if (BackfillTable(table, needed)) {
-      std::lock_guard count(mu_);
+      MutexLock count(&mu_);
       ++counters_.backfills_completed;
     }
   }
@@ -54,7 +56,7 @@ bool Replicator::BackfillTable(const std::string& table, const conflict::Version
   if (!info.ok()) return false;
   std::vector<std::string> sources;
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(&mu_);
     const int64_t now = NowMs();
     for (const auto& [id, peer] : peers_) {
       const bool alive = now - peer.last_heartbeat_ms <= 4 * options_.heartbeat.count();
@@ -76,13 +78,17 @@ bool Replicator::BackfillTable(const std::string& table, const conflict::Version
 
 Status Replicator::CopyTable(const std::string& table, const std::string& peer,
                              const conflict::VersionVector& needed) {
-  SnapshotRequestMessage req{options_.region_id, table, "", static_cast<uint32_t>(options_.snapshot_chunk_bytes)};
+  SnapshotRequestMessage req;
+  req.requester = options_.region_id;
+  req.table = table;
+  req.max_bytes = static_cast<uint32_t>(options_.snapshot_chunk_bytes);
   for (bool first = true;; first = false) {
-    auto reply = transport_->Request(Subject("snapshot", peer), EncodeSnapshotRequest(req), options_.fetch_timeout);
+    auto reply = transport_->Request(Subject("snapshot", peer), EncodeSnapshotRequest(req),
+                                     options_.fetch_timeout);
     if (!reply.ok()) return reply.status();
     auto chunk = DecodeSnapshotChunk(*reply);
     if (!chunk.ok() || chunk->table != table) {
-      std::lock_guard lock(mu_);
+      MutexLock lock(&mu_);
       ++counters_.rejected_messages;
       return Status::Corruption("bad snapshot chunk from " + peer);
     }
@@ -95,7 +101,7 @@ Status Replicator::CopyTable(const std::string& table, const std::string& peer,
       return merged.status();
     }
     {
-      std::lock_guard lock(mu_);
+      MutexLock lock(&mu_);
       counters_.snapshot_items_received += chunk->items.size();
       if (stop_) return Status::IOError("stopping");
     }
@@ -109,13 +115,14 @@ void Replicator::OnSnapshotRequest(const InboundMessage& m) {
   if (m.reply_to.empty()) return;
   auto req = DecodeSnapshotRequest(m.payload);
   if (!req.ok()) {
-    std::lock_guard lock(mu_);
+    MutexLock lock(&mu_);
     ++counters_.rejected_messages;
     return;
   }
   const size_t max_bytes = std::clamp<size_t>(req->max_bytes, 4096, 4 << 20);  // < NATS max_payload
-  auto chunk = req->catalog ? store_->ReadCatalog()
-                            : store_->ReadSnapshot(req->table, req->after_key, max_bytes, req->until_key);
+  auto chunk = req->catalog
+                   ? store_->ReadCatalog()
+                   : store_->ReadSnapshot(req->table, req->after_key, max_bytes, req->until_key);
   SnapshotChunkMessage reply;
   reply.table = req->table;
   if (chunk.ok()) {
@@ -124,29 +131,33 @@ void Replicator::OnSnapshotRequest(const InboundMessage& m) {
     reply.items = std::move(chunk->items);
     reply.done = chunk->done;
   }
-  transport_->Publish(m.reply_to, EncodeSnapshotChunk(reply)).ok();
-  std::lock_guard lock(mu_);
+  NoteFailure(&ReplicatorCounters::publish_failures, "snapshot reply",
+              transport_->Publish(m.reply_to, EncodeSnapshotChunk(reply)));
+  MutexLock lock(&mu_);
   ++counters_.snapshot_chunks_served;
 }
 
 std::vector<std::string> Replicator::Regions() const {
   std::vector<std::string> names{options_.region_name};
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   for (const auto& [id, peer] : peers_) {
     if (!peer.name.empty()) names.push_back(peer.name);
   }
   return names;
 }
 
-std::string Replicator::ReplicaStatus(const store::TableInfo& table, const std::string& region) const {
-  if (region == options_.region_name) return store_->Backfilling(table.name) ? "CREATING" : "ACTIVE";
+std::string Replicator::ReplicaStatus(const store::TableInfo& table,
+                                      const std::string& region) const {
+  if (region == options_.region_name)
+    return store_->Backfilling(table.name) ? "CREATING" : "ACTIVE";
   const store::TableInfo::Replica* replica = table.FindReplica(region);
   const bool added_later = replica && replica->added_seq != 0;
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   for (const auto& [id, peer] : peers_) {
     if (peer.name != region) continue;
     if (Contains(peer.backfilling, table.name)) return "CREATING";
-    if (added_later && peer.applied.Get(replica->added_origin) < replica->added_seq) return "CREATING";
+    if (added_later && peer.applied.Get(replica->added_origin) < replica->added_seq)
+      return "CREATING";
     return "ACTIVE";
   }
   return added_later ? "CREATING" : "ACTIVE";

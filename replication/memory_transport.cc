@@ -40,11 +40,7 @@ class MemoryTransport final : public Transport {
   Result<std::string> Request(std::string_view subject, std::string_view payload,
                               std::chrono::milliseconds timeout) override {
     if (!connected()) return Status::IOError("disconnected");
-    std::string inbox;
-    {
-      std::lock_guard lock(broker_->mu_);
-      inbox = "_INBOX." + endpoint_ + "." + std::to_string(broker_->next_inbox_++);
-    }
+    const std::string inbox = broker_->NextInbox(endpoint_);
     auto reply = std::make_shared<std::promise<std::string>>();
     auto answered = std::make_shared<std::once_flag>();
     broker_->Subscribe(endpoint_, inbox, [reply, answered](const InboundMessage& m) {
@@ -52,7 +48,8 @@ class MemoryTransport final : public Transport {
     });
     broker_->Enqueue({endpoint_, std::string(subject), std::string(payload), inbox});
     auto future = reply->get_future();
-    if (future.wait_for(timeout) != std::future_status::ready) return Status::IOError("request timed out");
+    if (future.wait_for(timeout) != std::future_status::ready)
+      return Status::IOError("request timed out");
     return future.get();
   }
 
@@ -68,10 +65,10 @@ MemoryBroker::MemoryBroker() : thread_([this] { Run(); }) {}
 
 MemoryBroker::~MemoryBroker() {
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(&mu_);
     stop_ = true;
   }
-  cv_.notify_all();
+  cv_.SignalAll();
   thread_.join();
 }
 
@@ -80,7 +77,7 @@ std::unique_ptr<Transport> MemoryBroker::Connect(const std::string& endpoint) {
 }
 
 void MemoryBroker::SetLink(const std::string& a, const std::string& b, bool up) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   if (up) {
     cut_.erase({a, b});
     cut_.erase({b, a});
@@ -91,7 +88,7 @@ void MemoryBroker::SetLink(const std::string& a, const std::string& b, bool up) 
 }
 
 void MemoryBroker::SetConnected(const std::string& endpoint, bool connected) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   if (connected) {
     disconnected_.erase(endpoint);
   } else {
@@ -100,8 +97,13 @@ void MemoryBroker::SetConnected(const std::string& endpoint, bool connected) {
 }
 
 bool MemoryBroker::IsConnected(const std::string& endpoint) const {
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   return !disconnected_.count(endpoint);
+}
+
+std::string MemoryBroker::NextInbox(const std::string& endpoint) {
+  MutexLock lock(&mu_);
+  return "_INBOX." + endpoint + "." + std::to_string(next_inbox_++);
 }
 
 bool MemoryBroker::Reachable(const std::string& a, const std::string& b) const {
@@ -110,45 +112,48 @@ bool MemoryBroker::Reachable(const std::string& a, const std::string& b) const {
 
 void MemoryBroker::Enqueue(Envelope e) {
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(&mu_);
     queue_.push_back(std::move(e));
   }
-  cv_.notify_all();
+  cv_.SignalAll();
 }
 
-void MemoryBroker::Subscribe(const std::string& endpoint, std::string pattern, MessageHandler handler) {
-  std::lock_guard lock(mu_);
-  subs_.push_back(std::make_shared<Subscription>(Subscription{endpoint, std::move(pattern), std::move(handler)}));
+void MemoryBroker::Subscribe(const std::string& endpoint, std::string pattern,
+                             MessageHandler handler) {
+  MutexLock lock(&mu_);
+  subs_.push_back(std::make_shared<Subscription>(
+      Subscription{endpoint, std::move(pattern), std::move(handler)}));
 }
 
 void MemoryBroker::Remove(const std::string& endpoint) {
-  std::unique_lock lock(mu_);
-  idle_cv_.wait(lock, [&] { return !delivering_; });
+  MutexLock lock(&mu_);
+  while (delivering_) idle_cv_.Wait(mu_);
   std::erase_if(subs_, [&](const auto& s) { return s->endpoint == endpoint; });
 }
 
 void MemoryBroker::Drain() {
-  std::unique_lock lock(mu_);
-  idle_cv_.wait(lock, [&] { return queue_.empty() && !delivering_; });
+  MutexLock lock(&mu_);
+  while (!queue_.empty() || delivering_) idle_cv_.Wait(mu_);
 }
 
 void MemoryBroker::Run() {
-  std::unique_lock lock(mu_);
+  MutexLock lock(&mu_);
   while (true) {
-    cv_.wait(lock, [&] { return stop_ || !queue_.empty(); });
+    while (!stop_ && queue_.empty()) cv_.Wait(mu_);
     if (stop_) return;
     Envelope e = std::move(queue_.front());
     queue_.pop_front();
     std::vector<std::shared_ptr<Subscription>> targets;
     for (const auto& s : subs_) {
-      if (SubjectMatches(s->pattern, e.subject) && Reachable(e.from, s->endpoint)) targets.push_back(s);
+      if (SubjectMatches(s->pattern, e.subject) && Reachable(e.from, s->endpoint))
+        targets.push_back(s);
     }
     delivering_ = true;
-    lock.unlock();
+    lock.Unlock();
     for (const auto& s : targets) s->handler(InboundMessage{e.subject, e.payload, e.reply_to});
-    lock.lock();
+    lock.Lock();
     delivering_ = false;
-    idle_cv_.notify_all();
+    idle_cv_.SignalAll();
   }
 }
 

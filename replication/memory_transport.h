@@ -3,16 +3,15 @@
 // Links between endpoints can be cut to simulate partitions.
 #pragma once
 
-#include <condition_variable>
 #include <deque>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <set>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "common/mutex.h"
 #include "replication/transport.h"
 
 namespace meridian::replication {
@@ -29,12 +28,12 @@ class MemoryBroker {
   std::unique_ptr<Transport> Connect(const std::string& endpoint);
 
   // Cuts or restores delivery between two endpoints (both directions).
-  void SetLink(const std::string& a, const std::string& b, bool up);
+  void SetLink(const std::string& a, const std::string& b, bool up) EXCLUDES(mu_);
   // Disconnects an endpoint from everything (publishes fail, nothing is delivered to it).
-  void SetConnected(const std::string& endpoint, bool connected);
+  void SetConnected(const std::string& endpoint, bool connected) EXCLUDES(mu_);
 
   // Blocks until every queued message has been delivered.
-  void Drain();
+  void Drain() EXCLUDES(mu_);
 
  private:
   friend class MemoryTransport;
@@ -46,23 +45,25 @@ class MemoryBroker {
   struct Envelope {
     std::string from, subject, payload, reply_to;
   };
-  void Enqueue(Envelope e);
-  void Subscribe(const std::string& endpoint, std::string pattern, MessageHandler handler);
-  void Remove(const std::string& endpoint);
-  bool Reachable(const std::string& a, const std::string& b) const;  // REQUIRES: mu_ held
-  bool IsConnected(const std::string& endpoint) const;
-  void Run();
+  void Enqueue(Envelope e) EXCLUDES(mu_);
+  void Subscribe(const std::string& endpoint, std::string pattern, MessageHandler handler)
+      EXCLUDES(mu_);
+  void Remove(const std::string& endpoint) EXCLUDES(mu_);
+  bool Reachable(const std::string& a, const std::string& b) const REQUIRES(mu_);
+  bool IsConnected(const std::string& endpoint) const EXCLUDES(mu_);
+  std::string NextInbox(const std::string& endpoint) EXCLUDES(mu_);
+  void Run() EXCLUDES(mu_);
 
-  mutable std::mutex mu_;
-  std::condition_variable cv_;
-  std::condition_variable idle_cv_;
-  std::deque<Envelope> queue_;                           // GUARDED_BY(mu_)
-  std::vector<std::shared_ptr<Subscription>> subs_;      // GUARDED_BY(mu_)
-  std::set<std::pair<std::string, std::string>> cut_;    // GUARDED_BY(mu_)
-  std::set<std::string> disconnected_;                   // GUARDED_BY(mu_)
-  bool delivering_ = false;                              // GUARDED_BY(mu_)
-  bool stop_ = false;                                    // GUARDED_BY(mu_)
-  uint64_t next_inbox_ = 0;                              // GUARDED_BY(mu_)
+  mutable Mutex mu_;
+  CondVar cv_;
+  CondVar idle_cv_;
+  std::deque<Envelope> queue_ GUARDED_BY(mu_);
+  std::vector<std::shared_ptr<Subscription>> subs_ GUARDED_BY(mu_);
+  std::set<std::pair<std::string, std::string>> cut_ GUARDED_BY(mu_);
+  std::set<std::string> disconnected_ GUARDED_BY(mu_);
+  bool delivering_ GUARDED_BY(mu_) = false;
+  bool stop_ GUARDED_BY(mu_) = false;
+  uint64_t next_inbox_ GUARDED_BY(mu_) = 0;
   std::thread thread_;
 };
 

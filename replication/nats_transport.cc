@@ -3,8 +3,9 @@
 #include <nats/nats.h>
 
 #include <atomic>
-#include <mutex>
 #include <vector>
+
+#include "common/mutex.h"
 
 namespace meridian::replication {
 namespace {
@@ -71,7 +72,7 @@ class NatsTransport final : public Transport {
     }
     // Replication batches can arrive in bursts: allow a deep queue before nats.c drops.
     natsSubscription_SetPendingLimits(sub, 1 << 20, 1 << 30);
-    std::lock_guard lock(mu_);
+    MutexLock lock(&mu_);
     subs_.push_back(sub);
     handlers_.emplace_back(holder);
     return Status::Ok();
@@ -80,8 +81,9 @@ class NatsTransport final : public Transport {
   Result<std::string> Request(std::string_view subject, std::string_view payload,
                               std::chrono::milliseconds timeout) override {
     natsMsg* reply = nullptr;
-    natsStatus s = natsConnection_Request(&reply, conn_, std::string(subject).c_str(), payload.data(),
-                                          static_cast<int>(payload.size()), timeout.count());
+    natsStatus s =
+        natsConnection_Request(&reply, conn_, std::string(subject).c_str(), payload.data(),
+                               static_cast<int>(payload.size()), timeout.count());
     if (s != NATS_OK) return NatsError("request", s);
     std::string out(natsMsg_GetData(reply), static_cast<size_t>(natsMsg_GetDataLength(reply)));
     natsMsg_Destroy(reply);
@@ -93,13 +95,13 @@ class NatsTransport final : public Transport {
   }
 
   std::string last_error() const override {
-    std::lock_guard lock(mu_);
+    MutexLock lock(&mu_);
     return connected() ? std::string() : last_error_;
   }
 
  private:
   void SetError(std::string e) {
-    std::lock_guard lock(mu_);
+    MutexLock lock(&mu_);
     last_error_ = std::move(e);
   }
   static void OnDisconnected(natsConnection*, void* self) {
@@ -114,9 +116,10 @@ class NatsTransport final : public Transport {
   static void OnMessage(natsConnection*, natsSubscription*, natsMsg* msg, void* closure) {
     const auto& handler = *static_cast<MessageHandler*>(closure);
     const char* reply = natsMsg_GetReply(msg);
-    InboundMessage m{natsMsg_GetSubject(msg),
-                     std::string_view(natsMsg_GetData(msg), static_cast<size_t>(natsMsg_GetDataLength(msg))),
-                     reply ? std::string_view(reply) : std::string_view()};
+    InboundMessage m{
+        natsMsg_GetSubject(msg),
+        std::string_view(natsMsg_GetData(msg), static_cast<size_t>(natsMsg_GetDataLength(msg))),
+        reply ? std::string_view(reply) : std::string_view()};
     handler(m);
     natsMsg_Destroy(msg);
   }
@@ -124,10 +127,10 @@ class NatsTransport final : public Transport {
   natsOptions* opts_ = nullptr;
   natsConnection* conn_ = nullptr;
   std::atomic<bool> connected_{false};
-  mutable std::mutex mu_;
-  std::vector<natsSubscription*> subs_;                   // GUARDED_BY(mu_)
-  std::vector<std::unique_ptr<MessageHandler>> handlers_;  // GUARDED_BY(mu_)
-  std::string last_error_;                                // GUARDED_BY(mu_)
+  mutable Mutex mu_;
+  std::vector<natsSubscription*> subs_ GUARDED_BY(mu_);
+  std::vector<std::unique_ptr<MessageHandler>> handlers_ GUARDED_BY(mu_);
+  std::string last_error_ GUARDED_BY(mu_);
 };
 
 }  // namespace

@@ -11,8 +11,8 @@
 namespace meridian::replication {
 
 struct NatsTransportOptions {
-  std::string url;           // nats://host:port
-  std::string name;          // connection name shown by the server
+  std::string url;   // nats://host:port
+  std::string name;  // connection name shown by the server
   int reconnect_wait_ms = 250;
 };
 

@@ -1,4 +1,4 @@
-// Replicator: re-bootstrap of a region that fell behind the retained log (DESIGN.md section
+// Replicator: re-bootstrap of a region that fell behind the retained log (docs/design.md section
 // 4: "A region that falls behind the retained log ... bootstraps from a consistent snapshot
 // stream ... plus the vector it reflects, then follows the log").
 //
@@ -22,21 +22,23 @@ bool Replicator::Rebootstrap() {
   const conflict::VersionVector mine = store_->AppliedVector();
   std::vector<std::string> candidates;
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(&mu_);
     const int64_t now = NowMs();
     for (const auto& [id, peer] : peers_) {
       bool covers = true;
       for (const auto& e : mine.entries()) {
         if (e.region != options_.region_id && peer.applied.Get(e.region) < e.seq) covers = false;
       }
-      if (covers && !peer.name.empty() && now - peer.last_heartbeat_ms <= 4 * options_.heartbeat.count()) {
+      if (covers && !peer.name.empty() &&
+          now - peer.last_heartbeat_ms <= 4 * options_.heartbeat.count()) {
         candidates.push_back(peer.name);
       }
     }
   }
   for (const auto& source : candidates) {
     SnapshotRequestMessage req{options_.region_id, "", "", 0, "", /*catalog=*/true};
-    auto reply = transport_->Request(Subject("snapshot", source), EncodeSnapshotRequest(req), options_.fetch_timeout);
+    auto reply = transport_->Request(Subject("snapshot", source), EncodeSnapshotRequest(req),
+                                     options_.fetch_timeout);
     if (!reply.ok()) continue;
     auto catalog = DecodeSnapshotChunk(*reply);
     if (!catalog.ok() || !catalog->found) continue;
@@ -46,30 +48,36 @@ bool Replicator::Rebootstrap() {
       if (e.region != options_.region_id) entries.push_back(e);
     }
     const auto target = conflict::VersionVector::FromEntries(std::move(entries));
-    spdlog::warn("msg=\"behind the retained log: re-bootstrapping from a snapshot\" source={} tables={}", source,
-                 catalog->items.size());
+    spdlog::warn(
+        "msg=\"behind the retained log: re-bootstrapping from a snapshot\" source={} tables={}",
+        source, catalog->items.size());
     Status s = store_->InstallDefinitions(catalog->items);
     bool copied_all = s.ok();
     for (const auto& table : store_->ListTableNames()) {
       if (!copied_all) break;
       Status c = CopyTable(table, source, target);
       if (!c.ok()) {
-        spdlog::warn("msg=\"re-bootstrap copy failed\" table={} source={} error=\"{}\"", table, source, c.message());
+        spdlog::warn("msg=\"re-bootstrap copy failed\" table={} source={} error=\"{}\"", table,
+                     source, c.message());
         copied_all = false;
-      } else {
-        store_->FinishBackfill(table).ok();
+        continue;
+      }
+      Status finished = store_->FinishBackfill(table);
+      if (!finished.ok()) {
+        NoteFailure(&ReplicatorCounters::store_errors, "re-bootstrap finishing a table", finished);
+        copied_all = false;
       }
     }
     if (!copied_all) continue;
     s = store_->AdvanceApplied(target);
     if (!s.ok()) return false;
-    std::lock_guard lock(mu_);
+    MutexLock lock(&mu_);
     ++counters_.rebootstraps;
     apply_wanted_ = true;
     spdlog::info("msg=\"re-bootstrapped\" source={}", source);
     return true;
   }
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   rebootstrap_wanted_ = true;  // try again on the next round
   return false;
 }

@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include "common/check.h"
+
 #include <atomic>
 
 #include "common/thread_name.h"
@@ -12,6 +14,19 @@
 namespace meridian::replication {
 
 int64_t Replicator::NowMs() const { return static_cast<int64_t>(clock_->NowMillis()); }
+
+void Replicator::NoteFailure(uint64_t ReplicatorCounters::*counter, const char* what,
+                             const Status& status) {
+  if (status.ok()) return;
+  uint64_t n;
+  {
+    MutexLock lock(&mu_);
+    n = ++(counters_.*counter);
+  }
+  if ((n & (n - 1)) == 0) {
+    spdlog::warn("msg=\"{} failed\" error=\"{}\" times={}", what, status.message(), n);
+  }
+}
 
 Replicator::Replicator(store::Store* store, Transport* transport, ReplicatorOptions options)
     : store_(store),
@@ -26,18 +41,27 @@ std::string Replicator::Subject(const char* kind, const std::string& region) con
 }
 
 Status Replicator::Start() {
-  committed_ = store_->committed_seq();
+  const uint64_t committed = store_->committed_seq();
+  {
+    MutexLock lock(&mu_);
+    committed_ = committed;
+  }
   MERIDIAN_RETURN_IF_ERROR(transport_->Subscribe(
       Subject("changes", "*"), [this](const InboundMessage& m) { OnChangeBatch(m); }));
   MERIDIAN_RETURN_IF_ERROR(transport_->Subscribe(
       Subject("heartbeat", "*"), [this](const InboundMessage& m) { OnHeartbeat(m); }));
-  MERIDIAN_RETURN_IF_ERROR(transport_->Subscribe(
-      Subject("fetch", options_.region_name), [this](const InboundMessage& m) { OnFetch(m); }));
-  MERIDIAN_RETURN_IF_ERROR(transport_->Subscribe(Subject("snapshot", options_.region_name),
-                                                 [this](const InboundMessage& m) { OnSnapshotRequest(m); }));
-  MERIDIAN_RETURN_IF_ERROR(transport_->Subscribe(Subject("digest", options_.region_name),
-                                                 [this](const InboundMessage& m) { OnDigestRequest(m); }));
-  published_ = committed_;  // peers fetch older changes on their own
+  MERIDIAN_RETURN_IF_ERROR(transport_->Subscribe(Subject("fetch", options_.region_name),
+                                                 [this](const InboundMessage& m) { OnFetch(m); }));
+  MERIDIAN_RETURN_IF_ERROR(
+      transport_->Subscribe(Subject("snapshot", options_.region_name),
+                            [this](const InboundMessage& m) { OnSnapshotRequest(m); }));
+  MERIDIAN_RETURN_IF_ERROR(
+      transport_->Subscribe(Subject("digest", options_.region_name),
+                            [this](const InboundMessage& m) { OnDigestRequest(m); }));
+  {
+    MutexLock lock(&mu_);
+    published_ = committed_;  // peers fetch older changes on their own
+  }
   started_ = true;
   if (!options_.threaded) return Status::Ok();
   auto start = [this](const char* name, void (Replicator::*loop)()) {
@@ -52,61 +76,64 @@ Status Replicator::Start() {
   start("repl-commit", &Replicator::CommitLoop);
   start("repl-fetch", &Replicator::FetchLoop);
   start("repl-backfill", &Replicator::BackfillLoop);
-  if (options_.anti_entropy_interval.count() > 0) start("repl-antientropy", &Replicator::AntiEntropyLoop);
+  if (options_.anti_entropy_interval.count() > 0)
+    start("repl-antientropy", &Replicator::AntiEntropyLoop);
   return Status::Ok();
 }
 
 void Replicator::Stop() {
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(&mu_);
     if (stop_) return;
     stop_ = true;
   }
-  publish_cv_.notify_all();
-  apply_cv_.notify_all();
-  commit_cv_.notify_all();
-  fetch_cv_.notify_all();
-  heartbeat_cv_.notify_all();
+  publish_cv_.SignalAll();
+  apply_cv_.SignalAll();
+  commit_cv_.SignalAll();
+  fetch_cv_.SignalAll();
+  heartbeat_cv_.SignalAll();
   for (auto& t : threads_) t.join();
   threads_.clear();
 }
 
 void Replicator::NotifyCommitted(uint64_t seq) {
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(&mu_);
     if (seq <= committed_) return;
     committed_ = seq;
     // Wakes the publisher only when it waits for a first commit or its batch is full, not
     // on every commit group while it lingers.
     if (!publisher_idle_ && committed_ - published_ < options_.batch_max_changes) return;
   }
-  publish_cv_.notify_one();
+  publish_cv_.Signal();
 }
 
 // ---- publisher -------------------------------------------------------------------------
 
 void Replicator::PublishLoop() {
-  std::unique_lock lock(mu_);
+  MutexLock lock(&mu_);
   while (!stop_) {
     publisher_idle_ = true;
-    publish_cv_.wait(lock, [&] { return stop_ || committed_ > published_; });
+    while (!stop_ && committed_ <= published_) publish_cv_.Wait(mu_);
     publisher_idle_ = false;
     if (stop_) break;
     // A short linger lets a few more commit groups join a small batch.
     if (options_.linger.count() > 0) {
-      publish_cv_.wait_for(lock, options_.linger,
-                           [&] { return stop_ || committed_ - published_ >= options_.batch_max_changes; });
+      const auto deadline = DeadlineAfter(options_.linger);
+      while (!stop_ && committed_ - published_ < options_.batch_max_changes &&
+             publish_cv_.WaitUntil(mu_, deadline)) {
+      }
     }
-    lock.unlock();
+    lock.Unlock();
     PublishStep();
-    lock.lock();
+    lock.Lock();
   }
 }
 
 void Replicator::PublishStep() {
   uint64_t published, upto;
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(&mu_);
     published = published_;
     upto = committed_;
   }
@@ -118,14 +145,16 @@ void Replicator::PublishStep() {
     Status s = store_->ReadLog(options_.region_id, batch.first_seq, options_.batch_max_changes,
                                options_.batch_max_bytes, &batch.changes);
     if (!s.ok() || batch.changes.empty()) {
-      spdlog::warn("msg=\"publisher cannot read the log\" from={} error=\"{}\"", batch.first_seq, s.message());
+      spdlog::warn("msg=\"publisher cannot read the log\" from={} error=\"{}\"", batch.first_seq,
+                   s.message());
       break;
     }
     // Published or not, move on: a peer that misses it fetches the gap.
     published += batch.changes.size();
     const size_t n = batch.changes.size();
-    Status sent = transport_->Publish(Subject("changes", options_.region_name), EncodeChangeBatch(batch));
-    std::lock_guard count(mu_);
+    Status sent =
+        transport_->Publish(Subject("changes", options_.region_name), EncodeChangeBatch(batch));
+    MutexLock count(&mu_);
     published_ = published;
     if (sent.ok()) {
       ++counters_.batches_published;
@@ -137,13 +166,15 @@ void Replicator::PublishStep() {
 // ---- heartbeats ------------------------------------------------------------------------
 
 void Replicator::HeartbeatLoop() {
-  std::unique_lock lock(mu_);
+  MutexLock lock(&mu_);
   while (!stop_) {
     heartbeat_now_ = false;
-    lock.unlock();
+    lock.Unlock();
     HeartbeatStep();
-    lock.lock();
-    heartbeat_cv_.wait_for(lock, options_.heartbeat, [&] { return stop_ || heartbeat_now_; });
+    lock.Lock();
+    const auto deadline = DeadlineAfter(options_.heartbeat);
+    while (!stop_ && !heartbeat_now_ && heartbeat_cv_.WaitUntil(mu_, deadline)) {
+    }
   }
 }
 
@@ -156,7 +187,8 @@ void Replicator::HeartbeatStep() {
   hb.now_millis = static_cast<uint64_t>(NowMs());
   hb.server_id = options_.server_id;
   for (const auto& [table, needed] : store_->PendingBackfills()) hb.backfilling.push_back(table);
-  transport_->Publish(Subject("heartbeat", options_.region_name), EncodeHeartbeat(hb)).ok();
+  NoteFailure(&ReplicatorCounters::publish_failures, "heartbeat publish",
+              transport_->Publish(Subject("heartbeat", options_.region_name), EncodeHeartbeat(hb)));
   TrimLog();
 }
 
@@ -165,14 +197,20 @@ void Replicator::OnHeartbeat(const InboundMessage& m) {
   if (hb.ok() && hb->region != options_.region_id) {
     bool known;
     {
-      std::lock_guard lock(mu_);
+      MutexLock lock(&mu_);
       known = peers_.count(hb->region) > 0;
     }
-    // Remembered for log trimming before it counts. Not under mu_: a commit calls back
-    // into NotifyCommitted.
-    if (!known) store_->AddKnownRegion(hb->region).ok();
+    // Remembered for log trimming before it counts (a failure leaves it unknown, so the
+    // next heartbeat tries again). Not under mu_: a commit calls back into NotifyCommitted.
+    if (!known) {
+      Status added = store_->AddKnownRegion(hb->region);
+      if (!added.ok()) {
+        NoteFailure(&ReplicatorCounters::store_errors, "remembering a region", added);
+        return;
+      }
+    }
   }
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   if (!hb.ok()) {
     ++counters_.rejected_messages;
     return;
@@ -183,11 +221,12 @@ void Replicator::OnHeartbeat(const InboundMessage& m) {
   // gets this region's heartbeat at once rather than up to a period later: it learns the
   // heads it must fetch.
   const int64_t now = NowMs();
-  if (peer.last_heartbeat_ms == 0 || now - peer.last_heartbeat_ms > 3 * options_.heartbeat.count()) {
+  if (peer.last_heartbeat_ms == 0 ||
+      now - peer.last_heartbeat_ms > 3 * options_.heartbeat.count()) {
     heartbeat_now_ = true;
-    heartbeat_cv_.notify_one();
+    heartbeat_cv_.Signal();
     fetch_now_ = true;  // and this region may learn that it is far behind: fetch now
-    fetch_cv_.notify_one();
+    fetch_cv_.Signal();
   }
   peer.name = hb->region_name;
   peer.head_seq = std::max(peer.head_seq, hb->head_seq);
@@ -195,7 +234,7 @@ void Replicator::OnHeartbeat(const InboundMessage& m) {
   peer.last_heartbeat_ms = now;
   peer.backfilling = std::move(hb->backfilling);
   apply_wanted_ = true;
-  apply_cv_.notify_one();
+  apply_cv_.Signal();
 }
 
 // ---- receiving and applying ------------------------------------------------------------
@@ -203,9 +242,10 @@ void Replicator::OnHeartbeat(const InboundMessage& m) {
 void Replicator::OnChangeBatch(const InboundMessage& m) {
   auto batch = DecodeChangeBatch(m.payload);
   if (!batch.ok()) {
-    std::lock_guard lock(mu_);
+    MutexLock lock(&mu_);
     ++counters_.rejected_messages;
-    spdlog::warn("msg=\"rejected change batch\" subject={} error=\"{}\"", m.subject, batch.status().message());
+    spdlog::warn("msg=\"rejected change batch\" subject={} error=\"{}\"", m.subject,
+                 batch.status().message());
     return;
   }
   if (batch->origin == options_.region_id) return;
@@ -226,7 +266,7 @@ void Replicator::AddPending(conflict::RegionId origin, uint64_t first_seq,
     }
     deps.push_back(std::move(change->deps));
   }
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   ++counters_.batches_received;
   if (rejected) ++counters_.rejected_messages;
   auto& queue = pending_[origin];
@@ -235,19 +275,22 @@ void Replicator::AddPending(conflict::RegionId origin, uint64_t first_seq,
       ++counters_.dropped_pending;
       continue;
     }
-    if (queue.emplace(first_seq + i, Pending{std::move(changes[i]), std::move(deps[i])}).second) ++pending_count_;
+    if (queue.emplace(first_seq + i, Pending{std::move(changes[i]), std::move(deps[i])}).second)
+      ++pending_count_;
   }
   apply_wanted_ = true;
-  apply_cv_.notify_one();
+  apply_cv_.Signal();
 }
 
 void Replicator::ApplyLoop() {
   while (true) {
     {
-      std::unique_lock lock(mu_);
+      MutexLock lock(&mu_);
       // While catching up (the last fetch returned changes), go straight on.
-      apply_cv_.wait_for(lock, std::min<std::chrono::milliseconds>(options_.heartbeat, options_.fetch_grace),
-                         [&] { return stop_ || apply_wanted_; });
+      const auto deadline = DeadlineAfter(
+          std::min<std::chrono::milliseconds>(options_.heartbeat, options_.fetch_grace));
+      while (!stop_ && !apply_wanted_ && apply_cv_.WaitUntil(mu_, deadline)) {
+      }
       if (stop_) return;
       apply_wanted_ = false;
     }
@@ -256,16 +299,16 @@ void Replicator::ApplyLoop() {
 }
 
 void Replicator::CommitLoop() {
-  std::unique_lock lock(mu_);
+  MutexLock lock(&mu_);
   while (true) {
-    commit_cv_.wait(lock, [&] { return stop_ || staged_runs_ > 0; });
+    while (!stop_ && staged_runs_ == 0) commit_cv_.Wait(mu_);
     if (staged_runs_ == 0) return;  // stopping, nothing left to write
     const int runs = staged_runs_;
-    lock.unlock();
+    lock.Unlock();
     store_->CommitPending();  // not under mu_: the commit listener takes it
-    lock.lock();
+    lock.Lock();
     staged_runs_ -= runs;
-    commit_cv_.notify_all();
+    commit_cv_.SignalAll();
   }
 }
 
@@ -274,7 +317,7 @@ void Replicator::ApplyPending() {
   }
   bool rebootstrap;
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(&mu_);
     rebootstrap = std::exchange(rebootstrap_wanted_, false);
   }
   if (rebootstrap) Rebootstrap();
@@ -289,14 +332,16 @@ bool Replicator::ApplyStep() {
 }
 
 void Replicator::FetchLoop() {
-  std::unique_lock lock(mu_);
+  MutexLock lock(&mu_);
   while (!stop_) {
-    lock.unlock();
+    lock.Unlock();
     const bool fetched = FetchGaps();  // while catching up, fetch again at once
-    lock.lock();
+    lock.Lock();
     if (!fetched) {
-      fetch_cv_.wait_for(lock, std::min<std::chrono::milliseconds>(options_.heartbeat, options_.fetch_grace),
-                         [&] { return stop_ || fetch_now_; });
+      const auto deadline = DeadlineAfter(
+          std::min<std::chrono::milliseconds>(options_.heartbeat, options_.fetch_grace));
+      while (!stop_ && !fetch_now_ && fetch_cv_.WaitUntil(mu_, deadline)) {
+      }
     }
     fetch_now_ = false;
   }
@@ -307,7 +352,7 @@ void Replicator::RunOnce() {
   const int64_t now = NowMs();
   bool heartbeat;
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(&mu_);
     heartbeat = heartbeat_now_ || now - last_heartbeat_sent_ms_ >= options_.heartbeat.count();
     if (heartbeat) last_heartbeat_sent_ms_ = now;
     heartbeat_now_ = false;
@@ -327,12 +372,13 @@ bool Replicator::ApplyReady() {
   std::vector<std::string> run;
   std::map<conflict::RegionId, uint64_t> run_last;  // per origin, the last seq in the run
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(&mu_);
     for (auto& [origin, queue] : pending_) {
       // Drop what is already applied.
       const uint64_t have = applied.Get(origin);
       while (!queue.empty() && queue.begin()->first <= have) {
         queue.erase(queue.begin());
+        MERIDIAN_CHECK(pending_count_ > 0);  // every queued change was counted
         --pending_count_;
         ++counters_.duplicates;
       }
@@ -348,8 +394,8 @@ bool Replicator::ApplyReady() {
       progress = false;
       for (auto& [origin, queue] : pending_) {
         uint64_t next = applied.Get(origin) + 1;
-        for (auto it = queue.find(next); it != queue.end() && it->first == next && run.size() < max_run;
-             ++it, ++next) {
+        for (auto it = queue.find(next);
+             it != queue.end() && it->first == next && run.size() < max_run; ++it, ++next) {
           bool ready = true;
           for (const auto& dep : it->second.deps.entries()) {
             if (dep.region != origin && applied.Get(dep.region) < dep.seq) ready = false;
@@ -371,22 +417,23 @@ bool Replicator::ApplyReady() {
   // catching up) is written here: a handoff would cost a thread wakeup per received batch.
   bool handoff = false;
   if (options_.threaded) {
-    std::unique_lock lock(mu_);
-    commit_cv_.wait(lock, [&] { return stop_ || staged_runs_ < 2; });
+    MutexLock lock(&mu_);
+    while (!stop_ && staged_runs_ >= 2) commit_cv_.Wait(mu_);
     if (stop_) return false;
     handoff = staged_runs_ > 0 || run.size() > kCommitInlineRun;
   }
   auto stats = store_->ApplyRemoteChanges(std::move(run), /*commit=*/!handoff);
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   if (handoff) {
     ++staged_runs_;
-    commit_cv_.notify_all();
+    commit_cv_.SignalAll();
   }
   // Applied, or failed and dropped (it will be fetched again): the run leaves the queue.
   for (const auto& [origin, last] : run_last) {
     auto& queue = pending_[origin];
     while (!queue.empty() && queue.begin()->first <= last) {
       queue.erase(queue.begin());
+      MERIDIAN_CHECK(pending_count_ > 0);  // every queued change was counted
       --pending_count_;
     }
     if (!stats.ok()) queued_through_.erase(origin);  // dropped unapplied: a hole again
@@ -403,73 +450,76 @@ bool Replicator::ApplyReady() {
   return true;
 }
 
-bool Replicator::FetchGaps() {
-  conflict::VersionVector applied = store_->AppliedVector();
-  struct Need {
-    conflict::RegionId origin;
-    uint64_t from;
-    size_t max_changes;
-    std::vector<std::string> sources;  // peers to ask, the origin first
-  };
-  std::vector<Need> needs;
-  {
-    std::lock_guard lock(mu_);
-    const int64_t now = NowMs();
-    // What is known to exist: heads from heartbeats, other peers' applied vectors, pending.
-    std::map<conflict::RegionId, uint64_t> known;
-    for (const auto& [id, peer] : peers_) {
-      known[id] = std::max(known[id], peer.head_seq);
-      for (const auto& e : peer.applied.entries()) {
-        if (e.region != options_.region_id) known[e.region] = std::max(known[e.region], e.seq);
-      }
-    }
-    for (const auto& [origin, queue] : pending_) {
-      if (!queue.empty()) known[origin] = std::max(known[origin], queue.rbegin()->first);
-    }
-    for (const auto& [origin, head] : known) {
-      const uint64_t have = applied.Get(origin);
-      auto peer = peers_.find(origin);
-      if (peer != peers_.end()) {
-        if (head > have && peer->second.behind_since_ms == 0) peer->second.behind_since_ms = now;
-        if (head <= have) peer->second.behind_since_ms = 0;
-      }
-      // The first change neither applied nor queued: past the queued run that follows `have`
-      // (so fetching runs ahead of applying while catching up, at most two fetches ahead).
-      // queued_through_ remembers how far the walk got last time, so each queued change is
-      // walked over once, not on every pass (the queue holds tens of thousands while
-      // catching up).
-      uint64_t& through = queued_through_[origin];
-      uint64_t next = std::max(have, through) + 1;
-      if (auto queue = pending_.find(origin); queue != pending_.end()) {
-        for (auto it = queue->second.lower_bound(next); it != queue->second.end() && it->first == next; ++it) {
-          ++next;
-        }
-      }
-      through = next - 1;
-      if (head < next) {
-        gap_seen_ms_.erase(origin);  // caught up, or everything up to the head is here
-        continue;
-      }
-      if (next > have + 1 && next - have > 2 * options_.fetch_max_changes) continue;  // enough queued
-      auto seen = gap_seen_ms_.emplace(origin, now).first;
-      // A gap may be batches still in flight, unless it is far larger than those (a region
-      // returning, a partition healing): then it is fetched at once.
-      const bool in_flight_possible = head - have <= 4 * options_.batch_max_changes;
-      if (in_flight_possible && now - seen->second < options_.fetch_grace.count()) continue;
-      // Nothing queued yet (a region returning): a small first fetch lets applying start
-      // while the full-size fetches that follow are in flight.
-      const size_t max_changes =
-          next == have + 1 ? std::min<size_t>(options_.fetch_max_changes, 1024) : options_.fetch_max_changes;
-      Need need{origin, next, max_changes, {}};
-      if (peer != peers_.end() && !peer->second.name.empty()) need.sources.push_back(peer->second.name);
-      for (const auto& [id, p] : peers_) {
-        if (id != origin && p.applied.Get(origin) >= next && !p.name.empty()) need.sources.push_back(p.name);
-      }
-      needs.push_back(std::move(need));
+std::vector<Replicator::FetchNeed> Replicator::GapsToFetch(const conflict::VersionVector& applied) {
+  std::vector<FetchNeed> needs;
+  const int64_t now = NowMs();
+  // What is known to exist: heads from heartbeats, other peers' applied vectors, pending.
+  std::map<conflict::RegionId, uint64_t> known;
+  for (const auto& [id, peer] : peers_) {
+    known[id] = std::max(known[id], peer.head_seq);
+    for (const auto& e : peer.applied.entries()) {
+      if (e.region != options_.region_id) known[e.region] = std::max(known[e.region], e.seq);
     }
   }
+  for (const auto& [origin, queue] : pending_) {
+    if (!queue.empty()) known[origin] = std::max(known[origin], queue.rbegin()->first);
+  }
+  for (const auto& [origin, head] : known) {
+    const uint64_t have = applied.Get(origin);
+    auto peer = peers_.find(origin);
+    if (peer != peers_.end()) {
+      if (head > have && peer->second.behind_since_ms == 0) peer->second.behind_since_ms = now;
+      if (head <= have) peer->second.behind_since_ms = 0;
+    }
+    // The first change neither applied nor queued: past the queued run that follows `have`
+    // (so fetching runs ahead of applying while catching up, at most two fetches ahead).
+    // queued_through_ remembers how far the walk got last time, so each queued change is
+    // walked over once, not on every pass (the queue holds tens of thousands while
+    // catching up).
+    uint64_t& through = queued_through_[origin];
+    uint64_t next = std::max(have, through) + 1;
+    if (auto queue = pending_.find(origin); queue != pending_.end()) {
+      for (auto it = queue->second.lower_bound(next);
+           it != queue->second.end() && it->first == next; ++it) {
+        ++next;
+      }
+    }
+    through = next - 1;
+    if (head < next) {
+      gap_seen_ms_.erase(origin);  // caught up, or everything up to the head is here
+      continue;
+    }
+    if (next > have + 1 && next - have > 2 * options_.fetch_max_changes) continue;  // enough queued
+    auto seen = gap_seen_ms_.emplace(origin, now).first;
+    // A gap may be batches still in flight, unless it is far larger than those (a region
+    // returning, a partition healing): then it is fetched at once.
+    const bool in_flight_possible = head - have <= 4 * options_.batch_max_changes;
+    if (in_flight_possible && now - seen->second < options_.fetch_grace.count()) continue;
+    // Nothing queued yet (a region returning): a small first fetch lets applying start
+    // while the full-size fetches that follow are in flight.
+    const size_t max_changes = next == have + 1 ? std::min<size_t>(options_.fetch_max_changes, 1024)
+                                                : options_.fetch_max_changes;
+    FetchNeed need{origin, next, max_changes, {}};
+    if (peer != peers_.end() && !peer->second.name.empty())
+      need.sources.push_back(peer->second.name);
+    for (const auto& [id, p] : peers_) {
+      if (id != origin && p.applied.Get(origin) >= next && !p.name.empty())
+        need.sources.push_back(p.name);
+    }
+    needs.push_back(std::move(need));
+  }
+  return needs;
+}
+
+bool Replicator::FetchGaps() {
+  const conflict::VersionVector applied = store_->AppliedVector();
+  std::vector<FetchNeed> needs;
+  {
+    MutexLock lock(&mu_);
+    needs = GapsToFetch(applied);
+  }
   std::atomic<bool> fetched = false;
-  auto fetch = [&](const Need& need) {
+  auto fetch = [&](const FetchNeed& need) {
     size_t trimmed = 0;
     for (const auto& source : need.sources) {
       const FetchOutcome got = FetchFrom(source, need.origin, need.from, need.max_changes);
@@ -483,10 +533,10 @@ bool Replicator::FetchGaps() {
     // the tables can bring this region forward.
     if (!need.sources.empty() && trimmed == need.sources.size() &&
         store_->AppliedVector().Get(need.origin) < need.from) {
-      std::lock_guard lock(mu_);
+      MutexLock lock(&mu_);
       rebootstrap_wanted_ = true;
       apply_wanted_ = true;
-      apply_cv_.notify_one();
+      apply_cv_.Signal();
     }
   };
   // Threaded, the origins are fetched in parallel: the changes of concurrently writing
@@ -504,19 +554,20 @@ bool Replicator::FetchGaps() {
 }
 
 Replicator::FetchOutcome Replicator::FetchFrom(const std::string& peer, conflict::RegionId origin,
-                                              uint64_t from_seq, size_t max_changes) {
+                                               uint64_t from_seq, size_t max_changes) {
   FetchRequestMessage req{origin, from_seq, static_cast<uint32_t>(max_changes),
                           static_cast<uint32_t>(options_.fetch_max_bytes), options_.region_id};
-  auto reply = transport_->Request(Subject("fetch", peer), EncodeFetchRequest(req), options_.fetch_timeout);
+  auto reply =
+      transport_->Request(Subject("fetch", peer), EncodeFetchRequest(req), options_.fetch_timeout);
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(&mu_);
     ++counters_.fetches;
     if (!reply.ok()) ++counters_.fetch_failures;
   }
   if (!reply.ok()) return FetchOutcome::kNothing;
   auto batch = DecodeChangeBatch(*reply);
   if (!batch.ok() || batch->origin != origin || batch->first_seq != from_seq) {
-    std::lock_guard lock(mu_);
+    MutexLock lock(&mu_);
     ++counters_.rejected_messages;
     return FetchOutcome::kNothing;
   }
@@ -531,7 +582,7 @@ void Replicator::OnFetch(const InboundMessage& m) {
   if (m.reply_to.empty()) return;
   auto req = DecodeFetchRequest(m.payload);
   if (!req.ok()) {
-    std::lock_guard lock(mu_);
+    MutexLock lock(&mu_);
     ++counters_.rejected_messages;
     return;
   }
@@ -545,14 +596,15 @@ void Replicator::OnFetch(const InboundMessage& m) {
     batch.changes.clear();
   }
   if (batch.changes.empty()) batch.first_available = store_->FirstLogSeq(req->origin);
-  transport_->Publish(m.reply_to, EncodeChangeBatch(batch)).ok();
+  NoteFailure(&ReplicatorCounters::publish_failures, "fetch reply",
+              transport_->Publish(m.reply_to, EncodeChangeBatch(batch)));
 }
 
 // ---- status ----------------------------------------------------------------------------
 
 std::vector<PeerStatus> Replicator::Peers() const {
   conflict::VersionVector applied = store_->DurableAppliedVector();
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   const int64_t now = NowMs();
   std::vector<PeerStatus> out;
   for (const auto& [id, peer] : peers_) {
@@ -573,7 +625,7 @@ std::vector<PeerStatus> Replicator::Peers() const {
 }
 
 ReplicatorCounters Replicator::counters() const {
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   return counters_;
 }
 

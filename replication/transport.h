@@ -1,4 +1,4 @@
-// The only way replication talks to the network (DESIGN.md section 4). Implementations:
+// The only way replication talks to the network (docs/design.md section 4). Implementations:
 // NatsTransport (nats.c, production) and MemoryTransport (tests, simulation).
 //
 // Subjects follow NATS conventions: '.'-separated tokens, '*' matches one token in

@@ -1,4 +1,4 @@
-// Replicator: log trimming (DESIGN.md section 4: "then the log may be trimmed").
+// Replicator: log trimming (docs/design.md section 4: "then the log may be trimmed").
 //
 // A record (origin, seq) may go once every region that may still need it has applied it:
 // the trim point of an origin is the minimum of that origin's entry in the applied vectors
@@ -6,10 +6,10 @@
 // restarts; every region that appears in any applied vector). A known region not heard from
 // since this daemon started holds trimming back, because its position is unknown; with no
 // peer known at all nothing is trimmed, and own records go only once published. A region
-// that joins the cluster after records were trimmed cannot get them from the log. Independently, when `log_retention` is
-// set, at most that many records per origin are kept beyond that point: a region that falls
-// further behind can then no longer catch up from the log and re-bootstraps from a peer's
-// snapshot (rebootstrap.cc).
+// that joins the cluster after records were trimmed cannot get them from the log. Independently,
+// when `log_retention` is set, at most that many records per origin are kept beyond that point: a
+// region that falls further behind can then no longer catch up from the log and re-bootstraps from
+// a peer's snapshot (rebootstrap.cc).
 #include <set>
 
 #include <spdlog/spdlog.h>
@@ -21,7 +21,7 @@ namespace meridian::replication {
 
 void Replicator::TrimLog() {
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(&mu_);
     const int64_t now = NowMs();
     if (now - last_trim_ms_ < options_.trim_interval.count()) return;  // every heartbeat asks
     last_trim_ms_ = now;
@@ -30,7 +30,7 @@ void Replicator::TrimLog() {
   const std::vector<conflict::RegionId> known = store_->KnownRegions();
   std::map<conflict::RegionId, uint64_t> points;
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(&mu_);
     std::set<conflict::RegionId> regions{options_.region_id};
     regions.insert(known.begin(), known.end());
     for (const auto& e : applied.entries()) regions.insert(e.region);
@@ -58,10 +58,11 @@ void Replicator::TrimLog() {
   for (const auto& [origin, point] : points) {
     Status s = store_->TrimLog(origin, point);
     if (!s.ok()) {
-      spdlog::warn("msg=\"log trim failed\" origin={} upto={} error=\"{}\"", origin, point, s.message());
+      spdlog::warn("msg=\"log trim failed\" origin={} upto={} error=\"{}\"", origin, point,
+                   s.message());
       continue;
     }
-    std::lock_guard lock(mu_);
+    MutexLock lock(&mu_);
     trimmed_[origin] = point;
     ++counters_.log_trims;
   }

@@ -73,18 +73,20 @@ std::string EncodeChangeBatch(const ChangeBatchMessage& m) {
 }
 
 Result<ChangeBatchMessage> DecodeChangeBatch(std::string_view bytes) {
-  return Decode<ChangeBatchMessage>(bytes, "change batch", [](capnp::FlatArrayMessageReader& r)
-                                                               -> Result<ChangeBatchMessage> {
-    auto b = r.getRoot<schemas::ChangeBatch>();
-    ChangeBatchMessage m;
-    m.origin = b.getOrigin();
-    m.sender = b.getSender();
-    m.first_seq = b.getFirstSeq();
-    m.first_available = b.getFirstAvailable();
-    if (m.origin == 0 || m.first_seq == 0) return Status::Corruption("change batch: origin and firstSeq must be set");
-    for (auto c : b.getChanges()) m.changes.emplace_back(reinterpret_cast<const char*>(c.begin()), c.size());
-    return m;
-  });
+  return Decode<ChangeBatchMessage>(
+      bytes, "change batch", [](capnp::FlatArrayMessageReader& r) -> Result<ChangeBatchMessage> {
+        auto b = r.getRoot<schemas::ChangeBatch>();
+        ChangeBatchMessage m;
+        m.origin = b.getOrigin();
+        m.sender = b.getSender();
+        m.first_seq = b.getFirstSeq();
+        m.first_available = b.getFirstAvailable();
+        if (m.origin == 0 || m.first_seq == 0)
+          return Status::Corruption("change batch: origin and firstSeq must be set");
+        for (auto c : b.getChanges())
+          m.changes.emplace_back(reinterpret_cast<const char*>(c.begin()), c.size());
+        return m;
+      });
 }
 
 std::string EncodeFetchRequest(const FetchRequestMessage& m) {
@@ -99,13 +101,15 @@ std::string EncodeFetchRequest(const FetchRequestMessage& m) {
 }
 
 Result<FetchRequestMessage> DecodeFetchRequest(std::string_view bytes) {
-  return Decode<FetchRequestMessage>(bytes, "fetch request", [](capnp::FlatArrayMessageReader& r)
-                                                                 -> Result<FetchRequestMessage> {
-    auto f = r.getRoot<schemas::FetchRequest>();
-    FetchRequestMessage m{f.getOrigin(), f.getFromSeq(), f.getMaxChanges(), f.getMaxBytes(), f.getRequester()};
-    if (m.origin == 0 || m.from_seq == 0) return Status::Corruption("fetch request: origin and fromSeq must be set");
-    return m;
-  });
+  return Decode<FetchRequestMessage>(
+      bytes, "fetch request", [](capnp::FlatArrayMessageReader& r) -> Result<FetchRequestMessage> {
+        auto f = r.getRoot<schemas::FetchRequest>();
+        FetchRequestMessage m{f.getOrigin(), f.getFromSeq(), f.getMaxChanges(), f.getMaxBytes(),
+                              f.getRequester()};
+        if (m.origin == 0 || m.from_seq == 0)
+          return Status::Corruption("fetch request: origin and fromSeq must be set");
+        return m;
+      });
 }
 
 std::string EncodeHeartbeat(const HeartbeatMessage& m) {
@@ -123,20 +127,22 @@ std::string EncodeHeartbeat(const HeartbeatMessage& m) {
 }
 
 Result<HeartbeatMessage> DecodeHeartbeat(std::string_view bytes) {
-  return Decode<HeartbeatMessage>(bytes, "heartbeat", [](capnp::FlatArrayMessageReader& r)
-                                                          -> Result<HeartbeatMessage> {
-    auto h = r.getRoot<schemas::Heartbeat>();
-    HeartbeatMessage m;
-    m.region = h.getRegion();
-    m.region_name = h.getRegionName().cStr();
-    m.head_seq = h.getHeadSeq();
-    m.applied = ReadVector(h.getApplied());
-    m.now_millis = h.getNowMillis();
-    m.server_id = h.getServerId().cStr();
-    for (auto t : h.getBackfilling()) m.backfilling.emplace_back(t.cStr());
-    if (m.region == 0) return Status::Corruption("heartbeat: region must be set");
-    return m;
-  });
+  return Decode<HeartbeatMessage>(bytes, "heartbeat",
+                                  [](capnp::FlatArrayMessageReader& r) -> Result<HeartbeatMessage> {
+                                    auto h = r.getRoot<schemas::Heartbeat>();
+                                    HeartbeatMessage m;
+                                    m.region = h.getRegion();
+                                    m.region_name = h.getRegionName().cStr();
+                                    m.head_seq = h.getHeadSeq();
+                                    m.applied = ReadVector(h.getApplied());
+                                    m.now_millis = h.getNowMillis();
+                                    m.server_id = h.getServerId().cStr();
+                                    for (auto t : h.getBackfilling())
+                                      m.backfilling.emplace_back(t.cStr());
+                                    if (m.region == 0)
+                                      return Status::Corruption("heartbeat: region must be set");
+                                    return m;
+                                  });
 }
 
 using schemas::AsData;
@@ -155,14 +161,17 @@ std::string EncodeSnapshotRequest(const SnapshotRequestMessage& m) {
 }
 
 Result<SnapshotRequestMessage> DecodeSnapshotRequest(std::string_view bytes) {
-  return Decode<SnapshotRequestMessage>(bytes, "snapshot request", [](capnp::FlatArrayMessageReader& r)
-                                                                       -> Result<SnapshotRequestMessage> {
-    auto q = r.getRoot<schemas::SnapshotRequest>();
-    SnapshotRequestMessage m{q.getRequester(), q.getTable().cStr(), FromData(q.getAfterKey()), q.getMaxBytes(),
-                             FromData(q.getUntilKey()), q.getCatalog()};
-    if (m.requester == 0 || (m.table.empty() && !m.catalog)) return Status::Corruption("snapshot request: requester and table must be set");
-    return m;
-  });
+  return Decode<SnapshotRequestMessage>(
+      bytes, "snapshot request",
+      [](capnp::FlatArrayMessageReader& r) -> Result<SnapshotRequestMessage> {
+        auto q = r.getRoot<schemas::SnapshotRequest>();
+        SnapshotRequestMessage m{q.getRequester(),          q.getTable().cStr(),
+                                 FromData(q.getAfterKey()), q.getMaxBytes(),
+                                 FromData(q.getUntilKey()), q.getCatalog()};
+        if (m.requester == 0 || (m.table.empty() && !m.catalog))
+          return Status::Corruption("snapshot request: requester and table must be set");
+        return m;
+      });
 }
 
 std::string EncodeSnapshotChunk(const SnapshotChunkMessage& m) {
@@ -184,23 +193,25 @@ std::string EncodeSnapshotChunk(const SnapshotChunkMessage& m) {
 }
 
 Result<SnapshotChunkMessage> DecodeSnapshotChunk(std::string_view bytes) {
-  return Decode<SnapshotChunkMessage>(bytes, "snapshot chunk", [](capnp::FlatArrayMessageReader& r)
-                                                                   -> Result<SnapshotChunkMessage> {
-    auto c = r.getRoot<schemas::SnapshotChunk>();
-    SnapshotChunkMessage m;
-    m.table = c.getTable().cStr();
-    m.found = c.getFound();
-    m.vector = ReadVector(c.getVector());
-    m.done = c.getDone();
-    auto keys = c.getKeys();
-    auto versions = c.getVersions();
-    if (keys.size() != versions.size()) return Status::Corruption("snapshot chunk: keys and versions differ in count");
-    for (unsigned i = 0; i < keys.size(); ++i) {
-      if (keys[i].size() == 0) return Status::Corruption("snapshot chunk: empty key");
-      m.items.emplace_back(FromData(keys[i]), FromData(versions[i]));
-    }
-    return m;
-  });
+  return Decode<SnapshotChunkMessage>(
+      bytes, "snapshot chunk",
+      [](capnp::FlatArrayMessageReader& r) -> Result<SnapshotChunkMessage> {
+        auto c = r.getRoot<schemas::SnapshotChunk>();
+        SnapshotChunkMessage m;
+        m.table = c.getTable().cStr();
+        m.found = c.getFound();
+        m.vector = ReadVector(c.getVector());
+        m.done = c.getDone();
+        auto keys = c.getKeys();
+        auto versions = c.getVersions();
+        if (keys.size() != versions.size())
+          return Status::Corruption("snapshot chunk: keys and versions differ in count");
+        for (unsigned i = 0; i < keys.size(); ++i) {
+          if (keys[i].size() == 0) return Status::Corruption("snapshot chunk: empty key");
+          m.items.emplace_back(FromData(keys[i]), FromData(versions[i]));
+        }
+        return m;
+      });
 }
 
 std::string EncodeDigestRequest(const DigestRequestMessage& m) {
@@ -212,13 +223,15 @@ std::string EncodeDigestRequest(const DigestRequestMessage& m) {
 }
 
 Result<DigestRequestMessage> DecodeDigestRequest(std::string_view bytes) {
-  return Decode<DigestRequestMessage>(bytes, "digest request", [](capnp::FlatArrayMessageReader& r)
-                                                                   -> Result<DigestRequestMessage> {
-    auto q = r.getRoot<schemas::DigestRequest>();
-    DigestRequestMessage m{q.getRequester(), q.getTable().cStr()};
-    if (m.requester == 0 || m.table.empty()) return Status::Corruption("digest request: requester and table must be set");
-    return m;
-  });
+  return Decode<DigestRequestMessage>(
+      bytes, "digest request",
+      [](capnp::FlatArrayMessageReader& r) -> Result<DigestRequestMessage> {
+        auto q = r.getRoot<schemas::DigestRequest>();
+        DigestRequestMessage m{q.getRequester(), q.getTable().cStr()};
+        if (m.requester == 0 || m.table.empty())
+          return Status::Corruption("digest request: requester and table must be set");
+        return m;
+      });
 }
 
 std::string EncodeDigestReply(const DigestReplyMessage& m) {
@@ -233,19 +246,19 @@ std::string EncodeDigestReply(const DigestReplyMessage& m) {
 }
 
 Result<DigestReplyMessage> DecodeDigestReply(std::string_view bytes) {
-  return Decode<DigestReplyMessage>(bytes, "digest reply", [](capnp::FlatArrayMessageReader& r)
-                                                               -> Result<DigestReplyMessage> {
-    auto c = r.getRoot<schemas::DigestReply>();
-    DigestReplyMessage m;
-    m.table = c.getTable().cStr();
-    m.found = c.getFound();
-    m.vector = ReadVector(c.getVector());
-    for (auto b : c.getBuckets()) m.buckets.push_back(b);
-    if (m.found ? m.buckets.size() != 256 : !m.buckets.empty()) {
-      return Status::Corruption("digest reply: expected 256 buckets");
-    }
-    return m;
-  });
+  return Decode<DigestReplyMessage>(
+      bytes, "digest reply", [](capnp::FlatArrayMessageReader& r) -> Result<DigestReplyMessage> {
+        auto c = r.getRoot<schemas::DigestReply>();
+        DigestReplyMessage m;
+        m.table = c.getTable().cStr();
+        m.found = c.getFound();
+        m.vector = ReadVector(c.getVector());
+        for (auto b : c.getBuckets()) m.buckets.push_back(b);
+        if (m.found ? m.buckets.size() != 256 : !m.buckets.empty()) {
+          return Status::Corruption("digest reply: expected 256 buckets");
+        }
+        return m;
+      });
 }
 
 }  // namespace meridian::replication

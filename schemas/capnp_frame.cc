@@ -130,13 +130,10 @@ Status ReadFramed(std::string_view bytes, const char* what, uint64_t max_words,
       if (segment_words > 128 * (bytes.size() - header) + 1) return corrupt("malformed packing");
       capnp::word scratch[kScratchWords];
       kj::Array<capnp::word> owned;
-      kj::ArrayPtr<capnp::word> words = kj::arrayPtr(scratch, kScratchWords);
-      if (segment_words + 1 > kScratchWords) {
-        owned = kj::heapArray<capnp::word>(segment_words + 1);
-        words = owned.asPtr();
-      }
-      words = words.slice(0, segment_words + 1);
-      words[0] = first;
+      if (segment_words + 1 > kScratchWords) owned = kj::heapArray<capnp::word>(segment_words + 1);
+      kj::ArrayPtr<capnp::word> words(owned.size() > 0 ? owned.begin() : scratch,
+                                      segment_words + 1);
+      std::memcpy(words.begin(), &first, sizeof first);
       if (!Unpack(bytes.substr(header), words.slice(1, words.size())))
         return corrupt("malformed packing");
       capnp::FlatArrayMessageReader reader(words, options);

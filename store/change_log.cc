@@ -20,11 +20,20 @@ Result<Change> ReadChange(schemas::Change::Reader rec) {
   c.origin = rec.getOrigin();
   c.seq = rec.getSeq();
   switch (rec.getKind()) {
-    case schemas::Change::Kind::ITEM: c.kind = Change::Kind::kItem; break;
-    case schemas::Change::Kind::CREATE_TABLE: c.kind = Change::Kind::kCreateTable; break;
-    case schemas::Change::Kind::DELETE_TABLE: c.kind = Change::Kind::kDeleteTable; break;
-    case schemas::Change::Kind::UPDATE_TABLE: c.kind = Change::Kind::kUpdateTable; break;
-    default: return Status::Corruption("change: unknown kind");
+    case schemas::Change::Kind::ITEM:
+      c.kind = Change::Kind::kItem;
+      break;
+    case schemas::Change::Kind::CREATE_TABLE:
+      c.kind = Change::Kind::kCreateTable;
+      break;
+    case schemas::Change::Kind::DELETE_TABLE:
+      c.kind = Change::Kind::kDeleteTable;
+      break;
+    case schemas::Change::Kind::UPDATE_TABLE:
+      c.kind = Change::Kind::kUpdateTable;
+      break;
+    default:
+      return Status::Corruption("change: unknown kind");
   }
   c.table_name = rec.getTableName().cStr();
   c.key_suffix = FromData(rec.getKeySuffix());
@@ -43,11 +52,17 @@ Result<Change> ReadChange(schemas::Change::Reader rec) {
 
 }  // namespace
 
+std::string LogOriginPrefix(conflict::RegionId origin) {
+  return BigEndian(origin, kLogOriginBytes);
+}
+
 std::string LogKey(conflict::RegionId origin, uint64_t seq) {
-  std::string key = keys::EncodeU64(origin).substr(4);
-  key += keys::EncodeU64(seq);
+  std::string key = LogOriginPrefix(origin);
+  AppendBigEndian(seq, 8, &key);
   return key;
 }
+
+uint64_t LogKeySeq(std::string_view key) { return ReadBigEndian(key.substr(kLogOriginBytes), 8); }
 
 std::string EncodeChange(const Change& c) {
   capnp::MallocMessageBuilder message(
@@ -56,10 +71,18 @@ std::string EncodeChange(const Change& c) {
   rec.setOrigin(c.origin);
   rec.setSeq(c.seq);
   switch (c.kind) {
-    case Change::Kind::kItem: rec.setKind(schemas::Change::Kind::ITEM); break;
-    case Change::Kind::kCreateTable: rec.setKind(schemas::Change::Kind::CREATE_TABLE); break;
-    case Change::Kind::kDeleteTable: rec.setKind(schemas::Change::Kind::DELETE_TABLE); break;
-    case Change::Kind::kUpdateTable: rec.setKind(schemas::Change::Kind::UPDATE_TABLE); break;
+    case Change::Kind::kItem:
+      rec.setKind(schemas::Change::Kind::ITEM);
+      break;
+    case Change::Kind::kCreateTable:
+      rec.setKind(schemas::Change::Kind::CREATE_TABLE);
+      break;
+    case Change::Kind::kDeleteTable:
+      rec.setKind(schemas::Change::Kind::DELETE_TABLE);
+      break;
+    case Change::Kind::kUpdateTable:
+      rec.setKind(schemas::Change::Kind::UPDATE_TABLE);
+      break;
   }
   rec.setTableName(c.table_name);
   rec.setKeySuffix(AsData(c.key_suffix));

@@ -18,9 +18,9 @@ struct Change {
   uint64_t seq = 0;
   Kind kind = Kind::kItem;
   std::string table_name;
-  std::string key_suffix;     // kItem: item key without the table id
-  std::string version_bytes;  // kItem: encoded conflict::ItemVersion
-  std::string table_bytes;    // kCreateTable: encoded TableDescriptor
+  std::string key_suffix;        // kItem: item key without the table id
+  std::string version_bytes;     // kItem: encoded conflict::ItemVersion
+  std::string table_bytes;       // kCreateTable: encoded TableDescriptor
   conflict::VersionVector deps;  // the origin's applied vector (other origins) at commit
   uint64_t hlc_millis = 0;
 };
@@ -29,7 +29,12 @@ std::string EncodeChange(const Change& change);
 // Corruption for malformed bytes (never throws). Checks origin != 0 and seq != 0.
 Result<Change> DecodeChange(std::string_view bytes);
 
-// Log column family key: origin (4 bytes BE) | seq (8 bytes BE).
+// Log column family key: origin (kLogOriginBytes, BE) | seq (8 bytes BE).
+inline constexpr size_t kLogOriginBytes = 4;
 std::string LogKey(conflict::RegionId origin, uint64_t seq);
+// The first kLogOriginBytes of every log key of `origin`.
+std::string LogOriginPrefix(conflict::RegionId origin);
+// The seq of a log key. REQUIRES: `key` came from LogKey.
+uint64_t LogKeySeq(std::string_view key);
 
 }  // namespace meridian::store

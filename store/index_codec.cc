@@ -25,23 +25,23 @@ std::optional<std::string> IndexEntryKey(const TableInfo& table, const IndexInfo
   if (!ipk || (index.sort_key && !isk) || !tpk || (table.sort_key && !tsk)) return std::nullopt;
   std::string key = model::PartitionPrefix(index.index_id, *ipk);
   if (isk) model::AppendKeyValue(*isk, /*terminated=*/true, &key);
-  key += model::ItemKey(0, *tpk, tsk).substr(4);
+  key += model::KeySuffix(model::ItemKey(0, *tpk, tsk));
   return key;
 }
 
 bool IndexProjects(const TableInfo& table, const IndexInfo& index, std::string_view name) {
-  if (index.projection_type == "ALL") return true;
+  if (index.projection_type == ProjectionType::kAll) return true;
   if (name == table.partition_key.name || name == index.partition_key.name) return true;
   if (table.sort_key && name == table.sort_key->name) return true;
   if (index.sort_key && name == index.sort_key->name) return true;
-  return index.projection_type == "INCLUDE" &&
+  return index.projection_type == ProjectionType::kInclude &&
          std::find(index.non_key_attributes.begin(), index.non_key_attributes.end(), name) !=
              index.non_key_attributes.end();
 }
 
 model::Item ProjectForIndex(const TableInfo& table, const IndexInfo& index,
                             const model::Item& item) {
-  if (index.projection_type == "ALL") return item;
+  if (index.projection_type == ProjectionType::kAll) return item;
   model::Item out;
   for (const auto& [name, value] : item) {
     if (IndexProjects(table, index, name)) out.emplace(name, value);

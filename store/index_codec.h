@@ -1,4 +1,4 @@
-// Keys and projections of secondary-index entries (DESIGN.md section 2, "indexes").
+// Keys and projections of secondary-index entries (docs/design.md section 2, "indexes").
 //
 //   entry key = index_id (4 bytes BE) | hash64(ipk) (8) | enc(ipk, terminated)
 //               | enc(isk, terminated) (when the index has a sort key) | table key suffix

@@ -14,7 +14,7 @@ ItemCache::Shard& ItemCache::ShardFor(std::string_view key) {
 std::shared_ptr<const StoredItem> ItemCache::Get(std::string_view key) {
   if (shards_.empty()) return nullptr;
   Shard& shard = ShardFor(key);
-  std::lock_guard lock(shard.mu);
+  MutexLock lock(&shard.mu);
   auto it = shard.index.find(key);
   if (it == shard.index.end()) return nullptr;
   shard.lru.splice(shard.lru.begin(), shard.lru, it->second);
@@ -24,7 +24,7 @@ std::shared_ptr<const StoredItem> ItemCache::Get(std::string_view key) {
 uint64_t ItemCache::BeginFill(std::string_view key) {
   if (shards_.empty()) return 0;
   Shard& shard = ShardFor(key);
-  std::lock_guard lock(shard.mu);
+  MutexLock lock(&shard.mu);
   return shard.generation;
 }
 
@@ -32,15 +32,16 @@ void ItemCache::Fill(std::string_view key, uint64_t token, std::shared_ptr<const
                      size_t charge) {
   if (shards_.empty()) return;
   Shard& shard = ShardFor(key);
-  std::lock_guard lock(shard.mu);
+  MutexLock lock(&shard.mu);
   if (shard.generation != token || shard.index.count(key)) return;
   InsertLocked(shard, key, std::move(item), charge);
 }
 
-void ItemCache::Update(std::string_view key, std::shared_ptr<const StoredItem> item, size_t charge) {
+void ItemCache::Update(std::string_view key, std::shared_ptr<const StoredItem> item,
+                       size_t charge) {
   if (shards_.empty()) return;
   Shard& shard = ShardFor(key);
-  std::lock_guard lock(shard.mu);
+  MutexLock lock(&shard.mu);
   ++shard.generation;
   EraseLocked(shard, key);
   InsertLocked(shard, key, std::move(item), charge);
@@ -49,7 +50,7 @@ void ItemCache::Update(std::string_view key, std::shared_ptr<const StoredItem> i
 void ItemCache::Invalidate(std::string_view key) {
   if (shards_.empty()) return;
   Shard& shard = ShardFor(key);
-  std::lock_guard lock(shard.mu);
+  MutexLock lock(&shard.mu);
   ++shard.generation;
   EraseLocked(shard, key);
 }

@@ -10,12 +10,12 @@
 #include <cstdint>
 #include <list>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <string_view>
 #include <unordered_map>
 #include <vector>
 
+#include "common/mutex.h"
 #include "store/item_codec.h"
 
 namespace meridian::store {
@@ -35,7 +35,8 @@ class ItemCache {
   uint64_t BeginFill(std::string_view key);
   // Installs what RocksDB returned for `key` unless a commit touched the shard since
   // BeginFill returned `token`.
-  void Fill(std::string_view key, uint64_t token, std::shared_ptr<const StoredItem> item, size_t charge);
+  void Fill(std::string_view key, uint64_t token, std::shared_ptr<const StoredItem> item,
+            size_t charge);
   // The commit path: `item` is now the committed version of `key`.
   void Update(std::string_view key, std::shared_ptr<const StoredItem> item, size_t charge);
   // The commit path: the committed version of `key` is not known here; forget it.
@@ -48,15 +49,16 @@ class ItemCache {
     size_t charge;
   };
   struct Shard {
-    std::mutex mu;
-    std::list<Entry> lru;  // front = most recent
-    std::unordered_map<std::string_view, std::list<Entry>::iterator> index;
-    size_t used = 0;
-    uint64_t generation = 0;  // bumped by every Update/Invalidate
+    Mutex mu;
+    std::list<Entry> lru GUARDED_BY(mu);  // front = most recent
+    std::unordered_map<std::string_view, std::list<Entry>::iterator> index GUARDED_BY(mu);
+    size_t used GUARDED_BY(mu) = 0;
+    uint64_t generation GUARDED_BY(mu) = 0;  // bumped by every Update/Invalidate
   };
   Shard& ShardFor(std::string_view key);
-  void InsertLocked(Shard& shard, std::string_view key, std::shared_ptr<const StoredItem> item, size_t charge);
-  void EraseLocked(Shard& shard, std::string_view key);
+  void InsertLocked(Shard& shard, std::string_view key, std::shared_ptr<const StoredItem> item,
+                    size_t charge) REQUIRES(shard.mu);
+  void EraseLocked(Shard& shard, std::string_view key) REQUIRES(shard.mu);
 
   static constexpr size_t kShards = 16;
   size_t shard_capacity_;

@@ -6,7 +6,8 @@ namespace meridian::store {
 
 StoredItem MakeStoredItem(conflict::ItemVersion version) {
   StoredItem out;
-  if (version.policy != conflict::ConflictPolicy::kLww) out.materialized = conflict::Materialize(version);
+  if (version.policy != conflict::ConflictPolicy::kLww)
+    out.materialized = conflict::Materialize(version);
   out.version = std::move(version);
   return out;
 }

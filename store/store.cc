@@ -1,15 +1,17 @@
 // Store: opening RocksDB and the table catalog. Item reads and writes: store_items.cc.
 #include "store/store.h"
 
-#include <rocksdb/db.h>
-#include <rocksdb/options.h>
-#include <rocksdb/table.h>
-#include <rocksdb/filter_policy.h>
 #include <rocksdb/cache.h>
+#include <rocksdb/db.h>
+#include <rocksdb/filter_policy.h>
+#include <rocksdb/options.h>
 #include <rocksdb/slice_transform.h>
+#include <rocksdb/table.h>
 #include <rocksdb/write_batch.h>
 
 #include <chrono>
+
+#include <spdlog/spdlog.h>
 
 #include "store/change_log.h"
 #include "store/item_codec.h"
@@ -19,7 +21,7 @@ namespace meridian::store {
 
 Store::Store(const StoreOptions& options)
     : options_(options),
-      item_locks_(new std::mutex[kLockStripes]),
+      item_locks_(new Mutex[kLockStripes]),
       group_(std::make_unique<rocksdb::WriteBatch>()),
       cache_(std::make_unique<ItemCache>(options.item_cache_mb << 20)) {
   if (!options_.clock) options_.clock = conflict::SystemClock();
@@ -34,9 +36,13 @@ Store::~Store() {
     // up) opens in a fraction of the time a full WAL replay takes.
     rocksdb::FlushOptions flush;
     flush.allow_write_stall = true;
-    db_->Flush(flush, handles_).PermitUncheckedError();
-    for (auto* h : handles_) db_->DestroyColumnFamilyHandle(h).PermitUncheckedError();
-    db_->Close().PermitUncheckedError();
+    auto warn = [](const char* what, const rocksdb::Status& s) {
+      if (!s.ok())
+        spdlog::warn("msg=\"store shutdown: {} failed\" error=\"{}\"", what, s.ToString());
+    };
+    warn("flush", db_->Flush(flush, handles_));
+    for (auto* h : handles_) warn("closing a column family", db_->DestroyColumnFamilyHandle(h));
+    warn("close", db_->Close());
   }
 }
 
@@ -51,8 +57,12 @@ Result<std::unique_ptr<Store>> Store::Open(const StoreOptions& options) {
   // otherwise keep every WAL file alive until their memtables fill.
   db_options.max_total_wal_size = 64 << 20;
   // Compactions must not steal the core from request handling when both share one CPU.
-  rocksdb::Env::Default()->LowerThreadPoolCPUPriority(rocksdb::Env::LOW, rocksdb::CpuPriority::kLow)
-      .PermitUncheckedError();
+  auto lowered = rocksdb::Env::Default()->LowerThreadPoolCPUPriority(rocksdb::Env::LOW,
+                                                                     rocksdb::CpuPriority::kLow);
+  if (!lowered.ok()) {
+    spdlog::info("msg=\"compaction threads keep their CPU priority\" reason=\"{}\"",
+                 lowered.ToString());
+  }
 
   rocksdb::ColumnFamilyOptions cf_options;
   cf_options.write_buffer_size = 32 << 20;
@@ -101,6 +111,8 @@ Result<std::unique_ptr<Store>> Store::Open(const StoreOptions& options) {
 }
 
 Status Store::LoadCatalog() {
+  WriterMutexLock catalog(&catalog_mu_);
+  MutexLock commit(&commit_mu_);
   std::string value;
   if (db_->Get(rocksdb::ReadOptions(), meta_cf_, keys::kNextTableId, &value).ok()) {
     next_table_id_ = static_cast<uint32_t>(keys::DecodeU64(value));
@@ -114,7 +126,8 @@ Status Store::LoadCatalog() {
       SetIndexesLocked(shared);
       tables_[shared->name] = std::move(shared);
     } else {
-      remote_tables_[info->name] = std::move(info).value();
+      const std::string name = info->name;
+      remote_tables_[name] = std::move(info).value();
     }
   }
   if (!it->status().ok()) return Status::IOError(it->status().ToString());
@@ -156,8 +169,8 @@ Status Store::RecoverLogState() {
   // Our own head: the last record under our origin prefix.
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), log_cf_));
   it->SeekForPrev(LogKey(options_.region_id, UINT64_MAX));
-  if (it->Valid() && it->key().starts_with(LogKey(options_.region_id, 0).substr(0, 4))) {
-    last_seq_ = keys::DecodeU64(std::string_view(it->key().data() + 4, 8));
+  if (it->Valid() && it->key().starts_with(LogOriginPrefix(options_.region_id))) {
+    last_seq_ = LogKeySeq(std::string_view(it->key().data(), it->key().size()));
   }
   if (!it->status().ok()) return Status::IOError(it->status().ToString());
   last_seq_ = std::max(last_seq_, stats_seq);
@@ -167,7 +180,7 @@ Status Store::RecoverLogState() {
 }
 
 Result<std::shared_ptr<const TableInfo>> Store::CreateTable(TableInfo info) {
-  std::unique_lock lock(catalog_mu_);
+  WriterMutexLock lock(&catalog_mu_);
   if (tables_.count(info.name) || remote_tables_.count(info.name)) {
     return Status::ResourceInUse("Table already exists: " + info.name);
   }
@@ -180,23 +193,23 @@ Result<std::shared_ptr<const TableInfo>> Store::CreateTable(TableInfo info) {
   auto shared = std::make_shared<const TableInfo>(std::move(info));
   uint64_t seq;
   {
-    std::lock_guard commit(commit_mu_);
+    MutexLock commit(&commit_mu_);
     if (!failed_.ok()) return failed_;
     group_->Put(meta_cf_, keys::kNextTableId, keys::EncodeU64(next_table_id_));
     group_->Put(catalog_cf_, shared->name, EncodeTableInfo(*shared));
-    seq = StageCatalogLocked(*shared, static_cast<int>(Change::Kind::kCreateTable));
+    seq = StageCatalogLocked(*shared, CatalogChange::kCreate);
     stats_[shared->table_id] = TableStats{};
     for (const auto& index : shared->indexes) stats_[index.index_id] = TableStats{};
     SetIndexesLocked(shared);
   }
   tables_[shared->name] = shared;
-  lock.unlock();
+  lock.Unlock();
   MERIDIAN_RETURN_IF_ERROR(WriteGroupAndWait(seq));
   return shared;
 }
 
 Result<std::shared_ptr<const TableInfo>> Store::GetTable(std::string_view name) const {
-  std::shared_lock lock(catalog_mu_);
+  ReaderMutexLock lock(&catalog_mu_);
   auto it = tables_.find(name);
   if (it == tables_.end()) {
     return Status::NotFound("Requested resource not found: Table: " + std::string(name) +
@@ -206,7 +219,7 @@ Result<std::shared_ptr<const TableInfo>> Store::GetTable(std::string_view name) 
 }
 
 std::vector<std::string> Store::ListTableNames() const {
-  std::shared_lock lock(catalog_mu_);
+  ReaderMutexLock lock(&catalog_mu_);
   std::vector<std::string> names;
   names.reserve(tables_.size());
   for (const auto& [name, info] : tables_) names.push_back(name);
@@ -214,7 +227,7 @@ std::vector<std::string> Store::ListTableNames() const {
 }
 
 Result<std::shared_ptr<const TableInfo>> Store::DeleteTable(std::string_view name) {
-  std::unique_lock lock(catalog_mu_);
+  WriterMutexLock lock(&catalog_mu_);
   auto it = tables_.find(name);
   if (it == tables_.end()) {
     return Status::NotFound("Requested resource not found: Table: " + std::string(name) +
@@ -223,25 +236,25 @@ Result<std::shared_ptr<const TableInfo>> Store::DeleteTable(std::string_view nam
   auto info = it->second;
   uint64_t seq;
   {
-    std::lock_guard commit(commit_mu_);
+    MutexLock commit(&commit_mu_);
     if (!failed_.ok()) return failed_;
     group_->Delete(catalog_cf_, info->name);
     group_->Delete(meta_cf_, keys::kBackfillPrefix + info->name);
-    seq = StageCatalogLocked(*info, static_cast<int>(Change::Kind::kDeleteTable));
+    seq = StageCatalogLocked(*info, CatalogChange::kDelete);
     DeleteTableItemsLocked(info->table_id);
     DropIndexesLocked(info->table_id);
     stats_.erase(info->table_id);
   }
   backfills_.erase(info->name);
   tables_.erase(it);
-  lock.unlock();
+  lock.Unlock();
   MERIDIAN_RETURN_IF_ERROR(WriteGroupAndWait(seq));
   return info;
 }
 
 Result<std::shared_ptr<const TableInfo>> Store::UpdateTable(
     std::string_view name, const std::function<Status(TableInfo*)>& edit) {
-  std::unique_lock lock(catalog_mu_);
+  WriterMutexLock lock(&catalog_mu_);
   auto it = tables_.find(name);
   if (it == tables_.end()) {
     return Status::NotFound("Requested resource not found: Table: " + std::string(name) +
@@ -255,22 +268,23 @@ Result<std::shared_ptr<const TableInfo>> Store::UpdateTable(
   }
   uint64_t seq;
   {
-    std::lock_guard commit(commit_mu_);
+    MutexLock commit(&commit_mu_);
     if (!failed_.ok()) return failed_;
     updated.update_hlc = hlc_->Now().packed();
     updated.update_origin = options_.region_id;
     for (auto& replica : updated.replicas) {
-      if (replica.added_origin == 0 && !before->FindReplica(replica.region) && !before->all_regions) {
+      if (replica.added_origin == 0 && !before->FindReplica(replica.region) &&
+          !before->all_regions) {
         replica.added_origin = options_.region_id;
         replica.added_seq = last_seq_ + 1;  // the change staged below
       }
     }
-    seq = StageCatalogLocked(updated, static_cast<int>(Change::Kind::kUpdateTable));
+    seq = StageCatalogLocked(updated, CatalogChange::kUpdate);
     InstallDefinitionLocked(updated, /*backfill=*/false);
   }
   auto found = tables_.find(name);
   std::shared_ptr<const TableInfo> result = found == tables_.end() ? nullptr : found->second;
-  lock.unlock();
+  lock.Unlock();
   MERIDIAN_RETURN_IF_ERROR(WriteGroupAndWait(seq));
   return result;
 }
@@ -317,21 +331,31 @@ void Store::InstallDefinitionLocked(TableInfo next, bool backfill) {
 }
 
 bool Store::Backfilling(std::string_view table) const {
-  std::shared_lock lock(catalog_mu_);
+  ReaderMutexLock lock(&catalog_mu_);
   return backfills_.find(table) != backfills_.end();
 }
 
 TableStats Store::GetTableStats(uint32_t table_id) const {
-  std::lock_guard lock(commit_mu_);
+  MutexLock lock(&commit_mu_);
   auto it = stats_.find(table_id);
   return it == stats_.end() ? TableStats{} : it->second;
 }
 
-uint64_t Store::StageCatalogLocked(const TableInfo& info, int kind) {
+uint64_t Store::StageCatalogLocked(const TableInfo& info, CatalogChange kind) {
   Change change;
   change.origin = options_.region_id;
   change.seq = ++last_seq_;
-  change.kind = static_cast<Change::Kind>(kind);
+  switch (kind) {
+    case CatalogChange::kCreate:
+      change.kind = Change::Kind::kCreateTable;
+      break;
+    case CatalogChange::kUpdate:
+      change.kind = Change::Kind::kUpdateTable;
+      break;
+    case CatalogChange::kDelete:
+      change.kind = Change::Kind::kDeleteTable;
+      break;
+  }
   change.table_name = info.name;
   if (change.kind != Change::Kind::kDeleteTable) {
     TableInfo shipped = info;
@@ -347,18 +371,18 @@ uint64_t Store::StageCatalogLocked(const TableInfo& info, int kind) {
 Status Store::WriteGroupAndWait(uint64_t until_seq) {
   while (committed_seq() < until_seq) {
     CommitPending();
-    std::lock_guard lock(commit_mu_);
+    MutexLock lock(&commit_mu_);
     if (!failed_.ok()) return failed_;
   }
   return Status::Ok();
 }
 
 uint64_t Store::last_seq() const {
-  std::lock_guard lock(commit_mu_);
+  MutexLock lock(&commit_mu_);
   return last_seq_;
 }
 
-std::mutex& Store::LockFor(std::string_view item_key) {
+Mutex& Store::LockFor(std::string_view item_key) {
   return item_locks_[std::hash<std::string_view>{}(item_key) % kLockStripes];
 }
 

@@ -1,4 +1,4 @@
-// The region's local replica on RocksDB (DESIGN.md sections 2-4).
+// The region's local replica on RocksDB (docs/design.md sections 2-4).
 //
 // Column families:
 //   catalog : table name             -> TableDescriptor (schemas/catalog.capnp)
@@ -29,15 +29,12 @@
 #pragma once
 
 #include <atomic>
-#include <condition_variable>
 #include <cstdint>
 #include <deque>
 #include <functional>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <optional>
-#include <shared_mutex>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -45,6 +42,7 @@
 #include <unordered_set>
 #include <vector>
 
+#include "common/mutex.h"
 #include "common/status.h"
 #include "conflict/conflict_record.h"
 #include "conflict/hlc.h"
@@ -53,6 +51,7 @@
 #include "conflict/version_vector.h"
 #include "model/attribute_value.h"
 #include "store/item_cache.h"
+#include "store/range_query.h"
 #include "store/table_info.h"
 
 namespace rocksdb {
@@ -66,12 +65,12 @@ namespace meridian::store {
 
 struct StoreOptions {
   std::string path;
-  std::string region;             // this region's name
+  std::string region;                // this region's name
   conflict::RegionId region_id = 1;  // this region's id: the origin of its changes
-  bool sync_writes = false;       // fsync the WAL before acknowledging (durability = fsync)
+  bool sync_writes = false;          // fsync the WAL before acknowledging (durability = fsync)
   size_t block_cache_mb = 128;
   size_t items_write_buffer_mb = 32;
-  size_t item_cache_mb = 64;      // decoded-item LRU in front of RocksDB; 0 disables it
+  size_t item_cache_mb = 64;  // decoded-item LRU in front of RocksDB; 0 disables it
   uint64_t max_clock_skew_ms = 60'000;
   conflict::PhysicalClock* clock = nullptr;  // nullptr: the system clock
 };
@@ -84,7 +83,28 @@ struct Mutation {
   // kUpdate: the same change as per-top-level-attribute operations, which `merge` tables
   // use to build CRDT state (lww tables store `item` whole).
   std::vector<conflict::AttributeOp> ops;
-  model::Item key;   // kUpdate: the key attributes
+  model::Item key;  // kUpdate: the key attributes
+
+  static Mutation Put(model::Item item) {
+    Mutation m;
+    m.kind = Kind::kPut;
+    m.item = std::move(item);
+    return m;
+  }
+  static Mutation Delete() {
+    Mutation m;
+    m.kind = Kind::kDelete;
+    return m;
+  }
+  static Mutation Update(model::Item item, std::vector<conflict::AttributeOp> ops,
+                         model::Item key) {
+    Mutation m;
+    m.kind = Kind::kUpdate;
+    m.item = std::move(item);
+    m.ops = std::move(ops);
+    m.key = std::move(key);
+    return m;
+  }
 };
 using MutationFn = std::function<Result<Mutation>(const model::Item* current)>;
 
@@ -100,9 +120,9 @@ struct WriteResult {
 
 // Outcome of applying a run of remote changes.
 struct RemoteApplyStats {
-  size_t applied = 0;     // changes now recorded (applied vector advanced)
-  size_t skipped = 0;     // already applied before (duplicates)
-  size_t merged = 0;      // item versions that were concurrent and merged by policy
+  size_t applied = 0;  // changes now recorded (applied vector advanced)
+  size_t skipped = 0;  // already applied before (duplicates)
+  size_t merged = 0;   // item versions that were concurrent and merged by policy
 };
 
 // One chunk of a table's content for a new replica's backfill (or a re-bootstrap): items in
@@ -111,13 +131,13 @@ struct SnapshotChunk {
   bool found = false;  // false: the table is not held here, or is itself still backfilling
   conflict::VersionVector vector;
   std::vector<std::pair<std::string, std::string>> items;  // key suffix, encoded ItemVersion
-  bool done = false;   // no keys after the last one
+  bool done = false;                                       // no keys after the last one
 };
 
 // Per-table content digest: identical on every region once they applied the same changes.
 struct TableDigest {
-  uint64_t hash = 0;      // XXH3 over (key suffix, version bytes) of every item incl. tombstones
-  uint64_t items = 0;     // live items
+  uint64_t hash = 0;   // XXH3 over (key suffix, version bytes) of every item incl. tombstones
+  uint64_t items = 0;  // live items
   uint64_t tombstones = 0;
 };
 
@@ -132,27 +152,32 @@ class Store {
   // ---- catalog ----
   // Assigns a fresh table_id and creation time, and logs the creation (it replicates).
   // ResourceInUse if the name exists.
-  Result<std::shared_ptr<const TableInfo>> CreateTable(TableInfo info);
+  Result<std::shared_ptr<const TableInfo>> CreateTable(TableInfo info)
+      EXCLUDES(catalog_mu_, commit_mu_);
   // NotFound if there is no such table.
-  Result<std::shared_ptr<const TableInfo>> GetTable(std::string_view name) const;
+  Result<std::shared_ptr<const TableInfo>> GetTable(std::string_view name) const
+      EXCLUDES(catalog_mu_);
   // All table names in ascending order.
-  std::vector<std::string> ListTableNames() const;
+  std::vector<std::string> ListTableNames() const EXCLUDES(catalog_mu_);
   // Removes the table and all its items, and logs the deletion. NotFound if absent.
-  Result<std::shared_ptr<const TableInfo>> DeleteTable(std::string_view name);
+  Result<std::shared_ptr<const TableInfo>> DeleteTable(std::string_view name)
+      EXCLUDES(catalog_mu_, commit_mu_);
   // Also the stats of an index, by its index_id.
-  TableStats GetTableStats(uint32_t table_id) const;
+  TableStats GetTableStats(uint32_t table_id) const EXCLUDES(commit_mu_);
   // Changes a table's definition (tags, billing, replicas, ...) through `edit`; table_id,
   // name and key schema must stay as they are. The new definition replicates (LWW across
   // regions); replicas `edit` adds are stamped with this change. NotFound if absent; an
   // error from `edit` is returned as is. Null when the change removed this region's replica.
-  Result<std::shared_ptr<const TableInfo>> UpdateTable(std::string_view name,
-                                                       const std::function<Status(TableInfo*)>& edit);
+  Result<std::shared_ptr<const TableInfo>> UpdateTable(
+      std::string_view name, const std::function<Status(TableInfo*)>& edit)
+      EXCLUDES(catalog_mu_, commit_mu_);
   // Is this region still backfilling `table` (a replica added here after the table had items)?
-  bool Backfilling(std::string_view table) const;
+  bool Backfilling(std::string_view table) const EXCLUDES(catalog_mu_);
 
   // ---- items ----
   // REQUIRES: pk (and sk iff the table has a sort key) have the table's key types.
-  Result<std::optional<model::Item>> GetItem(const TableInfo& table, const model::AttributeValue& pk,
+  Result<std::optional<model::Item>> GetItem(const TableInfo& table,
+                                             const model::AttributeValue& pk,
                                              const model::AttributeValue* sk) const;
 
   // Reads the current item and calls `fn` with it while holding the item's lock, then
@@ -160,33 +185,30 @@ class Store {
   // table's policy). An error from `fn` is returned as is and nothing is written.
   Result<WriteResult> WriteItem(const TableInfo& table, const model::AttributeValue& pk,
                                 const model::AttributeValue* sk, const MutationFn& fn,
-                                CommitMode mode = CommitMode::kNow);
+                                CommitMode mode = CommitMode::kNow) EXCLUDES(commit_mu_, write_mu_);
 
-  // Visits live items with keys in [begin, end) (begin empty = start of the table, end
-  // empty = end of the table), ascending or descending. `visit` returns false to stop.
-  using Visitor = std::function<bool(std::string_view key, const model::Item& item)>;
-  Status ScanRange(const TableInfo& table, const std::string& begin, const std::string& end,
-                   bool reverse, const Visitor& visit) const;
-  // Visits the entries of `index` (of `table`) with entry keys in [begin, end) (empty: the
-  // start / end of the index), with the full item each one stands for, read at the same
-  // RocksDB snapshot as the entry. `visit` returns false to stop.
-  Status ScanIndex(const TableInfo& table, const IndexInfo& index, const std::string& begin,
-                   const std::string& end, bool reverse, const Visitor& visit) const;
+  // Visits the live items `query` selects of `table` (or of query.index: with the full item
+  // each index entry stands for, read at the same RocksDB snapshot as the entry), in key
+  // order or its reverse. `visit` returns false to stop. InvalidArgument when
+  // query.exclusive_start lacks a key attribute of what is read. REQUIRES: the key values
+  // in `query` have the key types of what is read.
+  using Visitor = std::function<bool(const model::Item& item)>;
+  Status Range(const TableInfo& table, const RangeQuery& query, const Visitor& visit) const;
   // Is the index (added to a table that had items) still being filled here?
-  bool IndexBackfilling(uint32_t index_id) const;
+  bool IndexBackfilling(uint32_t index_id) const EXCLUDES(commit_mu_);
 
   // ---- group commit ----
   // Calls `done` once the write with sequence number `seq` is durable (or its group failed),
   // immediately and on this thread if it already is. Returns true when the caller must make
   // CommitPending() run soon (no one has been asked to for the open group yet).
-  bool WhenDurable(uint64_t seq, std::function<void(Status)> done);
+  bool WhenDurable(uint64_t seq, std::function<void(Status)> done) EXCLUDES(commit_mu_);
   // Writes every staged change as one WriteBatch and runs the callbacks that became due.
   // Thread-safe; concurrent calls are serialized.
-  void CommitPending();
+  void CommitPending() EXCLUDES(write_mu_, commit_mu_);
   // Highest own sequence number whose group has been written.
-  uint64_t committed_seq() const;
+  uint64_t committed_seq() const EXCLUDES(commit_mu_);
   // Highest own sequence number assigned (staged or written).
-  uint64_t last_seq() const;
+  uint64_t last_seq() const EXCLUDES(commit_mu_);
   // Called (on the committing thread, without locks held) after every written group with
   // the new committed_seq. Set once, before concurrent use.
   void SetCommitListener(std::function<void(uint64_t committed_seq)> listener);
@@ -196,10 +218,10 @@ class Store {
   // Committed state of every origin: this region's committed_seq and, for other origins,
   // the highest contiguous seq applied.
   // Other origins count as applied once staged (what the next change must follow).
-  conflict::VersionVector AppliedVector() const;
+  conflict::VersionVector AppliedVector() const EXCLUDES(commit_mu_);
   // The same, counting only what reached RocksDB: what a crash keeps, so what peers may
   // rely on (heartbeats, log trimming, status).
-  conflict::VersionVector DurableAppliedVector() const;
+  conflict::VersionVector DurableAppliedVector() const EXCLUDES(commit_mu_);
   // Applies encoded Changes of other origins, in order, as one commit group; each must be
   // the next seq of its origin (seq <= applied: skipped as a duplicate; a gap: InvalidArgument
   // and nothing after it applied). Causal dependencies are the caller's to check.
@@ -207,25 +229,27 @@ class Store {
   // `commit` false: the group is only staged (visible to later changes and writes, durable
   // with the applied vector at the caller's next CommitPending), so a caller can stage the
   // next run while another thread commits this one.
-  Result<RemoteApplyStats> ApplyRemoteChanges(std::vector<std::string> changes, bool commit = true);
+  Result<RemoteApplyStats> ApplyRemoteChanges(std::vector<std::string> changes, bool commit = true)
+      EXCLUDES(remote_mu_, catalog_mu_, commit_mu_, write_mu_);
   // Up to max_changes consecutive encoded changes of `origin` starting at from_seq (fewer
   // when the log ends, or when max_bytes is reached after at least one).
-  Status ReadLog(conflict::RegionId origin, uint64_t from_seq, size_t max_changes,
-                 size_t max_bytes, std::vector<std::string>* out) const;
+  Status ReadLog(conflict::RegionId origin, uint64_t from_seq, size_t max_changes, size_t max_bytes,
+                 std::vector<std::string>* out) const;
   // ---- backfill of new replicas (global tables) ----
   // Tables this region must still copy from a peer, with the applied vector they needed
   // when the replica was added: a snapshot reflecting at least that vector completes them.
-  std::map<std::string, conflict::VersionVector> PendingBackfills() const;
+  std::map<std::string, conflict::VersionVector> PendingBackfills() const EXCLUDES(catalog_mu_);
   // Up to max_bytes (at least one item) of `table` after key suffix `after` (and before
   // `until`, when not empty), for a peer.
   Result<SnapshotChunk> ReadSnapshot(std::string_view table, std::string_view after,
-                                     size_t max_bytes, std::string_view until = {}) const;
+                                     size_t max_bytes, std::string_view until = {}) const
+      EXCLUDES(catalog_mu_);
   // Merges snapshot items of `table` into this replica (state-based: order and repeats do
   // not matter); `adopt`: see MergeItemVersion. Items of a table not held here are ignored.
   // Returns how many items changed here.
   Result<size_t> MergeSnapshot(std::string_view table,
                                const std::vector<std::pair<std::string, std::string>>& items,
-                               bool adopt = false);
+                               bool adopt = false) EXCLUDES(remote_mu_, catalog_mu_, commit_mu_);
   // Anti-entropy: XXH3 digests of `table`'s items in 256 ranges of hash64(pk) (by its first
   // byte), with the applied vector of the snapshot they were read at. found = false when
   // the table is not held here or is still backfilling.
@@ -234,98 +258,131 @@ class Store {
     conflict::VersionVector vector;
     std::vector<uint64_t> buckets;
   };
-  Result<RangeDigests> BucketDigests(std::string_view table) const;
+  Result<RangeDigests> BucketDigests(std::string_view table) const EXCLUDES(catalog_mu_);
   // The backfill of `table` is complete: the replica turns ACTIVE.
-  Status FinishBackfill(std::string_view table);
+  Status FinishBackfill(std::string_view table) EXCLUDES(catalog_mu_, commit_mu_, write_mu_);
 
   // ---- re-bootstrap of a region that fell behind the retained log ----
   // Every table definition known here (names, encoded definitions without local ids) with
   // the applied vector of the snapshot they were read at.
-  Result<SnapshotChunk> ReadCatalog() const;
+  Result<SnapshotChunk> ReadCatalog() const EXCLUDES(catalog_mu_);
   // Installs peer definitions that are newer (LWW) or unknown here; a table that becomes
   // hosted here is created empty (the caller copies it).
-  Status InstallDefinitions(const std::vector<std::pair<std::string, std::string>>& definitions);
+  Status InstallDefinitions(const std::vector<std::pair<std::string, std::string>>& definitions)
+      EXCLUDES(remote_mu_, catalog_mu_, commit_mu_, write_mu_);
   // Raises the applied vector to at least `vector` (other origins): the caller has merged a
   // copy of every table held here that reflects it.
-  Status AdvanceApplied(const conflict::VersionVector& vector);
+  Status AdvanceApplied(const conflict::VersionVector& vector)
+      EXCLUDES(remote_mu_, commit_mu_, write_mu_);
   // The oldest seq of `origin` this region can still serve from its log (anything older
   // was trimmed); applied + 1 when it holds none.
-  uint64_t FirstLogSeq(conflict::RegionId origin) const;
+  uint64_t FirstLogSeq(conflict::RegionId origin) const EXCLUDES(commit_mu_);
 
   // Regions this one has ever heard from (persisted), for log trimming.
   std::vector<conflict::RegionId> KnownRegions() const;
-  Status AddKnownRegion(conflict::RegionId region);
+  Status AddKnownRegion(conflict::RegionId region) EXCLUDES(commit_mu_, write_mu_);
   // Deletes the log records of `origin` with seq <= upto (never beyond what is committed or
   // applied here). Later ReadLog calls from below the trim point return nothing.
-  Status TrimLog(conflict::RegionId origin, uint64_t upto);
+  Status TrimLog(conflict::RegionId origin, uint64_t upto) EXCLUDES(commit_mu_, write_mu_);
 
   // Digest of a table's replicated content (see TableDigest).
   Result<TableDigest> Digest(const TableInfo& table) const;
   // The most recent concurrent resolutions (bounded), oldest first, and the total count.
-  std::vector<conflict::ConflictRecord> RecentConflicts() const;
-  uint64_t conflicts_total() const;
+  std::vector<conflict::ConflictRecord> RecentConflicts() const EXCLUDES(commit_mu_);
+  uint64_t conflicts_total() const EXCLUDES(commit_mu_);
   // Remote timestamps that were too far ahead of this region's clock.
   uint64_t clock_skew_events() const;
 
  private:
+  // What a catalog change does to the table it names (its change-log record's kind).
+  enum class CatalogChange { kCreate, kUpdate, kDelete };
+
   explicit Store(const StoreOptions& options);
-  Status LoadCatalog();
-  Status RecoverLogState();
-  std::mutex& LockFor(std::string_view item_key);
+  // Open() only, before the store is shared: the locks are taken for the analysis' sake.
+  Status LoadCatalog() EXCLUDES(catalog_mu_, commit_mu_);
+  Status RecoverLogState() REQUIRES(catalog_mu_, commit_mu_);
+  // The stripe lock of an item key.
+  Mutex& LockFor(std::string_view item_key);
   // The committed version of `key` (through the item cache); a never-written version when
   // absent.
-  Result<std::shared_ptr<const StoredItem>> ReadCommitted(const std::string& key, bool fill_cache = true) const;
+  Result<std::shared_ptr<const StoredItem>> ReadCommitted(const std::string& key,
+                                                          bool fill_cache = true) const;
   // The newest version: staged overlay, else committed.
-  Result<std::shared_ptr<const StoredItem>> ReadCurrent(const std::string& key, bool fill_cache = true) const;
-  // Reads the current version, runs `fn`, stages the result.
+  Result<std::shared_ptr<const StoredItem>> ReadCurrent(const std::string& key,
+                                                        bool fill_cache = true) const
+      EXCLUDES(commit_mu_);
+  // Reads the current version, runs `fn`, stages the result (takes the item's lock).
   Result<WriteResult> StageWrite(const TableInfo& table, const std::string& key,
-                                 const MutationFn& fn);
-  // REQUIRES: commit_mu_ held. Puts an item version (and its encoding `bytes`) into the open
-  // group and the overlay.
+                                 const MutationFn& fn) EXCLUDES(commit_mu_);
+  // Puts an item version (and its encoding `bytes`) into the open group and the overlay.
   void StageItemLocked(const TableInfo& table, const std::string& key, StoredItem next,
-                       const std::string& bytes, const StoredItem& previous);
-  // REQUIRES: commit_mu_ held. Stages a table creation/deletion/redefinition of the local
-  // catalog as a change of this region; returns its seq.
-  uint64_t StageCatalogLocked(const TableInfo& info, int kind);
-  // REQUIRES: catalog_mu_ (unique) and commit_mu_ held. Installs `next` as the definition
-  // of its table here: creates the local table when this region became a replica (with a
-  // backfill when `backfill`), drops its items when it stopped being one.
-  void InstallDefinitionLocked(TableInfo next, bool backfill);
-  // REQUIRES: commit_mu_ held.
-  conflict::VersionVector AppliedVectorLocked() const;
-  // REQUIRES: commit_mu_ held. applied_ alone (other origins, as staged): what each commit
-  // group persists.
-  conflict::VersionVector RemoteAppliedLocked() const;
-  // Adds item puts to `batch` sorted by key, only the last put of each key; empties `items`.
+                       const std::string& bytes, const StoredItem& previous) REQUIRES(commit_mu_);
+  // Stages a table creation/deletion/redefinition of the local catalog as a change of this
+  // region; returns its seq.
+  uint64_t StageCatalogLocked(const TableInfo& info, CatalogChange change) REQUIRES(commit_mu_);
+  // Installs `next` as the definition of its table here: creates the local table when this
+  // region became a replica (with a backfill when `backfill`), drops its items when it
+  // stopped being one.
+  void InstallDefinitionLocked(TableInfo next, bool backfill) REQUIRES(catalog_mu_, commit_mu_);
+  conflict::VersionVector AppliedVectorLocked() const REQUIRES(commit_mu_);
+  // applied_ alone (other origins, as staged): what each commit group persists.
+  conflict::VersionVector RemoteAppliedLocked() const REQUIRES(commit_mu_);
   // Puts staged for a group: (key, value) pairs.
   using Puts = std::vector<std::pair<std::string, std::string>>;
+  // Adds item puts to `batch` sorted by key, only the last put of each key; empties `items`.
   void PutItemsSorted(rocksdb::WriteBatch* batch, Puts* items);
-  // Stages a change-log record in the open group (REQUIRES commit_mu_), and writes those
-  // staged into `batch` grouped by origin.
-  void StageLogLocked(conflict::RegionId origin, uint64_t seq, std::string bytes);
+  // Stages a change-log record in the open group.
+  void StageLogLocked(conflict::RegionId origin, uint64_t seq, std::string bytes)
+      REQUIRES(commit_mu_);
+  // Writes the log records in `log` into `batch` grouped by origin; empties `log`.
   void PutLogGrouped(rocksdb::WriteBatch* batch, Puts* log);
-  // REQUIRES: commit_mu_ held. Stages the deletion of every item of a table.
-  void DeleteTableItemsLocked(uint32_t table_id);
+  // Stages the deletion of every item of a table.
+  void DeleteTableItemsLocked(uint32_t table_id) REQUIRES(commit_mu_);
+  // ---- group commit (store_items.cc): CommitPending closes the open group, writes it, then
+  // finishes it ----
+  struct StagedVersion;
+  struct ClosedGroup {
+    uint64_t number = 0;  // 0: nothing was staged
+    std::unique_ptr<rocksdb::WriteBatch> batch;
+    Puts items, log;
+    std::vector<StagedVersion> versions;
+    uint64_t upto = 0;                // own head as of the group
+    conflict::VersionVector applied;  // what the group makes durable
+  };
+  using DueCallbacks = std::vector<std::pair<Status, std::function<void(Status)>>>;
+  // Takes what is staged as a closed group (with the stats and applied vector that travel
+  // with it) and opens the next group.
+  ClosedGroup CloseGroupLocked() REQUIRES(commit_mu_);
+  // Writes a closed group (number != 0) through the WAL and tells the item cache.
+  // REQUIRES: write_mu_ held (groups are written in order).
+  Status WriteClosedGroup(ClosedGroup* group) REQUIRES(write_mu_) EXCLUDES(commit_mu_);
+  // Records the outcome of writing `group` (durable head, overlay, sticky failure) and
+  // returns the callbacks of WhenDurable that became due.
+  DueCallbacks FinishGroupLocked(ClosedGroup* group, const Status& written) REQUIRES(commit_mu_);
+  // Writes the open group (and any before it) and waits until own seq `until_seq` is durable.
+  Status WriteGroupAndWait(uint64_t until_seq) EXCLUDES(commit_mu_, write_mu_);
   // ---- secondary indexes (store_index.cc) ----
-  // REQUIRES: catalog_mu_ (unique) and commit_mu_ held. Gives the indexes of `next` ids:
-  // those of `before` (the table's current definition here, nullptr for a new table) when
-  // the same index, fresh ones otherwise, which are filled in the background when `before`
-  // exists. Drops the entries of the indexes of `before` that `next` no longer has.
-  void AssignIndexIdsLocked(const TableInfo* before, TableInfo* next);
-  // REQUIRES: commit_mu_ held. `table` is now the definition of its table_id.
-  void SetIndexesLocked(std::shared_ptr<const TableInfo> table);
-  // REQUIRES: commit_mu_ held. The table is gone: drop all its index entries.
-  void DropIndexesLocked(uint32_t table_id);
-  // REQUIRES: commit_mu_ held. Replaces the index entries of `previous` by those of `next`.
+  // Gives the indexes of `next` ids: those of `before` (the table's current definition
+  // here, nullptr for a new table) when the same index, fresh ones otherwise, which are
+  // filled in the background when `before` exists. Drops the entries of the indexes of
+  // `before` that `next` no longer has.
+  void AssignIndexIdsLocked(const TableInfo* before, TableInfo* next)
+      REQUIRES(catalog_mu_, commit_mu_);
+  // `table` is now the definition of its table_id.
+  void SetIndexesLocked(std::shared_ptr<const TableInfo> table) REQUIRES(commit_mu_);
+  // The table is gone: drop all its index entries.
+  void DropIndexesLocked(uint32_t table_id) REQUIRES(commit_mu_);
+  // Replaces the index entries of `previous` by those of `next`.
   void StageIndexEntriesLocked(uint32_t table_id, const std::string& key, const StoredItem& next,
-                               const StoredItem& previous);
-  Status LoadIndexBackfills();
-  void StartIndexBackfiller();
-  void StopIndexBackfiller();
+                               const StoredItem& previous) REQUIRES(commit_mu_);
+  Status LoadIndexBackfills() EXCLUDES(commit_mu_, backfill_mu_);
+  void StartIndexBackfiller() EXCLUDES(backfill_mu_);
+  void StopIndexBackfiller() EXCLUDES(backfill_mu_);
   // Fills a new index from the table's items; returns early when the index is dropped.
-  Status BackfillIndex(uint32_t table_id, uint32_t index_id);
-  // REQUIRES: item lock of `key` held, commit_mu_ NOT held. Merges `remote` into the item
-  // and stages the result; returns whether the two were concurrent (merged by policy).
+  Status BackfillIndex(uint32_t table_id, uint32_t index_id)
+      EXCLUDES(commit_mu_, write_mu_, backfill_mu_);
+  // REQUIRES: the item lock of `key` held. Merges `remote` into the item and stages the
+  // result; returns whether the two were concurrent (merged by policy).
   // `with_commit_lock` runs under commit_mu_ right after, so what it stages lands in the
   // same group.
   // `remote_bytes` (optional) is the encoding of `remote`, stored as is when it replaces.
@@ -334,19 +391,27 @@ class Store {
   Result<conflict::MergeAction> MergeItemVersion(const TableInfo& table, const std::string& key,
                                                  conflict::ItemVersion remote,
                                                  std::string_view remote_bytes, bool adopt,
-                                                 const std::function<void()>& with_commit_lock);
+                                                 const std::function<void()>& with_commit_lock)
+      EXCLUDES(commit_mu_);
   // The local id of `table` when this region holds it and is not backfilling it.
-  std::optional<uint32_t> ServableTableId(std::string_view table) const;
+  std::optional<uint32_t> ServableTableId(std::string_view table) const EXCLUDES(catalog_mu_);
   // An iterator over a servable table's items (before key suffix `until`, when given) at one
   // snapshot, with the snapshot's applied vector; null when the table is not servable.
   struct TableScan;
-  Result<std::unique_ptr<TableScan>> OpenTableScan(std::string_view table, std::string_view until) const;
+  Result<std::unique_ptr<TableScan>> OpenTableScan(std::string_view table,
+                                                   std::string_view until) const
+      EXCLUDES(catalog_mu_);
+  // Range (store_range.cc): live items with keys in [begin, end) of the table, or of the
+  // index, in key order or its reverse.
+  Status ScanItemKeys(const TableInfo& table, const std::string& begin, const std::string& end,
+                      bool reverse, const Visitor& visit) const;
+  Status ScanIndexKeys(const TableInfo& table, const IndexInfo& index, const std::string& begin,
+                       const std::string& end, bool reverse, const Visitor& visit) const;
   // Applied vector (this region's own committed seq included) at a read snapshot.
   Result<conflict::VersionVector> VectorAt(const rocksdb::ReadOptions& ro) const;
-  // Applies one decoded remote change: REQUIRES commit_mu_ NOT held.
-  Status ApplyRemoteChange(std::string& bytes, RemoteApplyStats* stats);
-  void RecordConflict(conflict::ConflictRecord record);
-  Status WriteGroupAndWait(uint64_t until_seq);
+  // Applies one decoded remote change.
+  Status ApplyRemoteChange(std::string& bytes, RemoteApplyStats* stats) REQUIRES(remote_mu_)
+      EXCLUDES(catalog_mu_, commit_mu_);
 
   // Constant after Open.
   StoreOptions options_;
@@ -362,70 +427,74 @@ class Store {
 
   static constexpr size_t kLockStripes = 4096;
   static constexpr size_t kMaxConflictLog = 256;
-  std::unique_ptr<std::mutex[]> item_locks_;
-  std::mutex remote_mu_;  // serializes ApplyRemoteChanges calls
+  // Lock order: remote_mu_ -> catalog_mu_ -> item stripe lock -> write_mu_ -> commit_mu_;
+  // backfill_mu_ is a leaf.
+  std::unique_ptr<Mutex[]> item_locks_;
+  Mutex remote_mu_;  // serializes ApplyRemoteChanges and snapshot merges
 
-  mutable std::shared_mutex catalog_mu_;
-  std::map<std::string, std::shared_ptr<const TableInfo>, std::less<>> tables_;  // GUARDED_BY(catalog_mu_)
+  mutable SharedMutex catalog_mu_;
+  std::map<std::string, std::shared_ptr<const TableInfo>, std::less<>> tables_
+      GUARDED_BY(catalog_mu_);
   // Definitions of tables whose replicas are all in other regions.
-  std::map<std::string, TableInfo, std::less<>> remote_tables_;  // GUARDED_BY(catalog_mu_)
-  std::map<std::string, conflict::VersionVector, std::less<>> backfills_;  // GUARDED_BY(catalog_mu_)
-  uint32_t next_table_id_ = 1;                                                  // GUARDED_BY(catalog_mu_)
+  std::map<std::string, TableInfo, std::less<>> remote_tables_ GUARDED_BY(catalog_mu_);
+  std::map<std::string, conflict::VersionVector, std::less<>> backfills_ GUARDED_BY(catalog_mu_);
+  uint32_t next_table_id_ GUARDED_BY(catalog_mu_) = 1;
 
-  // Lock order: catalog_mu_ -> item stripe lock -> write_mu_ -> commit_mu_.
-  std::mutex write_mu_;  // serializes group writes, so groups reach RocksDB in seq order
-  mutable std::mutex commit_mu_;
-  uint64_t last_seq_ = 0;                        // GUARDED_BY(commit_mu_)
-  uint64_t committed_seq_ = 0;                   // GUARDED_BY(commit_mu_)
-  std::map<conflict::RegionId, uint64_t> applied_;  // GUARDED_BY(commit_mu_): other origins, staged
-  conflict::VersionVector durable_applied_;         // GUARDED_BY(commit_mu_): as last written
-  std::map<uint32_t, TableStats> stats_;         // GUARDED_BY(commit_mu_)
-  std::unique_ptr<rocksdb::WriteBatch> group_;   // GUARDED_BY(commit_mu_): the open group
-  // GUARDED_BY(commit_mu_): the last written group, cleared, to become the next open one.
-  // Reusing its buffer spares the stager the page faults of growing a fresh one (a
-  // catch-up run's group is ~10 MB).
-  std::unique_ptr<rocksdb::WriteBatch> spare_group_;
+  Mutex write_mu_;  // serializes group writes, so groups reach RocksDB in seq order
+  mutable Mutex commit_mu_;
+  uint64_t last_seq_ GUARDED_BY(commit_mu_) = 0;
+  uint64_t committed_seq_ GUARDED_BY(commit_mu_) = 0;
+  // Other origins, as staged.
+  std::map<conflict::RegionId, uint64_t> applied_ GUARDED_BY(commit_mu_);
+  conflict::VersionVector durable_applied_ GUARDED_BY(commit_mu_);  // as last written
+  std::map<uint32_t, TableStats> stats_ GUARDED_BY(commit_mu_);
+  std::unique_ptr<rocksdb::WriteBatch> group_ GUARDED_BY(commit_mu_);  // the open group
+  // The last written group, cleared, to become the next open one. Reusing its buffer spares
+  // the stager the page faults of growing a fresh one (a catch-up run's group is ~10 MB).
+  std::unique_ptr<rocksdb::WriteBatch> spare_group_ GUARDED_BY(commit_mu_);
   // Staged or in-flight versions by item key.
   struct Staged {
     uint64_t group;  // number of the group that writes it
     std::shared_ptr<const StoredItem> item;
     size_t bytes;
   };
-  std::unordered_map<std::string, Staged> staged_;  // GUARDED_BY(commit_mu_)
+  std::unordered_map<std::string, Staged> staged_ GUARDED_BY(commit_mu_);
   struct StagedVersion {
     std::string key;
     std::shared_ptr<const StoredItem> item;
     size_t charge;
   };
-  // GUARDED_BY(commit_mu_): every version the open group writes, in staging order; the
-  // item cache learns them once the group is written.
-  std::vector<StagedVersion> group_versions_;
+  // Every version the open group writes, in staging order; the item cache learns them once
+  // the group is written.
+  std::vector<StagedVersion> group_versions_ GUARDED_BY(commit_mu_);
   // Item puts of the open group, added to group_ sorted by key (and only the last of a key)
   // when it is written or before a range deletion of items: RocksDB's memtable inserts
   // sorted keys far faster than keys in random order.
-  Puts group_items_;  // GUARDED_BY(commit_mu_)
+  Puts group_items_ GUARDED_BY(commit_mu_);
   // Change-log records of the open group, added to group_ grouped by origin when it is
   // written or before a log trim: each origin's records are then appends to the log
   // memtable, where a run interleaving origins in causal order made every insert search
   // the skiplist again.
-  Puts group_log_;  // GUARDED_BY(commit_mu_)
-  uint64_t group_number_ = 1;                       // GUARDED_BY(commit_mu_): the open group's
-  std::vector<std::pair<uint64_t, std::function<void(Status)>>> waiters_;    // GUARDED_BY(commit_mu_)
-  bool commit_scheduled_ = false;                // GUARDED_BY(commit_mu_)
-  Status failed_;                                // GUARDED_BY(commit_mu_): sticky write failure
-  std::deque<conflict::ConflictRecord> conflicts_;  // GUARDED_BY(commit_mu_)
-  uint64_t conflicts_total_ = 0;                 // GUARDED_BY(commit_mu_)
+  Puts group_log_ GUARDED_BY(commit_mu_);
+  uint64_t group_number_ GUARDED_BY(commit_mu_) = 1;  // the open group's
+  std::vector<std::pair<uint64_t, std::function<void(Status)>>> waiters_ GUARDED_BY(commit_mu_);
+  bool commit_scheduled_ GUARDED_BY(commit_mu_) = false;
+  Status failed_ GUARDED_BY(commit_mu_);  // sticky write failure
+  std::deque<conflict::ConflictRecord> conflicts_ GUARDED_BY(commit_mu_);
+  uint64_t conflicts_total_ GUARDED_BY(commit_mu_) = 0;
   std::atomic<uint64_t> skew_events_{0};
-  std::unique_ptr<ItemCache> cache_;
+  std::unique_ptr<ItemCache> cache_;  // internally synchronized
   // Definitions of the tables that have indexes, by table_id, as writes must maintain them.
-  std::unordered_map<uint32_t, std::shared_ptr<const TableInfo>> indexed_tables_;  // GUARDED_BY(commit_mu_)
-  std::unordered_set<uint32_t> index_backfills_;  // GUARDED_BY(commit_mu_): index ids filling
+  std::unordered_map<uint32_t, std::shared_ptr<const TableInfo>> indexed_tables_
+      GUARDED_BY(commit_mu_);
+  std::unordered_set<uint32_t> index_backfills_ GUARDED_BY(commit_mu_);  // index ids filling
 
   // The index backfiller: one thread filling new indexes, in order.
-  std::mutex backfill_mu_;  // a leaf lock
-  std::condition_variable backfill_cv_;
-  std::deque<std::pair<uint32_t, uint32_t>> backfill_queue_;  // GUARDED_BY(backfill_mu_): table_id, index_id
-  bool backfill_stop_ = false;                                 // GUARDED_BY(backfill_mu_)
+  Mutex backfill_mu_;
+  CondVar backfill_cv_;
+  // table_id, index_id
+  std::deque<std::pair<uint32_t, uint32_t>> backfill_queue_ GUARDED_BY(backfill_mu_);
+  bool backfill_stop_ GUARDED_BY(backfill_mu_) = false;
   std::thread backfill_thread_;
 };
 

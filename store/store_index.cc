@@ -47,9 +47,9 @@ void Store::AssignIndexIdsLocked(const TableInfo* before, TableInfo* next) {
     if (!before) continue;  // a new table: nothing to fill
     group_->Put(meta_cf_, IndexBackfillKey(index.index_id), keys::EncodeU64(before->table_id));
     index_backfills_.insert(index.index_id);
-    std::lock_guard queue(backfill_mu_);
+    MutexLock queue(&backfill_mu_);
     backfill_queue_.emplace_back(before->table_id, index.index_id);
-    backfill_cv_.notify_one();
+    backfill_cv_.Signal();
   }
   if (!before) return;
   for (const auto& old : before->indexes) {
@@ -90,7 +90,7 @@ void Store::StageIndexEntriesLocked(uint32_t table_id, const std::string& key,
   auto it = indexed_tables_.find(table_id);
   if (it == indexed_tables_.end()) return;
   const TableInfo& table = *it->second;
-  const std::string_view suffix = std::string_view(key).substr(4);
+  const std::string_view suffix = model::KeySuffix(key);
   for (const auto& index : table.indexes) {
     uint64_t old_size = 0, new_size = 0;
     const auto old_key = EntryOf(table, index, previous, &old_size);
@@ -106,42 +106,13 @@ void Store::StageIndexEntriesLocked(uint32_t table_id, const std::string& key,
 }
 
 bool Store::IndexBackfilling(uint32_t index_id) const {
-  std::lock_guard commit(commit_mu_);
+  MutexLock commit(&commit_mu_);
   return index_backfills_.count(index_id) > 0;
 }
 
-Status Store::ScanIndex(const TableInfo& table, const IndexInfo& index, const std::string& begin,
-                        const std::string& end, bool reverse, const Visitor& visit) const {
-  const std::string lower = begin.empty() ? keys::TableBegin(index.index_id) : begin;
-  const std::string upper = end.empty() ? keys::TableBegin(index.index_id + 1) : end;
-  const ScopedSnapshot snapshot(db_.get());
-  rocksdb::ReadOptions ro;
-  ro.snapshot = snapshot.get();
-  rocksdb::Slice lower_slice(lower), upper_slice(upper);
-  ro.iterate_lower_bound = &lower_slice;
-  ro.iterate_upper_bound = &upper_slice;
-  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, index_cf_));
-  reverse ? it->SeekToLast() : it->Seek(lower);
-  const std::string table_prefix = model::TablePrefix(table.table_id);
-  rocksdb::ReadOptions get_options;
-  get_options.snapshot = snapshot.get();
-  for (; it->Valid(); reverse ? it->Prev() : it->Next()) {
-    const std::string_view value(it->value().data(), it->value().size());
-    rocksdb::PinnableSlice bytes;
-    auto s = db_->Get(get_options, items_cf_,
-                      table_prefix + std::string(IndexValueKeySuffix(value)), &bytes);
-    if (s.IsNotFound()) continue;  // cannot happen: the entry and the item share a batch
-    if (!s.ok()) return Status::IOError("index get: " + s.ToString());
-    auto stored = DecodeStoredItem(std::string_view(bytes.data(), bytes.size()));
-    if (!stored.ok()) return stored.status();
-    if (stored->tombstone()) continue;
-    if (!visit(std::string_view(it->key().data(), it->key().size()), stored->item())) break;
-  }
-  if (!it->status().ok()) return Status::IOError("index scan: " + it->status().ToString());
-  return Status::Ok();
-}
-
 Status Store::LoadIndexBackfills() {
+  MutexLock commit(&commit_mu_);
+  MutexLock queue(&backfill_mu_);
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), meta_cf_));
   const std::string_view prefix = keys::kIndexBackfillPrefix;
   for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
@@ -159,26 +130,26 @@ Status Store::LoadIndexBackfills() {
 void Store::StartIndexBackfiller() {
   backfill_thread_ = std::thread([this] {
     SetThreadName("index-backfill");
-    std::unique_lock queue(backfill_mu_);
+    MutexLock queue(&backfill_mu_);
     while (true) {
-      backfill_cv_.wait(queue, [&] { return backfill_stop_ || !backfill_queue_.empty(); });
+      while (!backfill_stop_ && backfill_queue_.empty()) backfill_cv_.Wait(backfill_mu_);
       if (backfill_stop_) return;
       const auto [table_id, index_id] = backfill_queue_.front();
       backfill_queue_.pop_front();
-      queue.unlock();
+      queue.Unlock();
       auto st = BackfillIndex(table_id, index_id);
       if (!st.ok()) spdlog::error("msg=\"index backfill failed\" error=\"{}\"", st.message());
-      queue.lock();
+      queue.Lock();
     }
   });
 }
 
 void Store::StopIndexBackfiller() {
   {
-    std::lock_guard queue(backfill_mu_);
+    MutexLock queue(&backfill_mu_);
     backfill_stop_ = true;
   }
-  backfill_cv_.notify_all();
+  backfill_cv_.SignalAll();
   if (backfill_thread_.joinable()) backfill_thread_.join();
 }
 
@@ -188,7 +159,7 @@ Status Store::BackfillIndex(uint32_t table_id, uint32_t index_id) {
   const std::string begin = keys::TableBegin(table_id);
   const std::string end = keys::TableBegin(table_id + 1);
   std::string after;  // the last item key handled
-  auto live = [&](const TableInfo** table, const IndexInfo** index) {
+  auto live = [&](const TableInfo** table, const IndexInfo** index) REQUIRES(commit_mu_) {
     auto t = indexed_tables_.find(table_id);
     if (t == indexed_tables_.end() || !index_backfills_.count(index_id)) return false;
     for (const auto& i : t->second->indexes) {
@@ -199,7 +170,7 @@ Status Store::BackfillIndex(uint32_t table_id, uint32_t index_id) {
   };
   for (bool done = false; !done;) {
     {
-      std::lock_guard queue(backfill_mu_);
+      MutexLock queue(&backfill_mu_);
       if (backfill_stop_) return Status::Ok();  // resumed at the next start
     }
     // A fresh iterator per chunk: items committed since the last one are seen.
@@ -213,16 +184,16 @@ Status Store::BackfillIndex(uint32_t table_id, uint32_t index_id) {
     if (!it->status().ok()) return Status::IOError("index backfill: " + it->status().ToString());
     done = !it->Valid();
     for (const auto& key : chunk) {
-      std::lock_guard item_lock(LockFor(key));
+      MutexLock item_lock(&LockFor(key));
       auto current = ReadCurrent(key);
       if (!current.ok()) return current.status();
-      std::lock_guard commit(commit_mu_);
+      MutexLock commit(&commit_mu_);
       const TableInfo* table = nullptr;
       const IndexInfo* index = nullptr;
       if (!live(&table, &index)) return Status::Ok();  // dropped meanwhile
       uint64_t size = 0;
       if (auto entry = EntryOf(*table, *index, **current, &size)) {
-        group_->Put(index_cf_, *entry, EncodeIndexValue(size, std::string_view(key).substr(4)));
+        group_->Put(index_cf_, *entry, EncodeIndexValue(size, model::KeySuffix(key)));
       }
     }
     if (!chunk.empty()) after = chunk.back();
@@ -244,7 +215,7 @@ Status Store::BackfillIndex(uint32_t table_id, uint32_t index_id) {
     if (!it->status().ok()) return Status::IOError("index count: " + it->status().ToString());
   }
   {
-    std::lock_guard commit(commit_mu_);
+    MutexLock commit(&commit_mu_);
     if (!index_backfills_.erase(index_id)) return Status::Ok();
     group_->Delete(meta_cf_, IndexBackfillKey(index_id));
     if (auto s = stats_.find(index_id); s != stats_.end()) s->second = counted;

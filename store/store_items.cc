@@ -5,6 +5,7 @@
 #include <rocksdb/db.h>
 #include <rocksdb/write_batch.h>
 
+#include "common/check.h"
 #include "conflict/version_codec.h"
 #include "model/key_codec.h"
 #include "store/change_log.h"
@@ -19,7 +20,8 @@ namespace {
 constexpr size_t kMaxRecycledGroupBytes = 64 << 20;
 }  // namespace
 
-Result<std::shared_ptr<const StoredItem>> Store::ReadCommitted(const std::string& key, bool fill_cache) const {
+Result<std::shared_ptr<const StoredItem>> Store::ReadCommitted(const std::string& key,
+                                                               bool fill_cache) const {
   if (auto cached = cache_->Get(key)) return cached;
   const uint64_t token = fill_cache ? cache_->BeginFill(key) : 0;
   rocksdb::PinnableSlice value;
@@ -37,9 +39,10 @@ Result<std::shared_ptr<const StoredItem>> Store::ReadCommitted(const std::string
   return item;
 }
 
-Result<std::shared_ptr<const StoredItem>> Store::ReadCurrent(const std::string& key, bool fill_cache) const {
+Result<std::shared_ptr<const StoredItem>> Store::ReadCurrent(const std::string& key,
+                                                             bool fill_cache) const {
   {
-    std::lock_guard commit(commit_mu_);
+    MutexLock commit(&commit_mu_);
     if (!failed_.ok()) return failed_;
     auto it = staged_.find(key);
     if (it != staged_.end()) return it->second.item;
@@ -69,7 +72,7 @@ Result<WriteResult> Store::WriteItem(const TableInfo& table, const model::Attrib
 
 Result<WriteResult> Store::StageWrite(const TableInfo& table, const std::string& key,
                                       const MutationFn& fn) {
-  std::lock_guard item_lock(LockFor(key));
+  MutexLock item_lock(&LockFor(key));
   auto current_or = ReadCurrent(key);
   if (!current_or.ok()) return current_or.status();
   std::shared_ptr<const StoredItem> current = std::move(current_or).value();
@@ -82,25 +85,30 @@ Result<WriteResult> Store::StageWrite(const TableInfo& table, const std::string&
   if (mutation->kind == Mutation::Kind::kNone) return result;
   if (mutation->kind == Mutation::Kind::kDelete && !existed) return result;
 
-  auto policy = conflict::ParsePolicy(table.conflict_policy);
-  if (!policy.ok()) return policy.status();
+  const conflict::ConflictPolicy policy = table.conflict_policy;
   conflict::LocalWrite write;
   switch (mutation->kind) {
-    case Mutation::Kind::kPut: write = conflict::LocalWrite::Put(std::move(mutation->item)); break;
-    case Mutation::Kind::kDelete: write = conflict::LocalWrite::Delete(); break;
+    case Mutation::Kind::kPut:
+      write = conflict::LocalWrite::Put(std::move(mutation->item));
+      break;
+    case Mutation::Kind::kDelete:
+      write = conflict::LocalWrite::Delete();
+      break;
     case Mutation::Kind::kUpdate:
       // lww stores whole items; merge keeps per-attribute CRDT state built from the ops.
-      write = *policy == conflict::ConflictPolicy::kLww
-                  ? conflict::LocalWrite::Put(std::move(mutation->item))
-                  : conflict::LocalWrite::Update(std::move(mutation->key), std::move(mutation->ops));
+      write =
+          policy == conflict::ConflictPolicy::kLww
+              ? conflict::LocalWrite::Put(std::move(mutation->item))
+              : conflict::LocalWrite::Update(std::move(mutation->key), std::move(mutation->ops));
       break;
-    case Mutation::Kind::kNone: break;
+    case Mutation::Kind::kNone:
+      break;
   }
 
-  std::lock_guard commit(commit_mu_);
+  MutexLock commit(&commit_mu_);
   if (!failed_.ok()) return failed_;
   const uint64_t seq = last_seq_ + 1;
-  auto next = conflict::ApplyLocalWrite(current->version, *policy, write,
+  auto next = conflict::ApplyLocalWrite(current->version, policy, write,
                                         conflict::Dot{options_.region_id, seq}, hlc_->Now());
   if (!next.ok()) return next.status();
   last_seq_ = seq;
@@ -111,7 +119,7 @@ Result<WriteResult> Store::StageWrite(const TableInfo& table, const std::string&
   change.origin = options_.region_id;
   change.seq = seq;
   change.table_name = table.name;
-  change.key_suffix = key.substr(4);
+  change.key_suffix = model::KeySuffix(key);
   change.version_bytes = EncodeStoredItem(stored);
   change.deps = RemoteAppliedLocked();
   change.hlc_millis = stored.version.hlc.millis();
@@ -141,7 +149,7 @@ void Store::StageItemLocked(const TableInfo& table, const std::string& key, Stor
 bool Store::WhenDurable(uint64_t seq, std::function<void(Status)> done) {
   Status st;
   {
-    std::lock_guard commit(commit_mu_);
+    MutexLock commit(&commit_mu_);
     if (seq > committed_seq_ && failed_.ok()) {
       waiters_.emplace_back(seq, std::move(done));
       if (commit_scheduled_) return false;
@@ -157,7 +165,8 @@ bool Store::WhenDurable(uint64_t seq, std::function<void(Status)> done) {
 void Store::PutItemsSorted(rocksdb::WriteBatch* batch, Puts* items) {
   // Sorted puts hit the memtable skiplist in order (cheaper inserts); for a key
   // written twice in one group only the last write (stable order) is kept.
-  std::stable_sort(items->begin(), items->end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  std::stable_sort(items->begin(), items->end(),
+                   [](const auto& a, const auto& b) { return a.first < b.first; });
   for (size_t i = 0; i < items->size(); ++i) {
     if (i + 1 < items->size() && (*items)[i + 1].first == (*items)[i].first) continue;
     batch->Put(items_cf_, (*items)[i].first, (*items)[i].second);
@@ -172,129 +181,114 @@ void Store::StageLogLocked(conflict::RegionId origin, uint64_t seq, std::string 
 void Store::PutLogGrouped(rocksdb::WriteBatch* batch, Puts* log) {
   // Within an origin records are staged in seq order: grouping by the origin (the key's
   // first 4 bytes) sorts them.
-  std::stable_sort(log->begin(), log->end(),
-                   [](const auto& a, const auto& b) { return a.first.compare(0, 4, b.first, 0, 4) < 0; });
+  std::stable_sort(log->begin(), log->end(), [](const auto& a, const auto& b) {
+    return a.first.compare(0, kLogOriginBytes, b.first, 0, kLogOriginBytes) < 0;
+  });
   for (const auto& [key, bytes] : *log) batch->Put(log_cf_, key, bytes);
   log->clear();
 }
 
 void Store::DeleteTableItemsLocked(uint32_t table_id) {
-  PutItemsSorted(group_.get(), &group_items_);  // puts staged before the deletion must not survive it
+  PutItemsSorted(group_.get(),
+                 &group_items_);  // puts staged before the deletion must not survive it
   group_->DeleteRange(items_cf_, keys::TableBegin(table_id), keys::TableBegin(table_id + 1));
 }
 
-void Store::CommitPending() {
-  std::lock_guard write(write_mu_);
-  std::unique_ptr<rocksdb::WriteBatch> batch;
-  Puts items, log;
-  std::vector<StagedVersion> versions;
-  uint64_t upto = 0;
-  uint64_t group = 0;
-  conflict::VersionVector applied;
-  {
-    // Held briefly: appliers and writers stage the next group meanwhile.
-    std::lock_guard commit(commit_mu_);
-    commit_scheduled_ = false;
-    if (group_->Count() > 0 || !group_items_.empty() || !group_log_.empty()) {
-      // Counters and the applied vector as of this group travel with it.
-      group_->Put(meta_cf_, keys::kStats, keys::EncodeStats(last_seq_, stats_));
-      applied = RemoteAppliedLocked();
-      group_->Put(meta_cf_, keys::kApplied, applied.EncodeCompact());
-      applied.Add({options_.region_id, last_seq_});
-      batch = std::exchange(group_, spare_group_ ? std::move(spare_group_) : std::make_unique<rocksdb::WriteBatch>());
-      items.swap(group_items_);
-      log.swap(group_log_);
-      versions.swap(group_versions_);
-      upto = last_seq_;
-      group = group_number_++;
-    }
+Store::ClosedGroup Store::CloseGroupLocked() {
+  ClosedGroup closed;
+  commit_scheduled_ = false;
+  if (group_->Count() == 0 && group_items_.empty() && group_log_.empty()) return closed;
+  // Counters and the applied vector as of this group travel with it.
+  group_->Put(meta_cf_, keys::kStats, keys::EncodeStats(last_seq_, stats_));
+  closed.applied = RemoteAppliedLocked();
+  group_->Put(meta_cf_, keys::kApplied, closed.applied.EncodeCompact());
+  closed.applied.Add({options_.region_id, last_seq_});
+  closed.batch = std::exchange(
+      group_, spare_group_ ? std::move(spare_group_) : std::make_unique<rocksdb::WriteBatch>());
+  closed.items.swap(group_items_);
+  closed.log.swap(group_log_);
+  closed.versions.swap(group_versions_);
+  closed.upto = last_seq_;
+  closed.number = group_number_++;
+  return closed;
+}
+
+Status Store::WriteClosedGroup(ClosedGroup* group) {
+  PutItemsSorted(group->batch.get(), &group->items);  // after the range deletions, as staged
+  PutLogGrouped(group->batch.get(), &group->log);
+  rocksdb::WriteOptions wo;
+  wo.sync = options_.sync_writes;
+  auto s = db_->Write(wo, group->batch.get());
+  // Kept for reuse unless unusually large (a backfill or a table deletion's group).
+  if (group->batch->GetDataSize() <= kMaxRecycledGroupBytes) {
+    group->batch->Clear();
+  } else {
+    group->batch.reset();
   }
-  const bool wrote = batch != nullptr;
-  Status st;
-  if (wrote) {
-    PutItemsSorted(batch.get(), &items);  // after the group's range deletions, as staged
-    PutLogGrouped(batch.get(), &log);
-    rocksdb::WriteOptions wo;
-    wo.sync = options_.sync_writes;
-    auto s = db_->Write(wo, batch.get());
-    if (!s.ok()) st = Status::IOError("write: " + s.ToString());
-    // Kept for reuse unless unusually large (a backfill or a table deletion's group).
-    if (batch->GetDataSize() <= kMaxRecycledGroupBytes) {
-      batch->Clear();
-    } else {
-      batch.reset();
-    }
-  }
+  if (!s.ok()) return Status::IOError("write: " + s.ToString());
   // The cache learns every committed version in commit order (write_mu_ is held), before
   // the versions leave the overlay: a reader finds each in one or the other.
-  if (wrote && st.ok()) {
-    for (const auto& v : versions) cache_->Update(v.key, v.item, v.charge);
+  for (const auto& v : group->versions) cache_->Update(v.key, v.item, v.charge);
+  return Status::Ok();
+}
+
+Store::DueCallbacks Store::FinishGroupLocked(ClosedGroup* group, const Status& written) {
+  if (group->batch && !spare_group_) spare_group_ = std::move(group->batch);
+  if (group->number != 0 && written.ok()) {
+    // Groups reach RocksDB in staging order (write_mu_), so the head only moves forward.
+    MERIDIAN_CHECK(group->upto >= committed_seq_);
+    committed_seq_ = group->upto;
+    durable_applied_ = std::move(group->applied);
+    // A key staged again by a later group keeps its (newer) overlay.
+    for (const auto& v : group->versions) {
+      auto it = staged_.find(v.key);
+      if (it != staged_.end() && it->second.group <= group->number) staged_.erase(it);
+    }
+  } else if (group->number != 0) {
+    // The staged versions never reached RocksDB; refuse further writes rather than serve
+    // reads and conditions from a state that no longer exists.
+    failed_ = written;
   }
-  std::vector<std::pair<Status, std::function<void(Status)>>> due;
+  DueCallbacks due;
+  for (auto& w : waiters_) {
+    if (w.first <= committed_seq_) {
+      due.emplace_back(Status::Ok(), std::move(w.second));
+    } else if (!failed_.ok()) {
+      due.emplace_back(failed_, std::move(w.second));
+    }
+  }
+  std::erase_if(waiters_, [](const auto& w) { return !w.second; });
+  return due;
+}
+
+void Store::CommitPending() {
+  MutexLock write(&write_mu_);
+  ClosedGroup group;
+  {
+    // Held briefly: appliers and writers stage the next group meanwhile.
+    MutexLock commit(&commit_mu_);
+    group = CloseGroupLocked();
+  }
+  const bool wrote = group.number != 0;
+  const Status written = wrote ? WriteClosedGroup(&group) : Status::Ok();
+  DueCallbacks due;
   uint64_t committed = 0;
   {
-    std::lock_guard commit(commit_mu_);
-    if (batch && !spare_group_) spare_group_ = std::move(batch);
-    if (wrote && st.ok()) {
-      committed_seq_ = upto;
-      durable_applied_ = std::move(applied);
-      // A key staged again by a later group keeps its (newer) overlay.
-      for (const auto& v : versions) {
-        auto it = staged_.find(v.key);
-        if (it != staged_.end() && it->second.group <= group) staged_.erase(it);
-      }
-    } else if (wrote) {
-      // The staged versions never reached RocksDB; refuse further writes rather than serve
-      // reads and conditions from a state that no longer exists.
-      failed_ = st;
-    }
-    for (auto& w : waiters_) {
-      if (w.first <= committed_seq_) {
-        due.emplace_back(Status::Ok(), std::move(w.second));
-      } else if (!failed_.ok()) {
-        due.emplace_back(failed_, std::move(w.second));
-      }
-    }
-    std::erase_if(waiters_, [](const auto& w) { return !w.second; });
+    MutexLock commit(&commit_mu_);
+    due = FinishGroupLocked(&group, written);
     committed = committed_seq_;
   }
   for (auto& [status, done] : due) done(status);
-  if (wrote && st.ok() && commit_listener_) commit_listener_(committed);
+  if (wrote && written.ok() && commit_listener_) commit_listener_(committed);
 }
 
 uint64_t Store::committed_seq() const {
-  std::lock_guard lock(commit_mu_);
+  MutexLock lock(&commit_mu_);
   return committed_seq_;
 }
 
 void Store::SetCommitListener(std::function<void(uint64_t)> listener) {
   commit_listener_ = std::move(listener);
-}
-
-Status Store::ScanRange(const TableInfo& table, const std::string& begin, const std::string& end,
-                        bool reverse, const Visitor& visit) const {
-  const std::string table_end = keys::TableBegin(table.table_id + 1);
-  const std::string& upper = end.empty() ? table_end : end;
-  rocksdb::ReadOptions ro;
-  rocksdb::Slice upper_slice(upper);
-  const std::string lower = begin.empty() ? keys::TableBegin(table.table_id) : begin;
-  rocksdb::Slice lower_slice(lower);
-  ro.iterate_upper_bound = &upper_slice;
-  ro.iterate_lower_bound = &lower_slice;
-  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, items_cf_));
-  if (reverse) {
-    it->SeekToLast();
-  } else {
-    it->Seek(lower);
-  }
-  for (; it->Valid(); reverse ? it->Prev() : it->Next()) {
-    auto stored = DecodeStoredItem(std::string_view(it->value().data(), it->value().size()));
-    if (!stored.ok()) return stored.status();
-    if (stored->tombstone()) continue;
-    if (!visit(std::string_view(it->key().data(), it->key().size()), stored->item())) break;
-  }
-  if (!it->status().ok()) return Status::IOError("scan: " + it->status().ToString());
-  return Status::Ok();
 }
 
 }  // namespace meridian::store

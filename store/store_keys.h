@@ -7,6 +7,7 @@
 #include <string>
 #include <string_view>
 
+#include "common/big_endian.h"
 #include "model/key_codec.h"
 #include "store/table_info.h"
 
@@ -22,23 +23,16 @@ inline const std::string kBackfillPrefix = "backfill/";
 // "index_backfill/<index_id BE>" -> table_id: an index being filled (store_index.cc)
 inline const std::string kIndexBackfillPrefix = "index_backfill/";
 
-// 8 bytes big-endian, so byte order is numeric order (log keys).
-inline std::string EncodeU64(uint64_t v) {
-  std::string out(8, '\0');
-  for (int i = 7; i >= 0; --i, v >>= 8) out[i] = static_cast<char>(v & 0xff);
-  return out;
-}
-inline uint64_t DecodeU64(std::string_view s) {
-  uint64_t v = 0;
-  for (size_t i = 0; i < 8 && i < s.size(); ++i) v = (v << 8) | static_cast<uint8_t>(s[i]);
-  return v;
-}
+// 8 bytes big-endian, so byte order is numeric order.
+inline std::string EncodeU64(uint64_t v) { return BigEndian(v, 8); }
+inline uint64_t DecodeU64(std::string_view s) { return ReadBigEndian(s, 8); }
 inline std::string TableBegin(uint32_t table_id) { return model::TablePrefix(table_id); }
 
 // seq | {table_id (8) | item_count (8) | size_bytes (8)}*
 inline std::string EncodeStats(uint64_t seq, const std::map<uint32_t, TableStats>& stats) {
   std::string out = EncodeU64(seq);
-  for (const auto& [id, s] : stats) out += EncodeU64(id) + EncodeU64(s.item_count) + EncodeU64(s.size_bytes);
+  for (const auto& [id, s] : stats)
+    out += EncodeU64(id) + EncodeU64(s.item_count) + EncodeU64(s.size_bytes);
   return out;
 }
 inline uint64_t DecodeStats(std::string_view in, std::map<uint32_t, TableStats>* stats) {
@@ -54,7 +48,9 @@ inline uint64_t DecodeStats(std::string_view in, std::map<uint32_t, TableStats>*
 
 namespace meridian::store {
 inline void ApplyStatsDelta(int64_t count_delta, int64_t bytes_delta, TableStats* stats) {
-  stats->item_count = static_cast<uint64_t>(std::max<int64_t>(0, static_cast<int64_t>(stats->item_count) + count_delta));
-  stats->size_bytes = static_cast<uint64_t>(std::max<int64_t>(0, static_cast<int64_t>(stats->size_bytes) + bytes_delta));
+  stats->item_count = static_cast<uint64_t>(
+      std::max<int64_t>(0, static_cast<int64_t>(stats->item_count) + count_delta));
+  stats->size_bytes = static_cast<uint64_t>(
+      std::max<int64_t>(0, static_cast<int64_t>(stats->size_bytes) + bytes_delta));
 }
 }  // namespace meridian::store

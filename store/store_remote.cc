@@ -1,10 +1,11 @@
 // Store: applying other regions' changes, serving the change log, digests and the conflict
-// log (DESIGN.md sections 4-5).
+// log (docs/design.md sections 4-5).
 #include <rocksdb/db.h>
 #include <rocksdb/write_batch.h>
 #include <spdlog/spdlog.h>
 #include <xxhash.h>
 
+#include "common/check.h"
 #include "conflict/merge.h"
 #include "conflict/version_codec.h"
 #include "model/key_codec.h"
@@ -16,7 +17,7 @@
 namespace meridian::store {
 
 conflict::VersionVector Store::AppliedVector() const {
-  std::lock_guard commit(commit_mu_);
+  MutexLock commit(&commit_mu_);
   return AppliedVectorLocked();
 }
 
@@ -33,12 +34,12 @@ conflict::VersionVector Store::AppliedVectorLocked() const {
 }
 
 conflict::VersionVector Store::DurableAppliedVector() const {
-  std::lock_guard commit(commit_mu_);
+  MutexLock commit(&commit_mu_);
   return durable_applied_;
 }
 
 Result<RemoteApplyStats> Store::ApplyRemoteChanges(std::vector<std::string> changes, bool commit) {
-  std::lock_guard remote(remote_mu_);
+  MutexLock remote(&remote_mu_);
   RemoteApplyStats stats;
   Status error;
   for (auto& bytes : changes) {
@@ -49,7 +50,7 @@ Result<RemoteApplyStats> Store::ApplyRemoteChanges(std::vector<std::string> chan
   // with it, so nothing is applied twice.
   if (commit) CommitPending();
   {
-    std::lock_guard lock(commit_mu_);
+    MutexLock lock(&commit_mu_);
     if (!failed_.ok()) return failed_;
   }
   if (!error.ok()) return error;
@@ -64,7 +65,7 @@ Status Store::ApplyRemoteChange(std::string& bytes, RemoteApplyStats* stats) {
   }
   uint64_t applied;
   {
-    std::lock_guard commit(commit_mu_);
+    MutexLock commit(&commit_mu_);
     applied = applied_[change->origin];
   }
   if (change->seq <= applied) {
@@ -78,7 +79,7 @@ Status Store::ApplyRemoteChange(std::string& bytes, RemoteApplyStats* stats) {
   }
 
   // Catalog changes take the catalog lock first (lock order).
-  std::unique_lock catalog(catalog_mu_);
+  WriterMutexLock catalog(&catalog_mu_);
   std::shared_ptr<const TableInfo> table;
   if (auto it = tables_.find(change->table_name); it != tables_.end()) table = it->second;
 
@@ -87,16 +88,20 @@ Status Store::ApplyRemoteChange(std::string& bytes, RemoteApplyStats* stats) {
     if (!remote.ok()) return remote.status();
     if (hlc_->Observe(remote->hlc).skewed) ++skew_events_;
     const std::string key = model::TablePrefix(table->table_id) + change->key_suffix;
-    catalog.unlock();
-    std::lock_guard item_lock(LockFor(key));
-    auto merged = MergeItemVersion(*table, key, std::move(remote).value(), change->version_bytes, false, [&] {
-      StageLogLocked(change->origin, change->seq, std::move(bytes));
-      applied_[change->origin] = change->seq;
-    });
+    catalog.Unlock();
+    MutexLock item_lock(&LockFor(key));
+    auto merged =
+        MergeItemVersion(*table, key, std::move(remote).value(), change->version_bytes, false, [&] {
+          commit_mu_.AssertHeld();  // MergeItemVersion runs this under it
+          StageLogLocked(change->origin, change->seq, std::move(bytes));
+          // Changes of an origin apply one after the other (remote_mu_ is held throughout).
+          MERIDIAN_CHECK(change->seq == applied_[change->origin] + 1);
+          applied_[change->origin] = change->seq;
+        });
     if (!merged.ok()) return merged.status();
     if (*merged == conflict::MergeAction::kMerged) ++stats->merged;
   } else {
-    std::lock_guard commit(commit_mu_);
+    MutexLock commit(&commit_mu_);
     if (change->kind == Change::Kind::kCreateTable || change->kind == Change::Kind::kUpdateTable) {
       auto info = DecodeTableInfo(change->table_bytes);
       if (!info.ok()) return info.status();
@@ -107,12 +112,13 @@ Status Store::ApplyRemoteChange(std::string& bytes, RemoteApplyStats* stats) {
       }
       // Definitions are LWW on (update_hlc, update_origin); a second CreateTable of a name
       // keeps the first one seen here.
-      const bool wins =
-          !known || (change->kind == Change::Kind::kUpdateTable &&
-                     std::pair(info->update_hlc, info->update_origin) >
-                         std::pair(known->update_hlc, known->update_origin));
+      const bool wins = !known || (change->kind == Change::Kind::kUpdateTable &&
+                                   std::pair(info->update_hlc, info->update_origin) >
+                                       std::pair(known->update_hlc, known->update_origin));
       // A replica added by UpdateTable copies what the table already holds elsewhere.
-      if (wins) InstallDefinitionLocked(std::move(info).value(), change->kind == Change::Kind::kUpdateTable);
+      if (wins)
+        InstallDefinitionLocked(std::move(info).value(),
+                                change->kind == Change::Kind::kUpdateTable);
     } else if (change->kind == Change::Kind::kDeleteTable) {
       group_->Delete(catalog_cf_, change->table_name);
       group_->Delete(meta_cf_, keys::kBackfillPrefix + change->table_name);
@@ -127,16 +133,16 @@ Status Store::ApplyRemoteChange(std::string& bytes, RemoteApplyStats* stats) {
     }
     // An item change for a table this region does not have (deleted here) is dropped.
     StageLogLocked(change->origin, change->seq, std::move(bytes));
+    MERIDIAN_CHECK(change->seq == applied_[change->origin] + 1);
     applied_[change->origin] = change->seq;
   }
   ++stats->applied;
   return Status::Ok();
 }
 
-Result<conflict::MergeAction> Store::MergeItemVersion(const TableInfo& table, const std::string& key,
-                                                      conflict::ItemVersion remote,
-                                                      std::string_view remote_bytes, bool adopt,
-                                                      const std::function<void()>& with_commit_lock) {
+Result<conflict::MergeAction> Store::MergeItemVersion(
+    const TableInfo& table, const std::string& key, conflict::ItemVersion remote,
+    std::string_view remote_bytes, bool adopt, const std::function<void()>& with_commit_lock) {
   // Not cached on a miss: the merged version reaches the cache when its group commits.
   auto current = ReadCurrent(key, /*fill_cache=*/false);
   if (!current.ok()) return current.status();
@@ -145,6 +151,7 @@ Result<conflict::MergeAction> Store::MergeItemVersion(const TableInfo& table, co
                       : conflict::MergeRemote((*current)->version, std::move(remote));
   std::string encoded;
   if (adopt && merged.ok() && merged->action == conflict::MergeAction::kSkipped &&
+      // NOLINTNEXTLINE(bugprone-use-after-move): with `adopt`, `remote` was not moved
       remote.vector == (*current)->version.vector && !remote_bytes.empty()) {
     // Equal histories, different bytes: one side was damaged; the caller trusts the peer.
     if (remote_bytes != EncodeStoredItem(**current)) {
@@ -152,7 +159,7 @@ Result<conflict::MergeAction> Store::MergeItemVersion(const TableInfo& table, co
       merged->version = std::move(remote);
     }
   }
-  std::lock_guard commit(commit_mu_);
+  MutexLock commit(&commit_mu_);
   if (!failed_.ok()) return failed_;
   conflict::MergeAction action = conflict::MergeAction::kSkipped;
   if (merged.ok() && merged->action != conflict::MergeAction::kSkipped) {
@@ -189,7 +196,7 @@ Status Store::ReadLog(conflict::RegionId origin, uint64_t from_seq, size_t max_c
   size_t bytes = 0;
   uint64_t expected = from_seq;
   for (it->Seek(LogKey(origin, from_seq)); it->Valid() && out->size() < max_changes; it->Next()) {
-    const uint64_t seq = keys::DecodeU64(std::string_view(it->key().data() + 4, 8));
+    const uint64_t seq = LogKeySeq(std::string_view(it->key().data(), it->key().size()));
     if (seq != expected) break;  // trimmed or not yet there: only consecutive runs
     if (!out->empty() && bytes + it->value().size() > max_bytes) break;
     out->emplace_back(it->value().data(), it->value().size());
@@ -220,19 +227,19 @@ Status Store::AddKnownRegion(conflict::RegionId region) {
   }
   entries.push_back({region, 1});
   {
-    std::lock_guard commit(commit_mu_);
+    MutexLock commit(&commit_mu_);
     if (!failed_.ok()) return failed_;
     group_->Put(meta_cf_, keys::kKnownRegions,
                 conflict::VersionVector::FromEntries(std::move(entries)).EncodeCompact());
   }
   CommitPending();
-  std::lock_guard commit(commit_mu_);
+  MutexLock commit(&commit_mu_);
   return failed_;
 }
 
 Status Store::TrimLog(conflict::RegionId origin, uint64_t upto) {
   {
-    std::lock_guard commit(commit_mu_);
+    MutexLock commit(&commit_mu_);
     if (origin == options_.region_id) {
       upto = std::min(upto, committed_seq_);
     } else {
@@ -244,13 +251,13 @@ Status Store::TrimLog(conflict::RegionId origin, uint64_t upto) {
   {
     // Through the commit group: groups are the only writer of the log column family, whose
     // memtable inserts use hints that are not safe with a second concurrent writer.
-    std::lock_guard commit(commit_mu_);
+    MutexLock commit(&commit_mu_);
     if (!failed_.ok()) return failed_;
     PutLogGrouped(group_.get(), &group_log_);  // staged records must not survive the trim
     group_->DeleteRange(log_cf_, LogKey(origin, 0), LogKey(origin, upto + 1));
   }
   CommitPending();
-  std::lock_guard commit(commit_mu_);
+  MutexLock commit(&commit_mu_);
   return failed_;
 }
 
@@ -266,12 +273,13 @@ Result<TableDigest> Store::Digest(const TableInfo& table) const {
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, items_cf_));
   for (it->Seek(begin); it->Valid(); it->Next()) {
     auto suffix = it->key();
-    suffix.remove_prefix(4);  // table ids differ between regions
+    suffix.remove_prefix(model::kTableIdBytes);  // table ids differ between regions
     const uint64_t sizes[2] = {suffix.size(), it->value().size()};
     XXH3_64bits_update(state, sizes, sizeof sizes);
     XXH3_64bits_update(state, suffix.data(), suffix.size());
     XXH3_64bits_update(state, it->value().data(), it->value().size());
-    auto version = conflict::DecodeItemVersion(std::string_view(it->value().data(), it->value().size()));
+    auto version =
+        conflict::DecodeItemVersion(std::string_view(it->value().data(), it->value().size()));
     if (!version.ok()) {
       XXH3_freeState(state);
       return version.status();
@@ -285,12 +293,12 @@ Result<TableDigest> Store::Digest(const TableInfo& table) const {
 }
 
 std::vector<conflict::ConflictRecord> Store::RecentConflicts() const {
-  std::lock_guard commit(commit_mu_);
+  MutexLock commit(&commit_mu_);
   return {conflicts_.begin(), conflicts_.end()};
 }
 
 uint64_t Store::conflicts_total() const {
-  std::lock_guard commit(commit_mu_);
+  MutexLock commit(&commit_mu_);
   return conflicts_total_;
 }
 

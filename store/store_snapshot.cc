@@ -1,4 +1,4 @@
-// Store: table snapshots for new replicas of global tables (DESIGN.md section 4, "a new
+// Store: table snapshots for new replicas of global tables (docs/design.md section 4, "a new
 // replica ... bootstraps from a consistent snapshot stream of the table plus the vector it
 // reflects, then follows the log").
 //
@@ -15,20 +15,20 @@
 #include "conflict/merge.h"
 #include "conflict/version_codec.h"
 #include "model/key_codec.h"
-#include "store/store.h"
 #include "store/change_log.h"
 #include "store/scoped_snapshot.h"
+#include "store/store.h"
 #include "store/store_keys.h"
 
 namespace meridian::store {
 
 std::map<std::string, conflict::VersionVector> Store::PendingBackfills() const {
-  std::shared_lock lock(catalog_mu_);
+  ReaderMutexLock lock(&catalog_mu_);
   return {backfills_.begin(), backfills_.end()};
 }
 
 std::optional<uint32_t> Store::ServableTableId(std::string_view table) const {
-  std::shared_lock lock(catalog_mu_);
+  ReaderMutexLock lock(&catalog_mu_);
   auto it = tables_.find(table);
   if (it == tables_.end() || backfills_.count(table)) return std::nullopt;
   return it->second->table_id;
@@ -66,7 +66,7 @@ struct Store::TableScan {
 };
 
 Result<std::unique_ptr<Store::TableScan>> Store::OpenTableScan(std::string_view table,
-                                                              std::string_view until) const {
+                                                               std::string_view until) const {
   const auto table_id = ServableTableId(table);
   if (!table_id) return std::unique_ptr<TableScan>();
   auto scan = std::make_unique<TableScan>(db_.get());
@@ -141,10 +141,10 @@ Result<Store::RangeDigests> Store::BucketDigests(std::string_view table) const {
 Result<size_t> Store::MergeSnapshot(std::string_view table,
                                     const std::vector<std::pair<std::string, std::string>>& items,
                                     bool adopt) {
-  std::lock_guard remote(remote_mu_);
+  MutexLock remote(&remote_mu_);
   std::shared_ptr<const TableInfo> info;
   {
-    std::shared_lock lock(catalog_mu_);
+    ReaderMutexLock lock(&catalog_mu_);
     auto it = tables_.find(table);
     if (it == tables_.end()) return size_t{0};
     info = it->second;
@@ -157,13 +157,13 @@ Result<size_t> Store::MergeSnapshot(std::string_view table,
     if (!remote.ok()) return remote.status();
     if (hlc_->Observe(remote->hlc).skewed) ++skew_events_;
     const std::string key = prefix + suffix;
-    std::lock_guard item_lock(LockFor(key));
+    MutexLock item_lock(&LockFor(key));
     auto merged = MergeItemVersion(*info, key, std::move(remote).value(), bytes, adopt, nullptr);
     if (!merged.ok()) return merged.status();
     if (*merged != conflict::MergeAction::kSkipped) ++changed;
   }
   CommitPending();
-  std::lock_guard commit(commit_mu_);
+  MutexLock commit(&commit_mu_);
   if (!failed_.ok()) return failed_;
   return changed;
 }
@@ -189,11 +189,12 @@ Result<SnapshotChunk> Store::ReadCatalog() const {
   return chunk;
 }
 
-Status Store::InstallDefinitions(const std::vector<std::pair<std::string, std::string>>& definitions) {
+Status Store::InstallDefinitions(
+    const std::vector<std::pair<std::string, std::string>>& definitions) {
   {
-    std::lock_guard remote(remote_mu_);
-    std::unique_lock catalog(catalog_mu_);
-    std::lock_guard commit(commit_mu_);
+    MutexLock remote(&remote_mu_);
+    WriterMutexLock catalog(&catalog_mu_);
+    MutexLock commit(&commit_mu_);
     if (!failed_.ok()) return failed_;
     for (const auto& [name, bytes] : definitions) {
       auto info = DecodeTableInfo(bytes);
@@ -201,22 +202,24 @@ Status Store::InstallDefinitions(const std::vector<std::pair<std::string, std::s
       hlc_->Observe(conflict::Hlc::FromPacked(info->update_hlc));
       const TableInfo* known = nullptr;
       if (auto t = tables_.find(info->name); t != tables_.end()) known = t->second.get();
-      if (auto r = remote_tables_.find(info->name); !known && r != remote_tables_.end()) known = &r->second;
-      if (known && std::pair(info->update_hlc, info->update_origin) <= std::pair(known->update_hlc, known->update_origin)) {
+      if (auto r = remote_tables_.find(info->name); !known && r != remote_tables_.end())
+        known = &r->second;
+      if (known && std::pair(info->update_hlc, info->update_origin) <=
+                       std::pair(known->update_hlc, known->update_origin)) {
         continue;
       }
       InstallDefinitionLocked(std::move(info).value(), /*backfill=*/false);
     }
   }
   CommitPending();
-  std::lock_guard commit(commit_mu_);
+  MutexLock commit(&commit_mu_);
   return failed_;
 }
 
 Status Store::AdvanceApplied(const conflict::VersionVector& vector) {
   {
-    std::lock_guard remote(remote_mu_);
-    std::lock_guard commit(commit_mu_);
+    MutexLock remote(&remote_mu_);
+    MutexLock commit(&commit_mu_);
     if (!failed_.ok()) return failed_;
     for (const auto& e : vector.entries()) {
       if (e.region == options_.region_id) continue;
@@ -227,7 +230,7 @@ Status Store::AdvanceApplied(const conflict::VersionVector& vector) {
     group_->Put(meta_cf_, keys::kApplied, RemoteAppliedLocked().EncodeCompact());
   }
   CommitPending();
-  std::lock_guard commit(commit_mu_);
+  MutexLock commit(&commit_mu_);
   return failed_;
 }
 
@@ -239,22 +242,22 @@ uint64_t Store::FirstLogSeq(conflict::RegionId origin) const {
   ro.iterate_upper_bound = &upper;
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, log_cf_));
   it->Seek(begin);
-  if (it->Valid()) return keys::DecodeU64(std::string_view(it->key().data() + 4, 8));
+  if (it->Valid()) return LogKeySeq(std::string_view(it->key().data(), it->key().size()));
   return AppliedVector().Get(origin) + 1;
 }
 
 Status Store::FinishBackfill(std::string_view table) {
   {
-    std::unique_lock lock(catalog_mu_);
+    WriterMutexLock lock(&catalog_mu_);
     auto it = backfills_.find(table);
     if (it == backfills_.end()) return Status::Ok();
     backfills_.erase(it);
-    std::lock_guard commit(commit_mu_);
+    MutexLock commit(&commit_mu_);
     if (!failed_.ok()) return failed_;
     group_->Delete(meta_cf_, keys::kBackfillPrefix + std::string(table));
   }
   CommitPending();
-  std::lock_guard commit(commit_mu_);
+  MutexLock commit(&commit_mu_);
   return failed_;
 }
 

@@ -12,18 +12,53 @@ namespace meridian::store {
 
 const char* KeyTypeName(KeyType type) {
   switch (type) {
-    case KeyType::kS: return "S";
-    case KeyType::kN: return "N";
-    case KeyType::kB: return "B";
+    case KeyType::kS:
+      return "S";
+    case KeyType::kN:
+      return "N";
+    case KeyType::kB:
+      return "B";
   }
   return "S";
 }
 
+const char* BillingModeName(BillingMode mode) {
+  return mode == BillingMode::kPayPerRequest ? "PAY_PER_REQUEST" : "PROVISIONED";
+}
+
+std::optional<BillingMode> ParseBillingMode(std::string_view name) {
+  if (name == "PROVISIONED") return BillingMode::kProvisioned;
+  if (name == "PAY_PER_REQUEST") return BillingMode::kPayPerRequest;
+  return std::nullopt;
+}
+
+const char* ProjectionTypeName(ProjectionType type) {
+  switch (type) {
+    case ProjectionType::kAll:
+      return "ALL";
+    case ProjectionType::kKeysOnly:
+      return "KEYS_ONLY";
+    case ProjectionType::kInclude:
+      return "INCLUDE";
+  }
+  return "ALL";
+}
+
+std::optional<ProjectionType> ParseProjectionType(std::string_view name) {
+  if (name == "ALL") return ProjectionType::kAll;
+  if (name == "KEYS_ONLY") return ProjectionType::kKeysOnly;
+  if (name == "INCLUDE") return ProjectionType::kInclude;
+  return std::nullopt;
+}
+
 bool MatchesKeyType(const model::AttributeValue& value, KeyType type) {
   switch (type) {
-    case KeyType::kS: return value.type() == model::AttrType::kS;
-    case KeyType::kN: return value.type() == model::AttrType::kN;
-    case KeyType::kB: return value.type() == model::AttrType::kB;
+    case KeyType::kS:
+      return value.type() == model::AttrType::kS;
+    case KeyType::kN:
+      return value.type() == model::AttrType::kN;
+    case KeyType::kB:
+      return value.type() == model::AttrType::kB;
   }
   return false;
 }
@@ -58,26 +93,31 @@ bool IndexInfo::SameShape(const IndexInfo& other) const {
   return local == other.local && SameKey(partition_key, other.partition_key) &&
          sort_key.has_value() == other.sort_key.has_value() &&
          (!sort_key || SameKey(*sort_key, *other.sort_key)) &&
-         projection_type == other.projection_type &&
-         non_key_attributes == other.non_key_attributes;
+         projection_type == other.projection_type && non_key_attributes == other.non_key_attributes;
 }
 
 namespace {
 
 schemas::KeyType ToSchema(KeyType t) {
   switch (t) {
-    case KeyType::kS: return schemas::KeyType::S;
-    case KeyType::kN: return schemas::KeyType::N;
-    case KeyType::kB: return schemas::KeyType::B;
+    case KeyType::kS:
+      return schemas::KeyType::S;
+    case KeyType::kN:
+      return schemas::KeyType::N;
+    case KeyType::kB:
+      return schemas::KeyType::B;
   }
   return schemas::KeyType::S;
 }
 
 KeyType FromSchema(schemas::KeyType t) {
   switch (t) {
-    case schemas::KeyType::S: return KeyType::kS;
-    case schemas::KeyType::N: return KeyType::kN;
-    case schemas::KeyType::B: return KeyType::kB;
+    case schemas::KeyType::S:
+      return KeyType::kS;
+    case schemas::KeyType::N:
+      return KeyType::kN;
+    case schemas::KeyType::B:
+      return KeyType::kB;
   }
   return KeyType::kS;
 }
@@ -90,7 +130,8 @@ void SetKey(Builder b, const KeyAttribute& key) {
 
 // The partition key, and the sort key when there is one.
 template <typename Builder>
-void SetKeySchema(Builder b, const KeyAttribute& partition_key, const std::optional<KeyAttribute>& sort_key) {
+void SetKeySchema(Builder b, const KeyAttribute& partition_key,
+                  const std::optional<KeyAttribute>& sort_key) {
   SetKey(b.initPartitionKey(), partition_key);
   b.setHasSortKey(sort_key.has_value());
   if (sort_key) SetKey(b.initSortKey(), *sort_key);
@@ -110,16 +151,16 @@ void EncodeIndexes(const std::vector<IndexInfo>& indexes, schemas::TableDescript
     out.setLocal(in.local);
     out.setIndexId(in.index_id);
     SetKeySchema(out, in.partition_key, in.sort_key);
-    out.setProjectionType(in.projection_type);
+    out.setProjectionType(ProjectionTypeName(in.projection_type));
     auto attrs = out.initNonKeyAttributes(in.non_key_attributes.size());
-    for (unsigned j = 0; j < in.non_key_attributes.size(); ++j) attrs.set(j, in.non_key_attributes[j]);
+    for (unsigned j = 0; j < in.non_key_attributes.size(); ++j)
+      attrs.set(j, in.non_key_attributes[j]);
     out.setReadCapacity(in.read_capacity);
     out.setWriteCapacity(in.write_capacity);
   }
 }
 
-std::vector<IndexInfo> DecodeIndexes(schemas::TableDescriptor::Reader d) {
-  std::vector<IndexInfo> indexes;
+Status DecodeIndexes(schemas::TableDescriptor::Reader d, std::vector<IndexInfo>* indexes) {
   for (auto in : d.getIndexes()) {
     IndexInfo out;
     out.name = in.getName().cStr();
@@ -127,13 +168,15 @@ std::vector<IndexInfo> DecodeIndexes(schemas::TableDescriptor::Reader d) {
     out.index_id = in.getIndexId();
     out.partition_key = GetKey(in.getPartitionKey());
     if (in.getHasSortKey()) out.sort_key = GetKey(in.getSortKey());
-    out.projection_type = in.getProjectionType().cStr();
+    auto projection = ParseProjectionType(in.getProjectionType().cStr());
+    if (!projection) return Status::Corruption("table descriptor: projection type");
+    out.projection_type = *projection;
     for (auto a : in.getNonKeyAttributes()) out.non_key_attributes.emplace_back(a.cStr());
     out.read_capacity = in.getReadCapacity();
     out.write_capacity = in.getWriteCapacity();
-    indexes.push_back(std::move(out));
+    indexes->push_back(std::move(out));
   }
-  return indexes;
+  return Status::Ok();
 }
 
 }  // namespace
@@ -145,7 +188,7 @@ std::string EncodeTableInfo(const TableInfo& info) {
   d.setTableId(info.table_id);
   SetKeySchema(d, info.partition_key, info.sort_key);
   d.setCreationTimeMs(info.creation_time_ms);
-  d.setBillingMode(info.billing_mode);
+  d.setBillingMode(BillingModeName(info.billing_mode));
   d.setReadCapacity(info.read_capacity);
   d.setWriteCapacity(info.write_capacity);
   auto tags = d.initTags(info.tags.size());
@@ -153,7 +196,7 @@ std::string EncodeTableInfo(const TableInfo& info) {
     tags[i].setKey(info.tags[i].first);
     tags[i].setValue(info.tags[i].second);
   }
-  d.setConflictPolicy(info.conflict_policy);
+  d.setConflictPolicy(conflict::PolicyName(info.conflict_policy));
   d.setAllRegions(info.all_regions);
   auto replicas = d.initReplicas(info.replicas.size());
   for (unsigned i = 0; i < info.replicas.size(); ++i) {
@@ -182,11 +225,15 @@ Result<TableInfo> DecodeTableInfo(std::string_view bytes) {
     info.partition_key = GetKey(d.getPartitionKey());
     if (d.getHasSortKey()) info.sort_key = GetKey(d.getSortKey());
     info.creation_time_ms = d.getCreationTimeMs();
-    info.billing_mode = d.getBillingMode().cStr();
+    auto billing = ParseBillingMode(d.getBillingMode().cStr());
+    if (!billing) return Status::Corruption("table descriptor: billing mode");
+    info.billing_mode = *billing;
     info.read_capacity = d.getReadCapacity();
     info.write_capacity = d.getWriteCapacity();
     for (auto t : d.getTags()) info.tags.emplace_back(t.getKey().cStr(), t.getValue().cStr());
-    info.conflict_policy = d.getConflictPolicy().cStr();
+    auto policy = conflict::ParsePolicy(d.getConflictPolicy().cStr());
+    if (!policy.ok()) return Status::Corruption("table descriptor: conflict policy");
+    info.conflict_policy = *policy;
     info.all_regions = d.getAllRegions();
     for (auto r : d.getReplicas()) {
       info.replicas.push_back({r.getRegion().cStr(), r.getAddedOrigin(), r.getAddedSeq()});
@@ -195,7 +242,7 @@ Result<TableInfo> DecodeTableInfo(std::string_view bytes) {
     if (info.replicas.empty()) info.all_regions = true;
     info.update_hlc = d.getUpdateHlc();
     info.update_origin = d.getUpdateOrigin();
-    info.indexes = DecodeIndexes(d);
+    MERIDIAN_RETURN_IF_ERROR(DecodeIndexes(d, &info.indexes));
     return info;
   } catch (const kj::Exception& e) {
     return Status::Corruption(std::string("table descriptor: ") + e.getDescription().cStr());

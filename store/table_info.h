@@ -3,17 +3,30 @@
 
 #include <cstdint>
 #include <optional>
-#include <string_view>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
 #include "common/status.h"
+#include "conflict/item_version.h"
 #include "model/attribute_value.h"
 
 namespace meridian::store {
 
 enum class KeyType { kS, kN, kB };
+
+// DynamoDB's BillingMode.
+enum class BillingMode { kProvisioned, kPayPerRequest };
+// What a secondary index holds of an item besides the key attributes.
+enum class ProjectionType { kAll, kKeysOnly, kInclude };
+
+// "PROVISIONED" / "PAY_PER_REQUEST"; nullopt for any other name.
+const char* BillingModeName(BillingMode mode);
+std::optional<BillingMode> ParseBillingMode(std::string_view name);
+// "ALL" / "KEYS_ONLY" / "INCLUDE"; nullopt for any other name.
+const char* ProjectionTypeName(ProjectionType type);
+std::optional<ProjectionType> ParseProjectionType(std::string_view name);
 
 struct KeyAttribute {
   std::string name;
@@ -28,9 +41,9 @@ struct IndexInfo {
   uint32_t index_id = 0;  // assigned by the store from the table-id space; local to a region
   KeyAttribute partition_key;
   std::optional<KeyAttribute> sort_key;
-  std::string projection_type = "ALL";  // KEYS_ONLY | INCLUDE | ALL
+  ProjectionType projection_type = ProjectionType::kAll;
   std::vector<std::string> non_key_attributes;  // INCLUDE
-  uint64_t read_capacity = 0;  // GSIs of PROVISIONED tables
+  uint64_t read_capacity = 0;                   // GSIs of PROVISIONED tables
   uint64_t write_capacity = 0;
 
   // Same keys and projection (an index of that name re-created differently is a new index).
@@ -43,11 +56,11 @@ struct TableInfo {
   KeyAttribute partition_key;
   std::optional<KeyAttribute> sort_key;
   uint64_t creation_time_ms = 0;
-  std::string billing_mode = "PROVISIONED";  // or PAY_PER_REQUEST
+  BillingMode billing_mode = BillingMode::kProvisioned;
   uint64_t read_capacity = 0;
   uint64_t write_capacity = 0;
   std::vector<std::pair<std::string, std::string>> tags;
-  std::string conflict_policy = "lww";  // lww | merge
+  conflict::ConflictPolicy conflict_policy = conflict::ConflictPolicy::kLww;
   // Where the table lives (DynamoDB global tables, version 2019.11.21): in every region of
   // the cluster, or in the listed regions. A region outside the set keeps the definition
   // but no items, and its API does not show the table.

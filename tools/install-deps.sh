@@ -3,7 +3,7 @@
 # Idempotent: skips apt when every package is already present.
 set -euo pipefail
 PKGS=(
-  build-essential cmake ninja-build ccache pkg-config git
+  build-essential cmake ninja-build ccache pkg-config git clang clang-format clang-tidy
   libnats-dev nats-server capnproto libcapnp-dev librocksdb-dev
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev libboost-program-options1.81-dev
   libssl-dev libjemalloc-dev libxxhash-dev libspdlog-dev libfmt-dev libtomlplusplus-dev libcli11-dev

@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
-# Installs dependencies, builds, and runs every test: gtest unit tests (ctest), then the
-# black-box tests that drive the real meridiand with boto3 and the AWS CLI (pytest), then
-# the short chaos scenario (tests/chaos).
+# Installs dependencies, builds, and runs every test: static checks (tools/lint.sh:
+# clang-format, the clang thread-safety build, clang-tidy), gtest unit tests (ctest), then
+# the black-box tests that drive the real meridiand with boto3 and the AWS CLI (pytest),
+# then the short chaos scenario (tests/chaos).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash tools/install-deps.sh
 bash tools/build.sh
+bash tools/lint.sh
 echo "== unit tests (ctest)"
 (cd build && ctest --output-on-failure -j "$(nproc)")
 echo "== black-box tests (pytest: boto3 + AWS CLI against build/bin/meridiand)"

@@ -1,7 +1,7 @@
 #include "daemon/api/api.h"
 
-#include <boost/json.hpp>
 #include <spdlog/spdlog.h>
+#include <boost/json.hpp>
 
 #include <unordered_map>
 
@@ -54,12 +54,18 @@ constexpr std::string_view kTargetPrefix = "DynamoDB_20120810.";
 
 ApiError ApiError::FromStatus(const Status& status) {
   switch (status.code()) {
-    case Status::Code::kInvalidArgument: return Validation(status.message());
-    case Status::Code::kNotFound: return ResourceNotFound(status.message());
-    case Status::Code::kResourceInUse: return ResourceInUse(status.message());
-    case Status::Code::kConditionFailed: return ConditionalCheckFailed(status.message());
-    case Status::Code::kLimitExceeded: return LimitExceeded(status.message());
-    default: return Internal("Internal server error");
+    case Status::Code::kInvalidArgument:
+      return Validation(status.message());
+    case Status::Code::kNotFound:
+      return ResourceNotFound(status.message());
+    case Status::Code::kResourceInUse:
+      return ResourceInUse(status.message());
+    case Status::Code::kConditionFailed:
+      return ConditionalCheckFailed(status.message());
+    case Status::Code::kLimitExceeded:
+      return LimitExceeded(status.message());
+    default:
+      return Internal("Internal server error");
   }
 }
 
@@ -92,7 +98,8 @@ ApiResponse Api::Handle(std::string_view target, std::string_view body) const {
     json::value parsed =
         json::parse(body.empty() ? std::string_view("{}") : body, ec, &resource, parse_options);
     if (ec) throw ApiError::Serialization("Start of structure or map found where not expected.");
-    if (!parsed.is_object()) throw ApiError::Serialization("Start of list found where not expected");
+    if (!parsed.is_object())
+      throw ApiError::Serialization("Start of list found where not expected");
 
     CheckRequestShape(parsed.get_object());
     uint64_t commit_seq = 0;

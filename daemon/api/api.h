@@ -10,7 +10,7 @@
 namespace meridian::store {
 class Store;
 struct TableInfo;
-}
+}  // namespace meridian::store
 
 namespace meridian::api {
 
@@ -25,7 +25,8 @@ struct ApiOptions {
   // Global tables: every region known in the cluster (this one included), and DynamoDB's
   // ReplicaStatus of a table in a region. Unset for a daemon without replication.
   std::function<std::vector<std::string>()> regions;
-  std::function<std::string(const store::TableInfo& table, const std::string& region)> replica_status;
+  std::function<std::string(const store::TableInfo& table, const std::string& region)>
+      replica_status;
   // DescribeEndpoints' Address ("host:port" clients reach this server at); empty: the
   // region's DynamoDB-style name, "dynamodb.<region>.amazonaws.com".
   std::string endpoint_address;

@@ -17,6 +17,9 @@ struct ApiError {
   // item as it was, serialized DynamoDB JSON, returned as the error's "Item".
   std::string item_json;
 
+  ApiError(std::string type_, int http_status_, std::string message_)
+      : type(std::move(type_)), http_status(http_status_), message(std::move(message_)) {}
+
   static ApiError Validation(std::string msg) {
     return {"com.amazon.coral.validate#ValidationException", 400, std::move(msg)};
   }
@@ -41,9 +44,6 @@ struct ApiError {
   }
   static ApiError Internal(std::string msg) {
     return {"com.amazonaws.dynamodb.v20120810#InternalServerError", 500, std::move(msg)};
-  }
-  static ApiError MissingAction() {
-    return {"com.amazon.coral.service#UnknownOperationException", 400, ""};
   }
   // Maps a store/model Status onto the DynamoDB error family.
   static ApiError FromStatus(const Status& status);

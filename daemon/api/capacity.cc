@@ -88,7 +88,8 @@ Consumed WriteConsumed(const store::TableInfo& table, const store::WriteResult& 
   Consumed out;
   out.table = WriteUnits(WrittenBytes(written));
   for (const auto& index : table.indexes) {
-    auto entry = [&](const std::optional<model::Item>& item) -> std::optional<std::pair<std::string, model::Item>> {
+    auto entry = [&](const std::optional<model::Item>& item)
+        -> std::optional<std::pair<std::string, model::Item>> {
       if (!item) return std::nullopt;
       auto key = store::IndexEntryKey(table, index, *item);
       if (!key) return std::nullopt;
@@ -99,7 +100,8 @@ Consumed WriteConsumed(const store::TableInfo& table, const store::WriteResult& 
     double units = 0;
     if (before && after && before->first == after->first) {
       if (before->second != after->second) {
-        units = WriteUnits(std::max(model::ItemByteSize(before->second), model::ItemByteSize(after->second)));
+        units = WriteUnits(
+            std::max(model::ItemByteSize(before->second), model::ItemByteSize(after->second)));
       }
     } else {
       if (before) units += WriteUnits(model::ItemByteSize(before->second));
@@ -110,7 +112,8 @@ Consumed WriteConsumed(const store::TableInfo& table, const store::WriteResult& 
   return out;
 }
 
-json::object ConsumedCapacity(CapacityMode mode, const std::string& table, const Consumed& consumed) {
+json::object ConsumedCapacity(CapacityMode mode, const std::string& table,
+                              const Consumed& consumed) {
   json::object out;
   out["TableName"] = table;
   out["CapacityUnits"] = consumed.Total();
@@ -136,7 +139,8 @@ void AddConsumedCapacity(json::object* out, CapacityMode mode, const std::string
 
 void AddWriteCapacity(json::object* out, CapacityMode mode, const store::TableInfo& table,
                       const store::WriteResult& written) {
-  if (mode != CapacityMode::kNone) AddConsumedCapacity(out, mode, table.name, WriteConsumed(table, written));
+  if (mode != CapacityMode::kNone)
+    AddConsumedCapacity(out, mode, table.name, WriteConsumed(table, written));
 }
 
 bool WantsItemCollectionMetrics(const json::object& req) {
@@ -154,18 +158,18 @@ json::value ItemCollectionMetrics(const store::Store& store, const store::TableI
   // The collection as it is now: its items and their local index entries. DynamoDB gives
   // a range of whole gigabytes the size falls in ([0, 1] for anything under 1 GB).
   size_t bytes = 0;
-  const std::string begin = model::PartitionPrefix(table.table_id, pk);
-  ThrowIfError(store.ScanRange(table, begin, model::PrefixSuccessor(begin), false,
-                               [&](std::string_view, const model::Item& item) {
-                                 bytes += model::ItemByteSize(item);
-                                 for (const auto* index : local) {
-                                   if (store::IndexEntryKey(table, *index, item)) {
-                                     bytes += model::ItemByteSize(store::ProjectForIndex(table, *index, item));
-                                   }
-                                 }
-                                 return true;
-                               }));
-  const double gb = static_cast<double>(bytes / (size_t{1} << 30));
+  store::RangeQuery collection;
+  collection.partition = pk;
+  ThrowIfError(store.Range(table, collection, [&](const model::Item& item) {
+    bytes += model::ItemByteSize(item);
+    for (const auto* index : local) {
+      if (store::IndexEntryKey(table, *index, item)) {
+        bytes += model::ItemByteSize(store::ProjectForIndex(table, *index, item));
+      }
+    }
+    return true;
+  }));
+  const double gb = static_cast<double>(bytes >> 30);  // whole gigabytes
   json::object out;
   out["ItemCollectionKey"] = json::object{{table.partition_key.name, EncodeAttributeValue(pk)}};
   out["SizeEstimateRangeGB"] = json::array{gb, gb + 1};

@@ -109,7 +109,9 @@ IndexInfo ParseIndex(const json::object& e, bool local, const AttributeDefinitio
   const json::object& projection = ExpectObject(*Member(e, "Projection"), "Projection");
   auto type = OptionalString(projection, "ProjectionType");
   if (!type) throw ApiError::Validation(kInvalid + "Unknown ProjectionType: null");
-  index.projection_type = *type;
+  auto projection_type = store::ParseProjectionType(*type);
+  if (!projection_type) throw ApiError::Validation(kInvalid + "Unknown ProjectionType: " + *type);
+  index.projection_type = *projection_type;
   if (const json::value* attrs = Member(projection, "NonKeyAttributes")) {
     if (*type != "INCLUDE") {
       throw ApiError::Validation(kInvalid + "ProjectionType is " + *type +
@@ -120,12 +122,12 @@ IndexInfo ParseIndex(const json::object& e, bool local, const AttributeDefinitio
     }
   }
   const json::value* throughput = Member(e, "ProvisionedThroughput");
-  if (!local && table.billing_mode == "PAY_PER_REQUEST" && throughput) {
+  if (!local && table.billing_mode == store::BillingMode::kPayPerRequest && throughput) {
     throw ApiError::Validation(
         kInvalid + "ProvisionedThroughput should not be specified for index: " + index.name +
         " when BillingMode is PAY_PER_REQUEST");
   }
-  if (!local && table.billing_mode == "PROVISIONED") {
+  if (!local && table.billing_mode == store::BillingMode::kProvisioned) {
     if (!throughput) {
       throw ApiError::Validation(
           kInvalid + "ProvisionedThroughput must be specified for index: " + index.name);
@@ -336,8 +338,8 @@ void DescribeIndexes(const OpContext& ctx, const store::TableInfo& info,
       schema.push_back(json::object{{"AttributeName", index.sort_key->name}, {"KeyType", "RANGE"}});
       define(*index.sort_key);
     }
-    json::object projection{{"ProjectionType", index.projection_type}};
-    if (index.projection_type == "INCLUDE") {
+    json::object projection{{"ProjectionType", store::ProjectionTypeName(index.projection_type)}};
+    if (index.projection_type == store::ProjectionType::kInclude) {
       json::array attrs;
       for (const auto& a : index.non_key_attributes) attrs.emplace_back(a);
       projection["NonKeyAttributes"] = std::move(attrs);

@@ -25,12 +25,14 @@ void CheckKeyValue(const store::KeyAttribute& attr, const AttributeValue& v, boo
   if (v.type() == model::AttrType::kS && v.s().empty()) {
     throw ApiError::Validation(
         "One or more parameter values are not valid. The AttributeValue for a key attribute "
-        "cannot contain an empty string value. Key: " + attr.name);
+        "cannot contain an empty string value. Key: " +
+        attr.name);
   }
   if (v.type() == model::AttrType::kB && v.b().empty()) {
     throw ApiError::Validation(
         "One or more parameter values are not valid. The AttributeValue for a key attribute "
-        "cannot contain an empty binary value. Key: " + attr.name);
+        "cannot contain an empty binary value. Key: " +
+        attr.name);
   }
   const size_t size = v.ByteSize();
   if (is_hash && size > 2048) {
@@ -76,12 +78,14 @@ PrimaryKey KeyFromKeyMap(const store::TableInfo& table, const model::Item& key) 
   };
   if (key.size() != expected) throw mismatch();
   auto pk = key.find(table.partition_key.name);
-  if (pk == key.end() || !store::MatchesKeyType(pk->second, table.partition_key.type)) throw mismatch();
+  if (pk == key.end() || !store::MatchesKeyType(pk->second, table.partition_key.type))
+    throw mismatch();
   CheckKeyValue(table.partition_key, pk->second, true);
   PrimaryKey out{pk->second, std::nullopt};
   if (table.sort_key) {
     auto sk = key.find(table.sort_key->name);
-    if (sk == key.end() || !store::MatchesKeyType(sk->second, table.sort_key->type)) throw mismatch();
+    if (sk == key.end() || !store::MatchesKeyType(sk->second, table.sort_key->type))
+      throw mismatch();
     CheckKeyValue(*table.sort_key, sk->second, false);
     out.sk = sk->second;
   }
@@ -175,8 +179,12 @@ std::optional<model::expr::KeyCondition> RequestExpressions::KeyCondition(const 
 
 void RequestExpressions::CheckAllUsed() const {
   if (expressions_ == 0) {
-    if (has_names_) throw ApiError::Validation("ExpressionAttributeNames can only be specified when using expressions");
-    if (has_values_) throw ApiError::Validation("ExpressionAttributeValues can only be specified when using expressions");
+    if (has_names_)
+      throw ApiError::Validation(
+          "ExpressionAttributeNames can only be specified when using expressions");
+    if (has_values_)
+      throw ApiError::Validation(
+          "ExpressionAttributeValues can only be specified when using expressions");
     return;
   }
   auto unused = [](const auto& provided, const std::set<std::string>& used) {
@@ -188,11 +196,14 @@ void RequestExpressions::CheckAllUsed() const {
   };
   std::string names = unused(names_, ctx_.used_names);
   if (!names.empty()) {
-    throw ApiError::Validation("Value provided in ExpressionAttributeNames unused in expressions: keys: {" + names + "}");
+    throw ApiError::Validation(
+        "Value provided in ExpressionAttributeNames unused in expressions: keys: {" + names + "}");
   }
   std::string values = unused(values_, ctx_.used_values);
   if (!values.empty()) {
-    throw ApiError::Validation("Value provided in ExpressionAttributeValues unused in expressions: keys: {" + values + "}");
+    throw ApiError::Validation(
+        "Value provided in ExpressionAttributeValues unused in expressions: keys: {" + values +
+        "}");
   }
 }
 
@@ -246,8 +257,9 @@ std::string ParseReturnValues(const json::object& req, bool update_op) {
   if (*rv != "NONE" && *rv != "ALL_OLD" && *rv != "UPDATED_OLD" && *rv != "ALL_NEW" &&
       *rv != "UPDATED_NEW") {
     ConstraintErrors errors;
-    errors.Add("'" + *rv + "'", "returnValues",
-               "Member must satisfy enum value set: [ALL_NEW, UPDATED_OLD, ALL_OLD, NONE, UPDATED_NEW]");
+    errors.Add(
+        "'" + *rv + "'", "returnValues",
+        "Member must satisfy enum value set: [ALL_NEW, UPDATED_OLD, ALL_OLD, NONE, UPDATED_NEW]");
     errors.ThrowIfAny();
   }
   if (!update_op && *rv != "NONE" && *rv != "ALL_OLD") {

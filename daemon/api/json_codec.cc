@@ -2,6 +2,7 @@
 
 #include <boost/json.hpp>
 
+#include "common/base64.h"
 #include "daemon/api/api_error.h"
 #include "daemon/api/request.h"
 
@@ -36,8 +37,9 @@ std::string DecodeBinary(const json::value& v) {
   const json::string& text = ExpectString(v, "B");
   std::string out;
   if (!Base64Decode(std::string_view(text.data(), text.size()), &out)) {
-    throw ApiError::Serialization("Base64 encoded length is expected a multiple of 4 bytes but found: " +
-                                  std::to_string(text.size()));
+    throw ApiError::Serialization(
+        "Base64 encoded length is expected a multiple of 4 bytes but found: " +
+        std::to_string(text.size()));
   }
   return out;
 }
@@ -80,10 +82,11 @@ AttributeValue DecodeSet(std::string_view type, const json::value& v) {
 }
 
 AttributeValue Decode(const json::value& json, int depth) {
-  if (depth > kMaxNesting) throw ApiError::Validation("Nesting Levels have exceeded supported limits");
+  if (depth > kMaxNesting)
+    throw ApiError::Validation("Nesting Levels have exceeded supported limits");
   const json::object& obj = ExpectObject(json, "AttributeValue");
-  static constexpr std::string_view kTypes[] = {"S", "N", "B", "BOOL", "NULL", "M", "L", "SS",
-                                                "NS", "BS"};
+  static constexpr std::string_view kTypes[] = {"S", "N", "B",  "BOOL", "NULL",
+                                                "M", "L", "SS", "NS",   "BS"};
   const json::value* found = nullptr;
   std::string_view type;
   for (auto t : kTypes) {
@@ -149,12 +152,24 @@ model::Item DecodeItem(const json::value& json) {
 json::value EncodeAttributeValue(const AttributeValue& v) {
   json::object out;
   switch (v.type()) {
-    case model::AttrType::kS: out["S"] = v.s(); break;
-    case model::AttrType::kN: out["N"] = v.n().ToString(); break;
-    case model::AttrType::kB: out["B"] = Base64Encode(v.b()); break;
-    case model::AttrType::kBool: out["BOOL"] = v.boolean(); break;
-    case model::AttrType::kNull: out["NULL"] = true; break;
-    case model::AttrType::kM: out["M"] = EncodeItem(v.m()); break;
+    case model::AttrType::kS:
+      out["S"] = v.s();
+      break;
+    case model::AttrType::kN:
+      out["N"] = v.n().ToString();
+      break;
+    case model::AttrType::kB:
+      out["B"] = Base64Encode(v.b());
+      break;
+    case model::AttrType::kBool:
+      out["BOOL"] = v.boolean();
+      break;
+    case model::AttrType::kNull:
+      out["NULL"] = true;
+      break;
+    case model::AttrType::kM:
+      out["M"] = EncodeItem(v.m());
+      break;
     case model::AttrType::kL: {
       json::array arr;
       arr.reserve(v.l().size());
@@ -189,67 +204,6 @@ json::object EncodeItem(const model::Item& item) {
   out.reserve(item.size());
   for (const auto& [name, value] : item) out[name] = EncodeAttributeValue(value);
   return out;
-}
-
-namespace {
-constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-}
-
-std::string Base64Encode(std::string_view in) {
-  std::string out;
-  out.reserve((in.size() + 2) / 3 * 4);
-  size_t i = 0;
-  for (; i + 2 < in.size(); i += 3) {
-    uint32_t n = (uint8_t(in[i]) << 16) | (uint8_t(in[i + 1]) << 8) | uint8_t(in[i + 2]);
-    out += kAlphabet[(n >> 18) & 63];
-    out += kAlphabet[(n >> 12) & 63];
-    out += kAlphabet[(n >> 6) & 63];
-    out += kAlphabet[n & 63];
-  }
-  if (i < in.size()) {
-    uint32_t n = uint8_t(in[i]) << 16;
-    if (i + 1 < in.size()) n |= uint8_t(in[i + 1]) << 8;
-    out += kAlphabet[(n >> 18) & 63];
-    out += kAlphabet[(n >> 12) & 63];
-    out += i + 1 < in.size() ? kAlphabet[(n >> 6) & 63] : '=';
-    out += '=';
-  }
-  return out;
-}
-
-bool Base64Decode(std::string_view in, std::string* out) {
-  if (in.size() % 4 != 0) return false;
-  out->clear();
-  out->reserve(in.size() / 4 * 3);
-  auto val = [](char c) -> int {
-    if (c >= 'A' && c <= 'Z') return c - 'A';
-    if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-    if (c >= '0' && c <= '9') return c - '0' + 52;
-    if (c == '+') return 62;
-    if (c == '/') return 63;
-    return -1;
-  };
-  for (size_t i = 0; i < in.size(); i += 4) {
-    int pad = 0;
-    uint32_t n = 0;
-    for (size_t j = 0; j < 4; ++j) {
-      char c = in[i + j];
-      if (c == '=') {
-        if (i + 4 != in.size() || j < 2) return false;
-        ++pad;
-        n <<= 6;
-        continue;
-      }
-      if (pad) return false;
-      int v = val(c);
-      if (v < 0) return false;
-      n = (n << 6) | static_cast<uint32_t>(v);
-    }
-    out->push_back(static_cast<char>((n >> 16) & 0xff));
-    if (pad < 2) out->push_back(static_cast<char>((n >> 8) & 0xff));
-    if (pad < 1) out->push_back(static_cast<char>(n & 0xff));
-  }
-  return true;
 }
 
 }  // namespace meridian::api

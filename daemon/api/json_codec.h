@@ -18,8 +18,4 @@ model::Item DecodeItem(const boost::json::value& json);
 boost::json::value EncodeAttributeValue(const model::AttributeValue& value);
 boost::json::object EncodeItem(const model::Item& item);
 
-std::string Base64Encode(std::string_view bytes);
-// False on malformed input.
-bool Base64Decode(std::string_view text, std::string* out);
-
 }  // namespace meridian::api

@@ -237,20 +237,19 @@ Response BatchWriteItem(const OpContext& ctx, const Request& req) {
   json::object collections;
   std::set<std::string> collections_seen;
   for (auto& op : ops) {
-    auto written =
-        WriteItem(ctx, *op.table, op.key.pk, op.key.sk_ptr(),
-                  [&](const model::Item*) -> Result<store::Mutation> {
-                    if (op.put)
-                      return store::Mutation{store::Mutation::Kind::kPut, std::move(*op.put)};
-                    return store::Mutation{store::Mutation::Kind::kDelete, {}};
-                  });
+    auto written = WriteItem(ctx, *op.table, op.key.pk, op.key.sk_ptr(),
+                             [&](const model::Item*) -> Result<store::Mutation> {
+                               if (op.put) return store::Mutation::Put(std::move(*op.put));
+                               return store::Mutation::Delete();
+                             });
     ThrowIfError(written.status());
     if (capacity != CapacityMode::kNone) {
       if (units.empty() || units.back().first != op.table->name)
         units.emplace_back(op.table->name, Consumed{});
       units.back().second.Add(WriteConsumed(*op.table, *written));
     }
-    if (metrics && collections_seen.insert(model::PartitionPrefix(op.table->table_id, op.key.pk)).second) {
+    if (metrics &&
+        collections_seen.insert(model::PartitionPrefix(op.table->table_id, op.key.pk)).second) {
       json::value m = ItemCollectionMetrics(*ctx.store, *op.table, op.key.pk);
       if (!m.is_null()) {
         json::value& list = collections[op.table->name];

@@ -26,14 +26,16 @@ Response PutItem(const OpContext& ctx, const Request& req) {
   CheckItemSize(item);
 
   std::optional<model::Item> failed_old;
-  auto written = WriteItem(
-      ctx, *table, key.pk, key.sk_ptr(), [&](const model::Item* current) -> Result<store::Mutation> {
-        MERIDIAN_RETURN_IF_ERROR(CheckCondition(cond, current, old_on_failure ? &failed_old : nullptr));
-        return store::Mutation{store::Mutation::Kind::kPut, std::move(item)};
-      });
+  auto written = WriteItem(ctx, *table, key.pk, key.sk_ptr(),
+                           [&](const model::Item* current) -> Result<store::Mutation> {
+                             MERIDIAN_RETURN_IF_ERROR(CheckCondition(
+                                 cond, current, old_on_failure ? &failed_old : nullptr));
+                             return store::Mutation::Put(std::move(item));
+                           });
   ThrowWriteError(written.status(), failed_old);
   Response out;
-  if (return_values == "ALL_OLD" && written->old_item) out["Attributes"] = EncodeItem(*written->old_item);
+  if (return_values == "ALL_OLD" && written->old_item)
+    out["Attributes"] = EncodeItem(*written->old_item);
   AddWriteCapacity(&out, capacity, *table, *written);
   AddItemCollectionMetrics(*ctx.store, req, *table, key.pk, &out);
   return out;
@@ -56,8 +58,10 @@ Response GetItem(const OpContext& ctx, const Request& req) {
   if (item->has_value()) {
     out["Item"] = EncodeItem(projection ? model::expr::Project(**item, *projection) : **item);
   }
-  AddConsumedCapacity(&out, capacity, name,
-                      ReadConsumed(nullptr, ReadUnits(item->has_value() ? model::ItemByteSize(**item) : 0, consistent)));
+  AddConsumedCapacity(
+      &out, capacity, name,
+      ReadConsumed(nullptr,
+                   ReadUnits(item->has_value() ? model::ItemByteSize(**item) : 0, consistent)));
   return out;
 }
 
@@ -74,14 +78,16 @@ Response DeleteItem(const OpContext& ctx, const Request& req) {
   PrimaryKey key = KeyFromKeyMap(*table, key_map);
 
   std::optional<model::Item> failed_old;
-  auto written = WriteItem(
-      ctx, *table, key.pk, key.sk_ptr(), [&](const model::Item* current) -> Result<store::Mutation> {
-        MERIDIAN_RETURN_IF_ERROR(CheckCondition(cond, current, old_on_failure ? &failed_old : nullptr));
-        return store::Mutation{store::Mutation::Kind::kDelete, {}};
-      });
+  auto written = WriteItem(ctx, *table, key.pk, key.sk_ptr(),
+                           [&](const model::Item* current) -> Result<store::Mutation> {
+                             MERIDIAN_RETURN_IF_ERROR(CheckCondition(
+                                 cond, current, old_on_failure ? &failed_old : nullptr));
+                             return store::Mutation::Delete();
+                           });
   ThrowWriteError(written.status(), failed_old);
   Response out;
-  if (return_values == "ALL_OLD" && written->old_item) out["Attributes"] = EncodeItem(*written->old_item);
+  if (return_values == "ALL_OLD" && written->old_item)
+    out["Attributes"] = EncodeItem(*written->old_item);
   AddWriteCapacity(&out, capacity, *table, *written);
   AddItemCollectionMetrics(*ctx.store, req, *table, key.pk, &out);
   return out;

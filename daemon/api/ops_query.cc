@@ -10,7 +10,7 @@
 #include "daemon/api/operations.h"
 #include "daemon/api/query_index.h"
 #include "daemon/api/request.h"
-#include "model/key_codec.h"
+#include "model/expression_ast.h"
 #include "store/index_codec.h"
 #include "store/store.h"
 
@@ -21,12 +21,7 @@ using model::expr::KeyOp;
 
 namespace {
 
-constexpr size_t kPageBytes = 1024 * 1024;
-
-std::string Successor(std::string key) {
-  key.push_back('\0');
-  return key;
-}
+constexpr size_t kPageBytes = size_t{1} << 20;
 
 struct ReadOptions {
   std::optional<int64_t> limit;
@@ -38,12 +33,14 @@ struct ReadOptions {
   CapacityMode capacity = CapacityMode::kNone;
 };
 
-ReadOptions ParseReadOptions(const Request& req, RequestExpressions* exprs, ConstraintErrors* errors) {
+ReadOptions ParseReadOptions(const Request& req, RequestExpressions* exprs,
+                             ConstraintErrors* errors) {
   ReadOptions o;
   bool select_given = false;
   o.limit = OptionalInt(req, "Limit");
   if (o.limit && *o.limit < 1) {
-    errors->Add(std::to_string(*o.limit), "limit", "Member must have value greater than or equal to 1");
+    errors->Add(std::to_string(*o.limit), "limit",
+                "Member must have value greater than or equal to 1");
   }
   if (auto select = OptionalString(req, "Select")) {
     if (*select != "ALL_ATTRIBUTES" && *select != "ALL_PROJECTED_ATTRIBUTES" &&
@@ -58,7 +55,8 @@ ReadOptions ParseReadOptions(const Request& req, RequestExpressions* exprs, Cons
   }
   o.consistent = OptionalBool(req, "ConsistentRead").value_or(false);
   o.capacity = ParseCapacityMode(req);
-  if (const json::value* esk = Member(req, "ExclusiveStartKey")) o.exclusive_start = DecodeItem(*esk);
+  if (const json::value* esk = Member(req, "ExclusiveStartKey"))
+    o.exclusive_start = DecodeItem(*esk);
   o.filter = exprs->Condition("FilterExpression");
   o.projection = exprs->Projection("ProjectionExpression");
   // With a projection, only SPECIFIC_ATTRIBUTES (or no Select) is allowed.
@@ -80,7 +78,8 @@ ReadOptions ParseReadOptions(const Request& req, RequestExpressions* exprs, Cons
 // considerations").
 bool FetchesFromTable(const ReadTarget& target, const ReadOptions& o) {
   const store::IndexInfo* index = target.index;
-  if (!index || !index->local || index->projection_type == "ALL") return false;
+  if (!index || !index->local || index->projection_type == store::ProjectionType::kAll)
+    return false;
   if (o.select == "ALL_PROJECTED_ATTRIBUTES" || o.select == "COUNT") return false;
   if (!o.projection) return true;  // ALL_ATTRIBUTES
   for (const auto& path : *o.projection) {
@@ -89,9 +88,10 @@ bool FetchesFromTable(const ReadTarget& target, const ReadOptions& o) {
   return false;
 }
 
-// Walks [begin, end) collecting a page with DynamoDB's Limit / 1 MB / filter semantics.
+// Reads `range` of the target collecting a page with DynamoDB's Limit / 1 MB / filter
+// semantics.
 Response ReadPage(const OpContext& ctx, const ReadTarget& target, const ReadOptions& o,
-                  const std::string& begin, const std::string& end, bool reverse) {
+                  store::RangeQuery range) {
   json::array items;
   int64_t scanned = 0, count = 0;
   size_t bytes = 0;
@@ -101,34 +101,36 @@ Response ReadPage(const OpContext& ctx, const ReadTarget& target, const ReadOpti
   const bool fetches = o.capacity != CapacityMode::kNone && FetchesFromTable(target, o);
   size_t index_bytes = 0;
   double table_units = 0;
-  auto status = ScanTarget(
-      *ctx.store, target, begin, end, reverse, [&](std::string_view, const model::Item& stored) {
-        if ((o.limit && scanned >= *o.limit) || bytes >= kPageBytes) {
-          more = true;
-          return false;
-        }
-        const model::Item item = VisibleItem(target, stored, o.select);
-        ++scanned;
-        bytes += model::ItemByteSize(item);
-        if (fetches) {
-          index_bytes += model::ItemByteSize(store::ProjectForIndex(*target.table, *target.index, stored));
-          table_units += ReadUnits(model::ItemByteSize(stored), o.consistent);
-        }
-        last_key = LastEvaluatedKey(target, item);
-        if (o.filter) {
-          auto keep = model::expr::EvaluateCondition(*o.filter, item);
-          if (!keep.ok()) {
-            filter_error = keep.status();
-            return false;
-          }
-          if (!*keep) return true;
-        }
-        ++count;
-        if (o.select != "COUNT") {
-          items.push_back(EncodeItem(o.projection ? model::expr::Project(item, *o.projection) : item));
-        }
-        return true;
-      });
+  range.index = target.index;
+  range.exclusive_start = o.exclusive_start;
+  auto status = ctx.store->Range(*target.table, range, [&](const model::Item& stored) {
+    if ((o.limit && scanned >= *o.limit) || bytes >= kPageBytes) {
+      more = true;
+      return false;
+    }
+    const model::Item item = VisibleItem(target, stored, o.select);
+    ++scanned;
+    bytes += model::ItemByteSize(item);
+    if (fetches) {
+      index_bytes +=
+          model::ItemByteSize(store::ProjectForIndex(*target.table, *target.index, stored));
+      table_units += ReadUnits(model::ItemByteSize(stored), o.consistent);
+    }
+    last_key = LastEvaluatedKey(target, item);
+    if (o.filter) {
+      auto keep = model::expr::EvaluateCondition(*o.filter, item);
+      if (!keep.ok()) {
+        filter_error = keep.status();
+        return false;
+      }
+      if (!*keep) return true;
+    }
+    ++count;
+    if (o.select != "COUNT") {
+      items.push_back(EncodeItem(o.projection ? model::expr::Project(item, *o.projection) : item));
+    }
+    return true;
+  });
   ThrowIfError(status);
   ThrowIfError(filter_error);
   // DynamoDB reports LastEvaluatedKey whenever the page stopped at Limit, even at the end.
@@ -138,13 +140,15 @@ Response ReadPage(const OpContext& ctx, const ReadTarget& target, const ReadOpti
   out["Count"] = count;
   out["ScannedCount"] = scanned;
   if (more && last_key) out["LastEvaluatedKey"] = EncodeItem(*last_key);
-  Consumed consumed = ReadConsumed(target.index, ReadUnits(fetches ? index_bytes : bytes, o.consistent));
+  Consumed consumed =
+      ReadConsumed(target.index, ReadUnits(fetches ? index_bytes : bytes, o.consistent));
   if (fetches) consumed.table = table_units;
   AddConsumedCapacity(&out, o.capacity, target.table->name, consumed);
   return out;
 }
 
-const AttributeValue& CheckKeyConditionValue(const store::KeyAttribute& attr, const AttributeValue& v) {
+const AttributeValue& CheckKeyConditionValue(const store::KeyAttribute& attr,
+                                             const AttributeValue& v) {
   if (!store::MatchesKeyType(v, attr.type)) {
     throw ApiError::Validation(
         "One or more parameter values were invalid: Condition parameter type does not match "
@@ -153,8 +157,9 @@ const AttributeValue& CheckKeyConditionValue(const store::KeyAttribute& attr, co
   return v;
 }
 
-// The [begin, end) key range a KeyConditionExpression selects.
-std::pair<std::string, std::string> KeyRange(const ReadTarget& target, model::expr::KeyCondition kc) {
+// The partition and sort-key condition a KeyConditionExpression selects, after DynamoDB's
+// checks against the schema of what is read.
+store::RangeQuery KeyRange(const ReadTarget& target, model::expr::KeyCondition kc) {
   // The parser cannot know the schema: "sk = :a AND pk = :b" arrives with the roles swapped.
   if (kc.sort && kc.sort->op == KeyOp::kEq && kc.sort->name == target.partition_key.name &&
       kc.partition_name != target.partition_key.name) {
@@ -163,15 +168,17 @@ std::pair<std::string, std::string> KeyRange(const ReadTarget& target, model::ex
     if (kc.partition_name.empty()) kc.sort.reset();
   }
   if (kc.partition_name != target.partition_key.name) {
-    throw ApiError::Validation("Query condition missed key schema element: " + target.partition_key.name);
+    throw ApiError::Validation("Query condition missed key schema element: " +
+                               target.partition_key.name);
   }
-  CheckKeyConditionValue(target.partition_key, kc.partition_value);
-  const std::string prefix = model::PartitionPrefix(target.id, kc.partition_value);
-  if (!kc.sort) return {prefix, model::PrefixSuccessor(prefix)};
+  store::RangeQuery range;
+  range.partition = CheckKeyConditionValue(target.partition_key, kc.partition_value);
+  if (!kc.sort) return range;
   const auto& sc = *kc.sort;
   if (!target.sort_key || sc.name != target.sort_key->name) {
-    throw ApiError::Validation("Query condition missed key schema element: " +
-                               (target.sort_key ? target.sort_key->name : target.partition_key.name));
+    throw ApiError::Validation(
+        "Query condition missed key schema element: " +
+        (target.sort_key ? target.sort_key->name : target.partition_key.name));
   }
   CheckKeyConditionValue(*target.sort_key, sc.value);
   if (sc.op == KeyOp::kBeginsWith && target.sort_key->type == store::KeyType::kN) {
@@ -179,39 +186,45 @@ std::pair<std::string, std::string> KeyRange(const ReadTarget& target, model::ex
         "Invalid KeyConditionExpression: Incorrect operand type for operator or function; "
         "operator or function: begins_with, operand type: N");
   }
-  auto enc = [&](const AttributeValue& v, bool terminated) {
-    std::string k = prefix;
-    model::AppendKeyValue(v, terminated, &k);
-    return k;
-  };
-  // Past every key whose sort key equals the encoded one: table keys end with the sort key,
-  // index entries continue after its terminated encoding.
-  auto after = [&](const std::string& k) { return target.terminated_sort ? model::PrefixSuccessor(k) : Successor(k); };
-  const std::string v1 = enc(sc.value, target.terminated_sort);
+  using Op = store::SortKeyCondition::Op;
+  store::SortKeyCondition cond;
+  cond.value = sc.value;
   switch (sc.op) {
-    case KeyOp::kEq: return {v1, after(v1)};
-    case KeyOp::kLt: return {prefix, v1};
-    case KeyOp::kLe: return {prefix, after(v1)};
-    case KeyOp::kGt: return {after(v1), model::PrefixSuccessor(prefix)};
-    case KeyOp::kGe: return {v1, model::PrefixSuccessor(prefix)};
-    case KeyOp::kBeginsWith: {
-      const std::string stem = enc(sc.value, false);
-      return {stem, model::PrefixSuccessor(stem)};
-    }
-    case KeyOp::kBetween: {
+    case KeyOp::kEq:
+      cond.op = Op::kEq;
+      break;
+    case KeyOp::kLt:
+      cond.op = Op::kLt;
+      break;
+    case KeyOp::kLe:
+      cond.op = Op::kLe;
+      break;
+    case KeyOp::kGt:
+      cond.op = Op::kGt;
+      break;
+    case KeyOp::kGe:
+      cond.op = Op::kGe;
+      break;
+    case KeyOp::kBeginsWith:
+      cond.op = Op::kBeginsWith;
+      break;
+    case KeyOp::kBetween:
       CheckKeyConditionValue(*target.sort_key, sc.value2);
-      const std::string v2 = enc(sc.value2, target.terminated_sort);
-      if (v1 > v2) {
+      if (model::expr::CompareScalars(sc.value, sc.value2) > 0) {
         throw ApiError::Validation(
             "Invalid KeyConditionExpression: The BETWEEN operator requires upper bound to be "
             "greater than or equal to lower bound; lower bound operand: AttributeValue: {" +
-            std::string(model::TypeName(sc.value.type())) + ":...}, upper bound operand: "
-            "AttributeValue: {" + model::TypeName(sc.value2.type()) + ":...}");
+            std::string(model::TypeName(sc.value.type())) +
+            ":...}, upper bound operand: "
+            "AttributeValue: {" +
+            model::TypeName(sc.value2.type()) + ":...}");
       }
-      return {v1, after(v2)};
-    }
+      cond.op = Op::kBetween;
+      cond.upper = sc.value2;
+      break;
   }
-  return {prefix, model::PrefixSuccessor(prefix)};
+  range.sort = std::move(cond);
+  return range;
 }
 
 }  // namespace
@@ -225,11 +238,14 @@ Response Query(const OpContext& ctx, const Request& req) {
   errors.ThrowIfAny();
   exprs.CheckAllUsed();
   if (!kc) {
-    throw ApiError::Validation("Either the KeyConditions or KeyConditionExpression parameter must be specified in the request.");
+    throw ApiError::Validation(
+        "Either the KeyConditions or KeyConditionExpression parameter must be specified in the "
+        "request.");
   }
   const bool forward = OptionalBool(req, "ScanIndexForward").value_or(true);
   auto table = LookupTable(ctx.store, name);
-  const ReadTarget target = ResolveReadTarget(req, *ctx.store, *table, o.consistent, o.projection.has_value(), &o.select);
+  const ReadTarget target =
+      ResolveReadTarget(req, *ctx.store, *table, o.consistent, o.projection.has_value(), &o.select);
   if (o.filter) {
     for (const auto& path : model::expr::ConditionPaths(*o.filter)) {
       const std::string& top = path.front().name;
@@ -242,24 +258,10 @@ Response Query(const OpContext& ctx, const Request& req) {
       }
     }
   }
-  auto [begin, end] = KeyRange(target, *kc);
-  if (o.exclusive_start) {
-    const std::string k = StartKey(target, *o.exclusive_start);
-    if (forward) {
-      begin = std::max(begin, Successor(k));
-    } else {
-      end = std::min(end, k);
-    }
-  }
-  if (begin >= end) {
-    Response out;
-    if (o.select != "COUNT") out["Items"] = json::array();
-    out["Count"] = 0;
-    out["ScannedCount"] = 0;
-    AddConsumedCapacity(&out, o.capacity, table->name, ReadConsumed(target.index, ReadUnits(0, o.consistent)));
-    return out;
-  }
-  return ReadPage(ctx, target, o, begin, end, !forward);
+  store::RangeQuery range = KeyRange(target, *kc);
+  if (o.exclusive_start) CheckStartKey(target, *o.exclusive_start);
+  range.reverse = !forward;
+  return ReadPage(ctx, target, o, std::move(range));
 }
 
 Response Scan(const OpContext& ctx, const Request& req) {
@@ -275,35 +277,33 @@ Response Scan(const OpContext& ctx, const Request& req) {
                           : "Member must have value less than or equal to 1000000");
   }
   if (segment && *segment < 0) {
-    errors.Add(std::to_string(*segment), "segment", "Member must have value greater than or equal to 0");
+    errors.Add(std::to_string(*segment), "segment",
+               "Member must have value greater than or equal to 0");
   }
   errors.ThrowIfAny();
   exprs.CheckAllUsed();
   if (segment.has_value() != total.has_value()) {
-    throw ApiError::Validation(segment ? "The TotalSegments parameter is required but was not present in the request when Segment parameter is present"
-                                       : "The Segment parameter is required but was not present in the request when parameter TotalSegments is present");
+    throw ApiError::Validation(segment ? "The TotalSegments parameter is required but was not "
+                                         "present in the request when Segment parameter is present"
+                                       : "The Segment parameter is required but was not present in "
+                                         "the request when parameter TotalSegments is present");
   }
   if (segment && *segment >= *total) {
-    throw ApiError::Validation("The Segment parameter is zero-based and must be less than parameter TotalSegments: Segment: " +
-                               std::to_string(*segment) + " is not less than TotalSegments: " + std::to_string(*total));
+    throw ApiError::Validation(
+        "The Segment parameter is zero-based and must be less than parameter TotalSegments: "
+        "Segment: " +
+        std::to_string(*segment) + " is not less than TotalSegments: " + std::to_string(*total));
   }
   auto table = LookupTable(ctx.store, name);
-  const ReadTarget target = ResolveReadTarget(req, *ctx.store, *table, o.consistent, o.projection.has_value(), &o.select);
-  std::string begin = model::TablePrefix(target.id);
-  std::string end = model::TablePrefix(target.id + 1);
+  const ReadTarget target =
+      ResolveReadTarget(req, *ctx.store, *table, o.consistent, o.projection.has_value(), &o.select);
+  store::RangeQuery range;
   if (segment) {
-    // Segment i covers partition hashes [i * 2^64 / n, (i + 1) * 2^64 / n).
-    auto bound = [&](int64_t i) {
-      unsigned __int128 h = (static_cast<unsigned __int128>(i) << 64) / static_cast<uint64_t>(*total);
-      std::string k = model::TablePrefix(target.id);
-      for (int shift = 56; shift >= 0; shift -= 8) k.push_back(static_cast<char>((static_cast<uint64_t>(h) >> shift) & 0xff));
-      return k;
-    };
-    begin = bound(*segment);
-    if (*segment + 1 < *total) end = bound(*segment + 1);
+    range.segment = static_cast<uint32_t>(*segment);
+    range.total_segments = static_cast<uint32_t>(*total);
   }
-  if (o.exclusive_start) begin = std::max(begin, Successor(StartKey(target, *o.exclusive_start)));
-  return ReadPage(ctx, target, o, begin, end, false);
+  if (o.exclusive_start) CheckStartKey(target, *o.exclusive_start);
+  return ReadPage(ctx, target, o, std::move(range));
 }
 
 }  // namespace meridian::api

@@ -51,14 +51,16 @@ void ParseKeyDefinitions(const Request& req, std::vector<KeySchemaElement>* sche
       if (!type) {
         errors->Add("null", path + "keyType", "Member must not be null");
       } else if (*type != "HASH" && *type != "RANGE") {
-        errors->Add(Quote(*type), path + "keyType", "Member must satisfy enum value set: [HASH, RANGE]");
+        errors->Add(Quote(*type), path + "keyType",
+                    "Member must satisfy enum value set: [HASH, RANGE]");
       }
       if (name && type) schema->push_back({*name, *type});
     }
   } else {
     errors->Add("null", "keySchema", "Member must not be null");
   }
-  if (!Member(req, "AttributeDefinitions")) errors->Add("null", "attributeDefinitions", "Member must not be null");
+  if (!Member(req, "AttributeDefinitions"))
+    errors->Add("null", "attributeDefinitions", "Member must not be null");
   ParseAttributeDefinitions(req, defs, errors);
 }
 
@@ -70,7 +72,8 @@ std::string JoinNames(const std::vector<std::string>& names) {
 
 }  // namespace
 
-void ParseAttributeDefinitions(const Request& req, AttributeDefinitions* defs, ConstraintErrors* errors) {
+void ParseAttributeDefinitions(const Request& req, AttributeDefinitions* defs,
+                               ConstraintErrors* errors) {
   if (const json::value* ad = Member(req, "AttributeDefinitions")) {
     const json::array& arr = ExpectArray(*ad, "AttributeDefinitions");
     for (size_t i = 0; i < arr.size(); ++i) {
@@ -82,7 +85,8 @@ void ParseAttributeDefinitions(const Request& req, AttributeDefinitions* defs, C
       if (!type) {
         errors->Add("null", path + "attributeType", "Member must not be null");
       } else if (!ParseKeyType(*type)) {
-        errors->Add(Quote(*type), path + "attributeType", "Member must satisfy enum value set: [B, N, S]");
+        errors->Add(Quote(*type), path + "attributeType",
+                    "Member must satisfy enum value set: [B, N, S]");
       }
       if (name && type) (*defs)[*name] = *type;
     }
@@ -91,14 +95,15 @@ void ParseAttributeDefinitions(const Request& req, AttributeDefinitions* defs, C
 
 void ParseBilling(const Request& req, store::TableInfo* info, ConstraintErrors* errors) {
   auto mode = OptionalString(req, "BillingMode");
-  if (mode && *mode != "PROVISIONED" && *mode != "PAY_PER_REQUEST") {
+  const auto parsed = mode ? store::ParseBillingMode(*mode) : store::BillingMode::kProvisioned;
+  if (!parsed) {
     errors->Add(Quote(*mode), "billingMode",
                 "Member must satisfy enum value set: [PROVISIONED, PAY_PER_REQUEST]");
     return;
   }
-  info->billing_mode = mode.value_or("PROVISIONED");
+  info->billing_mode = *parsed;
   const json::value* pt = Member(req, "ProvisionedThroughput");
-  if (info->billing_mode == "PAY_PER_REQUEST") {
+  if (info->billing_mode == store::BillingMode::kPayPerRequest) {
     if (pt) {
       throw ApiError::Validation(
           "One or more parameter values were invalid: Neither ReadCapacityUnits nor "
@@ -114,8 +119,10 @@ void ParseBilling(const Request& req, store::TableInfo* info, ConstraintErrors* 
   const json::object& obj = ExpectObject(*pt, "ProvisionedThroughput");
   auto rcu = OptionalInt(obj, "ReadCapacityUnits");
   auto wcu = OptionalInt(obj, "WriteCapacityUnits");
-  if (!rcu) errors->Add("null", "provisionedThroughput.readCapacityUnits", "Member must not be null");
-  if (!wcu) errors->Add("null", "provisionedThroughput.writeCapacityUnits", "Member must not be null");
+  if (!rcu)
+    errors->Add("null", "provisionedThroughput.readCapacityUnits", "Member must not be null");
+  if (!wcu)
+    errors->Add("null", "provisionedThroughput.writeCapacityUnits", "Member must not be null");
   if (rcu && *rcu < 1) {
     errors->Add(std::to_string(*rcu), "provisionedThroughput.readCapacityUnits",
                 "Member must have value greater than or equal to 1");
@@ -142,11 +149,13 @@ void ParseTags(const Request& req, store::TableInfo* info) {
     }
     info->tags.emplace_back(*key, *value);
     if (*key == "meridian:conflict") {
-      if (*value != "lww" && *value != "merge") {
+      auto policy = conflict::ParsePolicy(*value);
+      if (!policy.ok()) {
         throw ApiError::Validation(
-            "One or more parameter values were invalid: tag meridian:conflict must be lww or merge");
+            "One or more parameter values were invalid: tag meridian:conflict must be lww or "
+            "merge");
       }
-      info->conflict_policy = *value;
+      info->conflict_policy = *policy;
     }
   }
 }
@@ -166,10 +175,12 @@ Response CreateTable(const OpContext& ctx, const Request& req) {
   info.name = *name;
 
   if (schema[0].key_type != "HASH") {
-    throw ApiError::Validation("Invalid KeySchema: The first KeySchemaElement is not a HASH key type");
+    throw ApiError::Validation(
+        "Invalid KeySchema: The first KeySchemaElement is not a HASH key type");
   }
   if (schema.size() == 2 && schema[1].key_type != "RANGE") {
-    throw ApiError::Validation("Invalid KeySchema: The second KeySchemaElement is not a RANGE key type");
+    throw ApiError::Validation(
+        "Invalid KeySchema: The second KeySchemaElement is not a RANGE key type");
   }
   if (schema.size() == 2 && schema[0].name == schema[1].name) {
     throw ApiError::Validation(
@@ -183,15 +194,16 @@ Response CreateTable(const OpContext& ctx, const Request& req) {
     if (!defs.count(k)) {
       throw ApiError::Validation(
           "One or more parameter values were invalid: Some index key attributes are not defined "
-          "in AttributeDefinitions. Keys: " + JoinNames(key_names) +
-          ", AttributeDefinitions: " + JoinNames(def_names));
+          "in AttributeDefinitions. Keys: " +
+          JoinNames(key_names) + ", AttributeDefinitions: " + JoinNames(def_names));
     }
   }
   info.partition_key = {schema[0].name, *ParseKeyType(defs[schema[0].name])};
   if (schema.size() == 2) {
     info.sort_key = store::KeyAttribute{schema[1].name, *ParseKeyType(defs[schema[1].name])};
   }
-  const bool has_indexes = Member(req, "GlobalSecondaryIndexes") || Member(req, "LocalSecondaryIndexes");
+  const bool has_indexes =
+      Member(req, "GlobalSecondaryIndexes") || Member(req, "LocalSecondaryIndexes");
   if (!has_indexes && defs.size() != key_names.size()) {
     throw ApiError::Validation(
         "One or more parameter values were invalid: Number of attributes in KeySchema does not "
@@ -221,8 +233,11 @@ Response ListTables(const OpContext& ctx, const Request& req) {
   auto limit = OptionalInt(req, "Limit");
   auto start = OptionalString(req, "ExclusiveStartTableName");
   ConstraintErrors errors;
-  if (limit && *limit < 1) errors.Add(std::to_string(*limit), "limit", "Member must have value greater than or equal to 1");
-  if (limit && *limit > 100) errors.Add(std::to_string(*limit), "limit", "Member must have value less than or equal to 100");
+  if (limit && *limit < 1)
+    errors.Add(std::to_string(*limit), "limit",
+               "Member must have value greater than or equal to 1");
+  if (limit && *limit > 100)
+    errors.Add(std::to_string(*limit), "limit", "Member must have value less than or equal to 100");
   if (start) errors.TableName(start, "exclusiveStartTableName");
   errors.ThrowIfAny();
   const size_t max = static_cast<size_t>(limit.value_or(100));
@@ -239,7 +254,8 @@ Response ListTables(const OpContext& ctx, const Request& req) {
 Response DeleteTable(const OpContext& ctx, const Request& req) {
   const std::string name = RequireTableName(req);
   if (auto table = ctx.store->GetTable(name); table.ok() && ctx.store->Backfilling(name)) {
-    throw ApiError::ResourceInUse("Attempt to change a resource which is still in use: Table is being updated: " + name);
+    throw ApiError::ResourceInUse(
+        "Attempt to change a resource which is still in use: Table is being updated: " + name);
   }
   auto deleted = ctx.store->DeleteTable(name);
   ThrowIfError(deleted.status());
@@ -253,7 +269,8 @@ json::object DescribeTableInfo(const OpContext& ctx, const store::TableInfo& inf
   json::object t;
   json::array defs, schema;
   auto add_key = [&](const store::KeyAttribute& k, const char* key_type) {
-    defs.push_back(json::object{{"AttributeName", k.name}, {"AttributeType", store::KeyTypeName(k.type)}});
+    defs.push_back(
+        json::object{{"AttributeName", k.name}, {"AttributeType", store::KeyTypeName(k.type)}});
     schema.push_back(json::object{{"AttributeName", k.name}, {"KeyType", key_type}});
   };
   add_key(info.partition_key, "HASH");
@@ -276,7 +293,7 @@ json::object DescribeTableInfo(const OpContext& ctx, const store::TableInfo& inf
     std::snprintf(buf, sizeof buf, "%012x", info.table_id);
     return std::string(buf);
   }();
-  if (info.billing_mode == "PAY_PER_REQUEST") {
+  if (info.billing_mode == store::BillingMode::kPayPerRequest) {
     t["BillingModeSummary"] = json::object{
         {"BillingMode", "PAY_PER_REQUEST"},
         {"LastUpdateToPayPerRequestDateTime", static_cast<double>(info.creation_time_ms) / 1000.0}};

@@ -32,7 +32,8 @@ std::string TableNameFromArn(const Request& req, std::string* arn_out = nullptr)
 
 [[noreturn]] void ThrowArnNotFound(const std::string& arn) {
   // (sic) DynamoDB's own spelling.
-  throw ApiError::ResourceNotFound("Requested resource not found: ResourcArn: " + arn + " not found");
+  throw ApiError::ResourceNotFound("Requested resource not found: ResourcArn: " + arn +
+                                   " not found");
 }
 
 void EditTags(const OpContext& ctx, const Request& req,
@@ -65,8 +66,10 @@ Response TagResource(const OpContext& ctx, const Request& req) {
     tags.emplace_back(*key, *value);
   }
   EditTags(ctx, req, [&](store::TableInfo* info) {
-    for (const auto& [k, v] : tags) {
-      auto it = std::find_if(info->tags.begin(), info->tags.end(), [&](auto& e) { return e.first == k; });
+    for (const auto& tag : tags) {
+      const auto& [k, v] = tag;
+      auto it = std::find_if(info->tags.begin(), info->tags.end(),
+                             [&](auto& e) { return e.first == tag.first; });
       if (it != info->tags.end()) {
         it->second = v;
       } else {
@@ -90,7 +93,8 @@ Response UntagResource(const OpContext& ctx, const Request& req) {
     errors.Add("null", "tagKeys", "Member must not be null");
     errors.ThrowIfAny();
   }
-  for (const auto& k : ExpectArray(*list, "TagKeys")) keys.emplace_back(ExpectString(k, "TagKey").c_str());
+  for (const auto& k : ExpectArray(*list, "TagKeys"))
+    keys.emplace_back(ExpectString(k, "TagKey").c_str());
   EditTags(ctx, req, [&](store::TableInfo* info) {
     std::erase_if(info->tags, [&](const auto& e) {
       return std::find(keys.begin(), keys.end(), e.first) != keys.end();

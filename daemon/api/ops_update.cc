@@ -75,25 +75,29 @@ Response UpdateItem(const OpContext& ctx, const Request& req) {
 
   model::Item new_item;
   std::optional<model::Item> failed_old;
-  auto written = WriteItem(
-      ctx, *table, key.pk, key.sk_ptr(), [&](const model::Item* current) -> Result<store::Mutation> {
-        MERIDIAN_RETURN_IF_ERROR(CheckCondition(cond, current, old_on_failure ? &failed_old : nullptr));
-        new_item = current ? *current : key_map;
-        if (update) {
-          MERIDIAN_RETURN_IF_ERROR(model::expr::ApplyUpdate(*update, &new_item));
-          // An update that only removes (REMOVE, DELETE from sets) does not create an item.
-          if (!current && new_item == key_map) {
-            new_item.clear();
-            return store::Mutation{};
-          }
-        }
-        if (model::ItemByteSize(new_item) > kMaxItemBytes) {
-          return Status::InvalidArgument("Item size to update has exceeded the maximum allowed size");
-        }
-        store::Mutation mutation{store::Mutation::Kind::kUpdate, new_item, {}, key_map};
-        if (update) mutation.ops = DeriveOps(*update, new_item);
-        return mutation;
-      });
+  auto written =
+      WriteItem(ctx, *table, key.pk, key.sk_ptr(),
+                [&](const model::Item* current) -> Result<store::Mutation> {
+                  MERIDIAN_RETURN_IF_ERROR(
+                      CheckCondition(cond, current, old_on_failure ? &failed_old : nullptr));
+                  new_item = current ? *current : key_map;
+                  if (update) {
+                    MERIDIAN_RETURN_IF_ERROR(model::expr::ApplyUpdate(*update, &new_item));
+                    // An update that only removes (REMOVE, DELETE from sets) does not create an
+                    // item.
+                    if (!current && new_item == key_map) {
+                      new_item.clear();
+                      return store::Mutation{};
+                    }
+                  }
+                  if (model::ItemByteSize(new_item) > kMaxItemBytes) {
+                    return Status::InvalidArgument(
+                        "Item size to update has exceeded the maximum allowed size");
+                  }
+                  store::Mutation mutation{store::Mutation::Kind::kUpdate, new_item, {}, key_map};
+                  if (update) mutation.ops = DeriveOps(*update, new_item);
+                  return mutation;
+                });
   ThrowWriteError(written.status(), failed_old);
 
   // What the store built (under `merge`, the materialized CRDT state) is what is stored.

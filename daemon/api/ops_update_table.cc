@@ -1,6 +1,7 @@
-// UpdateTable: billing mode and throughput, GlobalSecondaryIndexUpdates (index_schema.h), and ReplicaUpdates (global tables version
-// 2019.11.21): Create adds a replica in another region, which copies the table and then
-// follows it (CREATING, then ACTIVE); Delete removes a replica and its data in that region.
+// UpdateTable: billing mode and throughput, GlobalSecondaryIndexUpdates (index_schema.h), and
+// ReplicaUpdates (global tables version 2019.11.21): Create adds a replica in another region, which
+// copies the table and then follows it (CREATING, then ACTIVE); Delete removes a replica and its
+// data in that region.
 #include <boost/json.hpp>
 
 #include <algorithm>
@@ -39,8 +40,10 @@ std::vector<ReplicaUpdate> ParseReplicaUpdates(const json::value& v) {
     auto region = OptionalString(body, "RegionName");
     if (!region || region->empty()) {
       ConstraintErrors errors;
-      errors.Add("null", std::string("replicaUpdates.1.member.") + (create ? "create" : "delete") + ".regionName",
-                 "Member must not be null");
+      errors.Add(
+          "null",
+          std::string("replicaUpdates.1.member.") + (create ? "create" : "delete") + ".regionName",
+          "Member must not be null");
       errors.ThrowIfAny();
     }
     updates.push_back({create != nullptr, *region});
@@ -53,7 +56,8 @@ void ApplyReplicaUpdates(const OpContext& ctx, const std::vector<ReplicaUpdate>&
   std::vector<std::string> known;
   if (ctx.options->regions) known = ctx.options->regions();
   if (known.empty()) known.push_back(ctx.options->region);
-  const bool deletes = std::any_of(updates.begin(), updates.end(), [](const auto& u) { return !u.create; });
+  const bool deletes =
+      std::any_of(updates.begin(), updates.end(), [](const auto& u) { return !u.create; });
   if (info->all_regions && deletes) {  // from here on an explicit list
     info->all_regions = false;
     for (const auto& r : known) info->replicas.push_back({r, 0, 0});
@@ -61,11 +65,13 @@ void ApplyReplicaUpdates(const OpContext& ctx, const std::vector<ReplicaUpdate>&
   for (const auto& u : updates) {
     // Under --global-tables every region already holds the table: creating a replica in a
     // region of the cluster is a no-op there (so scripts written for DynamoDB still work).
-    if (info->all_regions && std::find(known.begin(), known.end(), u.region) != known.end()) continue;
+    if (info->all_regions && std::find(known.begin(), known.end(), u.region) != known.end())
+      continue;
     const bool exists = info->FindReplica(u.region) != nullptr;
     if (u.create) {
       if (exists) {
-        throw ApiError::Validation("Failed to create a the new replica of table with name: '" + info->name +
+        throw ApiError::Validation("Failed to create a the new replica of table with name: '" +
+                                   info->name +
                                    "' because one or more replicas already existed as tables.");
       }
       if (std::find(known.begin(), known.end(), u.region) == known.end()) {
@@ -75,8 +81,9 @@ void ApplyReplicaUpdates(const OpContext& ctx, const std::vector<ReplicaUpdate>&
       info->replicas.push_back({u.region, 0, 0});
     } else {
       if (!exists) {
-        throw ApiError::Validation("Update global table operation failed because the replica for table '" +
-                                   info->name + "' in region '" + u.region + "' does not exist");
+        throw ApiError::Validation(
+            "Update global table operation failed because the replica for table '" + info->name +
+            "' in region '" + u.region + "' does not exist");
       }
       std::erase_if(info->replicas, [&](const auto& r) { return r.region == u.region; });
       if (info->replicas.empty()) {
@@ -117,29 +124,39 @@ Response UpdateTable(const OpContext& ctx, const Request& req) {
   auto current = ctx.store->GetTable(name);
   ThrowIfError(current.status());
   if (!updates.empty() && ctx.store->Backfilling(name)) {
-    throw ApiError::ResourceInUse("Attempt to change a resource which is still in use: Table is being updated: " + name);
+    throw ApiError::ResourceInUse(
+        "Attempt to change a resource which is still in use: Table is being updated: " + name);
   }
   auto updated = ctx.store->UpdateTable(name, [&](store::TableInfo* info) -> Status {
-    const std::string next_mode = mode.value_or(info->billing_mode);
-    if (!throughput && next_mode == "PROVISIONED" && info->billing_mode != "PROVISIONED") {
+    const auto parsed_mode = mode ? store::ParseBillingMode(*mode) : info->billing_mode;
+    if (!parsed_mode) {
+      ConstraintErrors errors;
+      errors.Add("'" + *mode + "'", "billingMode",
+                 "Member must satisfy enum value set: [PROVISIONED, PAY_PER_REQUEST]");
+      errors.ThrowIfAny();
+    }
+    const store::BillingMode next_mode = *parsed_mode;
+    if (!throughput && next_mode == store::BillingMode::kProvisioned &&
+        info->billing_mode != store::BillingMode::kProvisioned) {
       throw ApiError::Validation(
           "One or more parameter values were invalid: ProvisionedThroughput must be specified "
           "when BillingMode is PROVISIONED");
     }
     if (throughput || next_mode != info->billing_mode) {
       Request billing;
-      billing["BillingMode"] = next_mode;
+      billing["BillingMode"] = store::BillingModeName(next_mode);
       if (throughput) billing["ProvisionedThroughput"] = *throughput;
       ConstraintErrors errors;
       ParseBilling(billing, info, &errors);
       errors.ThrowIfAny();
-      if (next_mode == "PAY_PER_REQUEST") info->read_capacity = info->write_capacity = 0;
+      if (next_mode == store::BillingMode::kPayPerRequest)
+        info->read_capacity = info->write_capacity = 0;
     }
     if (!updates.empty()) ApplyReplicaUpdates(ctx, updates, info);
     if (gsi_updates) {
-      const bool creating = std::any_of(info->indexes.begin(), info->indexes.end(), [&](const auto& index) {
-        return ctx.store->IndexBackfilling(index.index_id);
-      });
+      const bool creating = std::any_of(
+          info->indexes.begin(), info->indexes.end(),
+          [&](const auto& index) { return ctx.store->IndexBackfilling(index.index_id); });
       ApplyIndexUpdates(*gsi_updates, defs, creating, info);
     }
     return Status::Ok();
@@ -162,7 +179,8 @@ void DescribeReplicas(const OpContext& ctx, const store::TableInfo& info, json::
     for (const auto& r : info.replicas) regions.push_back(r.region);
   }
   auto status = [&](const std::string& region) {
-    return ctx.options->replica_status ? ctx.options->replica_status(info, region) : std::string("ACTIVE");
+    return ctx.options->replica_status ? ctx.options->replica_status(info, region)
+                                       : std::string("ACTIVE");
   };
   bool creating = false;
   json::array replicas;

@@ -5,7 +5,6 @@
 #include "daemon/api/api_error.h"
 #include "daemon/api/item_request.h"
 #include "daemon/api/request.h"
-#include "model/key_codec.h"
 #include "store/index_codec.h"
 
 namespace meridian::api {
@@ -21,7 +20,6 @@ ReadTarget ResolveReadTarget(const boost::json::object& req, const store::Store&
       throw ApiError::Validation(
           "ALL_PROJECTED_ATTRIBUTES can be used only when Querying using an IndexName");
     }
-    target.id = table.table_id;
     target.partition_key = table.partition_key;
     target.sort_key = table.sort_key;
     return target;
@@ -32,7 +30,8 @@ ReadTarget ResolveReadTarget(const boost::json::object& req, const store::Store&
     throw ApiError::Validation("Consistent reads are not supported on global secondary indexes");
   }
   if (!Member(req, "Select") && !projection) *select = "ALL_PROJECTED_ATTRIBUTES";
-  if (!index->local && *select == "ALL_ATTRIBUTES" && index->projection_type != "ALL") {
+  if (!index->local && *select == "ALL_ATTRIBUTES" &&
+      index->projection_type != store::ProjectionType::kAll) {
     throw ApiError::Validation(
         "One or more parameter values were invalid: Select type ALL_ATTRIBUTES is not "
         "supported for global secondary index " +
@@ -43,24 +42,13 @@ ReadTarget ResolveReadTarget(const boost::json::object& req, const store::Store&
                                index->name);
   }
   target.index = index;
-  target.id = index->index_id;
   target.partition_key = index->partition_key;
   target.sort_key = index->sort_key;
-  target.terminated_sort = true;
   return target;
 }
 
-std::string StartKey(const ReadTarget& target, const model::Item& exclusive_start) {
-  if (!target.index) {
-    PrimaryKey key = KeyFromKeyMap(*target.table, exclusive_start);
-    return model::ItemKey(target.id, key.pk, key.sk_ptr());
-  }
-  auto key = store::IndexEntryKey(*target.table, *target.index, exclusive_start);
-  if (!key) {
-    throw ApiError::Validation(
-        "The provided starting key is invalid: The provided key element does not match the schema");
-  }
-  return *key;
+void CheckStartKey(const ReadTarget& target, const model::Item& exclusive_start) {
+  if (!target.index) KeyFromKeyMap(*target.table, exclusive_start);
 }
 
 model::Item LastEvaluatedKey(const ReadTarget& target, const model::Item& item) {
@@ -80,12 +68,6 @@ model::Item VisibleItem(const ReadTarget& target, const model::Item& item,
   if (!target.index) return item;
   if (target.index->local && select != "ALL_PROJECTED_ATTRIBUTES" && select != "COUNT") return item;
   return store::ProjectForIndex(*target.table, *target.index, item);
-}
-
-Status ScanTarget(const store::Store& store, const ReadTarget& target, const std::string& begin,
-                  const std::string& end, bool reverse, const store::Store::Visitor& visit) {
-  if (!target.index) return store.ScanRange(*target.table, begin, end, reverse, visit);
-  return store.ScanIndex(*target.table, *target.index, begin, end, reverse, visit);
 }
 
 }  // namespace meridian::api

@@ -14,11 +14,8 @@ namespace meridian::api {
 struct ReadTarget {
   const store::TableInfo* table = nullptr;
   const store::IndexInfo* index = nullptr;  // nullptr: the table itself
-  uint32_t id = 0;                          // key prefix: the table_id or the index_id
   store::KeyAttribute partition_key;        // of the table or the index
   std::optional<store::KeyAttribute> sort_key;
-  // Index entries: the sort key is encoded terminated because the table key follows it.
-  bool terminated_sort = false;
 };
 
 // The target of `req` (IndexName or the table) after DynamoDB's checks: unknown index,
@@ -29,9 +26,9 @@ ReadTarget ResolveReadTarget(const boost::json::object& req, const store::Store&
                              const store::TableInfo& table, bool consistent, bool projection,
                              std::string* select);
 
-// The storage key an ExclusiveStartKey stands for ("The provided starting key is invalid"
-// when it lacks the key attributes).
-std::string StartKey(const ReadTarget& target, const model::Item& exclusive_start);
+// Throws DynamoDB's ValidationException for an ExclusiveStartKey of the table that is not
+// exactly its key (index reads: Store::Range checks the index's key attributes).
+void CheckStartKey(const ReadTarget& target, const model::Item& exclusive_start);
 
 // LastEvaluatedKey for `item`: the table's key attributes, plus the index's for an index.
 model::Item LastEvaluatedKey(const ReadTarget& target, const model::Item& item);
@@ -41,9 +38,5 @@ model::Item LastEvaluatedKey(const ReadTarget& target, const model::Item& item);
 // is ALL_PROJECTED_ATTRIBUTES or COUNT.
 model::Item VisibleItem(const ReadTarget& target, const model::Item& item,
                         const std::string& select);
-
-// Walks the target's keys in [begin, end) (store::Store::ScanRange or ScanIndex).
-Status ScanTarget(const store::Store& store, const ReadTarget& target, const std::string& begin,
-                  const std::string& end, bool reverse, const store::Store::Visitor& visit);
 
 }  // namespace meridian::api

@@ -13,14 +13,20 @@ namespace {
 
 const char* KindWord(const json::value& v) {
   switch (v.kind()) {
-    case json::kind::string: return "STRING_VALUE";
+    case json::kind::string:
+      return "STRING_VALUE";
     case json::kind::int64:
     case json::kind::uint64:
-    case json::kind::double_: return "NUMBER_VALUE";
-    case json::kind::bool_: return "BOOLEAN_VALUE";
-    case json::kind::array: return "START_ARRAY";
-    case json::kind::object: return "START_OBJECT";
-    case json::kind::null: return "NULL_VALUE";
+    case json::kind::double_:
+      return "NUMBER_VALUE";
+    case json::kind::bool_:
+      return "BOOLEAN_VALUE";
+    case json::kind::array:
+      return "START_ARRAY";
+    case json::kind::object:
+      return "START_OBJECT";
+    case json::kind::null:
+      return "NULL_VALUE";
   }
   return "VALUE";
 }
@@ -182,20 +188,30 @@ void CheckRequestShape(const json::object& request) {
     if (it == MemberShapes().end() || kv.value().is_null()) continue;
     const json::value& v = kv.value();
     switch (it->second) {
-      case Shape::kString: ExpectString(v, kv.key()); break;
-      case Shape::kInt: ExpectInt(v, kv.key()); break;
-      case Shape::kBool: ExpectBool(v, kv.key()); break;
+      case Shape::kString:
+        ExpectString(v, kv.key());
+        break;
+      case Shape::kInt:
+        ExpectInt(v, kv.key());
+        break;
+      case Shape::kBool:
+        ExpectBool(v, kv.key());
+        break;
       case Shape::kStringMap:
         for (const auto& e : ExpectObject(v, kv.key())) ExpectString(e.value(), kv.key());
         break;
-      case Shape::kAttributeMap: CheckAttributeMapShape(v, 0); break;
+      case Shape::kAttributeMap:
+        CheckAttributeMapShape(v, 0);
+        break;
       case Shape::kList:
         for (const auto& e : ExpectArray(v, kv.key())) ExpectObject(e, kv.key());
         break;
       case Shape::kStringList:
         for (const auto& e : ExpectArray(v, kv.key())) ExpectString(e, kv.key());
         break;
-      case Shape::kStruct: ExpectObject(v, kv.key()); break;
+      case Shape::kStruct:
+        ExpectObject(v, kv.key());
+        break;
     }
   }
 }
@@ -223,16 +239,17 @@ void ConstraintErrors::TableName(const std::optional<std::string>& name, std::st
       pattern_ok = false;
     }
   }
-  if (!pattern_ok) Add(repr, path, "Member must satisfy regular expression pattern: [a-zA-Z0-9_.-]+");
+  if (!pattern_ok)
+    Add(repr, path, "Member must satisfy regular expression pattern: [a-zA-Z0-9_.-]+");
   if (name->size() < 3) Add(repr, path, "Member must have length greater than or equal to 3");
   if (name->size() > 255) Add(repr, path, "Member must have length less than or equal to 255");
 }
 
 void ConstraintErrors::ThrowIfAny() const {
   if (messages_.empty()) return;
-  std::string msg = std::to_string(messages_.size()) +
-                    (messages_.size() == 1 ? " validation error detected: "
-                                           : " validation errors detected: ");
+  std::string msg =
+      std::to_string(messages_.size()) +
+      (messages_.size() == 1 ? " validation error detected: " : " validation errors detected: ");
   for (size_t i = 0; i < messages_.size(); ++i) {
     if (i) msg += "; ";
     msg += messages_[i];

@@ -38,6 +38,10 @@ EVERY_TYPE = {
     # attribute names are arbitrary UTF-8, including spaces and punctuation
     "name with spaces.and.dots": {"S": "ok"},
     "\u00fcnic\u00f6de-\u540d": {"N": "1"},
+    # U+0000 is a valid character: nothing after it may be lost in storage or replication
+    "s_nul": {"S": "before\u0000after"},
+    "ss_nul": {"SS": ["a\u0000b", "a"]},
+    "name\u0000with nul": {"S": "v"},
 }
 
 

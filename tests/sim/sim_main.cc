@@ -36,7 +36,8 @@ int main(int argc, char** argv) {
     } else if (arg == "--no-faults") {
       options.faults = false;
     } else {
-      std::fprintf(stderr, "usage: %s [--seed N | --seeds A:B] [--steps K] [--no-faults]\n", argv[0]);
+      std::fprintf(stderr, "usage: %s [--seed N | --seeds A:B] [--steps K] [--no-faults]\n",
+                   argv[0]);
       return 2;
     }
   }
@@ -50,20 +51,24 @@ int main(int argc, char** argv) {
     simulated_ms += r.simulated_ms;
     if (!r.ok) {
       ++failures;
-      std::printf("FAIL seed=%llu: %s (replay: --seed %llu)\n", static_cast<unsigned long long>(seed),
-                  r.failure.c_str(), static_cast<unsigned long long>(seed));
+      std::printf("FAIL seed=%llu: %s (replay: --seed %llu)\n",
+                  static_cast<unsigned long long>(seed), r.failure.c_str(),
+                  static_cast<unsigned long long>(seed));
     } else if (first == last) {
-      std::printf("seed=%llu ok regions=%d acknowledged=%llu crashes=%llu partitions=%llu messages=%llu "
-                  "simulated=%.1fs converge=%.2fs state_hash=%016llx\n",
-                  static_cast<unsigned long long>(seed), r.regions, static_cast<unsigned long long>(r.acknowledged),
-                  static_cast<unsigned long long>(r.crashes), static_cast<unsigned long long>(r.partitions),
-                  static_cast<unsigned long long>(r.messages), r.simulated_ms / 1000.0, r.converge_ms / 1000.0,
-                  static_cast<unsigned long long>(r.state_hash));
+      std::printf(
+          "seed=%llu ok regions=%d acknowledged=%llu crashes=%llu partitions=%llu messages=%llu "
+          "simulated=%.1fs converge=%.2fs state_hash=%016llx\n",
+          static_cast<unsigned long long>(seed), r.regions,
+          static_cast<unsigned long long>(r.acknowledged),
+          static_cast<unsigned long long>(r.crashes), static_cast<unsigned long long>(r.partitions),
+          static_cast<unsigned long long>(r.messages), r.simulated_ms / 1000.0,
+          r.converge_ms / 1000.0, static_cast<unsigned long long>(r.state_hash));
     }
   }
   const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  std::printf("seeds=%llu failures=%llu wall=%.1fs seeds/s=%.1f simulated=%.2fh simulated_hours/s=%.3f\n",
-              static_cast<unsigned long long>(seeds), static_cast<unsigned long long>(failures), wall, seeds / wall,
-              simulated_ms / 3.6e6, simulated_ms / 3.6e6 / wall);
+  std::printf(
+      "seeds=%llu failures=%llu wall=%.1fs seeds/s=%.1f simulated=%.2fh simulated_hours/s=%.3f\n",
+      static_cast<unsigned long long>(seeds), static_cast<unsigned long long>(failures), wall,
+      seeds / wall, simulated_ms / 3.6e6, simulated_ms / 3.6e6 / wall);
   return failures ? 1 : 0;
 }

@@ -57,7 +57,8 @@ bool SimNetwork::LinkUp(const std::string& a, const std::string& b) const {
 
 bool SimNetwork::Coin(double p) { return std::uniform_real_distribution<double>(0, 1)(rng_) < p; }
 
-void SimNetwork::Publish(const std::string& from, std::string_view subject, std::string_view payload) {
+void SimNetwork::Publish(const std::string& from, std::string_view subject,
+                         std::string_view payload) {
   if (subject.starts_with("_INBOX.")) {  // a responder's reply to the running Request
     if (reply_) *reply_ = std::string(payload);
     return;
@@ -65,12 +66,15 @@ void SimNetwork::Publish(const std::string& from, std::string_view subject, std:
   for (const auto& [node, endpoint] : endpoints_) {
     if (node == from) continue;
     bool wanted = false;
-    for (const auto& sub : endpoint.subscriptions) wanted = wanted || SubjectMatches(sub.pattern, subject);
+    for (const auto& sub : endpoint.subscriptions)
+      wanted = wanted || SubjectMatches(sub.pattern, subject);
     if (!wanted || !LinkUp(from, node) || Coin(faults_.drop)) continue;
     const int copies = Coin(faults_.duplicate) ? 2 : 1;
     for (int i = 0; i < copies; ++i) {
-      const int64_t delay = std::uniform_int_distribution<int64_t>(faults_.min_delay_ms, faults_.max_delay_ms)(rng_);
-      queue_[{now_ms_ + delay, order_++}] = InFlight{from, node, std::string(subject), std::string(payload)};
+      const int64_t delay =
+          std::uniform_int_distribution<int64_t>(faults_.min_delay_ms, faults_.max_delay_ms)(rng_);
+      queue_[{now_ms_ + delay, order_++}] =
+          InFlight{from, node, std::string(subject), std::string(payload)};
     }
   }
 }
@@ -101,12 +105,14 @@ void SimNetwork::DeliverUntil(int64_t now_ms) {
     InFlight m = std::move(queue_.begin()->second);
     queue_.erase(queue_.begin());
     auto endpoint = endpoints_.find(m.to);
-    if (endpoint == endpoints_.end() || !LinkUp(m.from, m.to)) continue;  // crashed, or cut meanwhile
+    if (endpoint == endpoints_.end() || !LinkUp(m.from, m.to))
+      continue;  // crashed, or cut meanwhile
     ++delivered_;
     // Handlers may publish (queueing more); copy the list first.
     auto subscriptions = endpoint->second.subscriptions;
     for (auto& sub : subscriptions) {
-      if (SubjectMatches(sub.pattern, m.subject)) sub.handler(InboundMessage{m.subject, m.payload, {}});
+      if (SubjectMatches(sub.pattern, m.subject))
+        sub.handler(InboundMessage{m.subject, m.payload, {}});
     }
   }
 }

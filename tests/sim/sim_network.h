@@ -55,7 +55,8 @@ class SimNetwork {
     std::string from, to, subject, payload;
   };
   void Publish(const std::string& from, std::string_view subject, std::string_view payload);
-  Result<std::string> Request(const std::string& from, std::string_view subject, std::string_view payload);
+  Result<std::string> Request(const std::string& from, std::string_view subject,
+                              std::string_view payload);
   bool Coin(double p);
 
   NetworkFaults faults_;

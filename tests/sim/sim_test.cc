@@ -35,7 +35,8 @@ TEST(SimTest, SweepOfSeedsKeepsEveryInvariant) {
     SimOptions o;
     o.seed = seed;
     const auto r = RunSimulation(o);
-    ASSERT_TRUE(r.ok) << "seed " << seed << ": " << r.failure << " (replay: build/bin/meridian-sim --seed " << seed << ")";
+    ASSERT_TRUE(r.ok) << "seed " << seed << ": " << r.failure
+                      << " (replay: build/bin/meridian-sim --seed " << seed << ")";
     crashes += r.crashes;
     partitions += r.partitions;
     acknowledged += r.acknowledged;

@@ -3,6 +3,8 @@
 #include <spdlog/spdlog.h>
 #include <xxhash.h>
 
+#include "common/check.h"
+
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -89,7 +91,8 @@ class Simulation {
       if (!r->up() && !Start(*r)) return Fail("region " + r->name + " did not restart");
     }
     const int64_t healed_at = now_;
-    if (!Quiesce(300'000)) return Fail("no convergence within 300 s of virtual time after the heal");
+    if (!Quiesce(300'000))
+      return Fail("no convergence within 300 s of virtual time after the heal");
     result_.converge_ms = now_ - healed_at;
     CheckFinal();
     return Finish();
@@ -100,7 +103,9 @@ class Simulation {
   }
 
  private:
-  int64_t Uniform(int64_t lo, int64_t hi) { return std::uniform_int_distribution<int64_t>(lo, hi)(rng_); }
+  int64_t Uniform(int64_t lo, int64_t hi) {
+    return std::uniform_int_distribution<int64_t>(lo, hi)(rng_);
+  }
   bool Coin(double p) { return std::uniform_real_distribution<double>(0, 1)(rng_) < p; }
   SimResult Fail(std::string why) {
     if (result_.failure.empty()) result_.failure = std::move(why);
@@ -171,7 +176,8 @@ class Simulation {
       Advance(50);
       bool same = true;  // (heartbeats keep the network busy: idle is never required)
       const auto first = regions_[0]->store->AppliedVector();
-      for (auto& r : regions_) same = same && r->store->AppliedVector() == first && r->store->PendingBackfills().empty();
+      for (auto& r : regions_)
+        same = same && r->store->AppliedVector() == first && r->store->PendingBackfills().empty();
       for (const char* t : kTables) {
         uint64_t digest = 0;
         for (size_t i = 0; i < regions_.size() && same; ++i) {
@@ -189,7 +195,8 @@ class Simulation {
       if (std::getenv("MERIDIAN_SIM_DEBUG") && (now_ / 50) % 200 == 0) {
         std::string line = "t=" + std::to_string(now_) + " idle=" + std::to_string(net_.idle());
         for (auto& r : regions_) {
-          line += " " + r->name + "=" + r->store->AppliedVector().ToString() + (r->store->PendingBackfills().empty() ? "" : "(bf)");
+          line += " " + r->name + "=" + r->store->AppliedVector().ToString() +
+                  (r->store->PendingBackfills().empty() ? "" : "(bf)");
         }
         std::fprintf(stderr, "%s\n", line.c_str());
       }
@@ -204,8 +211,10 @@ class Simulation {
       info.name = name;
       info.partition_key = {"pk", store::KeyType::kS};
       info.all_regions = true;
-      info.conflict_policy = std::string(name) == "counters" || std::string(name) == "sets" ? "merge" : "lww";
-      regions_[0]->store->CreateTable(info).ok();
+      info.conflict_policy = std::string(name) == "counters" || std::string(name) == "sets"
+                                 ? conflict::ConflictPolicy::kMerge
+                                 : conflict::ConflictPolicy::kLww;
+      MERIDIAN_CHECK(regions_[0]->store->CreateTable(info).ok());
     }
   }
 
@@ -224,9 +233,10 @@ class Simulation {
     auto t = r.store->GetTable(table);
     if (!t.ok()) return false;
     Item key{{"pk", AttributeValue::S(pk)}};
-    auto w = r.store->WriteItem(**t, key.at("pk"), nullptr, [&](const Item* cur) -> Result<Mutation> {
-      return Mutation{kind, next(cur), ops, key};
-    });
+    auto w =
+        r.store->WriteItem(**t, key.at("pk"), nullptr, [&](const Item* cur) -> Result<Mutation> {
+          return Mutation{kind, next(cur), ops, key};
+        });
     if (w.ok()) ++result_.acknowledged;
     return w.ok();
   }
@@ -251,7 +261,8 @@ class Simulation {
           item["n"] = AttributeValue::N(*(it == item.end() ? Number() : it->second.n()).Add(delta));
           return item;
         };
-        if (Write(*r, "counters", key, Mutation::Kind::kUpdate, next, {conflict::AttributeOp::CounterAdd("n", delta)})) {
+        if (Write(*r, "counters", key, Mutation::Kind::kUpdate, next,
+                  {conflict::AttributeOp::CounterAdd("n", delta)})) {
           counters_[key] = *counters_[key].Add(delta);
         }
         break;
@@ -303,7 +314,9 @@ class Simulation {
       case 3: {  // LWW register
         const std::string key = "r" + std::to_string(Uniform(0, 4));
         const std::string value = "v" + std::to_string(next_id_++);
-        auto next = [&](const Item*) { return Item{{"pk", AttributeValue::S(key)}, {"v", AttributeValue::S(value)}}; };
+        auto next = [&](const Item*) {
+          return Item{{"pk", AttributeValue::S(key)}, {"v", AttributeValue::S(value)}};
+        };
         if (Write(*r, "regs", key, Mutation::Kind::kPut, next, {})) written_[key].insert(value);
         break;
       }
@@ -369,8 +382,10 @@ class Simulation {
   void CheckCausal(Region& r) {
     if (!r.up()) return;
     for (const int i : ys_) {
-      if (Read(r, "causal", "y" + std::to_string(i)) && !Read(r, "causal", "x" + std::to_string(i))) {
-        Fail("causal violation: " + r.name + " shows y" + std::to_string(i) + " without x" + std::to_string(i));
+      if (Read(r, "causal", "y" + std::to_string(i)) &&
+          !Read(r, "causal", "x" + std::to_string(i))) {
+        Fail("causal violation: " + r.name + " shows y" + std::to_string(i) + " without x" +
+             std::to_string(i));
         return;
       }
     }
@@ -381,23 +396,28 @@ class Simulation {
     for (const auto& [key, sum] : counters_) {
       auto item = Read(r, "counters", key);
       const std::string got = item && item->count("n") ? item->at("n").n().ToString() : "0";
-      if (got != sum.ToString()) Fail("counter " + key + " = " + got + ", acknowledged increments sum to " + sum.ToString());
+      if (got != sum.ToString())
+        Fail("counter " + key + " = " + got + ", acknowledged increments sum to " + sum.ToString());
     }
     for (const auto& [key, elements] : added_) {
       auto item = Read(r, "sets", key);
       std::set<std::string> have;
-      if (item && item->count("s")) have.insert(item->at("s").ss().begin(), item->at("s").ss().end());
+      if (item && item->count("s"))
+        have.insert(item->at("s").ss().begin(), item->at("s").ss().end());
       for (const auto& e : elements) {
-        if (!deleted_.count(e) && !have.count(e)) Fail("set " + key + " lost acknowledged element " + e);
+        if (!deleted_.count(e) && !have.count(e))
+          Fail("set " + key + " lost acknowledged element " + e);
         if (deleted_.count(e) && have.count(e)) Fail("set " + key + " kept deleted element " + e);
       }
     }
     for (const auto& [key, values] : written_) {
       auto item = Read(r, "regs", key);
-      if (!item || !values.count(item->at("v").s())) Fail("register " + key + " holds a value never written");
+      if (!item || !values.count(item->at("v").s()))
+        Fail("register " + key + " holds a value never written");
     }
     for (const int i : xs_) {
-      if (!Read(r, "causal", "x" + std::to_string(i))) Fail("lost acknowledged x" + std::to_string(i));
+      if (!Read(r, "causal", "x" + std::to_string(i)))
+        Fail("lost acknowledged x" + std::to_string(i));
     }
     for (auto& region : regions_) CheckCausal(*region);
     XXH3_state_t* state = XXH3_createState();

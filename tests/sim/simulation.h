@@ -18,17 +18,17 @@ namespace meridian::sim {
 
 struct SimOptions {
   uint64_t seed = 1;
-  int steps = 150;           // workload steps (each: a client op or a fault, then time passes)
+  int steps = 150;  // workload steps (each: a client op or a fault, then time passes)
   bool faults = true;
-  std::string dir;           // scratch directory for the regions' RocksDB (removed at the end)
+  std::string dir;  // scratch directory for the regions' RocksDB (removed at the end)
 };
 
 struct SimResult {
   bool ok = false;
-  std::string failure;       // first violated invariant (empty when ok)
-  uint64_t state_hash = 0;   // hash of every region's final tables and applied vector
+  std::string failure;      // first violated invariant (empty when ok)
+  uint64_t state_hash = 0;  // hash of every region's final tables and applied vector
   int regions = 0;
-  uint64_t acknowledged = 0; // client writes acknowledged
+  uint64_t acknowledged = 0;  // client writes acknowledged
   uint64_t crashes = 0;
   uint64_t partitions = 0;
   uint64_t messages = 0;     // delivered by the network

@@ -30,7 +30,8 @@ int main(int argc, char** argv) {
   const long corrupt_every = argc > 4 ? std::atol(argv[4]) : 0;
   rocksdb::Options options;
   std::vector<rocksdb::ColumnFamilyDescriptor> cfs;
-  for (const char* name : {rocksdb::kDefaultColumnFamilyName.c_str(), "catalog", "items", "log", "meta", "indexes"}) {
+  for (const char* name :
+       {rocksdb::kDefaultColumnFamilyName.c_str(), "catalog", "items", "log", "meta", "indexes"}) {
     cfs.emplace_back(name, rocksdb::ColumnFamilyOptions());
   }
   std::vector<rocksdb::ColumnFamilyHandle*> handles;
@@ -62,9 +63,11 @@ int main(int argc, char** argv) {
       ++deleted;
     } else if (corrupt_every > 0 && i % corrupt_every == 1) {
       auto version = conflict::DecodeItemVersion(items[i].second);
-      if (!version.ok() || version->policy != conflict::ConflictPolicy::kLww || version->tombstone) continue;
+      if (!version.ok() || version->policy != conflict::ConflictPolicy::kLww || version->tombstone)
+        continue;
       version->item["damaged"] = model::AttributeValue::S("yes");
-      db->Put(rocksdb::WriteOptions(), handles[2], items[i].first, conflict::EncodeItemVersion(*version));
+      db->Put(rocksdb::WriteOptions(), handles[2], items[i].first,
+              conflict::EncodeItemVersion(*version));
       ++corrupted;
     }
   }

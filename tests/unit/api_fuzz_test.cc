@@ -16,7 +16,8 @@ namespace {
 class ApiFuzzTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() / ("meridian_api_fuzz_" + std::to_string(::getpid()));
+    dir_ = std::filesystem::temp_directory_path() /
+           ("meridian_api_fuzz_" + std::to_string(::getpid()));
     std::filesystem::remove_all(dir_);
     store::StoreOptions options;
     options.path = dir_.string();
@@ -35,7 +36,8 @@ class ApiFuzzTest : public ::testing::Test {
   }
   ApiResponse Call(const std::string& op, const std::string& body) {
     ApiResponse r = api_->Handle("DynamoDB_20120810." + op, body);
-    EXPECT_TRUE(r.status == 200 || r.status == 400) << op << " " << body << " -> " << r.status << " " << r.body;
+    EXPECT_TRUE(r.status == 200 || r.status == 400)
+        << op << " " << body << " -> " << r.status << " " << r.body;
     boost::json::error_code ec;
     auto parsed = boost::json::parse(r.body, ec);
     EXPECT_FALSE(ec) << r.body;
@@ -51,12 +53,18 @@ class ApiFuzzTest : public ::testing::Test {
 };
 
 const std::vector<std::pair<std::string, std::string>> kValidRequests = {
-    {"PutItem", R"J({"TableName":"fuzz","Item":{"pk":{"S":"a"},"sk":{"N":"1"},"m":{"M":{"x":{"L":[{"N":"2"},{"SS":["p","q"]}]}}},"b":{"B":"AAE="}},"ConditionExpression":"attribute_not_exists(pk) OR #m.x[0] < :v","ExpressionAttributeNames":{"#m":"m"},"ExpressionAttributeValues":{":v":{"N":"5"}},"ReturnValues":"ALL_OLD"})J"},
-    {"GetItem", R"J({"TableName":"fuzz","Key":{"pk":{"S":"a"},"sk":{"N":"1"}},"ProjectionExpression":"m.x[1], b"})J"},
-    {"UpdateItem", R"J({"TableName":"fuzz","Key":{"pk":{"S":"a"},"sk":{"N":"1"}},"UpdateExpression":"SET c = if_not_exists(c, :z) + :one, l = list_append(:l, :l) REMOVE b ADD s :s DELETE t :s","ExpressionAttributeValues":{":z":{"N":"0"},":one":{"N":"1"},":l":{"L":[{"NULL":true}]},":s":{"NS":["1","2"]}},"ReturnValues":"UPDATED_NEW"})J"},
-    {"DeleteItem", R"J({"TableName":"fuzz","Key":{"pk":{"S":"a"},"sk":{"N":"1"}},"ConditionExpression":"size(m) > :n AND begins_with(pk, :p)","ExpressionAttributeValues":{":n":{"N":"0"},":p":{"S":"a"}}})J"},
-    {"Query", R"J({"TableName":"fuzz","KeyConditionExpression":"pk = :p AND sk BETWEEN :a AND :b","FilterExpression":"contains(m, :p) OR attribute_type(c, :t)","ExpressionAttributeValues":{":p":{"S":"a"},":a":{"N":"-1"},":b":{"N":"1e3"},":t":{"S":"N"}},"Limit":3,"ScanIndexForward":false,"ExclusiveStartKey":{"pk":{"S":"a"},"sk":{"N":"0"}}})J"},
-    {"Scan", R"J({"TableName":"fuzz","Segment":1,"TotalSegments":3,"Limit":2,"Select":"COUNT","FilterExpression":"c IN (:a, :b)","ExpressionAttributeValues":{":a":{"N":"1"},":b":{"BOOL":true}}})J"},
+    {"PutItem",
+     R"J({"TableName":"fuzz","Item":{"pk":{"S":"a"},"sk":{"N":"1"},"m":{"M":{"x":{"L":[{"N":"2"},{"SS":["p","q"]}]}}},"b":{"B":"AAE="}},"ConditionExpression":"attribute_not_exists(pk) OR #m.x[0] < :v","ExpressionAttributeNames":{"#m":"m"},"ExpressionAttributeValues":{":v":{"N":"5"}},"ReturnValues":"ALL_OLD"})J"},
+    {"GetItem",
+     R"J({"TableName":"fuzz","Key":{"pk":{"S":"a"},"sk":{"N":"1"}},"ProjectionExpression":"m.x[1], b"})J"},
+    {"UpdateItem",
+     R"J({"TableName":"fuzz","Key":{"pk":{"S":"a"},"sk":{"N":"1"}},"UpdateExpression":"SET c = if_not_exists(c, :z) + :one, l = list_append(:l, :l) REMOVE b ADD s :s DELETE t :s","ExpressionAttributeValues":{":z":{"N":"0"},":one":{"N":"1"},":l":{"L":[{"NULL":true}]},":s":{"NS":["1","2"]}},"ReturnValues":"UPDATED_NEW"})J"},
+    {"DeleteItem",
+     R"J({"TableName":"fuzz","Key":{"pk":{"S":"a"},"sk":{"N":"1"}},"ConditionExpression":"size(m) > :n AND begins_with(pk, :p)","ExpressionAttributeValues":{":n":{"N":"0"},":p":{"S":"a"}}})J"},
+    {"Query",
+     R"J({"TableName":"fuzz","KeyConditionExpression":"pk = :p AND sk BETWEEN :a AND :b","FilterExpression":"contains(m, :p) OR attribute_type(c, :t)","ExpressionAttributeValues":{":p":{"S":"a"},":a":{"N":"-1"},":b":{"N":"1e3"},":t":{"S":"N"}},"Limit":3,"ScanIndexForward":false,"ExclusiveStartKey":{"pk":{"S":"a"},"sk":{"N":"0"}}})J"},
+    {"Scan",
+     R"J({"TableName":"fuzz","Segment":1,"TotalSegments":3,"Limit":2,"Select":"COUNT","FilterExpression":"c IN (:a, :b)","ExpressionAttributeValues":{":a":{"N":"1"},":b":{"BOOL":true}}})J"},
     {"DescribeTable", R"J({"TableName":"fuzz"})J"},
     {"ListTables", R"J({"Limit":1,"ExclusiveStartTableName":"aaa"})J"},
 };
@@ -71,7 +79,9 @@ TEST_F(ApiFuzzTest, ValidRequestsSucceed) {
 TEST_F(ApiFuzzTest, MutatedRequestsGetDynamoDbErrors) {
   const uint32_t seed = 20261124;
   std::mt19937 rng(seed);
-  static const std::string kAlphabet = "{}[]:,\"\\ 0123456789.-+eE:#abcSNBLMtrue\xff\x00";
+  // Sized explicitly: the alphabet ends with a NUL byte, which a plain literal would drop.
+  static constexpr char kChars[] = "{}[]:,\"\\ 0123456789.-+eE:#abcSNBLMtrue\xff\x00";
+  static const std::string kAlphabet(kChars, sizeof kChars - 1);
   int errors = 0;
   for (int round = 0; round < 4000; ++round) {
     for (const auto& [op, body] : kValidRequests) {
@@ -80,10 +90,18 @@ TEST_F(ApiFuzzTest, MutatedRequestsGetDynamoDbErrors) {
       for (int e = 0; e < edits && !mutated.empty(); ++e) {
         size_t pos = rng() % mutated.size();
         switch (rng() % 4) {
-          case 0: mutated[pos] = kAlphabet[rng() % kAlphabet.size()]; break;
-          case 1: mutated.erase(pos, 1 + rng() % 8); break;
-          case 2: mutated.insert(pos, 1, kAlphabet[rng() % kAlphabet.size()]); break;
-          case 3: mutated.resize(pos); break;
+          case 0:
+            mutated[pos] = kAlphabet[rng() % kAlphabet.size()];
+            break;
+          case 1:
+            mutated.erase(pos, 1 + rng() % 8);
+            break;
+          case 2:
+            mutated.insert(pos, 1, kAlphabet[rng() % kAlphabet.size()]);
+            break;
+          case 3:
+            mutated.resize(pos);
+            break;
         }
       }
       SCOPED_TRACE("seed " + std::to_string(seed) + " round " + std::to_string(round));
@@ -100,9 +118,11 @@ TEST_F(ApiFuzzTest, RandomBytesAndWrongTargets) {
     for (auto& c : body) c = static_cast<char>(rng());
     EXPECT_EQ(Call("PutItem", body).status, 400);
   }
-  EXPECT_NE(api_->Handle("DynamoDB_20120810.Nope", "{}").body.find("UnknownOperationException"), std::string::npos);
+  EXPECT_NE(api_->Handle("DynamoDB_20120810.Nope", "{}").body.find("UnknownOperationException"),
+            std::string::npos);
   EXPECT_NE(api_->Handle("", "{}").body.find("UnknownOperationException"), std::string::npos);
-  EXPECT_NE(api_->Handle("DynamoDB_20120810.PutItem", "[1]").body.find("SerializationException"), std::string::npos);
+  EXPECT_NE(api_->Handle("DynamoDB_20120810.PutItem", "[1]").body.find("SerializationException"),
+            std::string::npos);
 }
 
 TEST_F(ApiFuzzTest, DeepNestingIsRejectedNotOverflowed) {
@@ -110,13 +130,15 @@ TEST_F(ApiFuzzTest, DeepNestingIsRejectedNotOverflowed) {
   for (int i = 0; i < 5000; ++i) deep += R"({"L":[)";
   deep += R"({"S":"x"})";
   for (int i = 0; i < 5000; ++i) deep += "]}";
-  auto r = Call("PutItem", R"({"TableName":"fuzz","Item":{"pk":{"S":"a"},"sk":{"N":"1"},"d":)" + deep + "}}");
+  auto r = Call("PutItem",
+                R"({"TableName":"fuzz","Item":{"pk":{"S":"a"},"sk":{"N":"1"},"d":)" + deep + "}}");
   EXPECT_EQ(r.status, 400);
   std::string ok_depth;
   for (int i = 0; i < 31; ++i) ok_depth += R"({"L":[)";
   ok_depth += R"({"S":"x"})";
   for (int i = 0; i < 31; ++i) ok_depth += "]}";
-  r = Call("PutItem", R"({"TableName":"fuzz","Item":{"pk":{"S":"a"},"sk":{"N":"1"},"d":)" + ok_depth + "}}");
+  r = Call("PutItem",
+           R"({"TableName":"fuzz","Item":{"pk":{"S":"a"},"sk":{"N":"1"},"d":)" + ok_depth + "}}");
   EXPECT_EQ(r.status, 200) << r.body;
 }
 

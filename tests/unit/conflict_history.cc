@@ -127,13 +127,8 @@ LocalWrite BuildWrite(const StepSpec& step, Profile profile, const Item& visible
     Item item = TestKey();
     for (const OpSpec& o : step.ops) {
       AttributeOp op = ProfileOp(o, profile, visible);
-      if (op.kind == AttributeOp::Kind::kSet) {
-        item.insert_or_assign(op.name, op.value);
-      } else if (op.kind == AttributeOp::Kind::kCounterAdd) {
-        item.insert_or_assign(op.name, op.value);  // a number written whole
-      } else if (op.kind != AttributeOp::Kind::kRemove) {
-        item.insert_or_assign(op.name, op.value);  // a set written whole
-      }
+      // A Put writes every attribute whole: sets, numbers (no counter) and sets alike.
+      if (op.kind != AttributeOp::Kind::kRemove) item.insert_or_assign(op.name, op.value);
     }
     return LocalWrite::Put(std::move(item));
   }

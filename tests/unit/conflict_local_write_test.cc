@@ -17,8 +17,9 @@ class LocalWriteTest : public ::testing::TestWithParam<ConflictPolicy> {
   Status Apply(const LocalWrite& write, uint64_t ms = 5000) {
     Result<ItemVersion> out =
         ApplyLocalWrite(v_, GetParam(), write, Dot{1, ++seq_}, Hlc::FromParts(ms, 0));
-    if (out.ok()) v_ = std::move(out).value();
-    return out.status();
+    if (!out.ok()) return out.status();
+    v_ = std::move(out).value();
+    return Status::Ok();
   }
   Status Update(std::vector<AttributeOp> ops) {
     return Apply(LocalWrite::Update(TestKey(), std::move(ops)));

@@ -62,7 +62,7 @@ TEST(VersionVector, CompactEncodingOfThreeRegionsIsAbout20Bytes) {
 }
 
 TEST(VersionVector, CompactDecodingRejectsCorruption) {
-  auto decode = [](std::string bytes) {
+  auto decode = [](const std::string& bytes) {
     std::string_view in = bytes;
     return VersionVector::DecodeCompact(&in).status().code();
   };
@@ -83,6 +83,7 @@ rc::Gen<VersionVector> GenVector() {
           rc::gen::inRange<uint32_t>(0, 6), rc::gen::inRange<uint64_t>(0, 1'000'000'000'000))),
       [](const std::vector<std::pair<uint32_t, uint64_t>>& raw) {
         std::vector<VersionVector::Entry> entries;
+        entries.reserve(raw.size());
         for (const auto& [r, s] : raw) entries.push_back({r, s % 3 == 0 ? s % 5 : s});
         return VersionVector::FromEntries(std::move(entries));
       });

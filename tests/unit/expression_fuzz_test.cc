@@ -190,11 +190,13 @@ TEST_F(ExpressionFuzzTest, RandomBytes) {
 }
 
 TEST_F(ExpressionFuzzTest, MutatedValidExpressions) {
+  const std::string update =
+      std::string("SET a = a + :n, b[5] = :v, c.e = list_append(:l, if_not_exists(b, :l)) ") +
+      "REMOVE b[0] ADD #m :s DELETE c.d :s";
   const std::vector<std::string> seeds = {
       "a = :v AND (b[1].y = :v OR NOT contains(c.d, :v))",
       "size(b) BETWEEN :n AND :n OR a IN (:n, :v, c.e)",
-      "SET a = a + :n, b[5] = :v, c.e = list_append(:l, if_not_exists(b, :l)) REMOVE b[0] "
-      "ADD #m :s DELETE c.d :s",
+      update,
       "SET a = :n - a REMOVE b[1].y",
       "ADD a :n SET x = if_not_exists(c.e, :v)",
       "a, b[1].y, c.e, #n, #m",

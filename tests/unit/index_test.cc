@@ -33,7 +33,7 @@ TableInfo OrdersTable() {
   by_status.index_id = 9;
   by_status.partition_key = {"status", KeyType::kS};
   by_status.sort_key = KeyAttribute{"amount", KeyType::kN};
-  by_status.projection_type = "INCLUDE";
+  by_status.projection_type = ProjectionType::kInclude;
   by_status.non_key_attributes = {"note"};
   table.indexes.push_back(by_status);
   return table;
@@ -96,10 +96,10 @@ TEST(IndexCodecTest, ProjectionKeepsKeysAndIncludedAttributes) {
   Item projected = ProjectForIndex(table, table.indexes[0], item);
   EXPECT_EQ(projected.size(), 5u);
   EXPECT_FALSE(projected.count("other"));
-  table.indexes[0].projection_type = "KEYS_ONLY";
+  table.indexes[0].projection_type = ProjectionType::kKeysOnly;
   table.indexes[0].non_key_attributes.clear();
   EXPECT_EQ(ProjectForIndex(table, table.indexes[0], item).size(), 4u);
-  table.indexes[0].projection_type = "ALL";
+  table.indexes[0].projection_type = ProjectionType::kAll;
   EXPECT_EQ(ProjectForIndex(table, table.indexes[0], item), item);
   EXPECT_EQ(IndexValueSize(EncodeIndexValue(42, "suffix")), 42u);
   EXPECT_EQ(IndexValueKeySuffix(EncodeIndexValue(42, "suffix")), "suffix");
@@ -140,32 +140,34 @@ class TempStore {
   std::shared_ptr<const TableInfo> table() { return *store_->GetTable("orders"); }
 
   void Put(const Item& item) {
-    ASSERT_TRUE(store_
-                    ->WriteItem(*table(), item.at("pk"), &item.at("sk"),
-                                [&](const Item*) -> Result<Mutation> {
-                                  return Mutation{Mutation::Kind::kPut, item, {}, {}};
-                                })
-                    .ok());
+    ASSERT_TRUE(
+        store_
+            ->WriteItem(*table(), item.at("pk"), &item.at("sk"),
+                        [&](const Item*) -> Result<Mutation> { return Mutation::Put(item); })
+            .ok());
   }
   void Delete(const char* pk, const char* sk) {
     const AttributeValue sort_key = Str(sk);
     ASSERT_TRUE(store_
                     ->WriteItem(*table(), Str(pk), &sort_key,
-                                [&](const Item*) -> Result<Mutation> {
-                                  return Mutation{Mutation::Kind::kDelete, {}, {}, {}};
-                                })
+                                [&](const Item*) -> Result<Mutation> { return Mutation::Delete(); })
                     .ok());
+  }
+  static RangeQuery IndexRange(const TableInfo& t, const char* index_name) {
+    RangeQuery range;
+    range.index = t.FindIndex(index_name);
+    return range;
   }
   // The sort keys of the items the index lists, in index order.
   std::vector<std::string> IndexedSortKeys(const char* index_name) {
     auto t = table();
     std::vector<std::string> out;
     EXPECT_TRUE(store_
-                    ->ScanIndex(*t, *t->FindIndex(index_name), "", "", false,
-                                [&](std::string_view, const Item& item) {
-                                  out.push_back(item.at("sk").s());
-                                  return true;
-                                })
+                    ->Range(*t, IndexRange(*t, index_name),
+                            [&](const Item& item) {
+                              out.push_back(item.at("sk").s());
+                              return true;
+                            })
                     .ok());
     return out;
   }

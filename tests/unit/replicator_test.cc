@@ -20,7 +20,8 @@ using model::Item;
 struct Region {
   Region(MemoryBroker* broker, const std::string& name, conflict::RegionId id,
          uint64_t log_retention = 0) {
-    dir = std::filesystem::temp_directory_path() / ("meridian_replicator_" + std::to_string(::getpid()) + "_" + name);
+    dir = std::filesystem::temp_directory_path() /
+          ("meridian_replicator_" + std::to_string(::getpid()) + "_" + name);
     std::filesystem::remove_all(dir);
     store::StoreOptions o;
     o.path = dir.string();
@@ -55,12 +56,20 @@ struct Region {
     auto t = *store->GetTable(table);
     Item key{{"pk", AttributeValue::S(pk)}};
     auto d = *model::Number::Parse(delta);
-    ASSERT_TRUE(store->WriteItem(*t, key.at("pk"), nullptr, [&](const Item* cur) -> Result<store::Mutation> {
-      Item next = cur ? *cur : key;
-      auto it = next.find("n");
-      next["n"] = AttributeValue::N(*(it == next.end() ? model::Number() : it->second.n()).Add(d));
-      return store::Mutation{store::Mutation::Kind::kUpdate, next, {conflict::AttributeOp::CounterAdd("n", d)}, key};
-    }).ok());
+    ASSERT_TRUE(
+        store
+            ->WriteItem(*t, key.at("pk"), nullptr,
+                        [&](const Item* cur) -> Result<store::Mutation> {
+                          Item next = cur ? *cur : key;
+                          auto it = next.find("n");
+                          next["n"] = AttributeValue::N(
+                              *(it == next.end() ? model::Number() : it->second.n()).Add(d));
+                          return store::Mutation{store::Mutation::Kind::kUpdate,
+                                                 next,
+                                                 {conflict::AttributeOp::CounterAdd("n", d)},
+                                                 key};
+                        })
+            .ok());
   }
   std::string Value(const std::string& table, const std::string& pk) {
     auto t = store->GetTable(table);
@@ -79,7 +88,7 @@ struct Region {
     info.name = name;
     info.partition_key = {"pk", store::KeyType::kS};
     info.all_regions = true;
-    info.conflict_policy = "merge";
+    info.conflict_policy = conflict::ConflictPolicy::kMerge;
     ASSERT_TRUE(store->CreateTable(info).ok());
   }
   uint64_t Digest(const std::string& table) {
@@ -110,17 +119,21 @@ TEST(ReplicatorTest, ThreeRegionsConvergeThroughPartitions) {
   info.name = "t";
   info.partition_key = {"pk", store::KeyType::kS};
   info.all_regions = true;  // --global-tables
-  info.conflict_policy = "merge";
+  info.conflict_policy = conflict::ConflictPolicy::kMerge;
   ASSERT_TRUE(a.store->CreateTable(info).ok());
-  ASSERT_TRUE(Eventually([&] { return b.store->GetTable("t").ok() && c.store->GetTable("t").ok(); }));
+  ASSERT_TRUE(
+      Eventually([&] { return b.store->GetTable("t").ok() && c.store->GetTable("t").ok(); }));
 
   for (int i = 0; i < 50; ++i) {
     a.Add("t", "k", "1");
     b.Add("t", "k", "10");
     c.Add("t", "k", "100");
   }
-  ASSERT_TRUE(Eventually([&] { return a.Value("t", "k") == "5550" && b.Value("t", "k") == "5550" && c.Value("t", "k") == "5550"; }))
-      << a.Value("t", "k") << " " << b.Value("t", "k") << " " << c.Value("t", "k");
+  ASSERT_TRUE(Eventually([&] {
+    return a.Value("t", "k") == "5550" && b.Value("t", "k") == "5550" &&
+           c.Value("t", "k") == "5550";
+  })) << a.Value("t", "k")
+      << " " << b.Value("t", "k") << " " << c.Value("t", "k");
 
   // A is cut off from C; C still hears A's changes through B's log (relay by fetch).
   broker.SetLink("a", "c", false);
@@ -138,9 +151,12 @@ TEST(ReplicatorTest, ThreeRegionsConvergeThroughPartitions) {
   broker.SetLink("a", "b", true);
   broker.SetLink("a", "c", true);
   ASSERT_TRUE(Eventually([&] {
-    return a.Value("t", "k") == "5790" && b.Value("t", "k") == "5790" && c.Value("t", "k") == "5790";
-  })) << a.Value("t", "k") << " " << b.Value("t", "k") << " " << c.Value("t", "k");
-  ASSERT_TRUE(Eventually([&] { return a.Digest("t") == b.Digest("t") && b.Digest("t") == c.Digest("t"); }));
+    return a.Value("t", "k") == "5790" && b.Value("t", "k") == "5790" &&
+           c.Value("t", "k") == "5790";
+  })) << a.Value("t", "k")
+      << " " << b.Value("t", "k") << " " << c.Value("t", "k");
+  ASSERT_TRUE(
+      Eventually([&] { return a.Digest("t") == b.Digest("t") && b.Digest("t") == c.Digest("t"); }));
 
   auto peers = a.replicator->Peers();
   ASSERT_EQ(peers.size(), 2u);
@@ -156,7 +172,8 @@ TEST(ReplicatorTest, CatchUpInterleavesMutuallyDependentOrigins) {
   MemoryBroker broker;
   Region a(&broker, "a", 1), b(&broker, "b", 2), c(&broker, "c", 3);
   a.CreateGlobalTable("t");
-  ASSERT_TRUE(Eventually([&] { return b.store->GetTable("t").ok() && c.store->GetTable("t").ok(); }));
+  ASSERT_TRUE(
+      Eventually([&] { return b.store->GetTable("t").ok() && c.store->GetTable("t").ok(); }));
   broker.SetLink("a", "c", false);
   broker.SetLink("b", "c", false);
   constexpr int kRounds = 100;
@@ -169,7 +186,8 @@ TEST(ReplicatorTest, CatchUpInterleavesMutuallyDependentOrigins) {
   const uint64_t runs_before = c.replicator->counters().apply_runs;
   broker.SetLink("a", "c", true);
   broker.SetLink("b", "c", true);
-  ASSERT_TRUE(Eventually([&] { return c.Value("t", "k") == std::to_string(11 * kRounds); })) << c.Value("t", "k");
+  ASSERT_TRUE(Eventually([&] { return c.Value("t", "k") == std::to_string(11 * kRounds); }))
+      << c.Value("t", "k");
   const auto counters = c.replicator->counters();
   EXPECT_GE(counters.changes_applied, 2u * kRounds);
   // 200 changes in strictly alternating dependency order: a handful of runs, not ~200.
@@ -201,14 +219,17 @@ TEST(ReplicatorTest, SnapshotAndDigestRequestsSurviveGarbage) {
   const auto before = a.replicator->counters().rejected_messages;
   for (const char* subject : {"meridian.test.snapshot.a", "meridian.test.digest.a"}) {
     EXPECT_FALSE(rogue->Request(subject, "garbage!", std::chrono::milliseconds(100)).ok());
-    EXPECT_FALSE(rogue->Request(subject, std::string(64, '\xff'), std::chrono::milliseconds(100)).ok());
+    EXPECT_FALSE(
+        rogue->Request(subject, std::string(64, '\xff'), std::chrono::milliseconds(100)).ok());
   }
   // Well-formed requests for tables that do not exist get "not found" answers.
-  auto snap = rogue->Request("meridian.test.snapshot.a", EncodeSnapshotRequest({9, "nope", "", 1024}),
+  auto snap = rogue->Request("meridian.test.snapshot.a",
+                             EncodeSnapshotRequest({9, "nope", "", 1024, "", false}),
                              std::chrono::milliseconds(500));
   ASSERT_TRUE(snap.ok());
   EXPECT_FALSE(DecodeSnapshotChunk(*snap)->found);
-  auto digest = rogue->Request("meridian.test.digest.a", EncodeDigestRequest({9, "t"}), std::chrono::milliseconds(500));
+  auto digest = rogue->Request("meridian.test.digest.a", EncodeDigestRequest({9, "t"}),
+                               std::chrono::milliseconds(500));
   ASSERT_TRUE(digest.ok());
   EXPECT_EQ(DecodeDigestReply(*digest)->buckets.size(), 256u);
   EXPECT_GE(a.replicator->counters().rejected_messages, before + 4);
@@ -217,11 +238,12 @@ TEST(ReplicatorTest, SnapshotAndDigestRequestsSurviveGarbage) {
 
 TEST(ReplicatorTest, WireDecodersSurviveMutatedInput) {
   std::mt19937_64 rng(7);
-  SnapshotChunkMessage chunk{"t", true, {}, {{std::string(12, 'k'), "v1"}, {std::string(10, 'q'), "v2"}}, false};
+  SnapshotChunkMessage chunk{
+      "t", true, {}, {{std::string(12, 'k'), "v1"}, {std::string(10, 'q'), "v2"}}, false};
   DigestReplyMessage digest{"t", true, {}, std::vector<uint64_t>(256, 42)};
-  const std::vector<std::string> seeds = {EncodeSnapshotRequest({1, "t", "after", 4096, "until", false}),
-                                          EncodeSnapshotChunk(chunk), EncodeDigestRequest({1, "t"}),
-                                          EncodeDigestReply(digest)};
+  const std::vector<std::string> seeds = {
+      EncodeSnapshotRequest({1, "t", "after", 4096, "until", false}), EncodeSnapshotChunk(chunk),
+      EncodeDigestRequest({1, "t"}), EncodeDigestReply(digest)};
   size_t accepted = 0;
   for (int i = 0; i < 20000; ++i) {
     std::string bytes = seeds[i % seeds.size()];

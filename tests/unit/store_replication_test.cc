@@ -65,21 +65,23 @@ std::shared_ptr<const TableInfo> Table(Region& r, const char* name) {
 void Put(Region& r, const char* table, Item item) {
   auto t = Table(r, table);
   ASSERT_TRUE(r->WriteItem(*t, item.at("pk"), nullptr, [&](const Item*) -> Result<Mutation> {
-    return Mutation{Mutation::Kind::kPut, item, {}, {}};
-  }).ok());
+                 return Mutation::Put(item);
+               }).ok());
 }
 
 void Add(Region& r, const char* table, const char* pk, const char* attr, const char* delta) {
   auto t = Table(r, table);
   Item key{{"pk", AttributeValue::S(pk)}};
   ASSERT_TRUE(r->WriteItem(*t, key.at("pk"), nullptr, [&](const Item* cur) -> Result<Mutation> {
-    Item next = cur ? *cur : key;
-    auto it = next.find(attr);
-    model::Number base = it == next.end() ? model::Number() : it->second.n();
-    next[attr] = AttributeValue::N(*base.Add(N(delta)));
-    return Mutation{Mutation::Kind::kUpdate, next,
-                    {conflict::AttributeOp::CounterAdd(attr, N(delta))}, key};
-  }).ok());
+                 Item next = cur ? *cur : key;
+                 auto it = next.find(attr);
+                 model::Number base = it == next.end() ? model::Number() : it->second.n();
+                 next[attr] = AttributeValue::N(*base.Add(N(delta)));
+                 return Mutation{Mutation::Kind::kUpdate,
+                                 next,
+                                 {conflict::AttributeOp::CounterAdd(attr, N(delta))},
+                                 key};
+               }).ok());
 }
 
 std::optional<Item> Get(Region& r, const char* table, const char* pk) {
@@ -92,7 +94,7 @@ void CreateTable(Region& r, const char* name, const char* policy) {
   info.name = name;
   info.partition_key = {"pk", KeyType::kS};
   info.all_regions = true;  // --global-tables
-  info.conflict_policy = policy;
+  info.conflict_policy = *conflict::ParsePolicy(policy);
   ASSERT_TRUE(r->CreateTable(info).ok());
 }
 
@@ -129,9 +131,10 @@ TEST(StoreReplicationTest, LwwConvergesOnOneWinnerAndDeletesTakePart) {
   EXPECT_EQ(*va, *vb);
   // A delete is a versioned tombstone: it replicates and converges like a write.
   auto t = Table(b, "t");
-  ASSERT_TRUE(b->WriteItem(*t, AttributeValue::S("gone"), nullptr, [](const Item*) -> Result<Mutation> {
-    return Mutation{Mutation::Kind::kDelete, {}, {}, {}};
-  }).ok());
+  ASSERT_TRUE(
+      b->WriteItem(*t, AttributeValue::S("gone"), nullptr, [](const Item*) -> Result<Mutation> {
+         return Mutation::Delete();
+       }).ok());
   Ship(b, a, 2);
   EXPECT_FALSE(Get(a, "t", "gone").has_value());
   auto da = a->Digest(*Table(a, "t")), db = b->Digest(*Table(b, "t"));

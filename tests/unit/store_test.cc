@@ -4,6 +4,7 @@
 #include <atomic>
 #include <filesystem>
 #include <random>
+#include <set>
 #include <thread>
 
 #include "conflict/local_write.h"
@@ -97,9 +98,10 @@ class StoreTest : public ::testing::Test {
   }
   Status Put(const TableInfo& t, const Item& item) {
     const AttributeValue* sk = t.sort_key ? &item.at(t.sort_key->name) : nullptr;
-    return store_->WriteItem(t, item.at("pk"), sk, [&](const Item*) -> Result<Mutation> {
-      return Mutation{Mutation::Kind::kPut, item};
-    }).status();
+    return store_
+        ->WriteItem(t, item.at("pk"), sk,
+                    [&](const Item*) -> Result<Mutation> { return Mutation::Put(item); })
+        .status();
   }
 
   std::filesystem::path dir_;
@@ -141,19 +143,23 @@ TEST_F(StoreTest, WritesAssignGaplessSequenceAndSurviveReopen) {
 TEST_F(StoreTest, DeleteIsTombstoneAndInvisible) {
   auto t = MakeTable("t", false);
   ASSERT_TRUE(Put(*t, {{"pk", AttributeValue::S("a")}}).ok());
-  auto del = store_->WriteItem(*t, AttributeValue::S("a"), nullptr, [](const Item* cur) -> Result<Mutation> {
-    EXPECT_NE(cur, nullptr);
-    return Mutation{Mutation::Kind::kDelete, {}};
-  });
+  auto del = store_->WriteItem(*t, AttributeValue::S("a"), nullptr,
+                               [](const Item* cur) -> Result<Mutation> {
+                                 EXPECT_NE(cur, nullptr);
+                                 return Mutation::Delete();
+                               });
   ASSERT_TRUE(del.ok());
   EXPECT_TRUE(del->old_item.has_value());
   EXPECT_FALSE(store_->GetItem(*t, AttributeValue::S("a"), nullptr)->has_value());
   EXPECT_EQ(store_->GetTableStats(t->table_id).item_count, 0u);
   int visited = 0;
-  ASSERT_TRUE(store_->ScanRange(*t, "", "", false, [&](std::string_view, const Item&) {
-    ++visited;
-    return true;
-  }).ok());
+  ASSERT_TRUE(store_
+                  ->Range(*t, {},
+                          [&](const Item&) {
+                            ++visited;
+                            return true;
+                          })
+                  .ok());
   EXPECT_EQ(visited, 0);
 }
 
@@ -161,14 +167,16 @@ TEST_F(StoreTest, ConditionalIncrementsAreAtomicUnderContention) {
   auto t = MakeTable("t", false);
   ASSERT_TRUE(Put(*t, {{"pk", AttributeValue::S("c")}, {"v", AttributeValue::N(N("0"))}}).ok());
   std::vector<std::thread> threads;
+  threads.reserve(8);
   for (int th = 0; th < 8; ++th) {
     threads.emplace_back([&] {
       for (int i = 0; i < 200; ++i) {
-        auto r = store_->WriteItem(*t, AttributeValue::S("c"), nullptr, [&](const Item* cur) -> Result<Mutation> {
-          Item next = *cur;
-          next["v"] = AttributeValue::N(*cur->at("v").n().Add(N("1")));
-          return Mutation{Mutation::Kind::kPut, next};
-        });
+        auto r = store_->WriteItem(*t, AttributeValue::S("c"), nullptr,
+                                   [&](const Item* cur) -> Result<Mutation> {
+                                     Item next = *cur;
+                                     next["v"] = AttributeValue::N(*cur->at("v").n().Add(N("1")));
+                                     return Mutation::Put(next);
+                                   });
         ASSERT_TRUE(r.ok());
       }
     });
@@ -185,19 +193,25 @@ TEST_F(StoreTest, RangeScanFollowsSortKeyOrderAndDeleteTableDropsItems) {
     ASSERT_TRUE(Put(*t, {{"pk", AttributeValue::S("p")}, {"sk", AttributeValue::N(N(sk))}}).ok());
   }
   std::vector<std::string> order;
-  ASSERT_TRUE(store_->ScanRange(*t, "", "", false, [&](std::string_view, const Item& item) {
-    order.push_back(item.at("sk").n().ToString());
-    return true;
-  }).ok());
+  ASSERT_TRUE(store_
+                  ->Range(*t, {},
+                          [&](const Item& item) {
+                            order.push_back(item.at("sk").n().ToString());
+                            return true;
+                          })
+                  .ok());
   EXPECT_EQ(order, (std::vector<std::string>{"-5", "0", "2.5", "10", "100"}));
   ASSERT_TRUE(store_->DeleteTable("t").ok());
   auto again = MakeTable("t", true);
   EXPECT_NE(again->table_id, t->table_id);
   int visited = 0;
-  ASSERT_TRUE(store_->ScanRange(*again, "", "", false, [&](std::string_view, const Item&) {
-    ++visited;
-    return true;
-  }).ok());
+  ASSERT_TRUE(store_
+                  ->Range(*again, {},
+                          [&](const Item&) {
+                            ++visited;
+                            return true;
+                          })
+                  .ok());
   EXPECT_EQ(visited, 0);
 }
 
@@ -209,7 +223,7 @@ TEST_F(StoreTest, DeferredWritesShareOneGroupAndReadThroughTheOverlay) {
         [&](const Item* cur) -> Result<Mutation> {
           Item next{{"pk", AttributeValue::S("k")}, {"n", AttributeValue::N(N(n))}};
           if (cur) next["prev"] = cur->at("n");
-          return Mutation{Mutation::Kind::kPut, next};
+          return Mutation::Put(next);
         },
         CommitMode::kDeferred);
   };
@@ -226,8 +240,14 @@ TEST_F(StoreTest, DeferredWritesShareOneGroupAndReadThroughTheOverlay) {
   EXPECT_EQ(store_->committed_seq(), 1u);
 
   std::vector<uint64_t> acked;
-  EXPECT_TRUE(store_->WhenDurable(2, [&](Status s) { ASSERT_TRUE(s.ok()); acked.push_back(2); }));
-  EXPECT_FALSE(store_->WhenDurable(3, [&](Status s) { ASSERT_TRUE(s.ok()); acked.push_back(3); }));
+  EXPECT_TRUE(store_->WhenDurable(2, [&](const Status& s) {
+    ASSERT_TRUE(s.ok());
+    acked.push_back(2);
+  }));
+  EXPECT_FALSE(store_->WhenDurable(3, [&](const Status& s) {
+    ASSERT_TRUE(s.ok());
+    acked.push_back(3);
+  }));
   EXPECT_TRUE(acked.empty());
   store_->CommitPending();
   EXPECT_EQ(acked, (std::vector<uint64_t>{2, 3}));
@@ -237,20 +257,144 @@ TEST_F(StoreTest, DeferredWritesShareOneGroupAndReadThroughTheOverlay) {
   EXPECT_EQ((**got).at("prev").n().ToString(), "1");
   // Already durable: the callback runs at once and no commit is requested.
   bool ran = false;
-  EXPECT_FALSE(store_->WhenDurable(3, [&](Status) { ran = true; }));
+  EXPECT_FALSE(store_->WhenDurable(3, [&](const Status&) { ran = true; }));
   EXPECT_TRUE(ran);
   EXPECT_EQ(store_->GetTableStats(t->table_id).item_count, 1u);
 }
 
 TEST_F(StoreTest, StagedWritesAreCommittedAtClose) {
   auto t = MakeTable("t", false);
-  ASSERT_TRUE(store_->WriteItem(*t, AttributeValue::S("a"), nullptr, [](const Item*) -> Result<Mutation> {
-    return Mutation{Mutation::Kind::kPut, Item{{"pk", AttributeValue::S("a")}}};
-  }, CommitMode::kDeferred).ok());
+  ASSERT_TRUE(store_
+                  ->WriteItem(
+                      *t, AttributeValue::S("a"), nullptr,
+                      [](const Item*) -> Result<Mutation> {
+                        return Mutation::Put(Item{{"pk", AttributeValue::S("a")}});
+                      },
+                      CommitMode::kDeferred)
+                  .ok());
   Reopen();
   auto table = *store_->GetTable("t");
   EXPECT_TRUE(store_->GetItem(*table, AttributeValue::S("a"), nullptr)->has_value());
   EXPECT_EQ(store_->last_seq(), 2u);
+}
+
+// Store::Range in DynamoDB's terms: partitions, every sort-key condition, direction,
+// ExclusiveStartKey and Scan segments.
+class StoreRangeTest : public StoreTest {
+ protected:
+  void SetUp() override {
+    StoreTest::SetUp();
+    table_ = MakeTable("r", /*range=*/true);
+    for (int sk = -2; sk <= 5; ++sk) {
+      ASSERT_TRUE(Put(*table_, Item{{"pk", AttributeValue::S("a")},
+                                    {"sk", AttributeValue::N(*Number::Parse(std::to_string(sk)))}})
+                      .ok());
+    }
+    for (const char* pk : {"b", "c", "d", "e", "f"}) {
+      ASSERT_TRUE(Put(*table_, Item{{"pk", AttributeValue::S(pk)},
+                                    {"sk", AttributeValue::N(*Number::Parse("1"))}})
+                      .ok());
+    }
+  }
+  static AttributeValue N(int v) { return AttributeValue::N(*Number::Parse(std::to_string(v))); }
+  static RangeQuery Partition(const char* pk) {
+    RangeQuery q;
+    q.partition = AttributeValue::S(pk);
+    return q;
+  }
+  static RangeQuery Sorted(SortKeyCondition::Op op, int v, int upper = 0) {
+    RangeQuery q = Partition("a");
+    q.sort = SortKeyCondition{op, N(v), N(upper)};
+    return q;
+  }
+  // "pk:sk" of every item the range visits, in order.
+  std::vector<std::string> Read(const RangeQuery& q) {
+    std::vector<std::string> out;
+    Status s = store_->Range(*table_, q, [&](const Item& item) {
+      out.push_back(item.at("pk").s() + ":" + item.at("sk").n().ToString());
+      return true;
+    });
+    EXPECT_TRUE(s.ok()) << s.ToString();
+    return out;
+  }
+  using V = std::vector<std::string>;
+  std::shared_ptr<const TableInfo> table_;
+};
+
+TEST_F(StoreRangeTest, SortKeyConditions) {
+  using Op = SortKeyCondition::Op;
+  EXPECT_EQ(Read(Partition("a")), (V{"a:-2", "a:-1", "a:0", "a:1", "a:2", "a:3", "a:4", "a:5"}));
+  EXPECT_EQ(Read(Partition("b")), (V{"b:1"}));
+  EXPECT_EQ(Read(Partition("zz")), V{});
+  EXPECT_EQ(Read(Sorted(Op::kEq, 3)), (V{"a:3"}));
+  EXPECT_EQ(Read(Sorted(Op::kEq, 9)), V{});
+  EXPECT_EQ(Read(Sorted(Op::kLt, 0)), (V{"a:-2", "a:-1"}));
+  EXPECT_EQ(Read(Sorted(Op::kLe, 0)), (V{"a:-2", "a:-1", "a:0"}));
+  EXPECT_EQ(Read(Sorted(Op::kGt, 4)), (V{"a:5"}));
+  EXPECT_EQ(Read(Sorted(Op::kGe, 4)), (V{"a:4", "a:5"}));
+  EXPECT_EQ(Read(Sorted(Op::kBetween, -1, 1)), (V{"a:-1", "a:0", "a:1"}));
+  EXPECT_EQ(Read(Sorted(Op::kBetween, 2, 2)), (V{"a:2"}));
+}
+
+TEST_F(StoreRangeTest, DirectionAndExclusiveStart) {
+  RangeQuery q = Partition("a");
+  q.reverse = true;
+  EXPECT_EQ(Read(q), (V{"a:5", "a:4", "a:3", "a:2", "a:1", "a:0", "a:-1", "a:-2"}));
+  q.exclusive_start = Item{{"pk", AttributeValue::S("a")}, {"sk", N(2)}};
+  EXPECT_EQ(Read(q), (V{"a:1", "a:0", "a:-1", "a:-2"}));
+  q.reverse = false;
+  EXPECT_EQ(Read(q), (V{"a:3", "a:4", "a:5"}));
+  q.sort = SortKeyCondition{SortKeyCondition::Op::kLt, N(2), {}};
+  EXPECT_EQ(Read(q), V{});  // the start is past the condition's end
+  q.exclusive_start = Item{{"pk", AttributeValue::S("a")}};  // no sort key
+  EXPECT_EQ(store_->Range(*table_, q, [](const Item&) { return true; }).code(),
+            Status::Code::kInvalidArgument);
+}
+
+TEST_F(StoreRangeTest, ScanSegmentsCoverTheTableOnce) {
+  const V all = Read(RangeQuery{});
+  EXPECT_EQ(all.size(), 13u);
+  for (uint32_t total : {1u, 2u, 3u, 7u, 64u}) {
+    std::multiset<std::string> seen;
+    for (uint32_t i = 0; i < total; ++i) {
+      RangeQuery q;
+      q.segment = i;
+      q.total_segments = total;
+      for (const auto& k : Read(q)) seen.insert(k);
+    }
+    EXPECT_EQ(seen, std::multiset<std::string>(all.begin(), all.end())) << total;
+  }
+  // A scan resumes after its ExclusiveStartKey.
+  RangeQuery q;
+  q.exclusive_start = Item{{"pk", AttributeValue::S(all[5].substr(0, 1))},
+                           {"sk", AttributeValue::N(*Number::Parse(all[5].substr(2)))}};
+  EXPECT_EQ(Read(q), V(all.begin() + 6, all.end()));
+}
+
+TEST_F(StoreTest, RangeBeginsWithOnStringSortKeys) {
+  TableInfo info;
+  info.name = "s";
+  info.partition_key = {"pk", KeyType::kS};
+  info.sort_key = KeyAttribute{"sk", KeyType::kS};
+  auto t = *store_->CreateTable(info);
+  for (const char* sk : {"a", "ab", "abc", "abd", "b"}) {
+    ASSERT_TRUE(Put(*t, Item{{"pk", AttributeValue::S("p")}, {"sk", AttributeValue::S(sk)}}).ok());
+  }
+  ASSERT_TRUE(Put(*t, Item{{"pk", AttributeValue::S("p")},
+                           {"sk", AttributeValue::S(std::string("ab\0x", 4))}})
+                  .ok());
+  RangeQuery q;
+  q.partition = AttributeValue::S("p");
+  q.sort = SortKeyCondition{SortKeyCondition::Op::kBeginsWith, AttributeValue::S("ab"), {}};
+  std::vector<std::string> out;
+  ASSERT_TRUE(store_
+                  ->Range(*t, q,
+                          [&](const Item& item) {
+                            out.push_back(item.at("sk").s());
+                            return true;
+                          })
+                  .ok());
+  EXPECT_EQ(out, (std::vector<std::string>{"ab", std::string("ab\0x", 4), "abc", "abd"}));
 }
 
 }  // namespace

@@ -51,16 +51,17 @@ class CAPABILITY("shared_mutex") SharedMutex {
   std::shared_mutex mu_;
 };
 
-// Holds `mu` from construction to destruction; Unlock()/Lock() release and retake it in
-// between (for work done without the lock).
-class SCOPED_CAPABILITY MutexLock {
+// Holds `mu` (a Mutex, or a SharedMutex exclusively) from construction to destruction;
+// Unlock()/Lock() release and retake it in between (for work done without the lock).
+template <typename Lockable>
+class SCOPED_CAPABILITY ExclusiveLock {
  public:
-  explicit MutexLock(Mutex* mu) ACQUIRE(mu) : mu_(mu) { mu_->Lock(); }
-  ~MutexLock() RELEASE() {
+  explicit ExclusiveLock(Lockable* mu) ACQUIRE(mu) : mu_(mu) { mu_->Lock(); }
+  ~ExclusiveLock() RELEASE() {
     if (held_) mu_->Unlock();
   }
-  MutexLock(const MutexLock&) = delete;
-  MutexLock& operator=(const MutexLock&) = delete;
+  ExclusiveLock(const ExclusiveLock&) = delete;
+  ExclusiveLock& operator=(const ExclusiveLock&) = delete;
 
   void Unlock() RELEASE() {
     held_ = false;
@@ -72,29 +73,11 @@ class SCOPED_CAPABILITY MutexLock {
   }
 
  private:
-  Mutex* const mu_;
+  Lockable* const mu_;
   bool held_ = true;
 };
-
-// Holds `mu` exclusively from construction to destruction (or an earlier Unlock()).
-class SCOPED_CAPABILITY WriterMutexLock {
- public:
-  explicit WriterMutexLock(SharedMutex* mu) ACQUIRE(mu) : mu_(mu) { mu_->Lock(); }
-  ~WriterMutexLock() RELEASE() {
-    if (held_) mu_->Unlock();
-  }
-  WriterMutexLock(const WriterMutexLock&) = delete;
-  WriterMutexLock& operator=(const WriterMutexLock&) = delete;
-
-  void Unlock() RELEASE() {
-    held_ = false;
-    mu_->Unlock();
-  }
-
- private:
-  SharedMutex* const mu_;
-  bool held_ = true;
-};
+using MutexLock = ExclusiveLock<Mutex>;
+using WriterMutexLock = ExclusiveLock<SharedMutex>;
 
 // Holds `mu` shared from construction to destruction.
 class SCOPED_CAPABILITY ReaderMutexLock {

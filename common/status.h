@@ -22,6 +22,7 @@ class [[nodiscard]] Status {
     kCorruption,       // stored data could not be decoded
     kIOError,          // storage or network failure
     kInternal,         // invariant broken in a recoverable place
+    kConflict,         // -> TransactionConflict: the item is not available to a transaction now
   };
 
   Status() = default;
@@ -38,6 +39,7 @@ class [[nodiscard]] Status {
   static Status Corruption(std::string msg) { return {Code::kCorruption, std::move(msg)}; }
   static Status IOError(std::string msg) { return {Code::kIOError, std::move(msg)}; }
   static Status Internal(std::string msg) { return {Code::kInternal, std::move(msg)}; }
+  static Status Conflict(std::string msg) { return {Code::kConflict, std::move(msg)}; }
 
   bool ok() const { return code_ == Code::kOk; }
   Code code() const { return code_; }

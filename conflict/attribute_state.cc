@@ -11,12 +11,9 @@ using model::AttrType;
 
 AttrType SetTypeOf(AttrType member_type) {
   switch (member_type) {
-    case AttrType::kN:
-      return AttrType::kNS;
-    case AttrType::kB:
-      return AttrType::kBS;
-    default:
-      return AttrType::kSS;
+    case AttrType::kN: return AttrType::kNS;
+    case AttrType::kB: return AttrType::kBS;
+    default: return AttrType::kSS;
   }
 }
 
@@ -63,12 +60,9 @@ std::optional<AttributeValue> BuildSet(const AttributeState& s, AttrType set_typ
 
 AttrType MemberType(AttrType set_type) {
   switch (set_type) {
-    case AttrType::kNS:
-      return AttrType::kN;
-    case AttrType::kBS:
-      return AttrType::kB;
-    default:
-      return AttrType::kS;
+    case AttrType::kNS: return AttrType::kN;
+    case AttrType::kBS: return AttrType::kB;
+    default: return AttrType::kS;
   }
 }
 

@@ -19,24 +19,12 @@ void WriteItem(const model::Item& item, capnp::List<schemas::Attribute>::Builder
 
 void WriteValue(const AttributeValue& v, schemas::AttributeValue::Builder out) {
   switch (v.type()) {
-    case AttrType::kS:
-      out.setS(AsText(v.s()));
-      break;
-    case AttrType::kN:
-      out.setN(v.n().ToString());
-      break;
-    case AttrType::kB:
-      out.setB(AsData(v.b()));
-      break;
-    case AttrType::kBool:
-      out.setBoolean(v.boolean());
-      break;
-    case AttrType::kNull:
-      out.setNull();
-      break;
-    case AttrType::kM:
-      WriteItem(v.m(), out.initM(v.m().size()));
-      break;
+    case AttrType::kS: out.setS(AsText(v.s())); break;
+    case AttrType::kN: out.setN(v.n().ToString()); break;
+    case AttrType::kB: out.setB(AsData(v.b())); break;
+    case AttrType::kBool: out.setBoolean(v.boolean()); break;
+    case AttrType::kNull: out.setNull(); break;
+    case AttrType::kM: WriteItem(v.m(), out.initM(v.m().size())); break;
     case AttrType::kL: {
       auto list = out.initL(v.l().size());
       for (unsigned i = 0; i < v.l().size(); ++i) WriteValue(v.l()[i], list[i]);
@@ -78,19 +66,15 @@ Result<model::Item> ReadItem(capnp::List<schemas::Attribute>::Reader in) {
 
 Result<AttributeValue> ReadValue(schemas::AttributeValue::Reader r) {
   switch (r.which()) {
-    case schemas::AttributeValue::S:
-      return AttributeValue::S(ToString(r.getS()));
+    case schemas::AttributeValue::S: return AttributeValue::S(ToString(r.getS()));
     case schemas::AttributeValue::N: {
       Result<model::Number> n = ReadNumber(r.getN());
       if (!n.ok()) return n.status();
       return AttributeValue::N(std::move(n).value());
     }
-    case schemas::AttributeValue::B:
-      return AttributeValue::B(ToString(r.getB()));
-    case schemas::AttributeValue::BOOLEAN:
-      return AttributeValue::Bool(r.getBoolean());
-    case schemas::AttributeValue::NULL_:
-      return AttributeValue::Null();
+    case schemas::AttributeValue::B: return AttributeValue::B(ToString(r.getB()));
+    case schemas::AttributeValue::BOOLEAN: return AttributeValue::Bool(r.getBoolean());
+    case schemas::AttributeValue::NULL_: return AttributeValue::Null();
     case schemas::AttributeValue::M: {
       Result<model::Item> m = ReadItem(r.getM());
       if (!m.ok()) return m.status();

@@ -6,40 +6,29 @@ namespace meridian::conflict {
 
 const char* ConflictRuleName(ConflictRule rule) {
   switch (rule) {
-    case ConflictRule::kLwwHigherTimestamp:
-      return "lww_higher_timestamp";
-    case ConflictRule::kLwwRegionTieBreak:
-      return "lww_region_tie_break";
-    case ConflictRule::kMergeAttributes:
-      return "merge_attributes";
+    case ConflictRule::kLwwHigherTimestamp: return "lww_higher_timestamp";
+    case ConflictRule::kLwwRegionTieBreak: return "lww_region_tie_break";
+    case ConflictRule::kMergeAttributes: return "merge_attributes";
   }
   return "?";
 }
 
 const char* ConflictWinnerName(ConflictWinner winner) {
   switch (winner) {
-    case ConflictWinner::kLocal:
-      return "local";
-    case ConflictWinner::kRemote:
-      return "remote";
-    case ConflictWinner::kMerged:
-      return "merged";
+    case ConflictWinner::kLocal: return "local";
+    case ConflictWinner::kRemote: return "remote";
+    case ConflictWinner::kMerged: return "merged";
   }
   return "?";
 }
 
 const char* AttributeRuleName(AttributeRule rule) {
   switch (rule) {
-    case AttributeRule::kRegisterLww:
-      return "register_lww";
-    case AttributeRule::kCounterSum:
-      return "counter_sum";
-    case AttributeRule::kAddWinsSet:
-      return "add_wins_set";
-    case AttributeRule::kKeptUnseen:
-      return "kept_unseen";
-    case AttributeRule::kRemoved:
-      return "removed";
+    case AttributeRule::kRegisterLww: return "register_lww";
+    case AttributeRule::kCounterSum: return "counter_sum";
+    case AttributeRule::kAddWinsSet: return "add_wins_set";
+    case AttributeRule::kKeptUnseen: return "kept_unseen";
+    case AttributeRule::kRemoved: return "removed";
   }
   return "?";
 }

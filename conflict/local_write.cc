@@ -119,15 +119,9 @@ AttributeState* FindOrInsert(AttributeStates* states, const std::string& name) {
 
 void ApplyOp(const AttributeOp& op, AttributeState* s, Dot dot, Hlc hlc) {
   switch (op.kind) {
-    case AttributeOp::Kind::kSet:
-      WriteRegister(s, op.value, dot, hlc);
-      break;
-    case AttributeOp::Kind::kRemove:
-      ResetToRemoved(s);
-      break;
-    case AttributeOp::Kind::kCounterAdd:
-      AddToCounter(s, op.value.n(), dot);
-      break;
+    case AttributeOp::Kind::kSet: WriteRegister(s, op.value, dot, hlc); break;
+    case AttributeOp::Kind::kRemove: ResetToRemoved(s); break;
+    case AttributeOp::Kind::kCounterAdd: AddToCounter(s, op.value.n(), dot); break;
     case AttributeOp::Kind::kSetAdd:
     case AttributeOp::Kind::kSetRemove:
       UpdateMembers(s, op.value, op.kind == AttributeOp::Kind::kSetAdd, dot);
@@ -172,11 +166,8 @@ Status BuildMergeState(const ItemVersion& stored, const LocalWrite& write, ItemV
 
 Status BuildLwwItem(const ItemVersion& stored, const LocalWrite& write, ItemVersion* out) {
   switch (write.kind) {
-    case LocalWrite::Kind::kPut:
-      out->item = write.item;
-      break;
-    case LocalWrite::Kind::kDelete:
-      break;
+    case LocalWrite::Kind::kPut: out->item = write.item; break;
+    case LocalWrite::Kind::kDelete: break;
     case LocalWrite::Kind::kUpdate:
       out->item = stored.item;
       for (const auto& [name, value] : write.key) out->item.insert_or_assign(name, value);

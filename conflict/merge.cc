@@ -103,12 +103,9 @@ std::vector<std::pair<std::string, AttributeRule>> DescribeAttributes(
 
 const char* MergeActionName(MergeAction action) {
   switch (action) {
-    case MergeAction::kSkipped:
-      return "skipped";
-    case MergeAction::kReplaced:
-      return "replaced";
-    case MergeAction::kMerged:
-      return "merged";
+    case MergeAction::kSkipped: return "skipped";
+    case MergeAction::kReplaced: return "replaced";
+    case MergeAction::kMerged: return "merged";
   }
   return "?";
 }
@@ -127,15 +124,12 @@ Result<MergeOutcome> MergeRemoteInto(ItemVersion* local, const ItemVersion& remo
   MergeOutcome outcome;
   switch (remote.vector.Compare(local->vector)) {
     case CausalOrder::kEqual:
-    case CausalOrder::kBefore:
-      outcome.action = MergeAction::kSkipped;
-      return outcome;
+    case CausalOrder::kBefore: outcome.action = MergeAction::kSkipped; return outcome;
     case CausalOrder::kAfter:
       outcome.action = MergeAction::kReplaced;
       *local = remote;
       return outcome;
-    case CausalOrder::kConcurrent:
-      break;
+    case CausalOrder::kConcurrent: break;
   }
   outcome.action = MergeAction::kMerged;
   if (!options.record_conflict) {

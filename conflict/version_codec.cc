@@ -85,8 +85,7 @@ Result<SetElement> ReadElement(schemas::SetElement::Reader in, const VersionVect
       e.type = model::AttrType::kB;
       e.bytes = ToString(in.getB());
       break;
-    default:
-      return Corrupt("unknown set element type");
+    default: return Corrupt("unknown set element type");
   }
   const auto dots = in.getDots();
   e.dots.reserve(dots.size());
@@ -203,14 +202,9 @@ Result<ItemVersion> ReadItemVersion(schemas::ItemVersion::Reader in) {
   try {
     ItemVersion v;
     switch (in.getPolicy()) {
-      case schemas::ConflictPolicy::LWW:
-        v.policy = ConflictPolicy::kLww;
-        break;
-      case schemas::ConflictPolicy::MERGE:
-        v.policy = ConflictPolicy::kMerge;
-        break;
-      default:
-        return Corrupt("unknown policy");
+      case schemas::ConflictPolicy::LWW: v.policy = ConflictPolicy::kLww; break;
+      case schemas::ConflictPolicy::MERGE: v.policy = ConflictPolicy::kMerge; break;
+      default: return Corrupt("unknown policy");
     }
     Result<VersionVector> vector = ReadVersionVector(in.getVector());
     if (!vector.ok()) return vector.status();

@@ -37,14 +37,10 @@ std::string Dot::ToString() const { return std::to_string(region) + ":" + std::t
 
 const char* CausalOrderName(CausalOrder order) {
   switch (order) {
-    case CausalOrder::kEqual:
-      return "equal";
-    case CausalOrder::kBefore:
-      return "before";
-    case CausalOrder::kAfter:
-      return "after";
-    case CausalOrder::kConcurrent:
-      return "concurrent";
+    case CausalOrder::kEqual: return "equal";
+    case CausalOrder::kBefore: return "before";
+    case CausalOrder::kAfter: return "after";
+    case CausalOrder::kConcurrent: return "concurrent";
   }
   return "?";
 }

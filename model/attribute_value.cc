@@ -25,26 +25,16 @@ constexpr size_t kElementOverhead = 1;
 
 const char* TypeName(AttrType type) {
   switch (type) {
-    case AttrType::kS:
-      return "S";
-    case AttrType::kN:
-      return "N";
-    case AttrType::kB:
-      return "B";
-    case AttrType::kBool:
-      return "BOOL";
-    case AttrType::kNull:
-      return "NULL";
-    case AttrType::kM:
-      return "M";
-    case AttrType::kL:
-      return "L";
-    case AttrType::kSS:
-      return "SS";
-    case AttrType::kNS:
-      return "NS";
-    case AttrType::kBS:
-      return "BS";
+    case AttrType::kS: return "S";
+    case AttrType::kN: return "N";
+    case AttrType::kB: return "B";
+    case AttrType::kBool: return "BOOL";
+    case AttrType::kNull: return "NULL";
+    case AttrType::kM: return "M";
+    case AttrType::kL: return "L";
+    case AttrType::kSS: return "SS";
+    case AttrType::kNS: return "NS";
+    case AttrType::kBS: return "BS";
   }
   return "?";
 }
@@ -120,13 +110,10 @@ AttributeValue AttributeValue::BS(std::vector<std::string> b) {
 size_t AttributeValue::ByteSize() const {
   switch (type_) {
     case AttrType::kS:
-    case AttrType::kB:
-      return bytes_.size();
-    case AttrType::kN:
-      return NumberByteSize(number_);
+    case AttrType::kB: return bytes_.size();
+    case AttrType::kN: return NumberByteSize(number_);
     case AttrType::kBool:
-    case AttrType::kNull:
-      return 1;
+    case AttrType::kNull: return 1;
     case AttrType::kM: {
       size_t size = kContainerOverhead;
       for (const auto& [name, value] : map_)
@@ -157,23 +144,15 @@ bool AttributeValue::operator==(const AttributeValue& other) const {
   if (type_ != other.type_) return false;
   switch (type_) {
     case AttrType::kS:
-    case AttrType::kB:
-      return bytes_ == other.bytes_;
-    case AttrType::kN:
-      return number_ == other.number_;
-    case AttrType::kBool:
-      return bool_ == other.bool_;
-    case AttrType::kNull:
-      return true;
-    case AttrType::kM:
-      return map_ == other.map_;
-    case AttrType::kL:
-      return list_ == other.list_;
+    case AttrType::kB: return bytes_ == other.bytes_;
+    case AttrType::kN: return number_ == other.number_;
+    case AttrType::kBool: return bool_ == other.bool_;
+    case AttrType::kNull: return true;
+    case AttrType::kM: return map_ == other.map_;
+    case AttrType::kL: return list_ == other.list_;
     case AttrType::kSS:
-    case AttrType::kBS:
-      return strings_ == other.strings_;
-    case AttrType::kNS:
-      return numbers_ == other.numbers_;
+    case AttrType::kBS: return strings_ == other.strings_;
+    case AttrType::kNS: return numbers_ == other.numbers_;
   }
   return false;
 }

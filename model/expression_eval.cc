@@ -76,29 +76,21 @@ size_t Utf16Length(const std::string& s) {
 
 std::optional<size_t> SizeOf(const AttributeValue& v) {
   switch (v.type()) {
-    case AttrType::kS:
-      return Utf16Length(v.s());
-    case AttrType::kB:
-      return v.b().size();
+    case AttrType::kS: return Utf16Length(v.s());
+    case AttrType::kB: return v.b().size();
     case AttrType::kSS:
     case AttrType::kNS:
-    case AttrType::kBS:
-      return v.set_size();
-    case AttrType::kL:
-      return v.l().size();
-    case AttrType::kM:
-      return v.m().size();
-    default:
-      return std::nullopt;
+    case AttrType::kBS: return v.set_size();
+    case AttrType::kL: return v.l().size();
+    case AttrType::kM: return v.m().size();
+    default: return std::nullopt;
   }
 }
 
 OperandValue Evaluate(const Operand& op, const Item& item) {
   switch (op.kind) {
-    case Operand::Kind::kPath:
-      return OperandValue(FindPath(item, op.path));
-    case Operand::Kind::kValue:
-      return OperandValue(&op.value);
+    case Operand::Kind::kPath: return OperandValue(FindPath(item, op.path));
+    case Operand::Kind::kValue: return OperandValue(&op.value);
     case Operand::Kind::kFunction: {
       // Only size() is an operand in conditions (enforced at parse time).
       if (op.function != "size" || op.args.size() != 1) return OperandValue();
@@ -109,8 +101,7 @@ OperandValue Evaluate(const Operand& op, const Item& item) {
       auto n = Number::Parse(std::to_string(*size));
       return n.ok() ? OperandValue(AttributeValue::N(*n)) : OperandValue();
     }
-    default:
-      return OperandValue();
+    default: return OperandValue();
   }
 }
 
@@ -124,24 +115,17 @@ bool Ordered(const AttributeValue* a, const AttributeValue* b) {
 
 bool Compare(CompareOp op, const AttributeValue* a, const AttributeValue* b) {
   switch (op) {
-    case CompareOp::kEq:
-      return Equal(a, b);
-    case CompareOp::kNe:
-      return !Equal(a, b);
-    default:
-      break;
+    case CompareOp::kEq: return Equal(a, b);
+    case CompareOp::kNe: return !Equal(a, b);
+    default: break;
   }
   if (!Ordered(a, b)) return false;
   int c = CompareScalars(*a, *b);
   switch (op) {
-    case CompareOp::kLt:
-      return c < 0;
-    case CompareOp::kLe:
-      return c <= 0;
-    case CompareOp::kGt:
-      return c > 0;
-    default:
-      return c >= 0;
+    case CompareOp::kLt: return c < 0;
+    case CompareOp::kLe: return c <= 0;
+    case CompareOp::kGt: return c > 0;
+    default: return c >= 0;
   }
 }
 
@@ -172,8 +156,7 @@ bool Contains(const AttributeValue* a, const AttributeValue* b) {
         if (n == b->n()) return true;
       }
       return false;
-    default:
-      return false;
+    default: return false;
   }
 }
 
@@ -207,10 +190,8 @@ bool EvaluateNode(const ConditionNode& node, const Item& item) {
       return EvaluateNode(*node.children[0], item) && EvaluateNode(*node.children[1], item);
     case ConditionNode::Kind::kOr:
       return EvaluateNode(*node.children[0], item) || EvaluateNode(*node.children[1], item);
-    case ConditionNode::Kind::kNot:
-      return !EvaluateNode(*node.children[0], item);
-    case ConditionNode::Kind::kFunction:
-      return EvaluateFunction(node, item);
+    case ConditionNode::Kind::kNot: return !EvaluateNode(*node.children[0], item);
+    case ConditionNode::Kind::kFunction: return EvaluateFunction(node, item);
     case ConditionNode::Kind::kCompare: {
       OperandValue a = Evaluate(node.operands[0], item);
       OperandValue b = Evaluate(node.operands[1], item);
@@ -275,23 +256,12 @@ std::optional<AttributeValue> ProjectValue(const AttributeValue& v, const Projec
 std::string ValueForMessage(const AttributeValue& value) {
   std::string body;
   switch (value.type()) {
-    case AttrType::kS:
-      body = value.s();
-      break;
-    case AttrType::kN:
-      body = value.n().ToString();
-      break;
-    case AttrType::kB:
-      body = Base64Encode(value.b());
-      break;
-    case AttrType::kBool:
-      body = value.boolean() ? "true" : "false";
-      break;
-    case AttrType::kNull:
-      body = "true";
-      break;
-    default:
-      break;
+    case AttrType::kS: body = value.s(); break;
+    case AttrType::kN: body = value.n().ToString(); break;
+    case AttrType::kB: body = Base64Encode(value.b()); break;
+    case AttrType::kBool: body = value.boolean() ? "true" : "false"; break;
+    case AttrType::kNull: body = "true"; break;
+    default: break;
   }
   return std::string("{") + TypeName(value.type()) + ":" + body + "}";
 }

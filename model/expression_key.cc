@@ -17,12 +17,9 @@ Status CollectKeyConditions(const ConditionNode& node, std::vector<const Conditi
                             std::set<std::string>* keys) {
   using Kind = ConditionNode::Kind;
   switch (node.kind) {
-    case Kind::kOr:
-      return KeyError("Invalid operator used in KeyConditionExpression: OR");
-    case Kind::kNot:
-      return KeyError("Invalid operator used in KeyConditionExpression: NOT");
-    case Kind::kIn:
-      return KeyError("Invalid operator used in KeyConditionExpression: IN");
+    case Kind::kOr: return KeyError("Invalid operator used in KeyConditionExpression: OR");
+    case Kind::kNot: return KeyError("Invalid operator used in KeyConditionExpression: NOT");
+    case Kind::kIn: return KeyError("Invalid operator used in KeyConditionExpression: IN");
     case Kind::kAnd:
       for (const auto& child : node.children) {
         MERIDIAN_RETURN_IF_ERROR(CollectKeyConditions(*child, out, keys));
@@ -88,26 +85,15 @@ SortKeyCondition ToSortKeyCondition(const ConditionNode& node) {
       sk.op = KeyOp::kBeginsWith;
       sk.value = node.operands[1].value;
       return sk;
-    default:
-      break;
+    default: break;
   }
   sk.value = key_first ? node.operands[1].value : node.operands[0].value;
   switch (node.op) {
-    case CompareOp::kLt:
-      sk.op = key_first ? KeyOp::kLt : KeyOp::kGt;
-      break;
-    case CompareOp::kLe:
-      sk.op = key_first ? KeyOp::kLe : KeyOp::kGe;
-      break;
-    case CompareOp::kGt:
-      sk.op = key_first ? KeyOp::kGt : KeyOp::kLt;
-      break;
-    case CompareOp::kGe:
-      sk.op = key_first ? KeyOp::kGe : KeyOp::kLe;
-      break;
-    default:
-      sk.op = KeyOp::kEq;
-      break;
+    case CompareOp::kLt: sk.op = key_first ? KeyOp::kLt : KeyOp::kGt; break;
+    case CompareOp::kLe: sk.op = key_first ? KeyOp::kLe : KeyOp::kGe; break;
+    case CompareOp::kGt: sk.op = key_first ? KeyOp::kGt : KeyOp::kLt; break;
+    case CompareOp::kGe: sk.op = key_first ? KeyOp::kGe : KeyOp::kLe; break;
+    default: sk.op = KeyOp::kEq; break;
   }
   return sk;
 }

@@ -62,33 +62,15 @@ std::vector<Token> Tokenize(std::string_view text) {
     TokenKind kind = TokenKind::kInvalid;
     size_t len = 1;
     switch (c) {
-      case '(':
-        kind = TokenKind::kLParen;
-        break;
-      case ')':
-        kind = TokenKind::kRParen;
-        break;
-      case '[':
-        kind = TokenKind::kLBracket;
-        break;
-      case ']':
-        kind = TokenKind::kRBracket;
-        break;
-      case ',':
-        kind = TokenKind::kComma;
-        break;
-      case '.':
-        kind = TokenKind::kDot;
-        break;
-      case '+':
-        kind = TokenKind::kPlus;
-        break;
-      case '-':
-        kind = TokenKind::kMinus;
-        break;
-      case '=':
-        kind = TokenKind::kEq;
-        break;
+      case '(': kind = TokenKind::kLParen; break;
+      case ')': kind = TokenKind::kRParen; break;
+      case '[': kind = TokenKind::kLBracket; break;
+      case ']': kind = TokenKind::kRBracket; break;
+      case ',': kind = TokenKind::kComma; break;
+      case '.': kind = TokenKind::kDot; break;
+      case '+': kind = TokenKind::kPlus; break;
+      case '-': kind = TokenKind::kMinus; break;
+      case '=': kind = TokenKind::kEq; break;
       case '<':
         if (next == '>') {
           kind = TokenKind::kNe;
@@ -108,9 +90,7 @@ std::vector<Token> Tokenize(std::string_view text) {
           kind = TokenKind::kGt;
         }
         break;
-      default:
-        len = Utf8Length(text, i);
-        break;
+      default: len = Utf8Length(text, i); break;
     }
     i += len;
     emit(kind, begin, i);
@@ -171,18 +151,12 @@ Status CheckExpressionText(std::string_view text, std::string_view kind) {
 
 const char* CompareOpName(CompareOp op) {
   switch (op) {
-    case CompareOp::kEq:
-      return "=";
-    case CompareOp::kNe:
-      return "<>";
-    case CompareOp::kLt:
-      return "<";
-    case CompareOp::kLe:
-      return "<=";
-    case CompareOp::kGt:
-      return ">";
-    case CompareOp::kGe:
-      return ">=";
+    case CompareOp::kEq: return "=";
+    case CompareOp::kNe: return "<>";
+    case CompareOp::kLt: return "<";
+    case CompareOp::kLe: return "<=";
+    case CompareOp::kGt: return ">";
+    case CompareOp::kGe: return ">=";
   }
   return "=";
 }

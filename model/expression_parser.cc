@@ -53,8 +53,7 @@ bool TokenParser::IsGrammarKeyword(const Token& token) const {
     case Grammar::kUpdate:
       return IsKeyword(token, "SET") || IsKeyword(token, "REMOVE") || IsKeyword(token, "ADD") ||
              IsKeyword(token, "DELETE");
-    case Grammar::kProjection:
-      return false;
+    case Grammar::kProjection: return false;
   }
   return false;
 }
@@ -224,10 +223,8 @@ class ConditionGrammar {
       case TokenKind::kLt:
       case TokenKind::kLe:
       case TokenKind::kGt:
-      case TokenKind::kGe:
-        return true;
-      default:
-        return p_.AtKeyword("BETWEEN") || p_.AtKeyword("IN");
+      case TokenKind::kGe: return true;
+      default: return p_.AtKeyword("BETWEEN") || p_.AtKeyword("IN");
     }
   }
 
@@ -296,24 +293,12 @@ class ConditionGrammar {
     }
     node->kind = ConditionNode::Kind::kCompare;
     switch (t.kind) {
-      case TokenKind::kEq:
-        node->op = CompareOp::kEq;
-        break;
-      case TokenKind::kNe:
-        node->op = CompareOp::kNe;
-        break;
-      case TokenKind::kLt:
-        node->op = CompareOp::kLt;
-        break;
-      case TokenKind::kLe:
-        node->op = CompareOp::kLe;
-        break;
-      case TokenKind::kGt:
-        node->op = CompareOp::kGt;
-        break;
-      default:
-        node->op = CompareOp::kGe;
-        break;
+      case TokenKind::kEq: node->op = CompareOp::kEq; break;
+      case TokenKind::kNe: node->op = CompareOp::kNe; break;
+      case TokenKind::kLt: node->op = CompareOp::kLt; break;
+      case TokenKind::kLe: node->op = CompareOp::kLe; break;
+      case TokenKind::kGt: node->op = CompareOp::kGt; break;
+      default: node->op = CompareOp::kGe; break;
     }
     p_.Advance();
     Operand rhs;
@@ -430,10 +415,8 @@ Status ValidateNode(Validator& v, ConditionNode& node, int* operators) {
   switch (node.kind) {
     case ConditionNode::Kind::kAnd:
     case ConditionNode::Kind::kOr:
-    case ConditionNode::Kind::kNot:
-      return Status::Ok();
-    case ConditionNode::Kind::kFunction:
-      return v.CheckCall(node.function, node.operands);
+    case ConditionNode::Kind::kNot: return Status::Ok();
+    case ConditionNode::Kind::kFunction: return v.CheckCall(node.function, node.operands);
     case ConditionNode::Kind::kCompare: {
       std::string_view name = CompareOpName(node.op);
       if (node.op != CompareOp::kEq && node.op != CompareOp::kNe) {

@@ -49,8 +49,7 @@ bool ParseClauses(TokenParser& p, std::vector<UpdateAction>* actions, std::strin
         case UpdateAction::Kind::kSet:
           if (!p.Expect(TokenKind::kEq) || !p.ParseSetValue(&action.value)) return false;
           break;
-        case UpdateAction::Kind::kRemove:
-          break;
+        case UpdateAction::Kind::kRemove: break;
         case UpdateAction::Kind::kAdd:
         case UpdateAction::Kind::kDelete:
           if (!p.At(TokenKind::kValueRef)) return p.Fail();
@@ -89,26 +88,16 @@ Status CheckFunctionNames(const Validator& v, const Operand& op) {
 
 const char* LongTypeName(AttrType type) {
   switch (type) {
-    case AttrType::kS:
-      return "STRING";
-    case AttrType::kN:
-      return "NUMBER";
-    case AttrType::kB:
-      return "BINARY";
-    case AttrType::kBool:
-      return "BOOLEAN";
-    case AttrType::kNull:
-      return "NULL";
-    case AttrType::kM:
-      return "MAP";
-    case AttrType::kL:
-      return "LIST";
-    case AttrType::kSS:
-      return "STRING_SET";
-    case AttrType::kNS:
-      return "NUMBER_SET";
-    case AttrType::kBS:
-      return "BINARY_SET";
+    case AttrType::kS: return "STRING";
+    case AttrType::kN: return "NUMBER";
+    case AttrType::kB: return "BINARY";
+    case AttrType::kBool: return "BOOLEAN";
+    case AttrType::kNull: return "NULL";
+    case AttrType::kM: return "MAP";
+    case AttrType::kL: return "LIST";
+    case AttrType::kSS: return "STRING_SET";
+    case AttrType::kNS: return "NUMBER_SET";
+    case AttrType::kBS: return "BINARY_SET";
   }
   return "NULL";
 }
@@ -184,18 +173,10 @@ std::vector<UpdateActionInfo> DescribeUpdate(const UpdateNode& update) {
     UpdateActionInfo info;
     info.path = a.target.path;
     switch (a.kind) {
-      case UpdateAction::Kind::kSet:
-        info.kind = UpdateActionInfo::Kind::kSet;
-        break;
-      case UpdateAction::Kind::kRemove:
-        info.kind = UpdateActionInfo::Kind::kRemove;
-        break;
-      case UpdateAction::Kind::kAdd:
-        info.kind = UpdateActionInfo::Kind::kAdd;
-        break;
-      case UpdateAction::Kind::kDelete:
-        info.kind = UpdateActionInfo::Kind::kDelete;
-        break;
+      case UpdateAction::Kind::kSet: info.kind = UpdateActionInfo::Kind::kSet; break;
+      case UpdateAction::Kind::kRemove: info.kind = UpdateActionInfo::Kind::kRemove; break;
+      case UpdateAction::Kind::kAdd: info.kind = UpdateActionInfo::Kind::kAdd; break;
+      case UpdateAction::Kind::kDelete: info.kind = UpdateActionInfo::Kind::kDelete; break;
     }
     if (a.kind == UpdateAction::Kind::kAdd || a.kind == UpdateAction::Kind::kDelete) {
       info.operand = a.value.value;

@@ -31,10 +31,8 @@ Result<MaybeValue> EvaluateSetOperand(const Operand& op, const Item& item) {
       const AttributeValue* v = FindPath(item, op.path);
       return v != nullptr ? MaybeValue(*v) : MaybeValue();
     }
-    case Operand::Kind::kValue:
-      return MaybeValue(op.value);
-    default:
-      break;
+    case Operand::Kind::kValue: return MaybeValue(op.value);
+    default: break;
   }
   std::vector<MaybeValue> args;
   for (const Operand& arg : op.args) {
@@ -186,10 +184,8 @@ class Applier {
     const UpdateAction& action = update_.actions[static_cast<size_t>(action_index)];
     const AttributeValue& operand = action.value.value;
     switch (action.kind) {
-      case UpdateAction::Kind::kSet:
-        return set_values_[static_cast<size_t>(action_index)];
-      case UpdateAction::Kind::kRemove:
-        return MaybeValue();
+      case UpdateAction::Kind::kSet: return set_values_[static_cast<size_t>(action_index)];
+      case UpdateAction::Kind::kRemove: return MaybeValue();
       case UpdateAction::Kind::kAdd: {
         if (old == nullptr) return MaybeValue(operand);
         if (old->type() != operand.type()) return Status::InvalidArgument(kWrongType);

@@ -54,13 +54,10 @@ TypeMask MaskOf(AttrType type) { return 1u << static_cast<int>(type); }
 
 TypeMask PossibleTypes(const Operand& operand) {
   switch (operand.kind) {
-    case Operand::Kind::kPath:
-      return kAllTypes;
-    case Operand::Kind::kValue:
-      return MaskOf(operand.value.type());
+    case Operand::Kind::kPath: return kAllTypes;
+    case Operand::Kind::kValue: return MaskOf(operand.value.type());
     case Operand::Kind::kPlus:
-    case Operand::Kind::kMinus:
-      return MaskOf(AttrType::kN);
+    case Operand::Kind::kMinus: return MaskOf(AttrType::kN);
     case Operand::Kind::kFunction:
       if (operand.function == "size") return MaskOf(AttrType::kN);
       if (operand.function == "list_append") return MaskOf(AttrType::kL);
@@ -130,12 +127,8 @@ Status Validator::ResolvePath(Operand& operand) {
   for (const RawPathElement& e : operand.raw_path) {
     PathElement element;
     switch (e.kind) {
-      case RawPathElement::Kind::kName:
-        element.name = e.text;
-        break;
-      case RawPathElement::Kind::kIndex:
-        element.index = e.index;
-        break;
+      case RawPathElement::Kind::kName: element.name = e.text; break;
+      case RawPathElement::Kind::kIndex: element.index = e.index; break;
       case RawPathElement::Kind::kNameRef: {
         const std::string* name = nullptr;
         if (ctx_.names != nullptr) {
@@ -161,8 +154,7 @@ Status Validator::ResolvePath(Operand& operand) {
 
 Status Validator::Resolve(Operand& operand, bool names, bool values) {
   switch (operand.kind) {
-    case Operand::Kind::kPath:
-      return names ? ResolvePath(operand) : Status::Ok();
+    case Operand::Kind::kPath: return names ? ResolvePath(operand) : Status::Ok();
     case Operand::Kind::kValue: {
       if (!values) return Status::Ok();
       const AttributeValue* value = nullptr;
@@ -224,14 +216,10 @@ Status Validator::CheckCall(std::string_view name, const std::vector<Operand>& a
 Status Validator::CheckFunctions(const Operand& operand) const {
   for (const Operand& arg : operand.args) MERIDIAN_RETURN_IF_ERROR(CheckFunctions(arg));
   switch (operand.kind) {
-    case Operand::Kind::kFunction:
-      return CheckCall(operand.function, operand.args);
-    case Operand::Kind::kPlus:
-      return CheckCall("+", operand.args);
-    case Operand::Kind::kMinus:
-      return CheckCall("-", operand.args);
-    default:
-      return Status::Ok();
+    case Operand::Kind::kFunction: return CheckCall(operand.function, operand.args);
+    case Operand::Kind::kPlus: return CheckCall("+", operand.args);
+    case Operand::Kind::kMinus: return CheckCall("-", operand.args);
+    default: return Status::Ok();
   }
 }
 

@@ -57,15 +57,9 @@ void AppendNumber(const Number& n, std::string* out) {
 
 void AppendKeyValue(const AttributeValue& v, bool terminated, std::string* out) {
   switch (v.type()) {
-    case AttrType::kS:
-      AppendBytes(v.s(), terminated, out);
-      return;
-    case AttrType::kB:
-      AppendBytes(v.b(), terminated, out);
-      return;
-    case AttrType::kN:
-      AppendNumber(v.n(), out);
-      return;
+    case AttrType::kS: AppendBytes(v.s(), terminated, out); return;
+    case AttrType::kB: AppendBytes(v.b(), terminated, out); return;
+    case AttrType::kN: AppendNumber(v.n(), out); return;
     default:
       // Key schemas only admit S, N and B; anything else here is a caller bug.
       assert(false && "AppendKeyValue: not a key type");

@@ -67,9 +67,13 @@ bool Replicator::BackfillTable(const std::string& table, const conflict::Version
     }
   }
   for (const auto& source : sources) {
-    Status copied = CopyTable(table, source, needed);
+    conflict::VersionVector reflected;
+    Status copied = CopyTable(table, source, needed, &reflected);
     if (!copied.ok()) continue;
-    Status done = store_->FinishBackfill(table);
+    // Chunks read at different moments may each hold part of a transaction: the copy is
+    // whole only once the log has brought everything the chunks reflected (Store fence).
+    Status done = store_->FenceTable(table, reflected);
+    if (done.ok()) done = store_->FinishBackfill(table);
     if (done.ok()) spdlog::info("msg=\"replica backfilled\" table={} source={}", table, source);
     return done.ok();
   }
@@ -77,7 +81,8 @@ bool Replicator::BackfillTable(const std::string& table, const conflict::Version
 }
 
 Status Replicator::CopyTable(const std::string& table, const std::string& peer,
-                             const conflict::VersionVector& needed) {
+                             const conflict::VersionVector& needed,
+                             conflict::VersionVector* reflected) {
   SnapshotRequestMessage req;
   req.requester = options_.region_id;
   req.table = table;
@@ -94,6 +99,7 @@ Status Replicator::CopyTable(const std::string& table, const std::string& peer,
     }
     if (!chunk->found) return Status::NotFound(peer + " does not hold " + table);
     if (first && !Covers(chunk->vector, needed)) return Status::IOError(peer + " is behind");
+    reflected->Join(chunk->vector);
     auto merged = store_->MergeSnapshot(table, chunk->items);
     if (!merged.ok()) {
       spdlog::error("msg=\"snapshot merge failed\" table={} source={} error=\"{}\"", table, peer,

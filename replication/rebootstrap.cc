@@ -55,7 +55,9 @@ bool Replicator::Rebootstrap() {
     bool copied_all = s.ok();
     for (const auto& table : store_->ListTableNames()) {
       if (!copied_all) break;
-      Status c = CopyTable(table, source, target);
+      conflict::VersionVector reflected;
+      Status c = CopyTable(table, source, target, &reflected);
+      if (c.ok()) c = store_->FenceTable(table, reflected);  // as a backfill (backfill.cc)
       if (!c.ok()) {
         spdlog::warn("msg=\"re-bootstrap copy failed\" table={} source={} error=\"{}\"", table,
                      source, c.message());

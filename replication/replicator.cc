@@ -256,7 +256,9 @@ void Replicator::AddPending(conflict::RegionId origin, uint64_t first_seq,
                             std::vector<std::string> changes) {
   // Validated (and the dependencies extracted) before taking the lock the applier needs.
   std::vector<conflict::VersionVector> deps;
+  std::vector<uint64_t> txn_last;
   deps.reserve(changes.size());
+  txn_last.reserve(changes.size());
   bool rejected = false;
   for (size_t i = 0; i < changes.size(); ++i) {
     auto change = store::DecodeChange(changes[i]);
@@ -265,6 +267,7 @@ void Replicator::AddPending(conflict::RegionId origin, uint64_t first_seq,
       break;
     }
     deps.push_back(std::move(change->deps));
+    txn_last.push_back(change->in_transaction() ? change->txn_last() : 0);
   }
   MutexLock lock(&mu_);
   ++counters_.batches_received;
@@ -275,7 +278,9 @@ void Replicator::AddPending(conflict::RegionId origin, uint64_t first_seq,
       ++counters_.dropped_pending;
       continue;
     }
-    if (queue.emplace(first_seq + i, Pending{std::move(changes[i]), std::move(deps[i])}).second)
+    if (queue
+            .emplace(first_seq + i, Pending{std::move(changes[i]), std::move(deps[i]), txn_last[i]})
+            .second)
       ++pending_count_;
   }
   apply_wanted_ = true;
@@ -395,15 +400,31 @@ bool Replicator::ApplyReady() {
       for (auto& [origin, queue] : pending_) {
         uint64_t next = applied.Get(origin) + 1;
         for (auto it = queue.find(next);
-             it != queue.end() && it->first == next && run.size() < max_run; ++it, ++next) {
+             it != queue.end() && it->first == next && run.size() < max_run;) {
           bool ready = true;
           for (const auto& dep : it->second.deps.entries()) {
             if (dep.region != origin && applied.Get(dep.region) < dep.seq) ready = false;
           }
+          // A transaction goes into the run whole (its changes share their dependencies),
+          // once every change of it is here: the store applies it as one unit.
+          uint64_t last = next;
+          if (options_.atomic_transactions && it->second.txn_last > next) {
+            last = it->second.txn_last;
+            auto end = it;
+            for (uint64_t s = next; s <= last && ready; ++s) {
+              if (end == queue.end() || end->first != s) {
+                ready = false;
+              } else {
+                ++end;
+              }
+            }
+          }
           if (!ready) break;
-          run.push_back(std::move(it->second.bytes));  // the entries go once the run is applied
-          applied.Add({origin, next});
-          run_last[origin] = next;
+          for (; next <= last; ++it, ++next) {
+            run.push_back(std::move(it->second.bytes));  // entries go once the run is applied
+          }
+          applied.Add({origin, last});
+          run_last[origin] = last;
           progress = true;
         }
       }

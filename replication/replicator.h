@@ -64,6 +64,9 @@ struct ReplicatorOptions {
   // false: Start() starts no threads; the owner drives the replicator with RunOnce() (the
   // deterministic simulation, tests/sim).
   bool threaded = true;
+  // Test only (the simulator's mutation check): false hands a transaction's changes to the
+  // store as they come instead of waiting for the whole unit.
+  bool atomic_transactions = true;
 };
 
 struct PeerStatus {
@@ -148,6 +151,7 @@ class Replicator {
   struct Pending {
     std::string bytes;
     conflict::VersionVector deps;
+    uint64_t txn_last = 0;  // part of a transaction: the seq of its last change (else 0)
   };
   struct Peer {
     std::string name;
@@ -197,8 +201,10 @@ class Replicator {
   // the peers' logs no longer hold. True when done.
   bool Rebootstrap() EXCLUDES(mu_);
   // Copies `table` from `peer` (merging); the first chunk must reflect at least `needed`.
+  // `reflected` joins the vectors of the chunks copied.
   Status CopyTable(const std::string& table, const std::string& peer,
-                   const conflict::VersionVector& needed) EXCLUDES(mu_);
+                   const conflict::VersionVector& needed, conflict::VersionVector* reflected)
+      EXCLUDES(mu_);
   void AddPending(conflict::RegionId origin, uint64_t first_seq, std::vector<std::string> changes)
       EXCLUDES(mu_);
   int64_t NowMs() const;

@@ -19,6 +19,10 @@ struct Change {
   table @6 :Data;                 # kind=createTable: catalog.capnp TableDescriptor
   deps @7 :Conflict.VersionVector;  # the origin's applied vector at commit time
   hlcMillis @8 :UInt64;           # commit time at the origin (for lag accounting)
+  # A transaction's changes are one unit: consecutive seqs [txnFirst, txnFirst + txnCount)
+  # of the origin, committed in one WriteBatch there and applied together everywhere.
+  txnFirst @9 :UInt64;            # 0: not part of a transaction
+  txnCount @10 :UInt32;
 
   enum Kind {
     item @0;

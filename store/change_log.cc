@@ -20,20 +20,11 @@ Result<Change> ReadChange(schemas::Change::Reader rec) {
   c.origin = rec.getOrigin();
   c.seq = rec.getSeq();
   switch (rec.getKind()) {
-    case schemas::Change::Kind::ITEM:
-      c.kind = Change::Kind::kItem;
-      break;
-    case schemas::Change::Kind::CREATE_TABLE:
-      c.kind = Change::Kind::kCreateTable;
-      break;
-    case schemas::Change::Kind::DELETE_TABLE:
-      c.kind = Change::Kind::kDeleteTable;
-      break;
-    case schemas::Change::Kind::UPDATE_TABLE:
-      c.kind = Change::Kind::kUpdateTable;
-      break;
-    default:
-      return Status::Corruption("change: unknown kind");
+    case schemas::Change::Kind::ITEM: c.kind = Change::Kind::kItem; break;
+    case schemas::Change::Kind::CREATE_TABLE: c.kind = Change::Kind::kCreateTable; break;
+    case schemas::Change::Kind::DELETE_TABLE: c.kind = Change::Kind::kDeleteTable; break;
+    case schemas::Change::Kind::UPDATE_TABLE: c.kind = Change::Kind::kUpdateTable; break;
+    default: return Status::Corruption("change: unknown kind");
   }
   c.table_name = rec.getTableName().cStr();
   c.key_suffix = FromData(rec.getKeySuffix());
@@ -43,7 +34,14 @@ Result<Change> ReadChange(schemas::Change::Reader rec) {
   for (auto e : rec.getDeps().getEntries()) deps.push_back({e.getRegion(), e.getSeq()});
   c.deps = conflict::VersionVector::FromEntries(std::move(deps));
   c.hlc_millis = rec.getHlcMillis();
+  c.txn_first = rec.getTxnFirst();
+  c.txn_count = rec.getTxnCount();
   if (c.origin == 0 || c.seq == 0) return Status::Corruption("change: origin and seq must be set");
+  if (c.txn_first != 0 &&
+      (c.kind != Change::Kind::kItem || c.txn_count == 0 || c.txn_count > kMaxTransactionChanges ||
+       c.seq < c.txn_first || c.seq > c.txn_last())) {
+    return Status::Corruption("change: malformed transaction unit");
+  }
   if (c.kind == Change::Kind::kItem && c.key_suffix.size() < 9) {
     return Status::Corruption("change: key too short");
   }
@@ -71,18 +69,10 @@ std::string EncodeChange(const Change& c) {
   rec.setOrigin(c.origin);
   rec.setSeq(c.seq);
   switch (c.kind) {
-    case Change::Kind::kItem:
-      rec.setKind(schemas::Change::Kind::ITEM);
-      break;
-    case Change::Kind::kCreateTable:
-      rec.setKind(schemas::Change::Kind::CREATE_TABLE);
-      break;
-    case Change::Kind::kDeleteTable:
-      rec.setKind(schemas::Change::Kind::DELETE_TABLE);
-      break;
-    case Change::Kind::kUpdateTable:
-      rec.setKind(schemas::Change::Kind::UPDATE_TABLE);
-      break;
+    case Change::Kind::kItem: rec.setKind(schemas::Change::Kind::ITEM); break;
+    case Change::Kind::kCreateTable: rec.setKind(schemas::Change::Kind::CREATE_TABLE); break;
+    case Change::Kind::kDeleteTable: rec.setKind(schemas::Change::Kind::DELETE_TABLE); break;
+    case Change::Kind::kUpdateTable: rec.setKind(schemas::Change::Kind::UPDATE_TABLE); break;
   }
   rec.setTableName(c.table_name);
   rec.setKeySuffix(AsData(c.key_suffix));
@@ -94,6 +84,10 @@ std::string EncodeChange(const Change& c) {
     entries[i].setSeq(c.deps.entries()[i].seq);
   }
   rec.setHlcMillis(c.hlc_millis);
+  if (c.txn_first != 0) {
+    rec.setTxnFirst(c.txn_first);
+    rec.setTxnCount(c.txn_count);
+  }
   return schemas::WritePacked(message);
 }
 

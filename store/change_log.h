@@ -23,7 +23,17 @@ struct Change {
   std::string table_bytes;       // kCreateTable: encoded TableDescriptor
   conflict::VersionVector deps;  // the origin's applied vector (other origins) at commit
   uint64_t hlc_millis = 0;
+  // A transaction's changes: consecutive seqs [txn_first, txn_first + txn_count) of the
+  // origin, written in one commit group there and applied as one unit everywhere.
+  uint64_t txn_first = 0;  // 0: not part of a transaction
+  uint32_t txn_count = 0;
+
+  bool in_transaction() const { return txn_first != 0; }
+  uint64_t txn_last() const { return txn_first + txn_count - 1; }
 };
+
+// The most changes one transaction may have (DynamoDB: 100 actions).
+inline constexpr uint32_t kMaxTransactionChanges = 100;
 
 std::string EncodeChange(const Change& change);
 // Corruption for malformed bytes (never throws). Checks origin != 0 and seq != 0.

@@ -106,6 +106,7 @@ Result<std::unique_ptr<Store>> Store::Open(const StoreOptions& options) {
   store->index_cf_ = store->handles_[5];
   MERIDIAN_RETURN_IF_ERROR(store->LoadCatalog());
   MERIDIAN_RETURN_IF_ERROR(store->LoadIndexBackfills());
+  MERIDIAN_RETURN_IF_ERROR(store->LoadTransactionState());
   store->StartIndexBackfiller();
   return store;
 }
@@ -346,15 +347,9 @@ uint64_t Store::StageCatalogLocked(const TableInfo& info, CatalogChange kind) {
   change.origin = options_.region_id;
   change.seq = ++last_seq_;
   switch (kind) {
-    case CatalogChange::kCreate:
-      change.kind = Change::Kind::kCreateTable;
-      break;
-    case CatalogChange::kUpdate:
-      change.kind = Change::Kind::kUpdateTable;
-      break;
-    case CatalogChange::kDelete:
-      change.kind = Change::Kind::kDeleteTable;
-      break;
+    case CatalogChange::kCreate: change.kind = Change::Kind::kCreateTable; break;
+    case CatalogChange::kUpdate: change.kind = Change::Kind::kUpdateTable; break;
+    case CatalogChange::kDelete: change.kind = Change::Kind::kDeleteTable; break;
   }
   change.table_name = info.name;
   if (change.kind != Change::Kind::kDeleteTable) {

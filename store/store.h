@@ -63,6 +63,8 @@ class WriteBatch;
 
 namespace meridian::store {
 
+struct Change;
+
 struct StoreOptions {
   std::string path;
   std::string region;                // this region's name
@@ -73,6 +75,9 @@ struct StoreOptions {
   size_t item_cache_mb = 64;  // decoded-item LRU in front of RocksDB; 0 disables it
   uint64_t max_clock_skew_ms = 60'000;
   conflict::PhysicalClock* clock = nullptr;  // nullptr: the system clock
+  // Test only (the simulator's mutation check): false applies the changes of a remote
+  // transaction one by one, as if they were independent writes.
+  bool atomic_transactions = true;
 };
 
 // What a write callback decides, given the current item (nullptr when absent).
@@ -117,6 +122,36 @@ struct WriteResult {
   std::optional<model::Item> new_item;  // state after the write (absent if deleted)
   uint64_t seq = 0;                     // change-log sequence number; 0 when nothing written
 };
+
+// One item of a transaction: which, and what to do given its current state (as WriteItem).
+struct TransactItem {
+  const TableInfo* table = nullptr;
+  model::AttributeValue pk;
+  std::optional<model::AttributeValue> sk;
+  MutationFn fn;
+};
+
+// ClientRequestToken of a transaction and a digest of the request it came with.
+struct TransactToken {
+  std::string token;
+  std::string request_digest;
+};
+
+struct TransactResult {
+  enum class Outcome {
+    kCommitted,
+    kCancelled,      // an item's fn failed: nothing written; see item_status
+    kReplayed,       // the token's transaction committed before: nothing done now
+    kTokenMismatch,  // the token was used by a different request (within 10 minutes)
+  };
+  Outcome outcome = Outcome::kCommitted;
+  std::vector<Status> item_status;  // kCancelled: per item, Ok for those that did not fail
+  std::vector<WriteResult> writes;  // kCommitted: per item (seq 0 when unchanged)
+  uint64_t seq = 0;                 // the unit's last sequence number (0: nothing written)
+};
+
+// How long a ClientRequestToken makes a transaction idempotent (DynamoDB: 10 minutes).
+inline constexpr uint64_t kTransactTokenTtlMs = 10 * 60 * 1000;
 
 // Outcome of applying a run of remote changes.
 struct RemoteApplyStats {
@@ -187,6 +222,36 @@ class Store {
                                 const model::AttributeValue* sk, const MutationFn& fn,
                                 CommitMode mode = CommitMode::kNow) EXCLUDES(commit_mu_, write_mu_);
 
+  // ---- transactions (store_transact.cc) ----
+  // Writes the items together or not at all: the items' locks are taken in one order, every
+  // `fn` sees the current item (as in WriteItem), and when none fails every resulting write
+  // is staged in one commit group, with consecutive sequence numbers, one HLC timestamp and
+  // change-log records that mark them as one unit (other regions apply it whole). A `fn`
+  // that returns Mutation::Kind::kNone only checks. REQUIRES: no two items with one key.
+  // A transaction on a table whose copy from a peer is not yet consistent here (see
+  // TransactionReady) is cancelled with a Status::Code::kConflict for its items.
+  Result<TransactResult> Transact(const std::vector<TransactItem>& items,
+                                  const std::optional<TransactToken>& token,
+                                  CommitMode mode = CommitMode::kNow)
+      EXCLUDES(catalog_mu_, commit_mu_, write_mu_, token_mu_);
+  // The committed items (nullopt: absent) read at one RocksDB snapshot, so a reader sees
+  // all of a transaction or none of it. kConflict (per item) for a table not yet consistent.
+  struct ItemRef {
+    const TableInfo* table;
+    model::AttributeValue pk;
+    std::optional<model::AttributeValue> sk;
+  };
+  Result<std::vector<std::optional<model::Item>>> GetItemsAtSnapshot(
+      const std::vector<ItemRef>& items, std::vector<Status>* item_status) const
+      EXCLUDES(commit_mu_);
+  // Is `table`'s content here one a transaction may read or write: false while a copy of
+  // it from a peer (replica backfill, re-bootstrap) may hold part of a transaction, that is
+  // until this region has applied every change the copied chunks reflected.
+  bool TransactionReady(const TableInfo& table) const EXCLUDES(commit_mu_);
+  // Records that `table` holds a copy whose chunks reflected at most `vector`.
+  Status FenceTable(std::string_view table, const conflict::VersionVector& vector)
+      EXCLUDES(catalog_mu_, commit_mu_, write_mu_);
+
   // Visits the live items `query` selects of `table` (or of query.index: with the full item
   // each index entry stands for, read at the same RocksDB snapshot as the entry), in key
   // order or its reverse. `visit` returns false to stop. InvalidArgument when
@@ -215,6 +280,7 @@ class Store {
 
   // ---- replication ----
   conflict::RegionId region_id() const { return options_.region_id; }
+  const std::string& region() const { return options_.region; }
   // Committed state of every origin: this region's committed_seq and, for other origins,
   // the highest contiguous seq applied.
   // Other origins count as applied once staged (what the next change must follow).
@@ -376,11 +442,28 @@ class Store {
   void StageIndexEntriesLocked(uint32_t table_id, const std::string& key, const StoredItem& next,
                                const StoredItem& previous) REQUIRES(commit_mu_);
   Status LoadIndexBackfills() EXCLUDES(commit_mu_, backfill_mu_);
+  // Open(): the ClientRequestTokens still live and the fences (store_transact.cc).
+  Status LoadTransactionState() EXCLUDES(token_mu_, commit_mu_);
   void StartIndexBackfiller() EXCLUDES(backfill_mu_);
   void StopIndexBackfiller() EXCLUDES(backfill_mu_);
   // Fills a new index from the table's items; returns early when the index is dropped.
   Status BackfillIndex(uint32_t table_id, uint32_t index_id)
       EXCLUDES(commit_mu_, write_mu_, backfill_mu_);
+  // A remote version merged with the current one of `key`, ready to stage.
+  struct PreparedMerge {
+    std::string key;
+    std::shared_ptr<const StoredItem> current;
+    Status error;  // not mergeable (kept as it is, logged)
+    conflict::RemoteMergeResult merged;
+    std::string_view remote_bytes;  // the remote version's encoding, stored as is if it replaces
+  };
+  // REQUIRES: the item lock of `key` held (until the result is staged).
+  Result<PreparedMerge> PrepareMerge(const std::string& key, conflict::ItemVersion remote,
+                                     std::string_view remote_bytes, bool adopt) const
+      EXCLUDES(commit_mu_);
+  // Stages what PrepareMerge decided; returns what it did.
+  conflict::MergeAction StageMergeLocked(const TableInfo& table, PreparedMerge prepared)
+      REQUIRES(commit_mu_);
   // REQUIRES: the item lock of `key` held. Merges `remote` into the item and stages the
   // result; returns whether the two were concurrent (merged by policy).
   // `with_commit_lock` runs under commit_mu_ right after, so what it stages lands in the
@@ -410,8 +493,15 @@ class Store {
   // Applied vector (this region's own committed seq included) at a read snapshot.
   Result<conflict::VersionVector> VectorAt(const rocksdb::ReadOptions& ro) const;
   // Applies one decoded remote change.
-  Status ApplyRemoteChange(std::string& bytes, RemoteApplyStats* stats) REQUIRES(remote_mu_)
-      EXCLUDES(catalog_mu_, commit_mu_);
+  // ApplyRemoteChanges' steps (store_remote.cc, store_transact.cc): checks that `change`
+  // is the next of its origin (*skip: already applied); applies one change; applies the
+  // changes of one transaction (bytes[i] their encodings) as one unit.
+  Status CheckNextRemote(const Change& change, RemoteApplyStats* stats, bool* skip)
+      REQUIRES(remote_mu_) EXCLUDES(commit_mu_);
+  Status ApplyRemoteUnit(std::vector<Change> unit, std::string* bytes, RemoteApplyStats* stats)
+      REQUIRES(remote_mu_) EXCLUDES(catalog_mu_, commit_mu_);
+  Status ApplyRemoteChange(Change change, std::string& bytes, RemoteApplyStats* stats)
+      REQUIRES(remote_mu_) EXCLUDES(catalog_mu_, commit_mu_);
 
   // Constant after Open.
   StoreOptions options_;
@@ -488,6 +578,22 @@ class Store {
   std::unordered_map<uint32_t, std::shared_ptr<const TableInfo>> indexed_tables_
       GUARDED_BY(commit_mu_);
   std::unordered_set<uint32_t> index_backfills_ GUARDED_BY(commit_mu_);  // index ids filling
+
+  // ClientRequestTokens of transactions committed within kTransactTokenTtlMs (persisted in
+  // meta under "txn_token/"), oldest first for expiry. token_mu_ is taken before the item
+  // locks and serializes the transactions that carry a token.
+  struct TokenRecord {
+    uint64_t time_ms = 0;
+    std::string digest;
+    uint64_t seq = 0;  // the transaction's last seq: a replay waits for it to be durable
+  };
+  Mutex token_mu_ ACQUIRED_BEFORE(catalog_mu_);
+  std::unordered_map<std::string, TokenRecord> tokens_ GUARDED_BY(token_mu_);
+  std::deque<std::pair<uint64_t, std::string>> token_expiry_ GUARDED_BY(token_mu_);
+  // Tables whose copied content is transaction-consistent only once the applied vector
+  // covers the vector here (FenceTable; persisted in meta under "fence/<table>").
+  std::map<std::string, conflict::VersionVector, std::less<>> fences_ GUARDED_BY(commit_mu_);
+  std::atomic<bool> has_fences_{false};  // fences_ is not empty (set once, never cleared)
 
   // The index backfiller: one thread filling new indexes, in order.
   Mutex backfill_mu_;

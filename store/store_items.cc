@@ -88,12 +88,8 @@ Result<WriteResult> Store::StageWrite(const TableInfo& table, const std::string&
   const conflict::ConflictPolicy policy = table.conflict_policy;
   conflict::LocalWrite write;
   switch (mutation->kind) {
-    case Mutation::Kind::kPut:
-      write = conflict::LocalWrite::Put(std::move(mutation->item));
-      break;
-    case Mutation::Kind::kDelete:
-      write = conflict::LocalWrite::Delete();
-      break;
+    case Mutation::Kind::kPut: write = conflict::LocalWrite::Put(std::move(mutation->item)); break;
+    case Mutation::Kind::kDelete: write = conflict::LocalWrite::Delete(); break;
     case Mutation::Kind::kUpdate:
       // lww stores whole items; merge keeps per-attribute CRDT state built from the ops.
       write =
@@ -101,8 +97,7 @@ Result<WriteResult> Store::StageWrite(const TableInfo& table, const std::string&
               ? conflict::LocalWrite::Put(std::move(mutation->item))
               : conflict::LocalWrite::Update(std::move(mutation->key), std::move(mutation->ops));
       break;
-    case Mutation::Kind::kNone:
-      break;
+    case Mutation::Kind::kNone: break;
   }
 
   MutexLock commit(&commit_mu_);

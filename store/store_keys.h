@@ -20,6 +20,10 @@ inline constexpr const char* kApplied = "applied";
 inline constexpr const char* kKnownRegions = "known_regions";
 // "backfill/<table>" -> the applied vector a snapshot must reflect (a replica CREATING here)
 inline const std::string kBackfillPrefix = "backfill/";
+// "txn_token/<ClientRequestToken>" -> time ms (8) | last seq (8) | request digest
+inline const std::string kTxnTokenPrefix = "txn_token/";
+// "fence/<table>" -> the vector a copy of the table reflected (Store::FenceTable)
+inline const std::string kFencePrefix = "fence/";
 // "index_backfill/<index_id BE>" -> table_id: an index being filled (store_index.cc)
 inline const std::string kIndexBackfillPrefix = "index_backfill/";
 

@@ -51,22 +51,16 @@ KeyRange PartitionRange(uint32_t id, bool index, const model::AttributeValue& pa
   const std::string v = enc(sort->value, index);
   using Op = SortKeyCondition::Op;
   switch (sort->op) {
-    case Op::kEq:
-      return {v, after(v)};
-    case Op::kLt:
-      return {prefix, v};
-    case Op::kLe:
-      return {prefix, after(v)};
-    case Op::kGt:
-      return {after(v), all.end};
-    case Op::kGe:
-      return {v, all.end};
+    case Op::kEq: return {v, after(v)};
+    case Op::kLt: return {prefix, v};
+    case Op::kLe: return {prefix, after(v)};
+    case Op::kGt: return {after(v), all.end};
+    case Op::kGe: return {v, all.end};
     case Op::kBeginsWith: {
       const std::string stem = enc(sort->value, false);
       return {stem, model::PrefixSuccessor(stem)};
     }
-    case Op::kBetween:
-      return {v, after(enc(sort->upper, index))};
+    case Op::kBetween: return {v, after(enc(sort->upper, index))};
   }
   return all;
 }

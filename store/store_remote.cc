@@ -42,9 +42,41 @@ Result<RemoteApplyStats> Store::ApplyRemoteChanges(std::vector<std::string> chan
   MutexLock remote(&remote_mu_);
   RemoteApplyStats stats;
   Status error;
-  for (auto& bytes : changes) {
-    error = ApplyRemoteChange(bytes, &stats);
-    if (!error.ok()) break;
+  for (size_t i = 0; i < changes.size() && error.ok();) {
+    auto change = DecodeChange(changes[i]);
+    if (!change.ok()) {
+      error = change.status();
+      break;
+    }
+    if (!change->in_transaction() || !options_.atomic_transactions) {
+      error = ApplyRemoteChange(std::move(change).value(), changes[i], &stats);
+      ++i;
+      continue;
+    }
+    // A transaction's changes are applied together: the rest of the unit must follow in
+    // this run (the replicator hands over whole units).
+    const size_t count = static_cast<size_t>(change->txn_last() - change->seq) + 1;
+    if (i + count > changes.size()) {
+      error = Status::InvalidArgument("incomplete transaction unit of region " +
+                                      std::to_string(change->origin) + " at seq " +
+                                      std::to_string(change->seq));
+      break;
+    }
+    std::vector<Change> unit;
+    unit.push_back(std::move(change).value());
+    for (size_t k = 1; k < count && error.ok(); ++k) {
+      auto next = DecodeChange(changes[i + k]);
+      if (!next.ok()) {
+        error = next.status();
+      } else if (next->origin != unit[0].origin || next->seq != unit[0].seq + k ||
+                 next->txn_first != unit[0].txn_first) {
+        error = Status::InvalidArgument("transaction unit interleaved with other changes");
+      } else {
+        unit.push_back(std::move(next).value());
+      }
+    }
+    if (error.ok()) error = ApplyRemoteUnit(std::move(unit), &changes[i], &stats);
+    i += count;
   }
   // Write what was staged (also when a later change failed): the applied vector travels
   // with it, so nothing is applied twice.
@@ -57,26 +89,34 @@ Result<RemoteApplyStats> Store::ApplyRemoteChanges(std::vector<std::string> chan
   return stats;
 }
 
-Status Store::ApplyRemoteChange(std::string& bytes, RemoteApplyStats* stats) {
-  auto change = DecodeChange(bytes);
-  if (!change.ok()) return change.status();
-  if (change->origin == options_.region_id) {
+Status Store::CheckNextRemote(const Change& change, RemoteApplyStats* stats, bool* skip) {
+  *skip = false;
+  if (change.origin == options_.region_id) {
     return Status::InvalidArgument("a remote change with this region's own origin");
   }
   uint64_t applied;
   {
     MutexLock commit(&commit_mu_);
-    applied = applied_[change->origin];
+    applied = applied_[change.origin];
   }
-  if (change->seq <= applied) {
+  if (change.seq <= applied) {
     ++stats->skipped;
+    *skip = true;
     return Status::Ok();
   }
-  if (change->seq != applied + 1) {
-    return Status::InvalidArgument("gap in changes of region " + std::to_string(change->origin) +
+  if (change.seq != applied + 1) {
+    return Status::InvalidArgument("gap in changes of region " + std::to_string(change.origin) +
                                    ": have " + std::to_string(applied) + ", got " +
-                                   std::to_string(change->seq));
+                                   std::to_string(change.seq));
   }
+  return Status::Ok();
+}
+
+Status Store::ApplyRemoteChange(Change decoded, std::string& bytes, RemoteApplyStats* stats) {
+  bool skip = false;
+  MERIDIAN_RETURN_IF_ERROR(CheckNextRemote(decoded, stats, &skip));
+  if (skip) return Status::Ok();
+  Change* change = &decoded;
 
   // Catalog changes take the catalog lock first (lock order).
   WriterMutexLock catalog(&catalog_mu_);
@@ -140,47 +180,67 @@ Status Store::ApplyRemoteChange(std::string& bytes, RemoteApplyStats* stats) {
   return Status::Ok();
 }
 
-Result<conflict::MergeAction> Store::MergeItemVersion(
-    const TableInfo& table, const std::string& key, conflict::ItemVersion remote,
-    std::string_view remote_bytes, bool adopt, const std::function<void()>& with_commit_lock) {
+Result<Store::PreparedMerge> Store::PrepareMerge(const std::string& key,
+                                                 conflict::ItemVersion remote,
+                                                 std::string_view remote_bytes, bool adopt) const {
   // Not cached on a miss: the merged version reaches the cache when its group commits.
   auto current = ReadCurrent(key, /*fill_cache=*/false);
   if (!current.ok()) return current.status();
+  PreparedMerge prepared{key, std::move(current).value(), Status::Ok(), {}, remote_bytes};
   // The adopt check below still needs `remote`; otherwise it moves into the result.
-  auto merged = adopt ? conflict::MergeRemote((*current)->version, remote)
-                      : conflict::MergeRemote((*current)->version, std::move(remote));
-  std::string encoded;
-  if (adopt && merged.ok() && merged->action == conflict::MergeAction::kSkipped &&
+  auto merged = adopt ? conflict::MergeRemote(prepared.current->version, remote)
+                      : conflict::MergeRemote(prepared.current->version, std::move(remote));
+  if (!merged.ok()) {
+    prepared.error = merged.status();
+    return prepared;
+  }
+  prepared.merged = std::move(merged).value();
+  if (adopt && prepared.merged.action == conflict::MergeAction::kSkipped &&
       // NOLINTNEXTLINE(bugprone-use-after-move): with `adopt`, `remote` was not moved
-      remote.vector == (*current)->version.vector && !remote_bytes.empty()) {
+      remote.vector == prepared.current->version.vector && !remote_bytes.empty()) {
     // Equal histories, different bytes: one side was damaged; the caller trusts the peer.
-    if (remote_bytes != EncodeStoredItem(**current)) {
-      merged->action = conflict::MergeAction::kReplaced;
-      merged->version = std::move(remote);
+    if (remote_bytes != EncodeStoredItem(*prepared.current)) {
+      prepared.merged.action = conflict::MergeAction::kReplaced;
+      prepared.merged.version = std::move(remote);
     }
   }
-  MutexLock commit(&commit_mu_);
-  if (!failed_.ok()) return failed_;
-  conflict::MergeAction action = conflict::MergeAction::kSkipped;
-  if (merged.ok() && merged->action != conflict::MergeAction::kSkipped) {
-    action = merged->action;
-    if (merged->conflict) {
-      ++conflicts_total_;
-      conflicts_.push_back(std::move(*merged->conflict));
-      if (conflicts_.size() > kMaxConflictLog) conflicts_.pop_front();
-    }
-    StoredItem next = MakeStoredItem(std::move(merged->version));
-    // A causally newer remote version is stored as it came (the encoding is canonical).
-    encoded = action == conflict::MergeAction::kReplaced && !remote_bytes.empty()
-                  ? std::string(remote_bytes)
-                  : EncodeStoredItem(next);
-    StageItemLocked(table, key, std::move(next), encoded, **current);
-  } else if (!merged.ok()) {
+  return prepared;
+}
+
+conflict::MergeAction Store::StageMergeLocked(const TableInfo& table, PreparedMerge prepared) {
+  if (!prepared.error.ok()) {
     // Different policies on the two sides (a table re-created with another policy): keep
     // ours; the change is still recorded so the log stays gapless.
     spdlog::warn("msg=\"remote version not merged\" table={} error=\"{}\"", table.name,
-                 merged.status().message());
+                 prepared.error.message());
+    return conflict::MergeAction::kSkipped;
   }
+  conflict::RemoteMergeResult& merged = prepared.merged;
+  if (merged.action == conflict::MergeAction::kSkipped) return merged.action;
+  if (merged.conflict) {
+    ++conflicts_total_;
+    conflicts_.push_back(std::move(*merged.conflict));
+    if (conflicts_.size() > kMaxConflictLog) conflicts_.pop_front();
+  }
+  const conflict::MergeAction action = merged.action;
+  StoredItem next = MakeStoredItem(std::move(merged.version));
+  // A causally newer remote version is stored as it came (the encoding is canonical).
+  const std::string encoded =
+      action == conflict::MergeAction::kReplaced && !prepared.remote_bytes.empty()
+          ? std::string(prepared.remote_bytes)
+          : EncodeStoredItem(next);
+  StageItemLocked(table, prepared.key, std::move(next), encoded, *prepared.current);
+  return action;
+}
+
+Result<conflict::MergeAction> Store::MergeItemVersion(
+    const TableInfo& table, const std::string& key, conflict::ItemVersion remote,
+    std::string_view remote_bytes, bool adopt, const std::function<void()>& with_commit_lock) {
+  auto prepared = PrepareMerge(key, std::move(remote), remote_bytes, adopt);
+  if (!prepared.ok()) return prepared.status();
+  MutexLock commit(&commit_mu_);
+  if (!failed_.ok()) return failed_;
+  const conflict::MergeAction action = StageMergeLocked(table, std::move(prepared).value());
   if (with_commit_lock) with_commit_lock();
   return action;
 }

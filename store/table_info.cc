@@ -12,53 +12,59 @@ namespace meridian::store {
 
 const char* KeyTypeName(KeyType type) {
   switch (type) {
-    case KeyType::kS:
-      return "S";
-    case KeyType::kN:
-      return "N";
-    case KeyType::kB:
-      return "B";
+    case KeyType::kS: return "S";
+    case KeyType::kN: return "N";
+    case KeyType::kB: return "B";
   }
   return "S";
 }
 
-const char* BillingModeName(BillingMode mode) {
-  return mode == BillingMode::kPayPerRequest ? "PAY_PER_REQUEST" : "PROVISIONED";
-}
+namespace {
 
-std::optional<BillingMode> ParseBillingMode(std::string_view name) {
-  if (name == "PROVISIONED") return BillingMode::kProvisioned;
-  if (name == "PAY_PER_REQUEST") return BillingMode::kPayPerRequest;
-  return std::nullopt;
-}
+// Enum values and their names in DynamoDB's API (and in stored table descriptors).
+template <typename Enum>
+struct NameOf {
+  Enum value;
+  const char* name;
+};
+constexpr NameOf<BillingMode> kBillingModes[] = {{BillingMode::kProvisioned, "PROVISIONED"},
+                                                 {BillingMode::kPayPerRequest, "PAY_PER_REQUEST"}};
+constexpr NameOf<ProjectionType> kProjectionTypes[] = {{ProjectionType::kAll, "ALL"},
+                                                       {ProjectionType::kKeysOnly, "KEYS_ONLY"},
+                                                       {ProjectionType::kInclude, "INCLUDE"}};
 
-const char* ProjectionTypeName(ProjectionType type) {
-  switch (type) {
-    case ProjectionType::kAll:
-      return "ALL";
-    case ProjectionType::kKeysOnly:
-      return "KEYS_ONLY";
-    case ProjectionType::kInclude:
-      return "INCLUDE";
+template <typename Enum, size_t N>
+const char* NameIn(const NameOf<Enum> (&names)[N], Enum value) {
+  for (const auto& n : names) {
+    if (n.value == value) return n.name;
   }
-  return "ALL";
+  return names[0].name;
 }
 
-std::optional<ProjectionType> ParseProjectionType(std::string_view name) {
-  if (name == "ALL") return ProjectionType::kAll;
-  if (name == "KEYS_ONLY") return ProjectionType::kKeysOnly;
-  if (name == "INCLUDE") return ProjectionType::kInclude;
+template <typename Enum, size_t N>
+std::optional<Enum> ValueIn(const NameOf<Enum> (&names)[N], std::string_view name) {
+  for (const auto& n : names) {
+    if (name == n.name) return n.value;
+  }
   return std::nullopt;
+}
+
+}  // namespace
+
+const char* BillingModeName(BillingMode mode) { return NameIn(kBillingModes, mode); }
+std::optional<BillingMode> ParseBillingMode(std::string_view name) {
+  return ValueIn(kBillingModes, name);
+}
+const char* ProjectionTypeName(ProjectionType type) { return NameIn(kProjectionTypes, type); }
+std::optional<ProjectionType> ParseProjectionType(std::string_view name) {
+  return ValueIn(kProjectionTypes, name);
 }
 
 bool MatchesKeyType(const model::AttributeValue& value, KeyType type) {
   switch (type) {
-    case KeyType::kS:
-      return value.type() == model::AttrType::kS;
-    case KeyType::kN:
-      return value.type() == model::AttrType::kN;
-    case KeyType::kB:
-      return value.type() == model::AttrType::kB;
+    case KeyType::kS: return value.type() == model::AttrType::kS;
+    case KeyType::kN: return value.type() == model::AttrType::kN;
+    case KeyType::kB: return value.type() == model::AttrType::kB;
   }
   return false;
 }
@@ -100,24 +106,18 @@ namespace {
 
 schemas::KeyType ToSchema(KeyType t) {
   switch (t) {
-    case KeyType::kS:
-      return schemas::KeyType::S;
-    case KeyType::kN:
-      return schemas::KeyType::N;
-    case KeyType::kB:
-      return schemas::KeyType::B;
+    case KeyType::kS: return schemas::KeyType::S;
+    case KeyType::kN: return schemas::KeyType::N;
+    case KeyType::kB: return schemas::KeyType::B;
   }
   return schemas::KeyType::S;
 }
 
 KeyType FromSchema(schemas::KeyType t) {
   switch (t) {
-    case schemas::KeyType::S:
-      return KeyType::kS;
-    case schemas::KeyType::N:
-      return KeyType::kN;
-    case schemas::KeyType::B:
-      return KeyType::kB;
+    case schemas::KeyType::S: return KeyType::kS;
+    case schemas::KeyType::N: return KeyType::kN;
+    case schemas::KeyType::B: return KeyType::kB;
   }
   return KeyType::kS;
 }

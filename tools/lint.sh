@@ -4,7 +4,8 @@
 #     kept formatted, so this is the check of the files a change touched, and of nothing
 #     more than them;
 #  2. a clang build of every target (build-clang/, -O0) with -Wall -Wextra -Werror and
-#     -Wthread-safety: the GUARDED_BY / REQUIRES / EXCLUDES contracts (common/mutex.h);
+#     -Wthread-safety: the GUARDED_BY / REQUIRES / EXCLUDES contracts (common/mutex.h), and
+#     a check that the analysis still reports the mistakes of tests/lint/;
 #  3. clang-tidy (.clang-tidy: bugprone-*, performance-*) on every .cc file, with the clang
 #     build's compile commands.
 # LINT_SKIP_TIDY=1 skips step 3 (a quick local run).
@@ -30,9 +31,20 @@ if [ ! -f build-clang/build.ninja ]; then
     -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS_DEBUG="-O0 -g0" >/dev/null
 fi
 cmake --build build-clang -j "$JOBS"
+# ... and the analysis is live: a file with three locking mistakes gets exactly three errors.
+negative=tests/lint/thread_safety_negative.cc
+diagnostics=$(clang++ -std=c++20 -fsyntax-only -Wthread-safety -I. "$negative" 2>&1 | grep 'warning:' || true)
+found=$(grep -c "^$negative:.*\[-Wthread-safety-analysis\]" <<<"$diagnostics" || true)
+others=$(grep -vc "^$negative:.*\[-Wthread-safety-analysis\]" <<<"$diagnostics" || true)
+expected=$(grep -c 'expected-error' "$negative")
+if [ "$found" != "$expected" ] || [ "$others" != 0 ]; then
+  echo "thread-safety analysis: $found errors in $negative (expected $expected), $others others:" >&2
+  echo "$diagnostics" >&2
+  exit 1
+fi
 
 if [ "${LINT_SKIP_TIDY:-0}" != 1 ]; then
-  mapfile -t units < <(git ls-files '*.cc')
+  mapfile -t units < <(git ls-files '*.cc' | grep -v '^tests/lint/')
   echo "== lint: clang-tidy (${#units[@]} files, $JOBS at a time)"
   log=$(mktemp)
   if ! printf '%s\n' "${units[@]}" |

@@ -34,6 +34,8 @@ const std::unordered_map<std::string_view, OpFn>& Operations() {
       {"ListTagsOfResource", &ListTagsOfResource},
       {"BatchGetItem", &BatchGetItem},
       {"BatchWriteItem", &BatchWriteItem},
+      {"TransactWriteItems", &TransactWriteItems},
+      {"TransactGetItems", &TransactGetItems},
       {"DescribeLimits", &DescribeLimits},
       {"DescribeEndpoints", &DescribeEndpoints},
   };
@@ -43,8 +45,8 @@ const std::unordered_map<std::string_view, OpFn>& Operations() {
 ApiResponse ErrorResponse(const ApiError& e) {
   json::object body;
   body["__type"] = e.type;
-  body["message"] = e.message;
-  if (!e.item_json.empty()) body["Item"] = json::parse(e.item_json);
+  body[e.capital_message ? "Message" : "message"] = e.message;
+  for (const auto& [name, value] : e.members) body[name] = json::parse(value);
   return {e.http_status, json::serialize(body), 0};
 }
 
@@ -54,18 +56,12 @@ constexpr std::string_view kTargetPrefix = "DynamoDB_20120810.";
 
 ApiError ApiError::FromStatus(const Status& status) {
   switch (status.code()) {
-    case Status::Code::kInvalidArgument:
-      return Validation(status.message());
-    case Status::Code::kNotFound:
-      return ResourceNotFound(status.message());
-    case Status::Code::kResourceInUse:
-      return ResourceInUse(status.message());
-    case Status::Code::kConditionFailed:
-      return ConditionalCheckFailed(status.message());
-    case Status::Code::kLimitExceeded:
-      return LimitExceeded(status.message());
-    default:
-      return Internal("Internal server error");
+    case Status::Code::kInvalidArgument: return Validation(status.message());
+    case Status::Code::kNotFound: return ResourceNotFound(status.message());
+    case Status::Code::kResourceInUse: return ResourceInUse(status.message());
+    case Status::Code::kConditionFailed: return ConditionalCheckFailed(status.message());
+    case Status::Code::kLimitExceeded: return LimitExceeded(status.message());
+    default: return Internal("Internal server error");
   }
 }
 
@@ -103,7 +99,7 @@ ApiResponse Api::Handle(std::string_view target, std::string_view body) const {
 
     CheckRequestShape(parsed.get_object());
     uint64_t commit_seq = 0;
-    OpContext ctx{store_, &options_, &commit_seq};
+    OpContext ctx{store_, &options_, &commit_seq, body};
     Response out = op->second(ctx, parsed.get_object());
     return {200, json::serialize(out), commit_seq};
   } catch (const ApiError& e) {

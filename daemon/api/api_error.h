@@ -4,6 +4,8 @@
 #pragma once
 
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "common/status.h"
 
@@ -13,9 +15,12 @@ struct ApiError {
   std::string type;  // full __type, e.g. "com.amazon.coral.validate#ValidationException"
   int http_status = 400;
   std::string message;
-  // ConditionalCheckFailedException with ReturnValuesOnConditionCheckFailure = ALL_OLD: the
-  // item as it was, serialized DynamoDB JSON, returned as the error's "Item".
-  std::string item_json;
+  // More members of the error body, each (name, serialized JSON): the "Item" of a
+  // ConditionalCheckFailedException with ReturnValuesOnConditionCheckFailure = ALL_OLD, the
+  // "CancellationReasons" of a TransactionCanceledException.
+  std::vector<std::pair<std::string, std::string>> members;
+  // The body says "Message", not "message" (TransactionCanceledException does).
+  bool capital_message = false;
 
   ApiError(std::string type_, int http_status_, std::string message_)
       : type(std::move(type_)), http_status(http_status_), message(std::move(message_)) {}
@@ -41,6 +46,13 @@ struct ApiError {
   }
   static ApiError LimitExceeded(std::string msg) {
     return {"com.amazonaws.dynamodb.v20120810#LimitExceededException", 400, std::move(msg)};
+  }
+  static ApiError TransactionCanceled(std::string msg) {
+    return {"com.amazonaws.dynamodb.v20120810#TransactionCanceledException", 400, std::move(msg)};
+  }
+  static ApiError IdempotentParameterMismatch(std::string msg) {
+    return {"com.amazonaws.dynamodb.v20120810#IdempotentParameterMismatchException", 400,
+            std::move(msg)};
   }
   static ApiError Internal(std::string msg) {
     return {"com.amazonaws.dynamodb.v20120810#InternalServerError", 500, std::move(msg)};

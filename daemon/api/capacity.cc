@@ -112,17 +112,21 @@ Consumed WriteConsumed(const store::TableInfo& table, const store::WriteResult& 
   return out;
 }
 
-json::object ConsumedCapacity(CapacityMode mode, const std::string& table,
-                              const Consumed& consumed) {
-  json::object out;
+json::object ConsumedCapacity(CapacityMode mode, const std::string& table, const Consumed& consumed,
+                              const char* units_member) {
+  auto units_of = [&](double units) {
+    json::object o{{"CapacityUnits", units}};
+    if (units_member) o[units_member] = units;
+    return o;
+  };
+  json::object out = units_of(consumed.Total());
   out["TableName"] = table;
-  out["CapacityUnits"] = consumed.Total();
   if (mode == CapacityMode::kIndexes) {
-    out["Table"] = json::object{{"CapacityUnits", consumed.table}};
+    out["Table"] = units_of(consumed.table);
     auto add = [&](const char* member, const std::map<std::string, double>& indexes) {
       if (indexes.empty()) return;
       json::object map;
-      for (const auto& [name, units] : indexes) map[name] = json::object{{"CapacityUnits", units}};
+      for (const auto& [name, units] : indexes) map[name] = units_of(units);
       out[member] = std::move(map);
     };
     add("GlobalSecondaryIndexes", consumed.global_indexes);

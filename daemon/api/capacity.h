@@ -50,9 +50,10 @@ Consumed WriteConsumed(const store::TableInfo& table, const store::WriteResult& 
 
 // {"TableName", "CapacityUnits": total} plus, for kIndexes, {"Table": {"CapacityUnits"}} and
 // the "GlobalSecondaryIndexes" / "LocalSecondaryIndexes" maps of the indexes touched.
-// REQUIRES: mode != kNone.
+// `units_member` ("ReadCapacityUnits" / "WriteCapacityUnits", as transactions report them)
+// repeats each CapacityUnits figure under that name. REQUIRES: mode != kNone.
 boost::json::object ConsumedCapacity(CapacityMode mode, const std::string& table,
-                                     const Consumed& consumed);
+                                     const Consumed& consumed, const char* units_member = nullptr);
 // Sets out["ConsumedCapacity"] unless mode is kNone.
 void AddConsumedCapacity(boost::json::object* out, CapacityMode mode, const std::string& table,
                          const Consumed& consumed);

@@ -236,7 +236,7 @@ void ThrowWriteError(const Status& status, const std::optional<model::Item>& old
   if (status.ok()) return;
   ApiError error = ApiError::FromStatus(status);
   if (status.code() == Status::Code::kConditionFailed && old) {
-    error.item_json = json::serialize(EncodeItem(*old));
+    error.members.emplace_back("Item", json::serialize(EncodeItem(*old)));
   }
   throw error;
 }

@@ -11,11 +11,8 @@
 
 #include "model/attribute_value.h"
 #include "model/expression.h"
+#include "store/store.h"
 #include "store/table_info.h"
-
-namespace meridian::store {
-class Store;
-}
 
 namespace meridian::api {
 
@@ -79,6 +76,19 @@ bool ParseReturnOldOnConditionFailure(const boost::json::object& req);
 // ThrowIfError(status), except that a failed condition's ConditionalCheckFailedException
 // carries `old` as its "Item" when set.
 void ThrowWriteError(const Status& status, const std::optional<model::Item>& old);
+
+// UpdateItem's checks on the key and its update: "Cannot update attribute X. This
+// attribute is part of the key".
+void RejectKeyUpdates(const store::TableInfo& table, const model::expr::UpdateNode& update);
+
+// What UpdateItem makes of `current` (nullptr: absent): the condition (see CheckCondition),
+// the update expression applied to the item or to `key_map`, the 400 KB limit. *new_item
+// receives the updated item; kNone when an update that only removes meets no item.
+Result<store::Mutation> UpdateMutation(const model::expr::Condition& cond,
+                                       const model::expr::Update& update,
+                                       const model::Item& key_map, const model::Item* current,
+                                       std::optional<model::Item>* old_on_failure,
+                                       model::Item* new_item);
 
 // A required request member; "Value null at '<path>' ..." when missing.
 const boost::json::value& RequireMember(const boost::json::object& req, const char* member,

@@ -152,24 +152,12 @@ model::Item DecodeItem(const json::value& json) {
 json::value EncodeAttributeValue(const AttributeValue& v) {
   json::object out;
   switch (v.type()) {
-    case model::AttrType::kS:
-      out["S"] = v.s();
-      break;
-    case model::AttrType::kN:
-      out["N"] = v.n().ToString();
-      break;
-    case model::AttrType::kB:
-      out["B"] = Base64Encode(v.b());
-      break;
-    case model::AttrType::kBool:
-      out["BOOL"] = v.boolean();
-      break;
-    case model::AttrType::kNull:
-      out["NULL"] = true;
-      break;
-    case model::AttrType::kM:
-      out["M"] = EncodeItem(v.m());
-      break;
+    case model::AttrType::kS: out["S"] = v.s(); break;
+    case model::AttrType::kN: out["N"] = v.n().ToString(); break;
+    case model::AttrType::kB: out["B"] = Base64Encode(v.b()); break;
+    case model::AttrType::kBool: out["BOOL"] = v.boolean(); break;
+    case model::AttrType::kNull: out["NULL"] = true; break;
+    case model::AttrType::kM: out["M"] = EncodeItem(v.m()); break;
     case model::AttrType::kL: {
       json::array arr;
       arr.reserve(v.l().size());

@@ -12,7 +12,8 @@ namespace meridian::api {
 struct OpContext {
   store::Store* store;
   const ApiOptions* options;
-  uint64_t* commit_seq;  // out: the staged write to wait for (group commit)
+  uint64_t* commit_seq;   // out: the staged write to wait for (group commit)
+  std::string_view body;  // the request as it came (its size; ClientRequestToken digests)
 };
 
 using Request = boost::json::object;
@@ -47,6 +48,9 @@ Response Scan(const OpContext& ctx, const Request& req);
 // ops_batch.cc
 Response BatchGetItem(const OpContext& ctx, const Request& req);
 Response BatchWriteItem(const OpContext& ctx, const Request& req);
+// ops_transact.cc
+Response TransactWriteItems(const OpContext& ctx, const Request& req);
+Response TransactGetItems(const OpContext& ctx, const Request& req);
 // ops_account.cc
 Response DescribeLimits(const OpContext& ctx, const Request& req);
 Response DescribeEndpoints(const OpContext& ctx, const Request& req);

@@ -190,24 +190,12 @@ store::RangeQuery KeyRange(const ReadTarget& target, model::expr::KeyCondition k
   store::SortKeyCondition cond;
   cond.value = sc.value;
   switch (sc.op) {
-    case KeyOp::kEq:
-      cond.op = Op::kEq;
-      break;
-    case KeyOp::kLt:
-      cond.op = Op::kLt;
-      break;
-    case KeyOp::kLe:
-      cond.op = Op::kLe;
-      break;
-    case KeyOp::kGt:
-      cond.op = Op::kGt;
-      break;
-    case KeyOp::kGe:
-      cond.op = Op::kGe;
-      break;
-    case KeyOp::kBeginsWith:
-      cond.op = Op::kBeginsWith;
-      break;
+    case KeyOp::kEq: cond.op = Op::kEq; break;
+    case KeyOp::kLt: cond.op = Op::kLt; break;
+    case KeyOp::kLe: cond.op = Op::kLe; break;
+    case KeyOp::kGt: cond.op = Op::kGt; break;
+    case KeyOp::kGe: cond.op = Op::kGe; break;
+    case KeyOp::kBeginsWith: cond.op = Op::kBeginsWith; break;
     case KeyOp::kBetween:
       CheckKeyConditionValue(*target.sort_key, sc.value2);
       if (model::expr::CompareScalars(sc.value, sc.value2) > 0) {

@@ -15,7 +15,7 @@
 namespace meridian::api {
 namespace json = boost::json;
 
-namespace {
+namespace {}  // namespace
 
 void RejectKeyUpdates(const store::TableInfo& table, const model::expr::UpdateNode& update) {
   for (const auto& path : model::expr::UpdatedPaths(update)) {
@@ -27,6 +27,8 @@ void RejectKeyUpdates(const store::TableInfo& table, const model::expr::UpdateNo
     }
   }
 }
+
+namespace {
 
 // The update as per-top-level-attribute operations (for `merge` tables): a lone top-level
 // ADD/DELETE/REMOVE keeps its meaning (counter increment, set add/remove, remove); anything
@@ -59,6 +61,29 @@ std::vector<conflict::AttributeOp> DeriveOps(const model::expr::UpdateNode& upda
 
 }  // namespace
 
+Result<store::Mutation> UpdateMutation(const model::expr::Condition& cond,
+                                       const model::expr::Update& update,
+                                       const model::Item& key_map, const model::Item* current,
+                                       std::optional<model::Item>* old_on_failure,
+                                       model::Item* new_item) {
+  MERIDIAN_RETURN_IF_ERROR(CheckCondition(cond, current, old_on_failure));
+  *new_item = current ? *current : key_map;
+  if (update) {
+    MERIDIAN_RETURN_IF_ERROR(model::expr::ApplyUpdate(*update, new_item));
+    // An update that only removes (REMOVE, DELETE from sets) does not create an item.
+    if (!current && *new_item == key_map) {
+      new_item->clear();
+      return store::Mutation{};
+    }
+  }
+  if (model::ItemByteSize(*new_item) > kMaxItemBytes) {
+    return Status::InvalidArgument("Item size to update has exceeded the maximum allowed size");
+  }
+  return store::Mutation::Update(
+      *new_item, update ? DeriveOps(*update, *new_item) : std::vector<conflict::AttributeOp>{},
+      key_map);
+}
+
 Response UpdateItem(const OpContext& ctx, const Request& req) {
   const std::string name = RequireTableName(req);
   model::Item key_map = DecodeItem(RequireMember(req, "Key", "key"));
@@ -78,25 +103,8 @@ Response UpdateItem(const OpContext& ctx, const Request& req) {
   auto written =
       WriteItem(ctx, *table, key.pk, key.sk_ptr(),
                 [&](const model::Item* current) -> Result<store::Mutation> {
-                  MERIDIAN_RETURN_IF_ERROR(
-                      CheckCondition(cond, current, old_on_failure ? &failed_old : nullptr));
-                  new_item = current ? *current : key_map;
-                  if (update) {
-                    MERIDIAN_RETURN_IF_ERROR(model::expr::ApplyUpdate(*update, &new_item));
-                    // An update that only removes (REMOVE, DELETE from sets) does not create an
-                    // item.
-                    if (!current && new_item == key_map) {
-                      new_item.clear();
-                      return store::Mutation{};
-                    }
-                  }
-                  if (model::ItemByteSize(new_item) > kMaxItemBytes) {
-                    return Status::InvalidArgument(
-                        "Item size to update has exceeded the maximum allowed size");
-                  }
-                  store::Mutation mutation{store::Mutation::Kind::kUpdate, new_item, {}, key_map};
-                  if (update) mutation.ops = DeriveOps(*update, new_item);
-                  return mutation;
+                  return UpdateMutation(cond, update, key_map, current,
+                                        old_on_failure ? &failed_old : nullptr, &new_item);
                 });
   ThrowWriteError(written.status(), failed_old);
 

@@ -13,20 +13,14 @@ namespace {
 
 const char* KindWord(const json::value& v) {
   switch (v.kind()) {
-    case json::kind::string:
-      return "STRING_VALUE";
+    case json::kind::string: return "STRING_VALUE";
     case json::kind::int64:
     case json::kind::uint64:
-    case json::kind::double_:
-      return "NUMBER_VALUE";
-    case json::kind::bool_:
-      return "BOOLEAN_VALUE";
-    case json::kind::array:
-      return "START_ARRAY";
-    case json::kind::object:
-      return "START_OBJECT";
-    case json::kind::null:
-      return "NULL_VALUE";
+    case json::kind::double_: return "NUMBER_VALUE";
+    case json::kind::bool_: return "BOOLEAN_VALUE";
+    case json::kind::array: return "START_ARRAY";
+    case json::kind::object: return "START_OBJECT";
+    case json::kind::null: return "NULL_VALUE";
   }
   return "VALUE";
 }
@@ -124,6 +118,7 @@ const std::unordered_map<std::string_view, Shape>& MemberShapes() {
       {"ExclusiveStartTableName", Shape::kString},
       {"ConditionalOperator", Shape::kString},
       {"ResourceArn", Shape::kString},
+      {"ClientRequestToken", Shape::kString},
       {"Limit", Shape::kInt},
       {"Segment", Shape::kInt},
       {"TotalSegments", Shape::kInt},
@@ -138,6 +133,7 @@ const std::unordered_map<std::string_view, Shape>& MemberShapes() {
       {"AttributeDefinitions", Shape::kList},
       {"Tags", Shape::kList},
       {"ReplicaUpdates", Shape::kList},
+      {"TransactItems", Shape::kList},
       {"GlobalSecondaryIndexUpdates", Shape::kList},
       {"GlobalSecondaryIndexes", Shape::kList},
       {"LocalSecondaryIndexes", Shape::kList},
@@ -188,30 +184,20 @@ void CheckRequestShape(const json::object& request) {
     if (it == MemberShapes().end() || kv.value().is_null()) continue;
     const json::value& v = kv.value();
     switch (it->second) {
-      case Shape::kString:
-        ExpectString(v, kv.key());
-        break;
-      case Shape::kInt:
-        ExpectInt(v, kv.key());
-        break;
-      case Shape::kBool:
-        ExpectBool(v, kv.key());
-        break;
+      case Shape::kString: ExpectString(v, kv.key()); break;
+      case Shape::kInt: ExpectInt(v, kv.key()); break;
+      case Shape::kBool: ExpectBool(v, kv.key()); break;
       case Shape::kStringMap:
         for (const auto& e : ExpectObject(v, kv.key())) ExpectString(e.value(), kv.key());
         break;
-      case Shape::kAttributeMap:
-        CheckAttributeMapShape(v, 0);
-        break;
+      case Shape::kAttributeMap: CheckAttributeMapShape(v, 0); break;
       case Shape::kList:
         for (const auto& e : ExpectArray(v, kv.key())) ExpectObject(e, kv.key());
         break;
       case Shape::kStringList:
         for (const auto& e : ExpectArray(v, kv.key())) ExpectString(e, kv.key());
         break;
-      case Shape::kStruct:
-        ExpectObject(v, kv.key());
-        break;
+      case Shape::kStruct: ExpectObject(v, kv.key()); break;
     }
   }
 }

@@ -15,6 +15,10 @@ Invariants (each violation is one line in the returned list):
   acknowledged or unknown put, and not from one that ended more than HOT_SLACK seconds
   before another acknowledged put started (a later write cannot lose to a much older one:
   all regions share this machine's clock);
+- transaction pairs (lww, tpa-K and tpb-K): both absent or both with the same value; the
+  value comes from an acknowledged or unknown transaction, and not from one that ended more
+  than HOT_SLACK seconds before another acknowledged one started; present if any was
+  acknowledged; and no TransactGetItems during the run saw the two items differ;
 - no key that no operation wrote.
 An "unknown" operation is assumed to take effect before its `end` or never (the client's
 read timeout is longer than any server-side processing).
@@ -68,10 +72,40 @@ def check(history: list[dict], states: list[dict], region_names: list[str]) -> l
     return problems
 
 
+def _check_pair(key, ops, lww) -> list[str]:
+    out = []
+    pair = key[3:]
+    a, b = (lww.get(f"tp{side}-{pair}") for side in "ab")
+    values = [None if x is None else x.get("v", {}).get("S") for x in (a, b)]
+    for o in ops:
+        if o["op"] == "txnread" and o["outcome"] == "ok" and o["seen"][0] != o["seen"][1]:
+            out.append(f"pair {pair}: TransactGetItems in {o['region']} at {o['start']:.3f} "
+                       f"saw half a transaction: {o['seen']}")
+    txns = [o for o in ops if o["op"] == "txn"]
+    acked = [o for o in txns if o["outcome"] == "ok"]
+    if values[0] != values[1]:
+        out.append(f"pair {pair} holds {values[0]!r} and {values[1]!r}: half a transaction")
+        return out
+    if values[0] is None:
+        if acked:
+            out.append(f"pair {pair} missing after {len(acked)} acknowledged transactions")
+        return out
+    src = [o for o in txns if o["value"] == values[0]]
+    if not src or src[0]["outcome"] == "failed":
+        out.append(f"pair {pair} = {values[0]!r}, not from an acknowledged or unknown transaction")
+        return out
+    later = [o for o in acked if o["start"] > src[0]["end"] + HOT_SLACK]
+    if later:
+        out.append(f"pair {pair} = {values[0]!r} but {len(later)} acknowledged transactions "
+                   f"started >{HOT_SLACK}s after it ended (lost?), e.g. {later[-1]['value']!r}")
+    return out
+
+
 def _check_region(by_key, state) -> list[str]:
     out: list[str] = []
     merge, lww = state[MERGE_TABLE], state[LWW_TABLE]
     written = {k for (t, k) in by_key}
+    written |= {f"tp{side}-{k[3:]}" for (t, k) in by_key if k.startswith("tp-") for side in "ab"}
     for key in sorted(set(merge) | set(lww)):
         if key not in written:
             out.append(f"key {key} exists but no operation wrote it")
@@ -106,6 +140,8 @@ def _check_region(by_key, state) -> list[str]:
                                f"(in {[x['region'] for x in d if x['outcome'] == 'ok']})")
                 if a["outcome"] == "failed" and e in members:
                     out.append(f"set {key} holds {e} whose ADD failed: {a.get('error')}")
+        elif table == LWW_TABLE and key.startswith("tp-"):
+            out += _check_pair(key, ops, lww)
         elif table == LWW_TABLE and key.startswith("hot-"):
             item = lww.get(key)
             puts = [o for o in ops if o["op"] == "put"]

@@ -10,6 +10,9 @@ Two tables, created once in region 0 and replicated everywhere:
     LWW table (tag meridian:conflict = lww), key pk (S):
       u-R-T-N keys owned by one thread (puts, overwrites, deletes in sequence)
       hot-K   keys every thread of every region overwrites (conflicting LWW writes)
+      tpa-K, tpb-K  transaction pairs: one TransactWriteItems puts the same fresh value in
+              both (two partitions) from any region; TransactGetItems of a pair, in any
+              region at any time, must see both items equal ("txnread" records a torn read)
 
 Every operation is appended to a JSON-lines history: id, op, region, table, key, value or
 delta or element, start/end (wall clock, s), outcome:
@@ -35,9 +38,11 @@ LWW_TABLE = "chaos_lww"
 N_COUNTERS = 8
 N_SETS = 4
 N_HOT = 4
+N_PAIRS = 3
 
 # op -> weight
-MIX = {"add": 34, "sadd": 18, "sdel": 6, "put": 20, "overwrite": 8, "del": 4, "hot": 10}
+MIX = {"add": 34, "sadd": 18, "sdel": 6, "put": 20, "overwrite": 8, "del": 4, "hot": 10,
+       "txn": 8, "txnread": 6}
 
 
 def classify(exc: BaseException) -> str:
@@ -225,6 +230,22 @@ class Workload:
             rec = dict(op="put", table=LWW_TABLE, key=key, value=value)
             call = lambda: client.put_item(  # noqa: E731
                 TableName=LWW_TABLE, Item={"pk": mt.S(key), "v": mt.S(value)})
+        elif op == "txn":
+            pair, value = rng.randrange(N_PAIRS), f"t-{tag}"
+            rec = dict(op="txn", table=LWW_TABLE, key=f"tp-{pair}", value=value)
+            call = lambda: client.transact_write_items(TransactItems=[  # noqa: E731
+                {"Put": {"TableName": LWW_TABLE, "Item": {"pk": mt.S(f"tp{side}-{pair}"),
+                                                          "v": mt.S(value)}}}
+                for side in ("a", "b")])
+        elif op == "txnread":
+            pair = rng.randrange(N_PAIRS)
+            rec = dict(op="txnread", table=LWW_TABLE, key=f"tp-{pair}")
+
+            def call():
+                got = client.transact_get_items(TransactItems=[
+                    {"Get": {"TableName": LWW_TABLE, "Key": {"pk": mt.S(f"tp{side}-{pair}")}}}
+                    for side in ("a", "b")])["Responses"]
+                rec["seen"] = [r.get("Item", {}).get("v", {}).get("S") for r in got]
         else:  # del
             key = rng.choice([k for k, v in owned.items() if v is not None])
             rec = dict(op="del", table=LWW_TABLE, key=key)

@@ -3,6 +3,7 @@
 //   build/bin/meridian-sim --seed 1234            # replay one seed (prints its state hash)
 //   build/bin/meridian-sim --seeds 1:20000        # a long sweep
 //   build/bin/meridian-sim --seeds 1:500 --steps 300 --no-faults
+//   build/bin/meridian-sim --seeds 1:50 --split-transactions   # mutation: must fail seeds
 //
 // Prints every failing seed with the invariant it broke, then seeds explored, failures,
 // seeds/s and simulated hours per second of wall time. Exit status 1 if any seed failed.
@@ -35,8 +36,12 @@ int main(int argc, char** argv) {
       ++i;
     } else if (arg == "--no-faults") {
       options.faults = false;
+    } else if (arg == "--split-transactions") {
+      options.atomic_transactions = false;  // the mutation check: failures expected
     } else {
-      std::fprintf(stderr, "usage: %s [--seed N | --seeds A:B] [--steps K] [--no-faults]\n",
+      std::fprintf(stderr,
+                   "usage: %s [--seed N | --seeds A:B] [--steps K] [--no-faults] "
+                   "[--split-transactions]\n",
                    argv[0]);
       return 2;
     }
@@ -56,10 +61,12 @@ int main(int argc, char** argv) {
                   static_cast<unsigned long long>(seed));
     } else if (first == last) {
       std::printf(
-          "seed=%llu ok regions=%d acknowledged=%llu crashes=%llu partitions=%llu messages=%llu "
+          "seed=%llu ok regions=%d acknowledged=%llu transactions=%llu crashes=%llu "
+          "partitions=%llu messages=%llu "
           "simulated=%.1fs converge=%.2fs state_hash=%016llx\n",
           static_cast<unsigned long long>(seed), r.regions,
           static_cast<unsigned long long>(r.acknowledged),
+          static_cast<unsigned long long>(r.transactions),
           static_cast<unsigned long long>(r.crashes), static_cast<unsigned long long>(r.partitions),
           static_cast<unsigned long long>(r.messages), r.simulated_ms / 1000.0,
           r.converge_ms / 1000.0, static_cast<unsigned long long>(r.state_hash));

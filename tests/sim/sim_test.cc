@@ -30,7 +30,7 @@ TEST(SimTest, SweepOfSeedsKeepsEveryInvariant) {
   spdlog::set_level(spdlog::level::off);
   const char* env = std::getenv("MERIDIAN_SIM_SEEDS");
   const uint64_t seeds = env ? std::strtoull(env, nullptr, 10) : 500;
-  uint64_t crashes = 0, partitions = 0, acknowledged = 0;
+  uint64_t crashes = 0, partitions = 0, acknowledged = 0, transactions = 0;
   for (uint64_t seed = 1; seed <= seeds; ++seed) {
     SimOptions o;
     o.seed = seed;
@@ -40,11 +40,31 @@ TEST(SimTest, SweepOfSeedsKeepsEveryInvariant) {
     crashes += r.crashes;
     partitions += r.partitions;
     acknowledged += r.acknowledged;
+    transactions += r.transactions;
   }
   // The sweep really exercised faults and writes.
   EXPECT_GT(crashes, seeds / 4);
   EXPECT_GT(partitions, seeds);
   EXPECT_GT(acknowledged, seeds * 50);
+  EXPECT_GT(transactions, seeds * 10);
+}
+
+// The mutation check of the transaction workload: applying a remote transaction change by
+// change (its unit boundary ignored) must be caught as a transaction seen in part.
+TEST(SimTest, SplittingTransactionUnitsIsCaught) {
+  spdlog::set_level(spdlog::level::off);
+  int failures = 0;
+  for (uint64_t seed = 1; seed <= 40; ++seed) {
+    SimOptions o;
+    o.seed = seed;
+    o.atomic_transactions = false;
+    const auto r = RunSimulation(o);
+    if (!r.ok) {
+      EXPECT_NE(r.failure.find("transaction seen in part"), std::string::npos) << r.failure;
+      ++failures;
+    }
+  }
+  EXPECT_GE(failures, 4);  // 10 of these 40 seeds when this test was written
 }
 
 }  // namespace

@@ -18,6 +18,8 @@
 #include "replication/replicator.h"
 #include "store/store.h"
 #include "tests/sim/sim_network.h"
+#include "tests/sim/transaction_workload.h"
+#include "tests/sim/workload.h"
 
 namespace meridian::sim {
 namespace {
@@ -51,10 +53,11 @@ struct Region {
 
 const char* kTables[] = {"counters", "sets", "regs", "causal"};
 
-class Simulation {
+class Simulation final : public SimContext {
  public:
   explicit Simulation(const SimOptions& o)
       : o_(o), rng_(o.seed), net_(o.seed * 7919 + 1, NetworkFaults{}) {
+    workloads_.push_back(MakeTransactionWorkload());
     if (!o.faults) net_.faults() = NetworkFaults{0, 0, 1, 5};
     const int n = 3 + static_cast<int>(o.seed % 3);
     for (int i = 0; i < n; ++i) {
@@ -83,6 +86,9 @@ class Simulation {
       }
       Advance(Uniform(0, 25));
       for (auto& r : regions_) CheckCausal(*r);  // "no region may ever show y without x"
+      for (auto& w : workloads_) {
+        if (std::string failure = w->CheckStep(*this); !failure.empty()) Fail(failure);
+      }
     }
     if (!result_.failure.empty()) return Finish();
     // Heal everything, restart the crashed, and wait for quiescence.
@@ -95,6 +101,10 @@ class Simulation {
       return Fail("no convergence within 300 s of virtual time after the heal");
     result_.converge_ms = now_ - healed_at;
     CheckFinal();
+    for (auto& w : workloads_) {
+      if (std::string failure = w->CheckFinal(*this); !failure.empty()) Fail(failure);
+      result_.transactions += w->acknowledged();
+    }
     return Finish();
   }
 
@@ -103,9 +113,23 @@ class Simulation {
   }
 
  private:
-  int64_t Uniform(int64_t lo, int64_t hi) {
+  // SimContext
+  int64_t Uniform(int64_t lo, int64_t hi) override {
     return std::uniform_int_distribution<int64_t>(lo, hi)(rng_);
   }
+  store::Store* RandomLiveStore() override {
+    Region* r = RandomUp();
+    return r ? r->store.get() : nullptr;
+  }
+  std::vector<store::Store*> LiveStores() override {
+    std::vector<store::Store*> out;
+    for (auto& r : regions_) {
+      if (r->up()) out.push_back(r->store.get());
+    }
+    return out;
+  }
+  void Acknowledged() override { ++result_.acknowledged; }
+
   bool Coin(double p) { return std::uniform_real_distribution<double>(0, 1)(rng_) < p; }
   SimResult Fail(std::string why) {
     if (result_.failure.empty()) result_.failure = std::move(why);
@@ -127,6 +151,7 @@ class Simulation {
     so.items_write_buffer_mb = 2;
     so.item_cache_mb = 2;
     so.clock = r.clock.get();
+    so.atomic_transactions = o_.atomic_transactions;
     std::filesystem::create_directories(r.dir);
     auto opened = store::Store::Open(so);
     if (!opened.ok()) return false;
@@ -143,6 +168,10 @@ class Simulation {
     ro.anti_entropy_interval = std::chrono::milliseconds(0);
     ro.clock = r.clock.get();
     ro.threaded = false;
+    ro.atomic_transactions = o_.atomic_transactions;
+    // Small batches split transactions across messages, which may then be lost, duplicated
+    // or reordered: what the applier must put back together.
+    ro.batch_max_changes = 1 + o_.seed % 4;
     r.replicator = std::make_unique<replication::Replicator>(r.store.get(), r.transport.get(), ro);
     replication::Replicator* rep = r.replicator.get();
     r.store->SetCommitListener([rep](uint64_t seq) { rep->NotifyCommitted(seq); });
@@ -178,7 +207,7 @@ class Simulation {
       const auto first = regions_[0]->store->AppliedVector();
       for (auto& r : regions_)
         same = same && r->store->AppliedVector() == first && r->store->PendingBackfills().empty();
-      for (const char* t : kTables) {
+      for (const std::string& t : regions_[0]->store->ListTableNames()) {
         uint64_t digest = 0;
         for (size_t i = 0; i < regions_.size() && same; ++i) {
           auto table = regions_[i]->store->GetTable(t);
@@ -216,6 +245,9 @@ class Simulation {
                                  : conflict::ConflictPolicy::kLww;
       MERIDIAN_CHECK(regions_[0]->store->CreateTable(info).ok());
     }
+    for (auto& w : workloads_) {
+      for (auto& info : w->Tables()) MERIDIAN_CHECK(regions_[0]->store->CreateTable(info).ok());
+    }
   }
 
   Region* RandomUp() {
@@ -249,6 +281,10 @@ class Simulation {
   }
 
   void ClientOp() {
+    if (!workloads_.empty() && Uniform(0, 3) == 0) {
+      workloads_[Uniform(0, workloads_.size() - 1)]->Step(*this);
+      return;
+    }
     Region* r = RandomUp();
     if (!r) return;
     switch (Uniform(0, 5)) {
@@ -423,7 +459,7 @@ class Simulation {
     XXH3_state_t* state = XXH3_createState();
     XXH3_64bits_reset(state);
     for (auto& region : regions_) {
-      for (const char* t : kTables) {
+      for (const std::string& t : region->store->ListTableNames()) {
         const uint64_t d = region->store->Digest(**region->store->GetTable(t))->hash;
         XXH3_64bits_update(state, &d, sizeof d);
       }
@@ -439,6 +475,7 @@ class Simulation {
   int64_t now_ = 0;
   SimNetwork net_;
   std::vector<std::unique_ptr<Region>> regions_;
+  std::vector<std::unique_ptr<Workload>> workloads_;
   SimResult result_;
   uint64_t next_id_ = 0;
   std::map<std::string, Number> counters_;

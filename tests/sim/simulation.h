@@ -21,6 +21,10 @@ struct SimOptions {
   int steps = 150;  // workload steps (each: a client op or a fault, then time passes)
   bool faults = true;
   std::string dir;  // scratch directory for the regions' RocksDB (removed at the end)
+  // false: the mutation check of the transaction workload: remote transactions are applied
+  // change by change (StoreOptions/ReplicatorOptions::atomic_transactions), which the
+  // workload's invariant must catch.
+  bool atomic_transactions = true;
 };
 
 struct SimResult {
@@ -28,7 +32,8 @@ struct SimResult {
   std::string failure;      // first violated invariant (empty when ok)
   uint64_t state_hash = 0;  // hash of every region's final tables and applied vector
   int regions = 0;
-  uint64_t acknowledged = 0;  // client writes acknowledged
+  uint64_t acknowledged = 0;  // client writes acknowledged (transactions included)
+  uint64_t transactions = 0;  // transactions acknowledged
   uint64_t crashes = 0;
   uint64_t partitions = 0;
   uint64_t messages = 0;     // delivered by the network

@@ -90,18 +90,10 @@ TEST_F(ApiFuzzTest, MutatedRequestsGetDynamoDbErrors) {
       for (int e = 0; e < edits && !mutated.empty(); ++e) {
         size_t pos = rng() % mutated.size();
         switch (rng() % 4) {
-          case 0:
-            mutated[pos] = kAlphabet[rng() % kAlphabet.size()];
-            break;
-          case 1:
-            mutated.erase(pos, 1 + rng() % 8);
-            break;
-          case 2:
-            mutated.insert(pos, 1, kAlphabet[rng() % kAlphabet.size()]);
-            break;
-          case 3:
-            mutated.resize(pos);
-            break;
+          case 0: mutated[pos] = kAlphabet[rng() % kAlphabet.size()]; break;
+          case 1: mutated.erase(pos, 1 + rng() % 8); break;
+          case 2: mutated.insert(pos, 1, kAlphabet[rng() % kAlphabet.size()]); break;
+          case 3: mutated.resize(pos); break;
         }
       }
       SCOPED_TRACE("seed " + std::to_string(seed) + " round " + std::to_string(round));

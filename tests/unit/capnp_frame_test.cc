@@ -86,9 +86,7 @@ TEST(CapnpFrame, RandomContentRoundTrips) {
     while (blob.size() < len) {
       const size_t run = 1 + rng() % 2100;
       switch (rng() % 3) {
-        case 0:
-          blob.append(run, '\0');
-          break;
+        case 0: blob.append(run, '\0'); break;
         case 1:
           for (size_t j = 0; j < run; ++j) blob.push_back(static_cast<char>(1 + rng() % 255));
           break;

@@ -30,26 +30,16 @@ AttributeValue SetOperand(uint8_t v, bool numbers) {
 
 AttributeValue AnyValue(uint8_t v) {
   switch (v % 10) {
-    case 0:
-      return S("x");
-    case 1:
-      return S("y");
-    case 2:
-      return N("1");
-    case 3:
-      return N("2.5");
-    case 4:
-      return SS({"p"});
-    case 5:
-      return SS({"p", "q"});
-    case 6:
-      return NS({"1", "2"});
-    case 7:
-      return AttributeValue::M({{"k", S("v")}});
-    case 8:
-      return AttributeValue::Bool(true);
-    default:
-      return AttributeValue::L({N("1"), S("z")});
+    case 0: return S("x");
+    case 1: return S("y");
+    case 2: return N("1");
+    case 3: return N("2.5");
+    case 4: return SS({"p"});
+    case 5: return SS({"p", "q"});
+    case 6: return NS({"1", "2"});
+    case 7: return AttributeValue::M({{"k", S("v")}});
+    case 8: return AttributeValue::Bool(true);
+    default: return AttributeValue::L({N("1"), S("z")});
   }
 }
 
@@ -68,21 +58,16 @@ AttributeOp FullOp(const OpSpec& o) {
     return AttributeOp::Set(name, AnyValue(o.value));
   }
   switch (o.value % 4) {  // anything goes: type conflicts on purpose
-    case 0:
-      return AttributeOp::CounterAdd(name, Delta(o.value / 4));
-    case 1:
-      return AttributeOp::SetAdd(name, SetOperand(o.value / 4, o.kind % 2));
-    case 2:
-      return AttributeOp::SetRemove(name, SetOperand(o.value / 4, o.kind % 2));
-    default:
-      return AttributeOp::Set(name, AnyValue(o.value / 4));
+    case 0: return AttributeOp::CounterAdd(name, Delta(o.value / 4));
+    case 1: return AttributeOp::SetAdd(name, SetOperand(o.value / 4, o.kind % 2));
+    case 2: return AttributeOp::SetRemove(name, SetOperand(o.value / 4, o.kind % 2));
+    default: return AttributeOp::Set(name, AnyValue(o.value / 4));
   }
 }
 
 AttributeOp ProfileOp(const OpSpec& o, Profile profile, const Item& visible) {
   switch (profile) {
-    case Profile::kFull:
-      return FullOp(o);
+    case Profile::kFull: return FullOp(o);
     case Profile::kMixed: {  // one attribute, few values: type and member conflicts collide
       // Set ops mostly match the set the writer sees, so fewer of them are rejected.
       auto it = visible.find("a");
@@ -94,14 +79,10 @@ AttributeOp ProfileOp(const OpSpec& o, Profile profile, const Item& visible) {
           const AttributeValue values[] = {SS({"p", "q"}), NS({"1", "2"}), S("x"), N("1")};
           return AttributeOp::Set("a", values[o.value % 4 < 2 ? (numbers ? 1 : 0) : o.value % 4]);
         }
-        case 1:
-          return AttributeOp::Remove("a");
-        case 2:
-          return AttributeOp::CounterAdd("a", Delta(o.value));
-        case 3:
-          return AttributeOp::SetAdd("a", SetOperand(o.value % 3, numbers));
-        default:
-          return AttributeOp::SetRemove("a", SetOperand(o.value % 2, numbers));
+        case 1: return AttributeOp::Remove("a");
+        case 2: return AttributeOp::CounterAdd("a", Delta(o.value));
+        case 3: return AttributeOp::SetAdd("a", SetOperand(o.value % 3, numbers));
+        default: return AttributeOp::SetRemove("a", SetOperand(o.value % 2, numbers));
       }
     }
     case Profile::kCounters:
@@ -143,14 +124,10 @@ LocalWrite BuildWrite(const StepSpec& step, Profile profile, const Item& visible
 
 uint64_t ClockStep(uint8_t c) {
   switch (c % 4) {
-    case 0:
-      return 0;  // same millisecond: logical counters and region tie-breaks
-    case 1:
-      return 1;
-    case 2:
-      return c % 7;
-    default:
-      return c > 250 ? 300 : 2;
+    case 0: return 0;  // same millisecond: logical counters and region tie-breaks
+    case 1: return 1;
+    case 2: return c % 7;
+    default: return c > 250 ? 300 : 2;
   }
 }
 

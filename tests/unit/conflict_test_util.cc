@@ -8,18 +8,12 @@ namespace meridian::conflict::testing {
 
 std::string Show(const AttributeValue& v) {
   switch (v.type()) {
-    case model::AttrType::kS:
-      return "\"" + v.s() + "\"";
-    case model::AttrType::kN:
-      return v.n().ToString();
-    case model::AttrType::kB:
-      return "b\"" + v.b() + "\"";
-    case model::AttrType::kBool:
-      return v.boolean() ? "true" : "false";
-    case model::AttrType::kNull:
-      return "null";
-    case model::AttrType::kM:
-      return Show(v.m());
+    case model::AttrType::kS: return "\"" + v.s() + "\"";
+    case model::AttrType::kN: return v.n().ToString();
+    case model::AttrType::kB: return "b\"" + v.b() + "\"";
+    case model::AttrType::kBool: return v.boolean() ? "true" : "false";
+    case model::AttrType::kNull: return "null";
+    case model::AttrType::kM: return Show(v.m());
     case model::AttrType::kL: {
       std::string out = "[";
       for (const AttributeValue& e : v.l()) out += Show(e) + ",";

@@ -218,15 +218,9 @@ TEST_F(ExpressionFuzzTest, MutatedValidExpressions) {
       std::uniform_int_distribution<size_t> at(0, s.size() - 1);
       size_t p = at(rng);
       switch (op(rng)) {
-        case 0:
-          s.erase(p, 1 + p % 3);
-          break;
-        case 1:
-          s.insert(p, fragments[pick(rng)]);
-          break;
-        default:
-          s[p] = fragments[pick(rng)][0];
-          break;
+        case 0: s.erase(p, 1 + p % 3); break;
+        case 1: s.insert(p, fragments[pick(rng)]); break;
+        default: s[p] = fragments[pick(rng)][0]; break;
       }
     }
     Exercise(s);

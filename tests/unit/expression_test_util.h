@@ -82,21 +82,11 @@ namespace meridian::model {
 inline void PrintTo(const AttributeValue& v, std::ostream* os) {
   *os << "{" << TypeName(v.type()) << ":";
   switch (v.type()) {
-    case AttrType::kS:
-      *os << '"' << v.s() << '"';
-      break;
-    case AttrType::kN:
-      *os << v.n().ToString();
-      break;
-    case AttrType::kB:
-      *os << v.b().size() << " bytes";
-      break;
-    case AttrType::kBool:
-      *os << (v.boolean() ? "true" : "false");
-      break;
-    case AttrType::kNull:
-      *os << "true";
-      break;
+    case AttrType::kS: *os << '"' << v.s() << '"'; break;
+    case AttrType::kN: *os << v.n().ToString(); break;
+    case AttrType::kB: *os << v.b().size() << " bytes"; break;
+    case AttrType::kBool: *os << (v.boolean() ? "true" : "false"); break;
+    case AttrType::kNull: *os << "true"; break;
     case AttrType::kM:
       for (const auto& [k, child] : v.m()) {
         *os << " " << k << "=";
@@ -115,9 +105,7 @@ inline void PrintTo(const AttributeValue& v, std::ostream* os) {
     case AttrType::kNS:
       for (const auto& e : v.ns()) *os << " " << e.ToString();
       break;
-    case AttrType::kBS:
-      *os << " " << v.bs().size() << " binaries";
-      break;
+    case AttrType::kBS: *os << " " << v.bs().size() << " binaries"; break;
   }
   *os << "}";
 }

@@ -281,12 +281,9 @@ std::string FormatScaled(int64_t value, int scale) {
 // Spells value x 10^-scale in one of several equivalent ways Parse must accept.
 std::string Spell(int64_t value, int scale, std::mt19937_64& rng) {
   switch (rng() % 3) {
-    case 0:
-      return FormatScaled(value, scale);
-    case 1:
-      return std::to_string(value) + "E-" + std::to_string(scale);
-    default:
-      return std::to_string(value) + "0e" + std::to_string(-scale - 1);
+    case 0: return FormatScaled(value, scale);
+    case 1: return std::to_string(value) + "E-" + std::to_string(scale);
+    default: return std::to_string(value) + "0e" + std::to_string(-scale - 1);
   }
 }
 

@@ -13,6 +13,7 @@
 #   get         GetItem
 #   mix         50% GetItem / 50% PutItem
 #   update_add  UpdateItem "ADD n :one"
+#   txn_write2  TransactWriteItems of 2 Puts; txn_write10 of 10; txn_get2 TransactGetItems of 2
 # and print requests/s, p50, p99, non-2xx replies and the server's RSS
 # (VmRSS from /proc/PID/status) before and after the workload.
 # See bench/lib.sh for the remaining knobs (MERIDIAND, SERVER_CPU, CLIENT_CPU, ...).

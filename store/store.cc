@@ -2,8 +2,10 @@
 #include "store/store.h"
 
 #include <rocksdb/cache.h>
+#include <rocksdb/compaction_filter.h>
 #include <rocksdb/db.h>
 #include <rocksdb/filter_policy.h>
+#include <rocksdb/memtablerep.h>
 #include <rocksdb/options.h>
 #include <rocksdb/slice_transform.h>
 #include <rocksdb/table.h>
@@ -56,6 +58,9 @@ Result<std::unique_ptr<Store>> Store::Open(const StoreOptions& options) {
   // Bounds what a restart replays: the small column families (meta, catalog) would
   // otherwise keep every WAL file alive until their memtables fill.
   db_options.max_total_wal_size = 64 << 20;
+  // Groups are written one at a time (write_mu_), so memtables need no concurrent inserts;
+  // the tokens column family's hashed memtable requires this.
+  db_options.allow_concurrent_memtable_write = false;
   // Compactions must not steal the core from request handling when both share one CPU.
   auto lowered = rocksdb::Env::Default()->LowerThreadPoolCPUPriority(rocksdb::Env::LOW,
                                                                      rocksdb::CpuPriority::kLow);
@@ -87,6 +92,14 @@ Result<std::unique_ptr<Store>> Store::Open(const StoreOptions& options) {
   // RocksDB shares the hint map between point and range-deletion inserts, and log trimming
   // (DeleteRange) then corrupts the skiplist (seen as InlineSkipList assertion failures).
   rocksdb::ColumnFamilyOptions log_options = cf_options;
+  rocksdb::ColumnFamilyOptions tokens_options = items_options;
+  // Only point lookups and inserts of random keys: a hashed memtable spares the skiplist
+  // search of every insert.
+  tokens_options.prefix_extractor.reset(rocksdb::NewCappedPrefixTransform(18));
+  // 16k buckets (128 KB): the default million would not fit a small write buffer.
+  tokens_options.memtable_factory.reset(rocksdb::NewHashSkipListRepFactory(16384));
+  store->token_filter_ = NewExpiredTokenFilter(store->options_.clock);
+  tokens_options.compaction_filter = store->token_filter_.get();
   std::vector<rocksdb::ColumnFamilyDescriptor> cfs = {
       {rocksdb::kDefaultColumnFamilyName, cf_options},
       {"catalog", cf_options},
@@ -94,6 +107,9 @@ Result<std::unique_ptr<Store>> Store::Open(const StoreOptions& options) {
       {"log", log_options},
       {"meta", cf_options},
       {"indexes", items_options},
+      // ClientRequestTokens: a point lookup of a token that is (nearly always) not there for
+      // every transaction, which the memtable bloom filter answers.
+      {"tokens", tokens_options},
   };
   rocksdb::DB* raw = nullptr;
   auto s = rocksdb::DB::Open(db_options, options.path, cfs, &store->handles_, &raw);
@@ -104,9 +120,10 @@ Result<std::unique_ptr<Store>> Store::Open(const StoreOptions& options) {
   store->log_cf_ = store->handles_[3];
   store->meta_cf_ = store->handles_[4];
   store->index_cf_ = store->handles_[5];
+  store->tokens_cf_ = store->handles_[6];
   MERIDIAN_RETURN_IF_ERROR(store->LoadCatalog());
   MERIDIAN_RETURN_IF_ERROR(store->LoadIndexBackfills());
-  MERIDIAN_RETURN_IF_ERROR(store->LoadTransactionState());
+  MERIDIAN_RETURN_IF_ERROR(store->LoadFences());
   store->StartIndexBackfiller();
   return store;
 }

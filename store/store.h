@@ -9,6 +9,8 @@
 //   meta    : "next_table_id"; "stats" (per-table and per-index item counts and sizes) and
 //             "applied" (the applied vector), both rewritten with every commit group;
 //             "index_backfill/<index_id>" while an index added to a table with items fills
+//   tokens  : ClientRequestToken records of transactions, dropped by compactions once expired
+//             (store_tokens.cc)
 //   indexes : IndexEntryKey (index_codec.h) -> projected size | item key suffix: one entry per
 //             live item holding the index's key attributes, written in the same group as the
 //             item version (local writes, remote changes and snapshot merges alike), so each
@@ -55,6 +57,7 @@
 #include "store/table_info.h"
 
 namespace rocksdb {
+class CompactionFilter;
 struct ReadOptions;
 class DB;
 class ColumnFamilyHandle;
@@ -151,7 +154,7 @@ struct TransactResult {
 };
 
 // How long a ClientRequestToken makes a transaction idempotent (DynamoDB: 10 minutes).
-inline constexpr uint64_t kTransactTokenTtlMs = 10 * 60 * 1000;
+inline constexpr uint64_t kTransactTokenTtlMs = uint64_t{10} * 60 * 1000;
 
 // Outcome of applying a run of remote changes.
 struct RemoteApplyStats {
@@ -442,8 +445,23 @@ class Store {
   void StageIndexEntriesLocked(uint32_t table_id, const std::string& key, const StoredItem& next,
                                const StoredItem& previous) REQUIRES(commit_mu_);
   Status LoadIndexBackfills() EXCLUDES(commit_mu_, backfill_mu_);
-  // Open(): the ClientRequestTokens still live and the fences (store_transact.cc).
-  Status LoadTransactionState() EXCLUDES(token_mu_, commit_mu_);
+  // Fences (store_transact.cc): does the durable applied vector cover `fence`; forgets
+  // the fences it covers (the commit path, once a group is written).
+  bool FenceMetLocked(const conflict::VersionVector& fence) const REQUIRES(commit_mu_);
+  void DropMetFencesLocked() REQUIRES(commit_mu_);
+  // Open(): the fences of copied tables (store_transact.cc).
+  Status LoadFences() EXCLUDES(commit_mu_);
+  // ClientRequestTokens (store_tokens.cc): the live record of `token` (nullopt: none, or
+  // older than kTransactTokenTtlMs); records a transaction's token in the open group.
+  struct TokenRecord {
+    uint64_t time_ms = 0;
+    std::string digest;
+    uint64_t seq = 0;  // the transaction's last seq: a replay waits for it to be durable
+  };
+  Result<std::optional<TokenRecord>> FindToken(const std::string& token, uint64_t now_ms) const
+      EXCLUDES(commit_mu_, token_mu_);
+  void StageTokenLocked(const TransactToken& token, uint64_t now_ms, uint64_t seq)
+      REQUIRES(commit_mu_) EXCLUDES(token_mu_);
   void StartIndexBackfiller() EXCLUDES(backfill_mu_);
   void StopIndexBackfiller() EXCLUDES(backfill_mu_);
   // Fills a new index from the table's items; returns early when the index is dropped.
@@ -512,6 +530,9 @@ class Store {
   rocksdb::ColumnFamilyHandle* log_cf_ = nullptr;
   rocksdb::ColumnFamilyHandle* meta_cf_ = nullptr;
   rocksdb::ColumnFamilyHandle* index_cf_ = nullptr;
+  rocksdb::ColumnFamilyHandle* tokens_cf_ = nullptr;
+  // Drops expired token records in compactions (store_tokens.cc); outlives db_.
+  std::unique_ptr<rocksdb::CompactionFilter> token_filter_;
   std::vector<rocksdb::ColumnFamilyHandle*> handles_;
   std::function<void(uint64_t)> commit_listener_;
 
@@ -579,21 +600,20 @@ class Store {
       GUARDED_BY(commit_mu_);
   std::unordered_set<uint32_t> index_backfills_ GUARDED_BY(commit_mu_);  // index ids filling
 
-  // ClientRequestTokens of transactions committed within kTransactTokenTtlMs (persisted in
-  // meta under "txn_token/"), oldest first for expiry. token_mu_ is taken before the item
-  // locks and serializes the transactions that carry a token.
-  struct TokenRecord {
-    uint64_t time_ms = 0;
-    std::string digest;
-    uint64_t seq = 0;  // the transaction's last seq: a replay waits for it to be durable
-  };
-  Mutex token_mu_ ACQUIRED_BEFORE(catalog_mu_);
-  std::unordered_map<std::string, TokenRecord> tokens_ GUARDED_BY(token_mu_);
-  std::deque<std::pair<uint64_t, std::string>> token_expiry_ GUARDED_BY(token_mu_);
+  // ClientRequestTokens (store_tokens.cc). A transaction with a token holds the token's
+  // stripe lock (taken before the item locks) from the check to the commit. recent_tokens_
+  // holds the records whose group may not be written yet (by seq, in recent_order_);
+  // token_mu_ guards them and is a leaf lock.
+  static constexpr size_t kTokenStripes = 64;
+  std::unique_ptr<Mutex[]> token_locks_{new Mutex[kTokenStripes]};
+  mutable Mutex token_mu_;
+  mutable std::unordered_map<std::string, TokenRecord> recent_tokens_ GUARDED_BY(token_mu_);
+  mutable std::deque<std::pair<uint64_t, std::string>> recent_order_ GUARDED_BY(token_mu_);
+
   // Tables whose copied content is transaction-consistent only once the applied vector
   // covers the vector here (FenceTable; persisted in meta under "fence/<table>").
   std::map<std::string, conflict::VersionVector, std::less<>> fences_ GUARDED_BY(commit_mu_);
-  std::atomic<bool> has_fences_{false};  // fences_ is not empty (set once, never cleared)
+  std::atomic<bool> has_fences_{false};  // fences_ is not empty
 
   // The index backfiller: one thread filling new indexes, in order.
   Mutex backfill_mu_;

@@ -234,6 +234,7 @@ Store::DueCallbacks Store::FinishGroupLocked(ClosedGroup* group, const Status& w
     MERIDIAN_CHECK(group->upto >= committed_seq_);
     committed_seq_ = group->upto;
     durable_applied_ = std::move(group->applied);
+    if (has_fences_.load(std::memory_order_relaxed)) DropMetFencesLocked();
     // A key staged again by a later group keeps its (newer) overlay.
     for (const auto& v : group->versions) {
       auto it = staged_.find(v.key);

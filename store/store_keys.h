@@ -4,12 +4,26 @@
 #include <algorithm>
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <string>
 #include <string_view>
 
 #include "common/big_endian.h"
 #include "model/key_codec.h"
 #include "store/table_info.h"
+
+namespace rocksdb {
+class CompactionFilter;
+}
+namespace meridian::conflict {
+class PhysicalClock;
+}
+
+namespace meridian::store {
+// A compaction filter that drops ClientRequestToken records older than
+// kTransactTokenTtlMs by `clock` (store_tokens.cc).
+std::unique_ptr<rocksdb::CompactionFilter> NewExpiredTokenFilter(conflict::PhysicalClock* clock);
+}  // namespace meridian::store
 
 namespace meridian::store::keys {
 

@@ -45,10 +45,6 @@ class StripeLocks {
   std::vector<Mutex*> locks_;
 };
 
-std::string EncodeToken(uint64_t time_ms, uint64_t seq, const std::string& digest) {
-  return keys::EncodeU64(time_ms) + keys::EncodeU64(seq) + digest;
-}
-
 // What an item's mutation becomes under the table's policy (as StageWrite decides it).
 conflict::LocalWrite ToLocalWrite(Mutation mutation, conflict::ConflictPolicy policy) {
   switch (mutation.kind) {
@@ -66,17 +62,31 @@ conflict::LocalWrite ToLocalWrite(Mutation mutation, conflict::ConflictPolicy po
 
 }  // namespace
 
+bool Store::FenceMetLocked(const conflict::VersionVector& fence) const {
+  // What readers see: the changes that reached RocksDB.
+  for (const auto& e : fence.entries()) {
+    if (e.region != options_.region_id && durable_applied_.Get(e.region) < e.seq) return false;
+  }
+  return true;
+}
+
 bool Store::TransactionReady(const TableInfo& table) const {
   if (!has_fences_.load(std::memory_order_acquire)) return true;
   MutexLock commit(&commit_mu_);
   auto fence = fences_.find(table.name);
-  if (fence == fences_.end()) return true;
-  for (const auto& e : fence->second.entries()) {
-    if (e.region == options_.region_id) continue;
-    auto it = applied_.find(e.region);
-    if (it == applied_.end() || it->second < e.seq) return false;
+  return fence == fences_.end() || FenceMetLocked(fence->second);
+}
+
+void Store::DropMetFencesLocked() {
+  for (auto it = fences_.begin(); it != fences_.end();) {
+    if (!FenceMetLocked(it->second)) {
+      ++it;
+      continue;
+    }
+    group_->Delete(meta_cf_, keys::kFencePrefix + it->first);  // with the next group
+    it = fences_.erase(it);
   }
-  return true;
+  if (fences_.empty()) has_fences_.store(false, std::memory_order_release);
 }
 
 Status Store::FenceTable(std::string_view table, const conflict::VersionVector& vector) {
@@ -97,27 +107,19 @@ Result<TransactResult> Store::Transact(const std::vector<TransactItem>& items,
                                        const std::optional<TransactToken>& token, CommitMode mode) {
   MERIDIAN_CHECK(items.size() <= kMaxTransactionChanges);
   TransactResult result;
-  // A token serializes its transactions with every other that carries one: the check that
-  // it is new and the commit that records it happen under token_mu_.
-  std::optional<MutexLock> token_lock;
+  // Transactions with one token serialize on its stripe: the check that it is new and the
+  // commit that records it happen under it.
+  std::optional<MutexLock> token_stripe;
   const uint64_t now_ms = options_.clock->NowMillis();
   if (token) {
-    token_lock.emplace(&token_mu_);
-    token_mu_.AssertHeld();
-    while (!token_expiry_.empty() && token_expiry_.front().first + kTransactTokenTtlMs <= now_ms) {
-      auto it = tokens_.find(token_expiry_.front().second);
-      if (it != tokens_.end() && it->second.time_ms == token_expiry_.front().first) {
-        tokens_.erase(it);
-        MutexLock commit(&commit_mu_);
-        group_->Delete(meta_cf_, keys::kTxnTokenPrefix + token_expiry_.front().second);
-      }
-      token_expiry_.pop_front();
-    }
-    if (auto it = tokens_.find(token->token); it != tokens_.end()) {
-      result.outcome = it->second.digest == token->request_digest
+    token_stripe.emplace(&token_locks_[std::hash<std::string>{}(token->token) % kTokenStripes]);
+    auto known = FindToken(token->token, now_ms);
+    if (!known.ok()) return known.status();
+    if (*known) {
+      result.outcome = (*known)->digest == token->request_digest
                            ? TransactResult::Outcome::kReplayed
                            : TransactResult::Outcome::kTokenMismatch;
-      result.seq = it->second.seq;
+      result.seq = (*known)->seq;
       return result;
     }
   }
@@ -207,13 +209,7 @@ Result<TransactResult> Store::Transact(const std::vector<TransactItem>& items,
   }
   last_seq_ = seq - 1;
   result.seq = count > 0 ? last_seq_ : 0;
-  if (token) {
-    token_mu_.AssertHeld();
-    group_->Put(meta_cf_, keys::kTxnTokenPrefix + token->token,
-                EncodeToken(now_ms, result.seq, token->request_digest));
-    tokens_[token->token] = TokenRecord{now_ms, token->request_digest, result.seq};
-    token_expiry_.emplace_back(now_ms, token->token);
-  }
+  if (token) StageTokenLocked(*token, now_ms, result.seq);
   commit.Unlock();
   if (mode == CommitMode::kNow && result.seq != 0) {
     MERIDIAN_RETURN_IF_ERROR(WriteGroupAndWait(result.seq));
@@ -313,27 +309,10 @@ Status Store::ApplyRemoteUnit(std::vector<Change> unit, std::string* bytes,
   return Status::Ok();
 }
 
-Status Store::LoadTransactionState() {
-  const uint64_t now_ms = options_.clock->NowMillis();
-  MutexLock tokens(&token_mu_);
+Status Store::LoadFences() {
   MutexLock commit(&commit_mu_);
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), meta_cf_));
-  std::string_view prefix = keys::kTxnTokenPrefix;
-  for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
-    const std::string_view value(it->value().data(), it->value().size());
-    if (value.size() < 16) return Status::Corruption("transaction token record");
-    TokenRecord record{keys::DecodeU64(value), std::string(value.substr(16)),
-                       keys::DecodeU64(value.substr(8))};
-    if (record.time_ms + kTransactTokenTtlMs <= now_ms) {
-      group_->Delete(meta_cf_, it->key());  // expired; written with the next group
-      continue;
-    }
-    std::string token = it->key().ToString().substr(prefix.size());
-    token_expiry_.emplace_back(record.time_ms, token);
-    tokens_[std::move(token)] = std::move(record);
-  }
-  std::sort(token_expiry_.begin(), token_expiry_.end());
-  prefix = keys::kFencePrefix;
+  const std::string_view prefix = keys::kFencePrefix;
   for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
     std::string_view in(it->value().data(), it->value().size());
     auto vector = conflict::VersionVector::DecodeCompact(&in);

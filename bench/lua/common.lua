@@ -58,6 +58,8 @@ local HEADERS = {
   PutItem = headers("PutItem"),
   GetItem = headers("GetItem"),
   UpdateItem = headers("UpdateItem"),
+  TransactWriteItems = headers("TransactWriteItems"),
+  TransactGetItems = headers("TransactGetItems"),
 }
 
 local payload = string.rep("x", 100)
@@ -80,6 +82,52 @@ function M.update_add_request()
     '"ExpressionAttributeNames":{"#n":"n"},"ExpressionAttributeValues":{":one":{"N":"1"}}}',
     M.table_name, M.random_key())
   return wrk.format("POST", "/", HEADERS.UpdateItem, body)
+end
+
+-- `n` distinct random keys (consecutive from a random start: a transaction may not name
+-- one item twice).
+local function distinct_keys(n)
+  local start = math.random(0, M.items - 1)
+  local keys = {}
+  for i = 0, n - 1 do keys[#keys + 1] = string.format("k%06d", (start + i * 7919) % M.items) end
+  return keys
+end
+
+-- A ClientRequestToken as the AWS SDKs send with every transaction (a fresh UUID);
+-- TXN_NO_TOKEN=1 leaves it out (to measure what the token costs).
+local function token()
+  return string.format("%08x-%04x-4%03x-8%03x-%012x", math.random(0, 0x7fffffff),
+    math.random(0, 0xffff), math.random(0, 0xfff), math.random(0, 0xfff),
+    math.random(0, 0x7fffffff) * 65536 + math.random(0, 0xffff))
+end
+
+-- TransactWriteItems putting `n` items.
+function M.txn_write_request(n)
+  local puts = {}
+  for _, key in ipairs(distinct_keys(n)) do
+    puts[#puts + 1] = string.format(
+      '{"Put":{"TableName":"%s","Item":{"pk":{"S":"%s"},"val":{"S":"%s"},"n":{"N":"%d"}}}}',
+      M.table_name, key, payload, math.random(0, 1000000))
+  end
+  local body
+  if os.getenv("TXN_NO_TOKEN") then
+    body = string.format('{"TransactItems":[%s]}', table.concat(puts, ","))
+  else
+    body = string.format('{"ClientRequestToken":"%s","TransactItems":[%s]}', token(),
+      table.concat(puts, ","))
+  end
+  return wrk.format("POST", "/", HEADERS.TransactWriteItems, body)
+end
+
+-- TransactGetItems of `n` items.
+function M.txn_get_request(n)
+  local gets = {}
+  for _, key in ipairs(distinct_keys(n)) do
+    gets[#gets + 1] = string.format('{"Get":{"TableName":"%s","Key":{"pk":{"S":"%s"}}}}',
+      M.table_name, key)
+  end
+  local body = string.format('{"TransactItems":[%s]}', table.concat(gets, ","))
+  return wrk.format("POST", "/", HEADERS.TransactGetItems, body)
 end
 
 -- response hook: count failures; for reads also count replies without an Item.

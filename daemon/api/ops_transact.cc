@@ -23,7 +23,7 @@ namespace json = boost::json;
 namespace {
 
 constexpr size_t kMaxTransactItems = 100;
-constexpr size_t kMaxTransactBytes = 4 * 1024 * 1024;
+constexpr size_t kMaxTransactBytes = size_t{4} << 20;
 
 struct WriteAction {
   enum class Kind { kConditionCheck, kPut, kDelete, kUpdate };
@@ -162,7 +162,7 @@ Result<store::Mutation> Decide(WriteAction& a, const model::Item* current) {
       return store::Mutation{};
     case WriteAction::Kind::kPut:
       MERIDIAN_RETURN_IF_ERROR(CheckCondition(a.condition, current, failed_old));
-      return store::Mutation::Put(a.item);
+      return store::Mutation::Put(std::move(a.item));  // Store::Transact calls this once
     case WriteAction::Kind::kDelete:
       MERIDIAN_RETURN_IF_ERROR(CheckCondition(a.condition, current, failed_old));
       return store::Mutation::Delete();
@@ -172,31 +172,39 @@ Result<store::Mutation> Decide(WriteAction& a, const model::Item* current) {
   return store::Mutation{};
 }
 
-// `v` serialized with every object's members in name order: equal for two requests that
-// differ only in member order.
-void AppendCanonical(const json::value& v, std::string* out) {
-  if (v.is_object()) {
-    std::vector<const json::key_value_pair*> members;
-    for (const auto& kv : v.get_object()) members.push_back(&kv);
-    std::sort(members.begin(), members.end(),
-              [](const auto* a, const auto* b) { return a->key() < b->key(); });
-    out->push_back('{');
-    for (const auto* kv : members) {
-      *out += json::serialize(json::string(kv->key()));
-      out->push_back(':');
-      AppendCanonical(kv->value(), out);
-      out->push_back(',');
+// Feeds `v` to `state` with every object's members in name order: the same for two requests
+// that differ only in member order. Every part is tagged and sized, so distinct values
+// never feed the same bytes.
+void HashCanonical(const json::value& v, XXH3_state_t* state) {
+  auto feed = [&](char tag, std::string_view bytes) {
+    const uint64_t size = bytes.size();
+    XXH3_128bits_update(state, &tag, 1);
+    XXH3_128bits_update(state, &size, sizeof size);
+    XXH3_128bits_update(state, bytes.data(), bytes.size());
+  };
+  switch (v.kind()) {
+    case json::kind::object: {
+      const json::object& obj = v.get_object();
+      std::vector<const json::key_value_pair*> members;
+      members.reserve(obj.size());
+      for (const auto& kv : obj) members.push_back(&kv);
+      std::sort(members.begin(), members.end(),
+                [](const auto* a, const auto* b) { return a->key() < b->key(); });
+      feed('{', std::string_view());
+      for (const auto* kv : members) {
+        feed('k', kv->key());
+        HashCanonical(kv->value(), state);
+      }
+      feed('}', std::string_view());
+      break;
     }
-    out->push_back('}');
-  } else if (v.is_array()) {
-    out->push_back('[');
-    for (const auto& e : v.get_array()) {
-      AppendCanonical(e, out);
-      out->push_back(',');
-    }
-    out->push_back(']');
-  } else {
-    *out += json::serialize(v);
+    case json::kind::array:
+      feed('[', std::string_view());
+      for (const auto& e : v.get_array()) HashCanonical(e, state);
+      feed(']', std::string_view());
+      break;
+    case json::kind::string: feed('s', v.get_string()); break;
+    default: feed('v', json::serialize(v)); break;  // numbers, booleans, null: rare here
   }
 }
 
@@ -213,9 +221,11 @@ std::optional<store::TransactToken> ParseToken(const Request& req) {
                "Member must have length less than or equal to 36");
   }
   errors.ThrowIfAny();
-  std::string canonical;
-  AppendCanonical(*Member(req, "TransactItems"), &canonical);
-  const XXH128_hash_t h = XXH3_128bits(canonical.data(), canonical.size());
+  XXH3_state_t* state = XXH3_createState();
+  XXH3_128bits_reset(state);
+  HashCanonical(*Member(req, "TransactItems"), state);
+  const XXH128_hash_t h = XXH3_128bits_digest(state);
+  XXH3_freeState(state);
   std::string digest(16, '\0');
   for (int i = 0; i < 8; ++i) {
     digest[i] = static_cast<char>(h.high64 >> (56 - 8 * i));
@@ -269,6 +279,23 @@ std::optional<store::TransactToken> ParseToken(const Request& req) {
   throw error;
 }
 
+// Keys that cannot name an item (see KeyOrReason) cancel the transaction before anything
+// runs, each with its ValidationError.
+template <typename Actions>
+void ThrowIfInvalidKeys(const Actions& actions) {
+  if (std::none_of(actions.begin(), actions.end(),
+                   [](const auto& a) { return a.invalid.has_value(); })) {
+    return;
+  }
+  std::vector<Status> statuses;
+  statuses.reserve(actions.size());
+  for (const auto& a : actions) {
+    statuses.push_back(a.invalid ? Status::InvalidArgument(*a.invalid) : Status::Ok());
+  }
+  ThrowCancelled(std::move(statuses),
+                 std::vector<const std::optional<model::Item>*>(actions.size()));
+}
+
 // What one action of a committed transaction costs. The table is charged two writes of the
 // item per KB (prepare and commit) of the larger of its old and new state, at least one KB,
 // and a ConditionCheck two per KB of the item it read; index entries are written once, as
@@ -314,15 +341,7 @@ Response TransactWriteItems(const OpContext& ctx, const Request& req) {
   if (ctx.body.size() > kMaxTransactBytes) {
     throw ApiError::Validation("Transaction payload size cannot exceed 4 MB");
   }
-  // Keys that cannot name an item cancel the transaction before anything runs.
-  if (std::any_of(actions.begin(), actions.end(), [](const auto& a) { return a.invalid; })) {
-    std::vector<Status> statuses;
-    for (const auto& a : actions) {
-      statuses.push_back(a.invalid ? Status::InvalidArgument(*a.invalid) : Status::Ok());
-    }
-    ThrowCancelled(std::move(statuses),
-                   std::vector<const std::optional<model::Item>*>(actions.size()));
-  }
+  ThrowIfInvalidKeys(actions);
 
   std::vector<store::TransactItem> items;
   items.reserve(actions.size());
@@ -339,6 +358,7 @@ Response TransactWriteItems(const OpContext& ctx, const Request& req) {
   switch (result->outcome) {
     case Outcome::kCancelled: {
       std::vector<const std::optional<model::Item>*> olds;
+      olds.reserve(actions.size());
       for (const auto& a : actions) olds.push_back(&a.failed_old);
       ThrowCancelled(result->item_status, olds);
     }
@@ -428,14 +448,7 @@ Response TransactGetItems(const OpContext& ctx, const Request& req) {
     }
     gets.push_back(std::move(g));
   }
-  if (std::any_of(gets.begin(), gets.end(), [](const auto& g) { return g.invalid; })) {
-    std::vector<Status> statuses;
-    for (const auto& g : gets) {
-      statuses.push_back(g.invalid ? Status::InvalidArgument(*g.invalid) : Status::Ok());
-    }
-    ThrowCancelled(std::move(statuses),
-                   std::vector<const std::optional<model::Item>*>(gets.size()));
-  }
+  ThrowIfInvalidKeys(gets);
   std::vector<store::Store::ItemRef> refs;
   refs.reserve(gets.size());
   for (const auto& g : gets) refs.push_back({g.table.get(), g.key.pk, g.key.sk});

@@ -6,7 +6,7 @@ delay on every link, one link cut both ways, a region cut off entirely, kill -9 
 region's daemon during that partition and its restart, a one-way cut; then heal, every
 region must converge (equal /tablez digests, equal applied vectors) within 30 s and the
 checker must find every acknowledged write (counters exact within the unknown-outcome
-slack, add-wins sets, LWW keys).
+slack, add-wins sets, LWW keys, transaction pairs never seen or left in part).
 
 On failure the run's directory (history.jsonl, faults.jsonl, logs, /regionz) is kept and
 its path printed. The long, random version: tests/chaos/run_chaos.py.
@@ -64,6 +64,9 @@ def test_short_chaos_scenario(chaos_run):
     for name in c.names:
         assert sum(o["region"] == name and o["outcome"] == "ok" for o in ops) >= 50, name
     assert any(o["outcome"] != "ok" and o["region"] == c.names[1] for o in ops)
+    # Transactions committed and were read back with TransactGetItems throughout.
+    assert sum(o["op"] == "txn" and o["outcome"] == "ok" for o in ops) >= 20
+    assert sum(o["op"] == "txnread" and o["outcome"] == "ok" for o in ops) >= 20
 
     assert rec["converge_s"] is not None and rec["converge_s"] <= CONVERGE_TIMEOUT, rec
     assert not problems, "\n".join(problems[:30])

@@ -29,11 +29,15 @@ int main(int argc, char** argv) {
   const long delete_every = std::atol(argv[3]);
   const long corrupt_every = argc > 4 ? std::atol(argv[4]) : 0;
   rocksdb::Options options;
-  std::vector<rocksdb::ColumnFamilyDescriptor> cfs;
-  for (const char* name :
-       {rocksdb::kDefaultColumnFamilyName.c_str(), "catalog", "items", "log", "meta", "indexes"}) {
-    cfs.emplace_back(name, rocksdb::ColumnFamilyOptions());
+  // Every column family the store has (opening needs them all).
+  std::vector<std::string> names;
+  if (auto listed = rocksdb::DB::ListColumnFamilies(options, dir, &names); !listed.ok()) {
+    std::fprintf(stderr, "open %s: %s\n", dir.c_str(), listed.ToString().c_str());
+    return 1;
   }
+  std::vector<rocksdb::ColumnFamilyDescriptor> cfs;
+  cfs.reserve(names.size());
+  for (const auto& name : names) cfs.emplace_back(name, rocksdb::ColumnFamilyOptions());
   std::vector<rocksdb::ColumnFamilyHandle*> handles;
   rocksdb::DB* raw = nullptr;
   auto s = rocksdb::DB::Open(options, dir, cfs, &handles, &raw);
@@ -42,8 +46,17 @@ int main(int argc, char** argv) {
     return 1;
   }
   std::unique_ptr<rocksdb::DB> db(raw);
+  auto handle = [&](const char* name) {
+    for (size_t i = 0; i < names.size(); ++i) {
+      if (names[i] == name) return handles[i];
+    }
+    std::fprintf(stderr, "no column family %s\n", name);
+    std::exit(1);
+  };
+  rocksdb::ColumnFamilyHandle* const catalog = handle("catalog");
+  rocksdb::ColumnFamilyHandle* const items_cf = handle("items");
   std::string value;
-  if (!db->Get(rocksdb::ReadOptions(), handles[1], table, &value).ok()) {
+  if (!db->Get(rocksdb::ReadOptions(), catalog, table, &value).ok()) {
     std::fprintf(stderr, "no table %s\n", table.c_str());
     return 1;
   }
@@ -52,21 +65,21 @@ int main(int argc, char** argv) {
   const std::string prefix = model::TablePrefix(info->table_id);
   const std::string end = model::TablePrefix(info->table_id + 1);
   std::vector<std::pair<std::string, std::string>> items;
-  std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(rocksdb::ReadOptions(), handles[2]));
+  std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(rocksdb::ReadOptions(), items_cf));
   for (it->Seek(prefix); it->Valid() && it->key().compare(end) < 0; it->Next()) {
     items.emplace_back(it->key().ToString(), it->value().ToString());
   }
   long deleted = 0, corrupted = 0;
   for (size_t i = 0; i < items.size(); ++i) {
     if (delete_every > 0 && i % delete_every == 0) {
-      db->Delete(rocksdb::WriteOptions(), handles[2], items[i].first);
+      db->Delete(rocksdb::WriteOptions(), items_cf, items[i].first);
       ++deleted;
     } else if (corrupt_every > 0 && i % corrupt_every == 1) {
       auto version = conflict::DecodeItemVersion(items[i].second);
       if (!version.ok() || version->policy != conflict::ConflictPolicy::kLww || version->tombstone)
         continue;
       version->item["damaged"] = model::AttributeValue::S("yes");
-      db->Put(rocksdb::WriteOptions(), handles[2], items[i].first,
+      db->Put(rocksdb::WriteOptions(), items_cf, items[i].first,
               conflict::EncodeItemVersion(*version));
       ++corrupted;
     }

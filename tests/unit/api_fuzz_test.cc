@@ -65,6 +65,10 @@ const std::vector<std::pair<std::string, std::string>> kValidRequests = {
      R"J({"TableName":"fuzz","KeyConditionExpression":"pk = :p AND sk BETWEEN :a AND :b","FilterExpression":"contains(m, :p) OR attribute_type(c, :t)","ExpressionAttributeValues":{":p":{"S":"a"},":a":{"N":"-1"},":b":{"N":"1e3"},":t":{"S":"N"}},"Limit":3,"ScanIndexForward":false,"ExclusiveStartKey":{"pk":{"S":"a"},"sk":{"N":"0"}}})J"},
     {"Scan",
      R"J({"TableName":"fuzz","Segment":1,"TotalSegments":3,"Limit":2,"Select":"COUNT","FilterExpression":"c IN (:a, :b)","ExpressionAttributeValues":{":a":{"N":"1"},":b":{"BOOL":true}}})J"},
+    {"TransactWriteItems",
+     R"J({"ClientRequestToken":"tok","TransactItems":[{"Put":{"TableName":"fuzz","Item":{"pk":{"S":"t"},"sk":{"N":"1"},"v":{"SS":["a"]}},"ConditionExpression":"attribute_not_exists(pk)"}},{"Update":{"TableName":"fuzz","Key":{"pk":{"S":"t"},"sk":{"N":"2"}},"UpdateExpression":"ADD n :one","ExpressionAttributeValues":{":one":{"N":"1"}}}},{"ConditionCheck":{"TableName":"fuzz","Key":{"pk":{"S":"t"},"sk":{"N":"3"}},"ConditionExpression":"attribute_not_exists(#x)","ExpressionAttributeNames":{"#x":"x"},"ReturnValuesOnConditionCheckFailure":"ALL_OLD"}},{"Delete":{"TableName":"fuzz","Key":{"pk":{"S":"t"},"sk":{"N":"4"}}}}],"ReturnConsumedCapacity":"INDEXES","ReturnItemCollectionMetrics":"SIZE"})J"},
+    {"TransactGetItems",
+     R"J({"TransactItems":[{"Get":{"TableName":"fuzz","Key":{"pk":{"S":"t"},"sk":{"N":"1"}},"ProjectionExpression":"#v","ExpressionAttributeNames":{"#v":"v"}}},{"Get":{"TableName":"fuzz","Key":{"pk":{"S":"t"},"sk":{"N":"2"}}}}],"ReturnConsumedCapacity":"TOTAL"})J"},
     {"DescribeTable", R"J({"TableName":"fuzz"})J"},
     {"ListTables", R"J({"Limit":1,"ExclusiveStartTableName":"aaa"})J"},
 };

@@ -4,6 +4,10 @@
 
 #include <filesystem>
 
+#include <set>
+
+#include "conflict/version_codec.h"
+#include "store/change_log.h"
 #include "store/store.h"
 
 namespace meridian::store {
@@ -181,6 +185,204 @@ TEST(StoreReplicationTest, ChangesRelayThroughAThirdRegion) {
   Ship(b, a, 3);
   EXPECT_EQ(Get(a, "t", "c")->at("n").n().ToString(), "3");
   EXPECT_EQ(a->Digest(*Table(a, "t"))->hash, c->Digest(*Table(c, "t"))->hash);
+}
+
+// ---- transactions --------------------------------------------------------------------
+
+// A transaction putting `value` into every key of `keys` of `table`.
+Result<TransactResult> PutAll(Region& r, const char* table, const std::vector<const char*>& keys,
+                              const char* value, const std::optional<TransactToken>& token = {}) {
+  auto t = Table(r, table);
+  std::vector<TransactItem> items;
+  for (const char* k : keys) {
+    Item item{{"pk", AttributeValue::S(k)}, {"v", AttributeValue::S(value)}};
+    items.push_back({t.get(), AttributeValue::S(k), std::nullopt,
+                     [item](const Item*) -> Result<Mutation> { return Mutation::Put(item); }});
+  }
+  return r->Transact(items, token);
+}
+
+// Both items read at one snapshot, as "v" values ("-" when absent).
+std::string Pair(Region& r, const char* table, const char* k1, const char* k2) {
+  auto t = Table(r, table);
+  std::vector<Status> status;
+  auto got = r->GetItemsAtSnapshot({{t.get(), AttributeValue::S(k1), std::nullopt},
+                                    {t.get(), AttributeValue::S(k2), std::nullopt}},
+                                   &status);
+  EXPECT_TRUE(got.ok());
+  std::string out;
+  for (const auto& item : *got) out += (out.empty() ? "" : ",") + (item ? item->at("v").s() : "-");
+  return out;
+}
+
+TEST(StoreTransactionTest, CommitsTogetherAsOneUnitOfTheLog) {
+  Region a("ta", 1);
+  CreateTable(a, "t", "lww");
+  const uint64_t before = a->last_seq();
+  auto r = PutAll(a, "t", {"x", "y", "z"}, "1");
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->outcome, TransactResult::Outcome::kCommitted);
+  EXPECT_EQ(r->seq, before + 3);
+  EXPECT_EQ(Pair(a, "t", "x", "z"), "1,1");
+  std::vector<std::string> log;
+  ASSERT_TRUE(a->ReadLog(1, before + 1, 10, 1 << 20, &log).ok());
+  ASSERT_EQ(log.size(), 3u);
+  // Every record names the unit; the versions share one timestamp.
+  std::set<uint64_t> hlcs;
+  for (size_t i = 0; i < log.size(); ++i) {
+    auto c = DecodeChange(log[i]);
+    ASSERT_TRUE(c.ok());
+    EXPECT_EQ(c->txn_first, before + 1);
+    EXPECT_EQ(c->txn_count, 3u);
+    hlcs.insert(conflict::DecodeItemVersion(c->version_bytes)->hlc.packed());
+  }
+  EXPECT_EQ(hlcs.size(), 1u);
+}
+
+TEST(StoreTransactionTest, AFailingItemCancelsEverything) {
+  Region a("tc", 1);
+  CreateTable(a, "t", "lww");
+  auto t = Table(a, "t");
+  const uint64_t before = a->last_seq();
+  std::vector<TransactItem> items = {
+      {t.get(), AttributeValue::S("x"), std::nullopt,
+       [](const Item*) -> Result<Mutation> {
+         return Mutation::Put(Item{{"pk", AttributeValue::S("x")}});
+       }},
+      {t.get(), AttributeValue::S("y"), std::nullopt,
+       [](const Item*) -> Result<Mutation> { return Status::ConditionFailed("no"); }},
+  };
+  auto r = a->Transact(items, std::nullopt);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->outcome, TransactResult::Outcome::kCancelled);
+  ASSERT_EQ(r->item_status.size(), 2u);
+  EXPECT_TRUE(r->item_status[0].ok());
+  EXPECT_EQ(r->item_status[1].code(), Status::Code::kConditionFailed);
+  EXPECT_EQ(a->last_seq(), before);
+  EXPECT_FALSE(Get(a, "t", "x").has_value());
+}
+
+TEST(StoreTransactionTest, TokensReplayAcrossRestartAndRefuseOtherRequests) {
+  Region a("tt", 1);
+  CreateTable(a, "t", "lww");
+  auto first = PutAll(a, "t", {"x"}, "1", TransactToken{"tok", "digest-1"});
+  ASSERT_TRUE(first.ok());
+  a.Open();  // the token is durable with the transaction
+  auto again = PutAll(a, "t", {"x"}, "2", TransactToken{"tok", "digest-1"});
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(again->outcome, TransactResult::Outcome::kReplayed);
+  EXPECT_EQ(again->seq, first->seq);
+  EXPECT_EQ(Get(a, "t", "x")->at("v").s(), "1");  // nothing done by the replay
+  auto other = PutAll(a, "t", {"x"}, "3", TransactToken{"tok", "digest-2"});
+  ASSERT_TRUE(other.ok());
+  EXPECT_EQ(other->outcome, TransactResult::Outcome::kTokenMismatch);
+}
+
+TEST(StoreTransactionTest, RemoteUnitsApplyWholeOrNotAtAll) {
+  Region a("ua", 1), b("ub", 2);
+  CreateTable(a, "t", "lww");
+  Ship(a, b, 1);
+  const uint64_t from = a->last_seq() + 1;
+  ASSERT_TRUE(PutAll(a, "t", {"x", "y"}, "1").ok());
+  std::vector<std::string> log;
+  ASSERT_TRUE(a->ReadLog(1, from, 10, 1 << 20, &log).ok());
+  ASSERT_EQ(log.size(), 2u);
+  // Half a unit is refused and leaves nothing behind.
+  auto half = b->ApplyRemoteChanges({log[0]});
+  EXPECT_EQ(half.status().code(), Status::Code::kInvalidArgument);
+  EXPECT_EQ(b->AppliedVector().Get(1), from - 1);
+  EXPECT_EQ(Pair(b, "t", "x", "y"), "-,-");
+  auto whole = b->ApplyRemoteChanges(log);
+  ASSERT_TRUE(whole.ok());
+  EXPECT_EQ(whole->applied, 2u);
+  EXPECT_EQ(Pair(b, "t", "x", "y"), "1,1");
+  // A duplicate delivery of the unit is skipped whole.
+  auto dup = b->ApplyRemoteChanges(log);
+  ASSERT_TRUE(dup.ok());
+  EXPECT_EQ(dup->skipped, 2u);
+}
+
+TEST(StoreTransactionTest, ConcurrentTransactionsResolveTheSameOnEveryItem) {
+  Region a("ca", 1), b("cb", 2);
+  CreateTable(a, "t", "lww");
+  Ship(a, b, 1);
+  ASSERT_TRUE(PutAll(a, "t", {"x", "y"}, "from-a").ok());
+  ASSERT_TRUE(PutAll(b, "t", {"x", "y"}, "from-b").ok());
+  Ship(a, b, 1);
+  Ship(b, a, 2);
+  const std::string winner = Pair(a, "t", "x", "y");
+  EXPECT_TRUE(winner == "from-a,from-a" || winner == "from-b,from-b") << winner;
+  EXPECT_EQ(Pair(b, "t", "x", "y"), winner);
+}
+
+TEST(StoreTransactionTest, AFencedTableRefusesTransactionsUntilTheLogCatchesUp) {
+  Region a("fa", 1), b("fb", 2);
+  CreateTable(a, "t", "lww");
+  Ship(a, b, 1);
+  ASSERT_TRUE(PutAll(a, "t", {"x"}, "1").ok());
+  // B copied the table from a snapshot that already reflected A's last change.
+  ASSERT_TRUE(b->FenceTable("t", a->AppliedVector()).ok());
+  EXPECT_FALSE(b->TransactionReady(*Table(b, "t")));
+  auto r = PutAll(b, "t", {"y"}, "2");
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->outcome, TransactResult::Outcome::kCancelled);
+  EXPECT_EQ(r->item_status[0].code(), Status::Code::kConflict);
+  std::vector<Status> status;
+  auto t = Table(b, "t");
+  auto got = b->GetItemsAtSnapshot({{t.get(), AttributeValue::S("x"), std::nullopt}}, &status);
+  ASSERT_TRUE(got.ok());
+  EXPECT_EQ(status[0].code(), Status::Code::kConflict);
+  b.Open();  // the fence is durable
+  EXPECT_FALSE(b->TransactionReady(*Table(b, "t")));
+  Ship(a, b, 1);
+  EXPECT_TRUE(b->TransactionReady(*Table(b, "t")));
+  EXPECT_EQ(PutAll(b, "t", {"y"}, "2")->outcome, TransactResult::Outcome::kCommitted);
+}
+
+TEST(StoreTransactionTest, TokensExpireAfterTenMinutes) {
+  struct ManualClock final : conflict::PhysicalClock {
+    uint64_t now = 1'800'000'000'000;
+    uint64_t NowMillis() override { return now; }
+  } clock;
+  const auto dir =
+      std::filesystem::temp_directory_path() / ("meridian_tokens_" + std::to_string(::getpid()));
+  std::filesystem::remove_all(dir);
+  {
+    StoreOptions o;
+    o.path = dir.string();
+    o.region = "tk";
+    o.clock = &clock;
+    auto store = std::move(Store::Open(o).value());
+    TableInfo info;
+    info.name = "t";
+    info.partition_key = {"pk", KeyType::kS};
+    ASSERT_TRUE(store->CreateTable(info).ok());
+    auto t = *store->GetTable("t");
+    int runs = 0;
+    std::vector<TransactItem> items = {
+        {t.get(), AttributeValue::S("x"), std::nullopt, [&](const Item*) -> Result<Mutation> {
+           ++runs;
+           return Mutation::Put(Item{{"pk", AttributeValue::S("x")}});
+         }}};
+    const TransactToken token{"tok", "d"};
+    EXPECT_EQ(store->Transact(items, token)->outcome, TransactResult::Outcome::kCommitted);
+    clock.now += uint64_t{9} * 60 * 1000;
+    EXPECT_EQ(store->Transact(items, token)->outcome, TransactResult::Outcome::kReplayed);
+    EXPECT_EQ(store->Transact(items, TransactToken{"tok", "other"})->outcome,
+              TransactResult::Outcome::kTokenMismatch);
+    clock.now += uint64_t{2} * 60 * 1000;  // 11 minutes after the first use
+    EXPECT_EQ(store->Transact(items, TransactToken{"tok", "other"})->outcome,
+              TransactResult::Outcome::kCommitted);
+    EXPECT_EQ(runs, 2);
+    // The new use is remembered again, also after the sweep of the old one.
+    clock.now += uint64_t{61} * 1000;
+    EXPECT_EQ(store->Transact(items, TransactToken{"tok2", "d"})->outcome,
+              TransactResult::Outcome::kCommitted);
+    store->CommitPending();
+    EXPECT_EQ(store->Transact(items, TransactToken{"tok", "other"})->outcome,
+              TransactResult::Outcome::kReplayed);
+  }
+  std::filesystem::remove_all(dir);
 }
 
 }  // namespace

@@ -149,16 +149,24 @@ Status Store::LoadCatalog() {
     }
   }
   if (!it->status().ok()) return Status::IOError(it->status().ToString());
-  std::unique_ptr<rocksdb::Iterator> marks(db_->NewIterator(rocksdb::ReadOptions(), meta_cf_));
-  const std::string_view prefix = keys::kBackfillPrefix;
-  for (marks->Seek(prefix); marks->Valid() && marks->key().starts_with(prefix); marks->Next()) {
-    std::string_view in(marks->value().data(), marks->value().size());
-    auto needed = conflict::VersionVector::DecodeCompact(&in);
-    if (!needed.ok()) return needed.status();
-    backfills_[marks->key().ToString().substr(prefix.size())] = std::move(needed).value();
-  }
-  if (!marks->status().ok()) return Status::IOError(marks->status().ToString());
+  auto marks = ReadVectorMarks(keys::kBackfillPrefix);
+  if (!marks.ok()) return marks.status();
+  backfills_ = std::move(marks).value();
   return RecoverLogState();
+}
+
+Result<std::map<std::string, conflict::VersionVector, std::less<>>> Store::ReadVectorMarks(
+    std::string_view prefix) const {
+  std::map<std::string, conflict::VersionVector, std::less<>> out;
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), meta_cf_));
+  for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
+    std::string_view in(it->value().data(), it->value().size());
+    auto vector = conflict::VersionVector::DecodeCompact(&in);
+    if (!vector.ok()) return vector.status();
+    out[it->key().ToString().substr(prefix.size())] = std::move(vector).value();
+  }
+  if (!it->status().ok()) return Status::IOError(it->status().ToString());
+  return out;
 }
 
 Status Store::RecoverLogState() {

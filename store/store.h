@@ -449,6 +449,9 @@ class Store {
   // the fences it covers (the commit path, once a group is written).
   bool FenceMetLocked(const conflict::VersionVector& fence) const REQUIRES(commit_mu_);
   void DropMetFencesLocked() REQUIRES(commit_mu_);
+  // The meta entries under `prefix` ("backfill/", "fence/"): name -> encoded vector.
+  Result<std::map<std::string, conflict::VersionVector, std::less<>>> ReadVectorMarks(
+      std::string_view prefix) const;
   // Open(): the fences of copied tables (store_transact.cc).
   Status LoadFences() EXCLUDES(commit_mu_);
   // ClientRequestTokens (store_tokens.cc): the live record of `token` (nullopt: none, or

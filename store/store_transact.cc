@@ -310,17 +310,11 @@ Status Store::ApplyRemoteUnit(std::vector<Change> unit, std::string* bytes,
 }
 
 Status Store::LoadFences() {
+  auto fences = ReadVectorMarks(keys::kFencePrefix);
+  if (!fences.ok()) return fences.status();
   MutexLock commit(&commit_mu_);
-  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), meta_cf_));
-  const std::string_view prefix = keys::kFencePrefix;
-  for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
-    std::string_view in(it->value().data(), it->value().size());
-    auto vector = conflict::VersionVector::DecodeCompact(&in);
-    if (!vector.ok()) return vector.status();
-    fences_[it->key().ToString().substr(prefix.size())] = std::move(vector).value();
-    has_fences_.store(true, std::memory_order_release);
-  }
-  if (!it->status().ok()) return Status::IOError(it->status().ToString());
+  fences_ = std::move(fences).value();
+  has_fences_.store(!fences_.empty(), std::memory_order_release);
   return Status::Ok();
 }
 

@@ -139,6 +139,16 @@ function M.response(status, _, body, is_read)
   end
 end
 
+-- Defines wrk's hooks for a closed-loop workload: `make_request(common)` builds each request;
+-- `is_read` counts replies without an Item as misses.
+function M.install(make_request, is_read)
+  setup = M.setup
+  done = M.done
+  init = function(_) M.init_thread() end
+  request = function() return make_request(M) end
+  response = function(status, headers, body) M.response(status, headers, body, is_read) end
+end
+
 function M.done(summary, latency, _)
   local total_non2xx, total_misses = 0, 0
   for _, t in ipairs(threads) do

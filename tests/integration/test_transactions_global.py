@@ -11,16 +11,10 @@ import pytest
 
 import meridian_testlib as mt
 from cluster_fixture import NREGIONS, cluster  # noqa: F401  (pytest fixture)
+from test_global_tables import TIMEOUT, _all_regions_up  # noqa: F401  (autouse fixture)
 from test_replication import create_global_table
 
 S = mt.S
-TIMEOUT = 30.0
-
-
-@pytest.fixture(autouse=True)
-def _all_regions_up(cluster):  # noqa: F811
-    cluster.ensure_all_up()
-    yield
 
 
 def pair_write(client, tables, value):

@@ -48,6 +48,80 @@ Status ReadValue(const std::string& path, const toml::node& node, const std::str
   return Status::Ok();
 }
 
+// The keys of a [[trigger]] table.
+struct TriggerKey {
+  const char* name;
+  std::variant<std::string TriggerConfig::*, int TriggerConfig::*> field;
+};
+const TriggerKey kTriggerKeys[] = {
+    {"name", &TriggerConfig::name},
+    {"table", &TriggerConfig::table},
+    {"command", &TriggerConfig::command},
+    {"url", &TriggerConfig::url},
+    {"batch_size", &TriggerConfig::batch_size},
+    {"batch_window_ms", &TriggerConfig::batch_window_ms},
+    {"max_retries", &TriggerConfig::max_retries},
+    {"retry_backoff_ms", &TriggerConfig::retry_backoff_ms},
+    {"timeout_ms", &TriggerConfig::timeout_ms},
+    {"dead_letter", &TriggerConfig::dead_letter},
+    {"starting_position", &TriggerConfig::starting_position},
+};
+
+Status ReadTriggers(const std::string& path, const toml::node& node, Config* config) {
+  const auto* array = node.as_array();
+  if (!array) return Status::InvalidArgument(Where(path, node) + ": 'trigger' must be [[trigger]]");
+  for (const toml::node& element : *array) {
+    const auto* table = element.as_table();
+    if (!table) return Status::InvalidArgument(Where(path, element) + ": [[trigger]] expected");
+    TriggerConfig trigger;
+    for (const auto& [key, value] : *table) {
+      const std::string name(key.str());
+      const TriggerKey* found = nullptr;
+      for (const auto& k : kTriggerKeys) {
+        if (name == k.name) found = &k;
+      }
+      if (!found) {
+        return Status::InvalidArgument(path + ":" + std::to_string(key.source().begin.line) +
+                                       ": unknown trigger key '" + name + "'");
+      }
+      MERIDIAN_RETURN_IF_ERROR(std::visit(
+          [&](auto member) { return ReadValue(path, value, name, &(trigger.*member)); },
+          found->field));
+    }
+    config->triggers.push_back(std::move(trigger));
+  }
+  return Status::Ok();
+}
+
+Status ValidateTrigger(const TriggerConfig& t, std::set<std::string>* names) {
+  const std::string what = "trigger '" + t.name + "': ";
+  if (t.name.empty()) return Status::InvalidArgument("trigger: name is required");
+  if (!names->insert(t.name).second) return Status::InvalidArgument(what + "duplicate name");
+  if (t.table.empty()) return Status::InvalidArgument(what + "table is required");
+  if (t.command.empty() == t.url.empty()) {
+    return Status::InvalidArgument(what + "exactly one of command and url is required");
+  }
+  if (!t.url.empty() && t.url.rfind("http://", 0) != 0) {
+    return Status::InvalidArgument(what + "url must start with http://");
+  }
+  if (t.batch_size < 1 || t.batch_size > 10000) {
+    return Status::InvalidArgument(what + "batch_size must be between 1 and 10000");
+  }
+  if (t.batch_window_ms < 0 || t.batch_window_ms > 300000) {
+    return Status::InvalidArgument(what + "batch_window_ms must be between 0 and 300000");
+  }
+  if (t.max_retries < 0 || t.max_retries > 100) {
+    return Status::InvalidArgument(what + "max_retries must be between 0 and 100");
+  }
+  if (t.retry_backoff_ms < 0 || t.timeout_ms < 1) {
+    return Status::InvalidArgument(what + "retry_backoff_ms must be >= 0 and timeout_ms >= 1");
+  }
+  if (t.starting_position != "TRIM_HORIZON" && t.starting_position != "LATEST") {
+    return Status::InvalidArgument(what + "starting_position must be TRIM_HORIZON or LATEST");
+  }
+  return Status::Ok();
+}
+
 }  // namespace
 
 const std::vector<ConfigKey>& ConfigKeys() {
@@ -69,6 +143,13 @@ const std::vector<ConfigKey>& ConfigKeys() {
       {"log_retention",
        "change-log records kept per origin beyond what every region has applied (0 = all)",
        &Config::log_retention},
+      {"ttl_sweep_interval_ms", "milliseconds between TTL sweeps", &Config::ttl_sweep_interval_ms},
+      {"ttl_max_deletes_per_s", "most TTL deletes per second", &Config::ttl_max_deletes_per_s},
+      {"stream_retention_s", "seconds stream records are kept", &Config::stream_retention_s},
+      {"stream_shard_max_records", "records after which a stream shard rolls over",
+       &Config::stream_shard_max_records},
+      {"stream_shard_max_age_s", "seconds after which a stream shard rolls over",
+       &Config::stream_shard_max_age_s},
   };
   return kKeys;
 }
@@ -97,6 +178,10 @@ Status LoadConfigFile(const std::string& path, Config* config) {
     const toml::key& key_node = entry.first;
     const toml::node& node = entry.second;
     const std::string name(key_node.str());
+    if (name == "trigger") {
+      MERIDIAN_RETURN_IF_ERROR(ReadTriggers(path, node, config));
+      continue;
+    }
     auto key =
         std::find_if(keys.begin(), keys.end(), [&](const ConfigKey& k) { return name == k.name; });
     if (key == keys.end()) {
@@ -145,6 +230,21 @@ Status ValidateConfig(const Config& config) {
   }
   if (config.threads < 0 || config.threads > 256) {
     return Status::InvalidArgument("threads must be between 0 and 256");
+  }
+  if (config.ttl_sweep_interval_ms < 10) {
+    return Status::InvalidArgument("ttl_sweep_interval_ms must be >= 10");
+  }
+  if (config.ttl_max_deletes_per_s < 1) {
+    return Status::InvalidArgument("ttl_max_deletes_per_s must be >= 1");
+  }
+  if (config.stream_retention_s < 1 || config.stream_shard_max_records < 1 ||
+      config.stream_shard_max_age_s < 1) {
+    return Status::InvalidArgument(
+        "stream_retention_s, stream_shard_max_records and stream_shard_max_age_s must be >= 1");
+  }
+  std::set<std::string> trigger_names;
+  for (const auto& trigger : config.triggers) {
+    MERIDIAN_RETURN_IF_ERROR(ValidateTrigger(trigger, &trigger_names));
   }
   return Status::Ok();
 }

@@ -18,9 +18,11 @@
 #include "daemon/api/api.h"
 #include "daemon/config.h"
 #include "daemon/http_server.h"
+#include "daemon/trigger.h"
 #include "replication/nats_transport.h"
 #include "replication/replicator.h"
 #include "store/store.h"
+#include "store/ttl_sweeper.h"
 
 namespace {
 
@@ -111,6 +113,9 @@ meridian::store::StoreOptions StoreOptionsFor(const meridian::daemon::Config& co
   options.region = config.region;
   options.sync_writes = config.durability == "fsync";
   options.region_id = config.region_id ? config.region_id : 1;
+  options.streams.retention_ms = config.stream_retention_s * 1000;
+  options.streams.shard_max_records = config.stream_shard_max_records;
+  options.streams.shard_max_age_ms = config.stream_shard_max_age_s * 1000;
   return options;
 }
 
@@ -211,6 +216,16 @@ int main(int argc, char** argv) {
   }
   api::Api api(db, api_options);
 
+  store::TtlSweeper sweeper(
+      db, store::TtlSweeperOptions{config.ttl_sweep_interval_ms, config.ttl_max_deletes_per_s});
+  sweeper.Start();
+  std::vector<std::unique_ptr<daemon::Trigger>> triggers;
+  for (const auto& trigger : config.triggers) {
+    triggers.push_back(
+        std::make_unique<daemon::Trigger>(db, trigger, config.region, api_options.account_id));
+    triggers.back()->Start();
+  }
+
   const int threads = config.threads > 0 ? config.threads : UsableCpus();
   auto listen = *daemon::ParseHostPort(config.listen);
   daemon::HttpServer api_server(daemon::HttpServerOptions{listen.first, listen.second, threads},
@@ -238,6 +253,8 @@ int main(int argc, char** argv) {
   // In this order: no new requests, no replication threads using the store, then the store.
   api_server.Stop();
   admin_server.Stop();
+  for (auto& trigger : triggers) trigger->Stop();
+  sweeper.Stop();
   if (replicator) replicator->Stop();
   store->reset();
   spdlog::info("msg=\"stopped\"");

@@ -34,6 +34,11 @@ struct TableDescriptor {
   updateHlc @14 :UInt64;         # HLC of the last definition change: descriptors are LWW on
   updateOrigin @15 :UInt32;      # (updateHlc, updateOrigin) across regions
   indexes @16 :List(SecondaryIndex);
+  streamEnabled @17 :Bool;       # StreamSpecification (DynamoDB Streams)
+  streamViewType @18 :Text;      # KEYS_ONLY | NEW_IMAGE | OLD_IMAGE | NEW_AND_OLD_IMAGES
+  streamLabelMs @19 :UInt64;     # when the current (or last) stream was enabled: its label
+  ttlEnabled @20 :Bool;          # TimeToLiveSpecification
+  ttlAttribute @21 :Text;
 }
 
 # A global or local secondary index of a table (DynamoDB GlobalSecondaryIndexes /

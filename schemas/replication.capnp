@@ -23,6 +23,7 @@ struct Change {
   # of the origin, committed in one WriteBatch there and applied together everywhere.
   txnFirst @9 :UInt64;            # 0: not part of a transaction
   txnCount @10 :UInt32;
+  ttlExpiry @11 :Bool;            # kind=item: a delete by the TTL sweeper (stream records say so)
 
   enum Kind {
     item @0;

@@ -36,6 +36,7 @@ Result<Change> ReadChange(schemas::Change::Reader rec) {
   c.hlc_millis = rec.getHlcMillis();
   c.txn_first = rec.getTxnFirst();
   c.txn_count = rec.getTxnCount();
+  c.ttl_expiry = rec.getTtlExpiry();
   if (c.origin == 0 || c.seq == 0) return Status::Corruption("change: origin and seq must be set");
   if (c.txn_first != 0 &&
       (c.kind != Change::Kind::kItem || c.txn_count == 0 || c.txn_count > kMaxTransactionChanges ||
@@ -88,6 +89,7 @@ std::string EncodeChange(const Change& c) {
     rec.setTxnFirst(c.txn_first);
     rec.setTxnCount(c.txn_count);
   }
+  if (c.ttl_expiry) rec.setTtlExpiry(true);
   return schemas::WritePacked(message);
 }
 

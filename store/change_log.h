@@ -27,6 +27,7 @@ struct Change {
   // origin, written in one commit group there and applied as one unit everywhere.
   uint64_t txn_first = 0;  // 0: not part of a transaction
   uint32_t txn_count = 0;
+  bool ttl_expiry = false;  // a delete by the TTL sweeper
 
   bool in_transaction() const { return txn_first != 0; }
   uint64_t txn_last() const { return txn_first + txn_count - 1; }

@@ -110,6 +110,8 @@ Result<std::unique_ptr<Store>> Store::Open(const StoreOptions& options) {
       // ClientRequestTokens: a point lookup of a token that is (nearly always) not there for
       // every transaction, which the memtable bloom filter answers.
       {"tokens", tokens_options},
+      // Stream records: appended in seq order per stream, read in ranges, trimmed by range.
+      {"streams", log_options},
   };
   rocksdb::DB* raw = nullptr;
   auto s = rocksdb::DB::Open(db_options, options.path, cfs, &store->handles_, &raw);
@@ -121,7 +123,9 @@ Result<std::unique_ptr<Store>> Store::Open(const StoreOptions& options) {
   store->meta_cf_ = store->handles_[4];
   store->index_cf_ = store->handles_[5];
   store->tokens_cf_ = store->handles_[6];
+  store->streams_cf_ = store->handles_[7];
   MERIDIAN_RETURN_IF_ERROR(store->LoadCatalog());
+  MERIDIAN_RETURN_IF_ERROR(store->LoadStreams());
   MERIDIAN_RETURN_IF_ERROR(store->LoadIndexBackfills());
   MERIDIAN_RETURN_IF_ERROR(store->LoadFences());
   store->StartIndexBackfiller();
@@ -227,6 +231,7 @@ Result<std::shared_ptr<const TableInfo>> Store::CreateTable(TableInfo info) {
     stats_[shared->table_id] = TableStats{};
     for (const auto& index : shared->indexes) stats_[index.index_id] = TableStats{};
     SetIndexesLocked(shared);
+    SyncStreamLocked(*shared, options_.clock->NowMillis());
   }
   tables_[shared->name] = shared;
   lock.Unlock();
@@ -267,6 +272,7 @@ Result<std::shared_ptr<const TableInfo>> Store::DeleteTable(std::string_view nam
     group_->Delete(catalog_cf_, info->name);
     group_->Delete(meta_cf_, keys::kBackfillPrefix + info->name);
     seq = StageCatalogLocked(*info, CatalogChange::kDelete);
+    EndStreamLocked(info->table_id, options_.clock->NowMillis());
     DeleteTableItemsLocked(info->table_id);
     DropIndexesLocked(info->table_id);
     stats_.erase(info->table_id);
@@ -324,6 +330,7 @@ void Store::InstallDefinitionLocked(TableInfo next, bool backfill) {
     AssignIndexIdsLocked(hosted->second.get(), &next);
     hosted->second = std::make_shared<const TableInfo>(next);
     SetIndexesLocked(hosted->second);
+    SyncStreamLocked(next, options_.clock->NowMillis());
   } else if (now_here) {
     // A new replica here: an empty local table that follows the log from now on, and a
     // backfill of what it missed (the changes applied so far, skipped while not a replica).
@@ -340,9 +347,11 @@ void Store::InstallDefinitionLocked(TableInfo next, bool backfill) {
     remote_tables_.erase(next.name);
     tables_[next.name] = std::make_shared<const TableInfo>(next);
     SetIndexesLocked(tables_[next.name]);
+    SyncStreamLocked(next, options_.clock->NowMillis());
   } else {
     if (was_here) {
       const uint32_t id = hosted->second->table_id;
+      EndStreamLocked(id, options_.clock->NowMillis());
       DeleteTableItemsLocked(id);
       DropIndexesLocked(id);
       group_->Delete(meta_cf_, keys::kBackfillPrefix + next.name);

@@ -9,6 +9,8 @@
 //   meta    : "next_table_id"; "stats" (per-table and per-index item counts and sizes) and
 //             "applied" (the applied vector), both rewritten with every commit group;
 //             "index_backfill/<index_id>" while an index added to a table with items fills
+//   streams : table_id | label | seq   -> StreamRecord (streams.h): the DynamoDB Streams
+//             records of this region, written in the group of the change they describe
 //   tokens  : ClientRequestToken records of transactions, dropped by compactions once expired
 //             (store_tokens.cc)
 //   indexes : IndexEntryKey (index_codec.h) -> projected size | item key suffix: one entry per
@@ -54,6 +56,7 @@
 #include "model/attribute_value.h"
 #include "store/item_cache.h"
 #include "store/range_query.h"
+#include "store/streams.h"
 #include "store/table_info.h"
 
 namespace rocksdb {
@@ -81,6 +84,7 @@ struct StoreOptions {
   // Test only (the simulator's mutation check): false applies the changes of a remote
   // transaction one by one, as if they were independent writes.
   bool atomic_transactions = true;
+  StreamLimits streams;  // DynamoDB Streams: retention and shard bounds
 };
 
 // What a write callback decides, given the current item (nullptr when absent).
@@ -92,6 +96,7 @@ struct Mutation {
   // use to build CRDT state (lww tables store `item` whole).
   std::vector<conflict::AttributeOp> ops;
   model::Item key;  // kUpdate: the key attributes
+  bool ttl_expiry = false;  // kDelete: by the TTL sweeper (its stream record says so)
 
   static Mutation Put(model::Item item) {
     Mutation m;
@@ -102,6 +107,11 @@ struct Mutation {
   static Mutation Delete() {
     Mutation m;
     m.kind = Kind::kDelete;
+    return m;
+  }
+  static Mutation Expire() {
+    Mutation m = Delete();
+    m.ttl_expiry = true;
     return m;
   }
   static Mutation Update(model::Item item, std::vector<conflict::AttributeOp> ops,
@@ -354,6 +364,27 @@ class Store {
   // applied here). Later ReadLog calls from below the trim point return nothing.
   Status TrimLog(conflict::RegionId origin, uint64_t upto) EXCLUDES(commit_mu_, write_mu_);
 
+  // ---- DynamoDB Streams (store_streams.cc) ----
+  // Every stream held here (enabled, or disabled less than the retention ago), by table
+  // name and label; the one of `table_name` labelled `label_ms`.
+  std::vector<StreamInfo> ListStreams() const EXCLUDES(commit_mu_);
+  std::optional<StreamInfo> FindStream(std::string_view table_name, uint64_t label_ms) const
+      EXCLUDES(commit_mu_);
+  // The last stream seq assigned (staged or written), in any stream.
+  uint64_t LastStreamSeq() const EXCLUDES(commit_mu_);
+  // The written records of `stream` with from_seq <= seq <= to_seq, in seq order: at most
+  // `limit`, stopping after the one that reaches max_bytes of encoded records.
+  Status ReadStream(const StreamInfo& stream, uint64_t from_seq, uint64_t to_seq, size_t limit,
+                    size_t max_bytes, std::vector<StreamRecord>* out) const;
+  // Deletes the records older than the retention, the shards they emptied and streams
+  // disabled for longer than it.
+  Status TrimStreams() EXCLUDES(commit_mu_, write_mu_);
+
+  // Small named values kept with the replica, local to it (trigger checkpoints), written
+  // through the WAL at once (not part of a commit group).
+  Result<std::optional<std::string>> ReadMarker(std::string_view name) const;
+  Status WriteMarker(std::string_view name, std::string_view value);
+
   // Digest of a table's replicated content (see TableDigest).
   Result<TableDigest> Digest(const TableInfo& table) const;
   // The most recent concurrent resolutions (bounded), oldest first, and the total count.
@@ -384,8 +415,23 @@ class Store {
   Result<WriteResult> StageWrite(const TableInfo& table, const std::string& key,
                                  const MutationFn& fn) EXCLUDES(commit_mu_);
   // Puts an item version (and its encoding `bytes`) into the open group and the overlay.
+  // `ttl_expiry`: the change is a TTL sweeper's delete (its stream record says so).
   void StageItemLocked(const TableInfo& table, const std::string& key, StoredItem next,
-                       const std::string& bytes, const StoredItem& previous) REQUIRES(commit_mu_);
+                       const std::string& bytes, const StoredItem& previous,
+                       bool ttl_expiry = false) REQUIRES(commit_mu_);
+  // ---- streams (store_streams.cc) ----
+  Status LoadStreams() EXCLUDES(catalog_mu_, commit_mu_);
+  // `table` (its table_id local) is now the definition here: starts its stream when it has
+  // one not started yet, ends the previous one when it was disabled or re-enabled.
+  void SyncStreamLocked(const TableInfo& table, uint64_t now_ms) REQUIRES(commit_mu_);
+  // The table is gone from this region: its stream ends (readable until trimmed).
+  void EndStreamLocked(uint32_t table_id, uint64_t now_ms) REQUIRES(commit_mu_);
+  void PutStreamMetaLocked(const StreamInfo& stream) REQUIRES(commit_mu_);
+  // Stages the stream record of an item's change, when its table has an enabled stream.
+  void StageStreamRecordLocked(uint32_t table_id, const StoredItem& next,
+                               const StoredItem& previous, bool ttl_expiry) REQUIRES(commit_mu_);
+  // CloseGroupLocked: rolls over full or old shards and persists the stream seq.
+  void CloseStreamGroupLocked() REQUIRES(commit_mu_);
   // Stages a table creation/deletion/redefinition of the local catalog as a change of this
   // region; returns its seq.
   uint64_t StageCatalogLocked(const TableInfo& info, CatalogChange change) REQUIRES(commit_mu_);
@@ -477,6 +523,7 @@ class Store {
     Status error;  // not mergeable (kept as it is, logged)
     conflict::RemoteMergeResult merged;
     std::string_view remote_bytes;  // the remote version's encoding, stored as is if it replaces
+    bool ttl_expiry = false;        // the remote change was a TTL sweeper's delete
   };
   // REQUIRES: the item lock of `key` held (until the result is staged).
   Result<PreparedMerge> PrepareMerge(const std::string& key, conflict::ItemVersion remote,
@@ -495,8 +542,8 @@ class Store {
   Result<conflict::MergeAction> MergeItemVersion(const TableInfo& table, const std::string& key,
                                                  conflict::ItemVersion remote,
                                                  std::string_view remote_bytes, bool adopt,
-                                                 const std::function<void()>& with_commit_lock)
-      EXCLUDES(commit_mu_);
+                                                 const std::function<void()>& with_commit_lock,
+                                                 bool ttl_expiry = false) EXCLUDES(commit_mu_);
   // The local id of `table` when this region holds it and is not backfilling it.
   std::optional<uint32_t> ServableTableId(std::string_view table) const EXCLUDES(catalog_mu_);
   // An iterator over a servable table's items (before key suffix `until`, when given) at one
@@ -534,6 +581,7 @@ class Store {
   rocksdb::ColumnFamilyHandle* meta_cf_ = nullptr;
   rocksdb::ColumnFamilyHandle* index_cf_ = nullptr;
   rocksdb::ColumnFamilyHandle* tokens_cf_ = nullptr;
+  rocksdb::ColumnFamilyHandle* streams_cf_ = nullptr;
   // Drops expired token records in compactions (store_tokens.cc); outlives db_.
   std::unique_ptr<rocksdb::CompactionFilter> token_filter_;
   std::vector<rocksdb::ColumnFamilyHandle*> handles_;
@@ -617,6 +665,14 @@ class Store {
   // covers the vector here (FenceTable; persisted in meta under "fence/<table>").
   std::map<std::string, conflict::VersionVector, std::less<>> fences_ GUARDED_BY(commit_mu_);
   std::atomic<bool> has_fences_{false};  // fences_ is not empty
+
+  // Streams (store_streams.cc): every stream held, by (table_id, label); the enabled one of
+  // each table (table_id -> label); the last record seq assigned and the one persisted.
+  std::map<std::pair<uint32_t, uint64_t>, StreamInfo> streams_ GUARDED_BY(commit_mu_);
+  std::unordered_map<uint32_t, uint64_t> active_streams_ GUARDED_BY(commit_mu_);
+  uint64_t stream_seq_ GUARDED_BY(commit_mu_) = 0;
+  uint64_t stream_seq_written_ GUARDED_BY(commit_mu_) = 0;
+  uint64_t last_stream_time_ms_ GUARDED_BY(commit_mu_) = 0;
 
   // The index backfiller: one thread filling new indexes, in order.
   Mutex backfill_mu_;

@@ -118,16 +118,20 @@ Result<WriteResult> Store::StageWrite(const TableInfo& table, const std::string&
   change.version_bytes = EncodeStoredItem(stored);
   change.deps = RemoteAppliedLocked();
   change.hlc_millis = stored.version.hlc.millis();
+  change.ttl_expiry = mutation->ttl_expiry;
   StageLogLocked(change.origin, change.seq, EncodeChange(change));
-  StageItemLocked(table, key, std::move(stored), change.version_bytes, *current);
+  StageItemLocked(table, key, std::move(stored), change.version_bytes, *current,
+                  change.ttl_expiry);
   result.seq = seq;
   return result;
 }
 
 void Store::StageItemLocked(const TableInfo& table, const std::string& key, StoredItem next,
-                            const std::string& bytes, const StoredItem& previous) {
+                            const std::string& bytes, const StoredItem& previous,
+                            bool ttl_expiry) {
   group_items_.emplace_back(key, bytes);
   StageIndexEntriesLocked(table.table_id, key, next, previous);
+  if (!active_streams_.empty()) StageStreamRecordLocked(table.table_id, next, previous, ttl_expiry);
   auto stats = stats_.find(table.table_id);
   if (stats != stats_.end()) {
     const int64_t count_delta = (next.tombstone() ? 0 : 1) - (previous.tombstone() ? 0 : 1);
@@ -193,6 +197,7 @@ Store::ClosedGroup Store::CloseGroupLocked() {
   ClosedGroup closed;
   commit_scheduled_ = false;
   if (group_->Count() == 0 && group_items_.empty() && group_log_.empty()) return closed;
+  CloseStreamGroupLocked();
   // Counters and the applied vector as of this group travel with it.
   group_->Put(meta_cf_, keys::kStats, keys::EncodeStats(last_seq_, stats_));
   closed.applied = RemoteAppliedLocked();

@@ -137,7 +137,8 @@ Status Store::ApplyRemoteChange(Change decoded, std::string& bytes, RemoteApplyS
           // Changes of an origin apply one after the other (remote_mu_ is held throughout).
           MERIDIAN_CHECK(change->seq == applied_[change->origin] + 1);
           applied_[change->origin] = change->seq;
-        });
+        },
+        change->ttl_expiry);
     if (!merged.ok()) return merged.status();
     if (*merged == conflict::MergeAction::kMerged) ++stats->merged;
   } else {
@@ -163,6 +164,7 @@ Status Store::ApplyRemoteChange(Change decoded, std::string& bytes, RemoteApplyS
       group_->Delete(catalog_cf_, change->table_name);
       group_->Delete(meta_cf_, keys::kBackfillPrefix + change->table_name);
       if (table) {
+        EndStreamLocked(table->table_id, options_.clock->NowMillis());
         DeleteTableItemsLocked(table->table_id);
         DropIndexesLocked(table->table_id);
         stats_.erase(table->table_id);
@@ -229,15 +231,18 @@ conflict::MergeAction Store::StageMergeLocked(const TableInfo& table, PreparedMe
       action == conflict::MergeAction::kReplaced && !prepared.remote_bytes.empty()
           ? std::string(prepared.remote_bytes)
           : EncodeStoredItem(next);
-  StageItemLocked(table, prepared.key, std::move(next), encoded, *prepared.current);
+  StageItemLocked(table, prepared.key, std::move(next), encoded, *prepared.current,
+                  prepared.ttl_expiry);
   return action;
 }
 
 Result<conflict::MergeAction> Store::MergeItemVersion(
     const TableInfo& table, const std::string& key, conflict::ItemVersion remote,
-    std::string_view remote_bytes, bool adopt, const std::function<void()>& with_commit_lock) {
+    std::string_view remote_bytes, bool adopt, const std::function<void()>& with_commit_lock,
+    bool ttl_expiry) {
   auto prepared = PrepareMerge(key, std::move(remote), remote_bytes, adopt);
   if (!prepared.ok()) return prepared.status();
+  prepared->ttl_expiry = ttl_expiry;
   MutexLock commit(&commit_mu_);
   if (!failed_.ok()) return failed_;
   const conflict::MergeAction action = StageMergeLocked(table, std::move(prepared).value());

@@ -32,6 +32,11 @@ constexpr NameOf<BillingMode> kBillingModes[] = {{BillingMode::kProvisioned, "PR
 constexpr NameOf<ProjectionType> kProjectionTypes[] = {{ProjectionType::kAll, "ALL"},
                                                        {ProjectionType::kKeysOnly, "KEYS_ONLY"},
                                                        {ProjectionType::kInclude, "INCLUDE"}};
+constexpr NameOf<StreamViewType> kStreamViewTypes[] = {
+    {StreamViewType::kKeysOnly, "KEYS_ONLY"},
+    {StreamViewType::kNewImage, "NEW_IMAGE"},
+    {StreamViewType::kOldImage, "OLD_IMAGE"},
+    {StreamViewType::kNewAndOldImages, "NEW_AND_OLD_IMAGES"}};
 
 template <typename Enum, size_t N>
 const char* NameIn(const NameOf<Enum> (&names)[N], Enum value) {
@@ -58,6 +63,11 @@ std::optional<BillingMode> ParseBillingMode(std::string_view name) {
 const char* ProjectionTypeName(ProjectionType type) { return NameIn(kProjectionTypes, type); }
 std::optional<ProjectionType> ParseProjectionType(std::string_view name) {
   return ValueIn(kProjectionTypes, name);
+}
+
+const char* StreamViewTypeName(StreamViewType type) { return NameIn(kStreamViewTypes, type); }
+std::optional<StreamViewType> ParseStreamViewType(std::string_view name) {
+  return ValueIn(kStreamViewTypes, name);
 }
 
 bool MatchesKeyType(const model::AttributeValue& value, KeyType type) {
@@ -207,6 +217,11 @@ std::string EncodeTableInfo(const TableInfo& info) {
   d.setUpdateHlc(info.update_hlc);
   d.setUpdateOrigin(info.update_origin);
   EncodeIndexes(info.indexes, d);
+  d.setStreamEnabled(info.stream.enabled);
+  d.setStreamViewType(StreamViewTypeName(info.stream.view_type));
+  d.setStreamLabelMs(info.stream.label_ms);
+  d.setTtlEnabled(info.ttl_enabled);
+  d.setTtlAttribute(info.ttl_attribute);
   auto words = capnp::messageToFlatArray(message);
   auto bytes = words.asBytes();
   return std::string(reinterpret_cast<const char*>(bytes.begin()), bytes.size());
@@ -243,6 +258,15 @@ Result<TableInfo> DecodeTableInfo(std::string_view bytes) {
     info.update_hlc = d.getUpdateHlc();
     info.update_origin = d.getUpdateOrigin();
     MERIDIAN_RETURN_IF_ERROR(DecodeIndexes(d, &info.indexes));
+    info.stream.enabled = d.getStreamEnabled();
+    info.stream.label_ms = d.getStreamLabelMs();
+    if (d.hasStreamViewType()) {
+      auto view = ParseStreamViewType(d.getStreamViewType().cStr());
+      if (!view) return Status::Corruption("table descriptor: stream view type");
+      info.stream.view_type = *view;
+    }
+    info.ttl_enabled = d.getTtlEnabled();
+    info.ttl_attribute = d.getTtlAttribute().cStr();
     return info;
   } catch (const kj::Exception& e) {
     return Status::Corruption(std::string("table descriptor: ") + e.getDescription().cStr());

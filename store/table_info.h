@@ -20,6 +20,8 @@ enum class KeyType { kS, kN, kB };
 enum class BillingMode { kProvisioned, kPayPerRequest };
 // What a secondary index holds of an item besides the key attributes.
 enum class ProjectionType { kAll, kKeysOnly, kInclude };
+// What a DynamoDB stream record holds of the item (StreamViewType).
+enum class StreamViewType { kKeysOnly, kNewImage, kOldImage, kNewAndOldImages };
 
 // "PROVISIONED" / "PAY_PER_REQUEST"; nullopt for any other name.
 const char* BillingModeName(BillingMode mode);
@@ -27,6 +29,9 @@ std::optional<BillingMode> ParseBillingMode(std::string_view name);
 // "ALL" / "KEYS_ONLY" / "INCLUDE"; nullopt for any other name.
 const char* ProjectionTypeName(ProjectionType type);
 std::optional<ProjectionType> ParseProjectionType(std::string_view name);
+// "KEYS_ONLY" / "NEW_IMAGE" / "OLD_IMAGE" / "NEW_AND_OLD_IMAGES"; nullopt for any other name.
+const char* StreamViewTypeName(StreamViewType type);
+std::optional<StreamViewType> ParseStreamViewType(std::string_view name);
 
 struct KeyAttribute {
   std::string name;
@@ -75,6 +80,18 @@ struct TableInfo {
   uint64_t update_hlc = 0;
   uint32_t update_origin = 0;
   std::vector<IndexInfo> indexes;  // GSIs and LSIs, in creation order
+  // StreamSpecification. Each enabling starts a new stream, labelled with the time it was
+  // enabled (the same label in every region; docs/streams.md). 0: never enabled.
+  struct Stream {
+    bool enabled = false;
+    StreamViewType view_type = StreamViewType::kNewAndOldImages;
+    uint64_t label_ms = 0;
+  };
+  Stream stream;
+  // TimeToLiveSpecification: items whose `ttl_attribute` (a Number, epoch seconds) has
+  // passed are deleted by the TTL sweeper of every region.
+  bool ttl_enabled = false;
+  std::string ttl_attribute;
 
   const IndexInfo* FindIndex(std::string_view index_name) const;
   bool HostedIn(std::string_view region) const;

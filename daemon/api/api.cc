@@ -38,6 +38,18 @@ const std::unordered_map<std::string_view, OpFn>& Operations() {
       {"TransactGetItems", &TransactGetItems},
       {"DescribeLimits", &DescribeLimits},
       {"DescribeEndpoints", &DescribeEndpoints},
+      {"UpdateTimeToLive", &UpdateTimeToLive},
+      {"DescribeTimeToLive", &DescribeTimeToLive},
+  };
+  return ops;
+}
+
+const std::unordered_map<std::string_view, OpFn>& StreamOperations() {
+  static const std::unordered_map<std::string_view, OpFn> ops = {
+      {"ListStreams", &ListStreams},
+      {"DescribeStream", &DescribeStream},
+      {"GetShardIterator", &GetShardIterator},
+      {"GetRecords", &GetRecords},
   };
   return ops;
 }
@@ -51,6 +63,18 @@ ApiResponse ErrorResponse(const ApiError& e) {
 }
 
 constexpr std::string_view kTargetPrefix = "DynamoDB_20120810.";
+constexpr std::string_view kStreamsTargetPrefix = "DynamoDBStreams_20120810.";
+
+// The operation `target` names, or nullptr.
+OpFn FindOperation(std::string_view target) {
+  for (auto [prefix, ops] : {std::pair(kTargetPrefix, &Operations()),
+                             std::pair(kStreamsTargetPrefix, &StreamOperations())}) {
+    if (target.substr(0, prefix.size()) != prefix) continue;
+    auto op = ops->find(target.substr(prefix.size()));
+    return op == ops->end() ? nullptr : op->second;
+  }
+  return nullptr;
+}
 
 }  // namespace
 
@@ -79,11 +103,8 @@ Api::Api(store::Store* store, ApiOptions options) : store_(store), options_(std:
 
 ApiResponse Api::Handle(std::string_view target, std::string_view body) const {
   try {
-    if (target.substr(0, kTargetPrefix.size()) != kTargetPrefix) {
-      throw ApiError::UnknownOperation("");
-    }
-    auto op = Operations().find(target.substr(kTargetPrefix.size()));
-    if (op == Operations().end()) throw ApiError::UnknownOperation("");
+    const OpFn op = FindOperation(target);
+    if (!op) throw ApiError::UnknownOperation("");
 
     json::error_code ec;
     // The request tree lives only for this call: allocate it from a stack-backed arena.
@@ -100,7 +121,7 @@ ApiResponse Api::Handle(std::string_view target, std::string_view body) const {
     CheckRequestShape(parsed.get_object());
     uint64_t commit_seq = 0;
     OpContext ctx{store_, &options_, &commit_seq, body};
-    Response out = op->second(ctx, parsed.get_object());
+    Response out = op(ctx, parsed.get_object());
     return {200, json::serialize(out), commit_seq};
   } catch (const ApiError& e) {
     if (e.http_status >= 500) spdlog::error("api {}: {}", target, e.message);

@@ -51,6 +51,19 @@ Response BatchWriteItem(const OpContext& ctx, const Request& req);
 // ops_transact.cc
 Response TransactWriteItems(const OpContext& ctx, const Request& req);
 Response TransactGetItems(const OpContext& ctx, const Request& req);
+// ops_ttl.cc
+Response UpdateTimeToLive(const OpContext& ctx, const Request& req);
+Response DescribeTimeToLive(const OpContext& ctx, const Request& req);
+// ops_streams.cc: the Streams API (DynamoDBStreams_20120810)
+Response ListStreams(const OpContext& ctx, const Request& req);
+Response DescribeStream(const OpContext& ctx, const Request& req);
+Response GetShardIterator(const OpContext& ctx, const Request& req);
+Response GetRecords(const OpContext& ctx, const Request& req);
+// StreamSpecification of CreateTable (`creating`) or UpdateTable, applied to `info` with
+// DynamoDB's validation; and its members in a table description.
+void ApplyStreamSpecification(const Request& req, bool creating, store::TableInfo* info);
+void DescribeStreamSpecification(const OpContext& ctx, const store::TableInfo& info,
+                                 boost::json::object* t);
 // ops_account.cc
 Response DescribeLimits(const OpContext& ctx, const Request& req);
 Response DescribeEndpoints(const OpContext& ctx, const Request& req);

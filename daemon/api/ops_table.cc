@@ -212,6 +212,7 @@ Response CreateTable(const OpContext& ctx, const Request& req) {
   ParseCreateTableIndexes(req, defs, &info);
   CheckAttributeDefinitionsUsed(defs, info);
   ParseTags(req, &info);
+  ApplyStreamSpecification(req, /*creating=*/true, &info);
   info.all_regions = ctx.options->global_tables;
 
   auto created = ctx.store->CreateTable(std::move(info));
@@ -301,6 +302,7 @@ json::object DescribeTableInfo(const OpContext& ctx, const store::TableInfo& inf
     t["BillingModeSummary"] = json::object{{"BillingMode", "PROVISIONED"}};
   }
   t["DeletionProtectionEnabled"] = false;
+  DescribeStreamSpecification(ctx, info, &t);
   DescribeIndexes(ctx, info, deleting, &t);
   DescribeReplicas(ctx, info, &t);
   return t;

@@ -152,6 +152,7 @@ Response UpdateTable(const OpContext& ctx, const Request& req) {
       if (next_mode == store::BillingMode::kPayPerRequest)
         info->read_capacity = info->write_capacity = 0;
     }
+    ApplyStreamSpecification(req, /*creating=*/false, info);
     if (!updates.empty()) ApplyReplicaUpdates(ctx, updates, info);
     if (gsi_updates) {
       const bool creating = std::any_of(

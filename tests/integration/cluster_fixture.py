@@ -21,6 +21,7 @@ one with its gateway links through a fault-injecting proxy).
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import random
@@ -447,12 +448,19 @@ class Cluster:
 
 @pytest.fixture(scope="module")
 def cluster():
+    with started_cluster() as c:
+        yield c
+
+
+@contextlib.contextmanager
+def started_cluster(up_args=()):
+    """A running NREGIONS cluster (`cluster up` options `up_args`), torn down on exit."""
     if not mt.meridiand_path().is_file() and os.environ.get("MERIDIAN_SKIP_IF_MISSING"):
         pytest.skip(f"{mt.meridiand_path()} not built")
     if mt.IS_EXTERNAL:
         pytest.skip("replication tests need a local cluster (DYNAMODB_ENDPOINT is set)")
     tmp = Path(tempfile.mkdtemp(prefix="meridian-repl-"))
-    c = Cluster(tmp)
+    c = Cluster(tmp, up_args=up_args)
     # SIGTERM to pytest (CI timeouts) should still tear the cluster down.
     old_term = signal.getsignal(signal.SIGTERM)
 

@@ -78,6 +78,12 @@ def dynamodb(endpoint):
 
 
 @pytest.fixture(scope="session")
+def streams(endpoint):
+    """Low-level boto3 DynamoDB Streams client on the same endpoint."""
+    return mt.make_streams_client(endpoint)
+
+
+@pytest.fixture(scope="session")
 def raw(endpoint, dynamodb):
     """raw(target, body, **kw) -> RawResponse: a hand-made (signed) POST with urllib."""
     creds = mt.signing_credentials(dynamodb)
@@ -90,7 +96,8 @@ def raw(endpoint, dynamodb):
 
 @pytest.fixture(scope="session")
 def aws(endpoint):
-    """aws(*args) runs `aws dynamodb <args> --endpoint-url E --output json`.
+    """aws(*args) runs `aws dynamodb <args> --endpoint-url E --output json` (service="dynamodbstreams"
+    for the Streams API).
 
     Returns (rc, parsed JSON or raw stdout (None when empty), stderr).
     """
@@ -104,8 +111,8 @@ def aws(endpoint):
         env.pop("AWS_SESSION_TOKEN", None)
         env.pop("AWS_PROFILE", None)
 
-    def run(*args, timeout: float = 180):
-        cmd = [AWS_CLI, "dynamodb", *[str(a) for a in args],
+    def run(*args, timeout: float = 180, service: str = "dynamodb"):
+        cmd = [AWS_CLI, service, *[str(a) for a in args],
                "--endpoint-url", endpoint, "--output", "json"]
         p = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=timeout)
         out = p.stdout

@@ -89,8 +89,9 @@ class MeridianServer:
     """One meridiand process on loopback ports, with its own data dir and log file."""
 
     def __init__(self, data_dir: Path, log_path: Path, binary: Path | None = None,
-                 region: str = "us-east-1"):
+                 region: str = "us-east-1", extra_args: list[str] | None = None):
         self.binary = Path(binary or meridiand_path())
+        self.extra_args = list(extra_args or [])
         self.data_dir = Path(data_dir)
         self.log_path = Path(log_path)
         self.region = region
@@ -123,7 +124,7 @@ class MeridianServer:
                "--region", self.region,
                "--data-dir", str(self.data_dir),
                "--listen", f"127.0.0.1:{self.port}",
-               "--admin-listen", f"127.0.0.1:{self.admin_port}"]
+               "--admin-listen", f"127.0.0.1:{self.admin_port}"] + self.extra_args
         self._log_file = open(self.log_path, "ab", buffering=0)
         self._log_file.write(f"\n==== starting: {' '.join(cmd)}\n".encode())
         self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=self._log_file,
@@ -221,6 +222,13 @@ def make_client(endpoint: str, pool: int = 32):
     if not IS_EXTERNAL:
         kwargs.update(aws_access_key_id=DUMMY_ACCESS_KEY, aws_secret_access_key=DUMMY_SECRET_KEY)
     return boto3.session.Session().client("dynamodb", region_name=REGION, **kwargs)
+
+
+def make_streams_client(endpoint: str):
+    kwargs = dict(endpoint_url=endpoint, config=client_config())
+    if not IS_EXTERNAL:
+        kwargs.update(aws_access_key_id=DUMMY_ACCESS_KEY, aws_secret_access_key=DUMMY_SECRET_KEY)
+    return boto3.session.Session().client("dynamodbstreams", region_name=REGION, **kwargs)
 
 
 def signing_credentials(client) -> Credentials:

@@ -74,7 +74,9 @@ Status ReadTriggers(const std::string& path, const toml::node& node, Config* con
     const auto* table = element.as_table();
     if (!table) return Status::InvalidArgument(Where(path, element) + ": [[trigger]] expected");
     TriggerConfig trigger;
-    for (const auto& [key, value] : *table) {
+    for (const auto& entry : *table) {
+      const toml::key& key = entry.first;
+      const toml::node& value = entry.second;
       const std::string name(key.str());
       const TriggerKey* found = nullptr;
       for (const auto& k : kTriggerKeys) {
@@ -84,9 +86,9 @@ Status ReadTriggers(const std::string& path, const toml::node& node, Config* con
         return Status::InvalidArgument(path + ":" + std::to_string(key.source().begin.line) +
                                        ": unknown trigger key '" + name + "'");
       }
-      MERIDIAN_RETURN_IF_ERROR(std::visit(
-          [&](auto member) { return ReadValue(path, value, name, &(trigger.*member)); },
-          found->field));
+      MERIDIAN_RETURN_IF_ERROR(
+          std::visit([&](auto member) { return ReadValue(path, value, name, &(trigger.*member)); },
+                     found->field));
     }
     config->triggers.push_back(std::move(trigger));
   }

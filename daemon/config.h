@@ -14,17 +14,17 @@ namespace meridian::daemon {
 // Lambda's event shape ({"Records": [...]}) to a command's stdin or an HTTP URL. File only:
 // [[trigger]] tables.
 struct TriggerConfig {
-  std::string name;     // identifies the checkpoint (required, unique)
-  std::string table;    // whose stream (required; the table's stream must be enabled)
-  std::string command;  // run by /bin/sh -c with the event on stdin; exit status 0 = delivered
-  std::string url;      // or: POST the event here; a 2xx reply = delivered (http:// only)
-  int batch_size = 100;           // most records per event (1..10000)
-  int batch_window_ms = 0;        // wait up to this long for a batch to fill (0..300000)
-  int max_retries = 3;            // deliveries of a failing batch after the first (0..100)
-  int retry_backoff_ms = 200;     // before the first retry; doubles, up to 30 s
-  int timeout_ms = 30'000;        // of one delivery
-  std::string dead_letter;        // batches that kept failing are appended here (JSON lines);
-                                  // empty: they are logged and skipped
+  std::string name;         // identifies the checkpoint (required, unique)
+  std::string table;        // whose stream (required; the table's stream must be enabled)
+  std::string command;      // run by /bin/sh -c with the event on stdin; exit status 0 = delivered
+  std::string url;          // or: POST the event here; a 2xx reply = delivered (http:// only)
+  int batch_size = 100;     // most records per event (1..10000)
+  int batch_window_ms = 0;  // wait up to this long for a batch to fill (0..300000)
+  int max_retries = 3;      // deliveries of a failing batch after the first (0..100)
+  int retry_backoff_ms = 200;  // before the first retry; doubles, up to 30 s
+  int timeout_ms = 30'000;     // of one delivery
+  std::string dead_letter;     // batches that kept failing are appended here (JSON lines);
+                               // empty: they are logged and skipped
   std::string starting_position = "TRIM_HORIZON";  // TRIM_HORIZON | LATEST (first start only)
 };
 
@@ -50,11 +50,11 @@ struct Config {
   // Time to Live sweeper and stream limits.
   uint64_t ttl_sweep_interval_ms = 10'000;
   uint64_t ttl_max_deletes_per_s = 1'000;
-  uint64_t stream_retention_s = 24 * 3600;
+  uint64_t stream_retention_s = uint64_t{24} * 3600;
   uint64_t stream_shard_max_records = 100'000;
-  uint64_t stream_shard_max_age_s = 4 * 3600;
+  uint64_t stream_shard_max_age_s = uint64_t{4} * 3600;
   std::vector<TriggerConfig> triggers;  // [[trigger]] tables of the file
-  std::string config_file;  // where the file values came from, if any
+  std::string config_file;              // where the file values came from, if any
 };
 
 // One configuration key: `name` in the TOML file, --name-with-dashes on the command line.

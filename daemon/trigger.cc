@@ -46,9 +46,10 @@ Status AppendDeadLetter(const std::string& path, const std::string& line) {
 
 }  // namespace
 
-Trigger::Trigger(store::Store* store, TriggerConfig config, std::string region,
-                 std::string account)
-    : store_(store), config_(std::move(config)), region_(std::move(region)),
+Trigger::Trigger(store::Store* store, TriggerConfig config, std::string region, std::string account)
+    : store_(store),
+      config_(std::move(config)),
+      region_(std::move(region)),
       account_(std::move(account)) {}
 
 Trigger::~Trigger() { Stop(); }
@@ -150,8 +151,7 @@ Result<bool> Trigger::Step(Checkpoint* at) {
   return true;
 }
 
-bool Trigger::DeliverWithRetries(const std::string& event, uint64_t first_seq,
-                                 uint64_t last_seq) {
+bool Trigger::DeliverWithRetries(const std::string& event, uint64_t first_seq, uint64_t last_seq) {
   uint64_t backoff = static_cast<uint64_t>(config_.retry_backoff_ms);
   Status last;
   for (int attempt = 0; attempt <= config_.max_retries; ++attempt) {
@@ -161,13 +161,13 @@ bool Trigger::DeliverWithRetries(const std::string& event, uint64_t first_seq,
     }
     last = DeliverEvent(config_, event);
     if (last.ok()) return true;
-    spdlog::warn("msg=\"trigger delivery failed\" trigger={} attempt={} error=\"{}\"",
-                 config_.name, attempt + 1, last.message());
+    spdlog::warn("msg=\"trigger delivery failed\" trigger={} attempt={} error=\"{}\"", config_.name,
+                 attempt + 1, last.message());
   }
   ++dead_lettered_;
   if (config_.dead_letter.empty()) {
-    spdlog::error("msg=\"trigger batch dropped\" trigger={} first_seq={} last_seq={}",
-                  config_.name, first_seq, last_seq);
+    spdlog::error("msg=\"trigger batch dropped\" trigger={} first_seq={} last_seq={}", config_.name,
+                  first_seq, last_seq);
     return true;
   }
   json::object letter{{"trigger", config_.name},

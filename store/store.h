@@ -95,7 +95,7 @@ struct Mutation {
   // kUpdate: the same change as per-top-level-attribute operations, which `merge` tables
   // use to build CRDT state (lww tables store `item` whole).
   std::vector<conflict::AttributeOp> ops;
-  model::Item key;  // kUpdate: the key attributes
+  model::Item key;          // kUpdate: the key attributes
   bool ttl_expiry = false;  // kDelete: by the TTL sweeper (its stream record says so)
 
   static Mutation Put(model::Item item) {

@@ -120,15 +120,13 @@ Result<WriteResult> Store::StageWrite(const TableInfo& table, const std::string&
   change.hlc_millis = stored.version.hlc.millis();
   change.ttl_expiry = mutation->ttl_expiry;
   StageLogLocked(change.origin, change.seq, EncodeChange(change));
-  StageItemLocked(table, key, std::move(stored), change.version_bytes, *current,
-                  change.ttl_expiry);
+  StageItemLocked(table, key, std::move(stored), change.version_bytes, *current, change.ttl_expiry);
   result.seq = seq;
   return result;
 }
 
 void Store::StageItemLocked(const TableInfo& table, const std::string& key, StoredItem next,
-                            const std::string& bytes, const StoredItem& previous,
-                            bool ttl_expiry) {
+                            const std::string& bytes, const StoredItem& previous, bool ttl_expiry) {
   group_items_.emplace_back(key, bytes);
   StageIndexEntriesLocked(table.table_id, key, next, previous);
   if (!active_streams_.empty()) StageStreamRecordLocked(table.table_id, next, previous, ttl_expiry);

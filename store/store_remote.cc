@@ -130,8 +130,9 @@ Status Store::ApplyRemoteChange(Change decoded, std::string& bytes, RemoteApplyS
     const std::string key = model::TablePrefix(table->table_id) + change->key_suffix;
     catalog.Unlock();
     MutexLock item_lock(&LockFor(key));
-    auto merged =
-        MergeItemVersion(*table, key, std::move(remote).value(), change->version_bytes, false, [&] {
+    auto merged = MergeItemVersion(
+        *table, key, std::move(remote).value(), change->version_bytes, false,
+        [&] {
           commit_mu_.AssertHeld();  // MergeItemVersion runs this under it
           StageLogLocked(change->origin, change->seq, std::move(bytes));
           // Changes of an origin apply one after the other (remote_mu_ is held throughout).
@@ -236,10 +237,12 @@ conflict::MergeAction Store::StageMergeLocked(const TableInfo& table, PreparedMe
   return action;
 }
 
-Result<conflict::MergeAction> Store::MergeItemVersion(
-    const TableInfo& table, const std::string& key, conflict::ItemVersion remote,
-    std::string_view remote_bytes, bool adopt, const std::function<void()>& with_commit_lock,
-    bool ttl_expiry) {
+Result<conflict::MergeAction> Store::MergeItemVersion(const TableInfo& table,
+                                                      const std::string& key,
+                                                      conflict::ItemVersion remote,
+                                                      std::string_view remote_bytes, bool adopt,
+                                                      const std::function<void()>& with_commit_lock,
+                                                      bool ttl_expiry) {
   auto prepared = PrepareMerge(key, std::move(remote), remote_bytes, adopt);
   if (!prepared.ok()) return prepared.status();
   prepared->ttl_expiry = ttl_expiry;

@@ -53,8 +53,7 @@ Status Store::LoadStreams() {
   // and for closing the open shards: each start of the store starts new shards.
   rocksdb::WriteBatch batch;
   const uint64_t now = options_.clock->NowMillis();
-  std::unique_ptr<rocksdb::Iterator> records(
-      db_->NewIterator(rocksdb::ReadOptions(), streams_cf_));
+  std::unique_ptr<rocksdb::Iterator> records(db_->NewIterator(rocksdb::ReadOptions(), streams_cf_));
   for (auto& [id, stream] : streams_) {
     records->SeekForPrev(StreamRecordKey(id.first, id.second, UINT64_MAX));
     uint64_t last = 0;
@@ -182,8 +181,8 @@ uint64_t Store::LastStreamSeq() const {
   return stream_seq_;
 }
 
-Status Store::ReadStream(const StreamInfo& stream, uint64_t from_seq, uint64_t to_seq,
-                         size_t limit, size_t max_bytes, std::vector<StreamRecord>* out) const {
+Status Store::ReadStream(const StreamInfo& stream, uint64_t from_seq, uint64_t to_seq, size_t limit,
+                         size_t max_bytes, std::vector<StreamRecord>* out) const {
   if (from_seq > to_seq || limit == 0) return Status::Ok();
   rocksdb::ReadOptions ro;
   const std::string upper = StreamRecordKey(stream.table_id, stream.label_ms,

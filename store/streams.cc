@@ -61,8 +61,9 @@ std::optional<StreamRecord> MakeStreamRecord(const StreamInfo& stream, const mod
   if (!previous && !next) return std::nullopt;
   if (previous && next && *previous == *next) return std::nullopt;
   StreamRecord record;
-  record.event = !previous ? StreamEvent::kInsert : !next ? StreamEvent::kRemove
-                                                          : StreamEvent::kModify;
+  record.event = !previous ? StreamEvent::kInsert
+                 : !next   ? StreamEvent::kRemove
+                           : StreamEvent::kModify;
   record.keys = KeysOf(stream, next ? *next : *previous);
   size_t size = model::ItemByteSize(record.keys);
   const bool want_new = stream.view_type == StreamViewType::kNewImage ||

@@ -37,9 +37,9 @@ struct StreamInfo {
   StreamViewType view_type = StreamViewType::kNewAndOldImages;
   KeyAttribute partition_key;
   std::optional<KeyAttribute> sort_key;
-  uint64_t disabled_ms = 0;          // 0: enabled
-  std::vector<StreamShard> shards;   // oldest first; while enabled the last one is open
-  uint64_t trimmed_before = 0;       // records below this seq are gone (retention)
+  uint64_t disabled_ms = 0;         // 0: enabled
+  std::vector<StreamShard> shards;  // oldest first; while enabled the last one is open
+  uint64_t trimmed_before = 0;      // records below this seq are gone (retention)
 
   bool enabled() const { return disabled_ms == 0; }
   const StreamShard* FindShard(uint64_t first_seq) const;

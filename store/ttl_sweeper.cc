@@ -33,8 +33,7 @@ bool TtlExpired(const model::Item& item, const std::string& attribute, uint64_t 
   return at <= now && at >= now - static_cast<double>(kFiveYearsS);
 }
 
-TtlSweeper::TtlSweeper(Store* store, TtlSweeperOptions options)
-    : store_(store), options_(options) {
+TtlSweeper::TtlSweeper(Store* store, TtlSweeperOptions options) : store_(store), options_(options) {
   if (!options_.clock) options_.clock = conflict::SystemClock();
   if (options_.interval_ms == 0) options_.interval_ms = 1;
 }
@@ -60,7 +59,8 @@ void TtlSweeper::Stop() {
 void TtlSweeper::Run() {
   for (;;) {
     auto swept = SweepOnce();
-    if (!swept.ok()) spdlog::warn("msg=\"ttl sweep failed\" error=\"{}\"", swept.status().message());
+    if (!swept.ok())
+      spdlog::warn("msg=\"ttl sweep failed\" error=\"{}\"", swept.status().message());
     Status trimmed = store_->TrimStreams();
     if (!trimmed.ok()) spdlog::warn("msg=\"stream trim failed\" error=\"{}\"", trimmed.message());
     MutexLock lock(&mu_);
@@ -119,7 +119,8 @@ Result<size_t> TtlSweeper::SweepTable(const TableInfo& table, size_t budget,
   // Not done with the table: continue after the last key examined; done: from the start.
   *resume = full ? last_key : std::nullopt;
 
-  const auto pause = std::chrono::microseconds(1'000'000 / std::max<uint64_t>(1, options_.max_deletes_per_s));
+  const auto pause =
+      std::chrono::microseconds(1'000'000 / std::max<uint64_t>(1, options_.max_deletes_per_s));
   size_t deleted = 0;
   uint64_t last_seq = 0;
   for (const ExpiredKey& key : expired) {

@@ -25,8 +25,8 @@ class Store;
 struct TableInfo;
 
 struct TtlSweeperOptions {
-  uint64_t interval_ms = 30'000;       // between sweeps
-  uint64_t max_deletes_per_s = 1'000;  // rate bound of the deletes of one region
+  uint64_t interval_ms = 30'000;             // between sweeps
+  uint64_t max_deletes_per_s = 1'000;        // rate bound of the deletes of one region
   conflict::PhysicalClock* clock = nullptr;  // nullptr: the system clock
 };
 

@@ -74,8 +74,7 @@ store::StreamInfo FindStream(const OpContext& ctx, const std::string& arn) {
     stream = ctx.store->FindStream(parts->table, parts->label_ms);
   }
   if (!stream) {
-    throw ApiError::ResourceNotFound("Requested resource not found: Stream: " + arn +
-                                     " not found");
+    throw ApiError::ResourceNotFound("Requested resource not found: Stream: " + arn + " not found");
   }
   return std::move(*stream);
 }
@@ -136,8 +135,8 @@ Response DescribeStream(const OpContext& ctx, const Request& req) {
   ConstraintErrors errors;
   auto arn = BoundedString(req, "StreamArn", "streamArn", 37, 1024, &errors, true);
   const auto limit = BoundedInt(req, "Limit", "limit", 1, 100, &errors);
-  auto start = BoundedString(req, "ExclusiveStartShardId", "exclusiveStartShardId", 28, 65,
-                             &errors, false);
+  auto start =
+      BoundedString(req, "ExclusiveStartShardId", "exclusiveStartShardId", 28, 65, &errors, false);
   errors.ThrowIfAny();
   const store::StreamInfo s = FindStream(ctx, *arn);
 
@@ -207,8 +206,7 @@ Response GetShardIterator(const OpContext& ctx, const Request& req) {
     auto seq = ParseSequenceNumber(*seq_text);
     if (!seq || *seq < shard->first_seq || (shard->closed && *seq > shard->last_seq) ||
         (!shard->closed && *seq > ctx.store->LastStreamSeq())) {
-      throw ApiError::Validation("Invalid SequenceNumber " + *seq_text + " for shard " +
-                                 *shard_id);
+      throw ApiError::Validation("Invalid SequenceNumber " + *seq_text + " for shard " + *shard_id);
     }
     if (*seq < s.trimmed_before) {
       throw TrimmedDataAccess("The requested sequence number " + *seq_text +
@@ -288,8 +286,9 @@ void ApplyStreamSpecification(const Request& req, bool creating, store::TableInf
     }
     if (!enabled && view) {
       throw ApiError::Validation(
-          invalid + "Table is being created with a stream disabled, UpdateViewType should not "
-                    "be specified");
+          invalid +
+          "Table is being created with a stream disabled, UpdateViewType should not "
+          "be specified");
     }
   } else {
     if (enabled && !view) {
@@ -319,14 +318,14 @@ void ApplyStreamSpecification(const Request& req, bool creating, store::TableInf
 void DescribeStreamSpecification(const OpContext& ctx, const store::TableInfo& info,
                                  json::object* t) {
   if (info.stream.enabled) {
-    (*t)["StreamSpecification"] = json::object{
-        {"StreamEnabled", true},
-        {"StreamViewType", store::StreamViewTypeName(info.stream.view_type)}};
+    (*t)["StreamSpecification"] =
+        json::object{{"StreamEnabled", true},
+                     {"StreamViewType", store::StreamViewTypeName(info.stream.view_type)}};
   }
   if (info.stream.label_ms != 0) {
     (*t)["LatestStreamLabel"] = StreamLabel(info.stream.label_ms);
-    (*t)["LatestStreamArn"] = StreamArn(ctx.options->region, ctx.options->account_id, info.name,
-                                        info.stream.label_ms);
+    (*t)["LatestStreamArn"] =
+        StreamArn(ctx.options->region, ctx.options->account_id, info.name, info.stream.label_ms);
   }
 }
 

@@ -144,7 +144,9 @@ std::optional<ShardIterator> DecodeShardIterator(std::string_view text) {
   const size_t sep = text.rfind(kIteratorVersion);
   if (sep == std::string_view::npos) return std::nullopt;
   std::string payload;
-  if (!Base64Decode(text.substr(sep + kIteratorVersion.size()), &payload) || payload.size() != 32)
+  const std::string_view encoded = text.substr(sep + kIteratorVersion.size());
+  // Only the canonical encoding: no two texts name one iterator.
+  if (!Base64Decode(encoded, &payload) || payload.size() != 32 || Base64Encode(payload) != encoded)
     return std::nullopt;
   ShardIterator it;
   it.stream_arn = std::string(text.substr(0, sep));
@@ -169,8 +171,8 @@ json::object RecordJson(const store::StreamRecord& record, const RecordContext& 
   dynamodb["StreamViewType"] = store::StreamViewTypeName(ctx.stream->view_type);
 
   json::object out;
-  const std::string id_source = std::string(ctx.region) + "/" + std::string(ctx.stream_arn) +
-                                "/" + std::to_string(record.seq);
+  const std::string id_source = std::string(ctx.region) + "/" + std::string(ctx.stream_arn) + "/" +
+                                std::to_string(record.seq);
   out["eventID"] =
       Hex(Mix(Fnv(id_source)), 16) + Hex(Mix(Fnv(id_source, 0x84222325cbf29ce4ULL)), 16);
   switch (record.event) {

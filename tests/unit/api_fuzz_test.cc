@@ -34,8 +34,11 @@ class ApiFuzzTest : public ::testing::Test {
     store_.reset();
     std::filesystem::remove_all(dir_);
   }
+  // `op` names a DynamoDB operation, or is a whole target ("DynamoDBStreams_20120810.X").
   ApiResponse Call(const std::string& op, const std::string& body) {
-    ApiResponse r = api_->Handle("DynamoDB_20120810." + op, body);
+    const std::string target =
+        op.find('.') == std::string::npos ? "DynamoDB_20120810." + op : op;
+    ApiResponse r = api_->Handle(target, body);
     EXPECT_TRUE(r.status == 200 || r.status == 400)
         << op << " " << body << " -> " << r.status << " " << r.body;
     boost::json::error_code ec;
@@ -80,28 +83,100 @@ TEST_F(ApiFuzzTest, ValidRequestsSucceed) {
   }
 }
 
+// One to four random edits (replace, erase, insert, truncate) of `text`.
+std::string Mutate(std::string text, std::mt19937& rng) {
+  // Sized explicitly: the alphabet ends with a NUL byte, which a plain literal would drop.
+  static constexpr char kChars[] = "{}[]:,\"\\ 0123456789.-+eE:#abcSNBLMtrue|=/\xff\x00";
+  static const std::string kAlphabet(kChars, sizeof kChars - 1);
+  const int edits = 1 + rng() % 4;
+  for (int e = 0; e < edits && !text.empty(); ++e) {
+    size_t pos = rng() % text.size();
+    switch (rng() % 4) {
+      case 0: text[pos] = kAlphabet[rng() % kAlphabet.size()]; break;
+      case 1: text.erase(pos, 1 + rng() % 8); break;
+      case 2: text.insert(pos, 1, kAlphabet[rng() % kAlphabet.size()]); break;
+      case 3: text.resize(pos); break;
+    }
+  }
+  return text;
+}
+
 TEST_F(ApiFuzzTest, MutatedRequestsGetDynamoDbErrors) {
   const uint32_t seed = 20261124;
   std::mt19937 rng(seed);
-  // Sized explicitly: the alphabet ends with a NUL byte, which a plain literal would drop.
-  static constexpr char kChars[] = "{}[]:,\"\\ 0123456789.-+eE:#abcSNBLMtrue\xff\x00";
-  static const std::string kAlphabet(kChars, sizeof kChars - 1);
   int errors = 0;
   for (int round = 0; round < 4000; ++round) {
     for (const auto& [op, body] : kValidRequests) {
-      std::string mutated = body;
-      const int edits = 1 + rng() % 4;
-      for (int e = 0; e < edits && !mutated.empty(); ++e) {
-        size_t pos = rng() % mutated.size();
-        switch (rng() % 4) {
-          case 0: mutated[pos] = kAlphabet[rng() % kAlphabet.size()]; break;
-          case 1: mutated.erase(pos, 1 + rng() % 8); break;
-          case 2: mutated.insert(pos, 1, kAlphabet[rng() % kAlphabet.size()]); break;
-          case 3: mutated.resize(pos); break;
-        }
-      }
       SCOPED_TRACE("seed " + std::to_string(seed) + " round " + std::to_string(round));
-      if (Call(op, mutated).status == 400) ++errors;
+      if (Call(op, Mutate(body, rng)).status == 400) ++errors;
+    }
+  }
+  EXPECT_GT(errors, 1000);
+}
+
+std::string Member(const ApiResponse& r, const char* a, const char* b = nullptr) {
+  auto v = boost::json::parse(r.body);
+  const boost::json::value* at = &v.as_object().at(a);
+  if (b) at = &at->as_object().at(b);
+  if (at->is_array()) at = &at->as_array().at(0);
+  return std::string(at->as_string());
+}
+
+// The Streams API and TTL: valid requests succeed, and mutations of them (ARNs, shard ids,
+// sequence numbers and shard iterators included) get DynamoDB errors.
+TEST_F(ApiFuzzTest, StreamsAndTtlRequestsSurviveGarbage) {
+  const std::string streams = "DynamoDBStreams_20120810.";
+  ASSERT_EQ(Call("UpdateTable", R"({"TableName":"fuzz","StreamSpecification":{"StreamEnabled":true,"StreamViewType":"NEW_AND_OLD_IMAGES"}})").status, 200);
+  for (const auto& [op, body] : kValidRequests) Call(op, body);
+  auto listed = Call(streams + "ListStreams", R"({"TableName":"fuzz"})");
+  const std::string arn = boost::json::value_to<std::string>(
+      boost::json::parse(listed.body).at("Streams").at(0).at("StreamArn"));
+  auto described = Call(streams + "DescribeStream", R"({"StreamArn":")" + arn + R"("})");
+  const std::string shard = boost::json::value_to<std::string>(
+      boost::json::parse(described.body).at("StreamDescription").at("Shards").at(0).at("ShardId"));
+  auto iterator = Call(streams + "GetShardIterator", R"({"StreamArn":")" + arn +
+                                                        R"(","ShardId":")" + shard +
+                                                        R"(","ShardIteratorType":"TRIM_HORIZON"})");
+  const std::string it = Member(iterator, "ShardIterator");
+  auto records = Call(streams + "GetRecords", R"({"ShardIterator":")" + it + R"(","Limit":5})");
+  ASSERT_EQ(records.status, 200) << records.body;
+  const std::string seq = boost::json::value_to<std::string>(boost::json::parse(records.body)
+                                                                  .at("Records")
+                                                                  .at(0)
+                                                                  .at("dynamodb")
+                                                                  .at("SequenceNumber"));
+  const std::vector<std::pair<std::string, std::string>> valid = {
+      {streams + "ListStreams", R"({"Limit":2,"ExclusiveStartStreamArn":")" + arn + R"("})"},
+      {streams + "DescribeStream",
+       R"({"StreamArn":")" + arn + R"(","Limit":1,"ExclusiveStartShardId":")" + shard + R"("})"},
+      {streams + "GetShardIterator", R"({"StreamArn":")" + arn + R"(","ShardId":")" + shard +
+                                         R"(","ShardIteratorType":"AFTER_SEQUENCE_NUMBER",)" +
+                                         R"("SequenceNumber":")" + seq + R"("})"},
+      {streams + "GetRecords", R"({"ShardIterator":")" + it + R"("})"},
+      {"UpdateTimeToLive",
+       R"({"TableName":"fuzz","TimeToLiveSpecification":{"Enabled":true,"AttributeName":"exp"}})"},
+      {"DescribeTimeToLive", R"({"TableName":"fuzz"})"},
+  };
+  for (const auto& [op, body] : valid) EXPECT_EQ(Call(op, body).status, 200) << op << body;
+  std::mt19937 rng(20261203);
+  int errors = 0;
+  for (int round = 0; round < 3000; ++round) {
+    for (const auto& [op, body] : valid) {
+      SCOPED_TRACE("round " + std::to_string(round));
+      if (Call(op, Mutate(body, rng)).status == 400) ++errors;
+    }
+    // The iterator alone, mutated inside a well-formed request.
+    std::string bad = Mutate(it, rng);
+    std::string escaped;
+    for (char c : bad) {
+      if (c == '"' || c == '\\' || static_cast<unsigned char>(c) < 0x20 ||
+          static_cast<unsigned char>(c) >= 0x80)
+        continue;
+      escaped += c;
+    }
+    auto r = Call(streams + "GetRecords", R"({"ShardIterator":")" + escaped + R"("})");
+    if (escaped != it) {
+      EXPECT_EQ(r.status, 400) << escaped;
     }
   }
   EXPECT_GT(errors, 1000);

@@ -139,7 +139,7 @@ preload() {
   log "preloading $BENCH_ITEMS items into $BENCH_TABLE"
   # shellcheck disable=SC2046
   $(client_pin) "$PYTHON" "$BENCH_DIR_SRC/preload.py" --endpoint "$ENDPOINT" \
-    --table "$BENCH_TABLE" --items "$BENCH_ITEMS" >&2 \
+    --table "$BENCH_TABLE" --items "$BENCH_ITEMS" ${BENCH_STREAM:+--stream "$BENCH_STREAM"} >&2 \
     || die "preload failed"
   log "preload done; server RSS $(rss_kb) kB"
 }

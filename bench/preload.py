@@ -113,7 +113,8 @@ class Conn:
 
     def call(self, op: str, body: dict, retries: int = 3):
         data = json.dumps(body, separators=(",", ":")).encode()
-        request = (self.head + f"X-Amz-Target: {TARGET}{op}\r\nContent-Length: {len(data)}\r\n\r\n"
+        target = op if "." in op else TARGET + op  # a whole target: another service
+        request = (self.head + f"X-Amz-Target: {target}\r\nContent-Length: {len(data)}\r\n\r\n"
                    .encode() + data)
         for attempt in range(retries + 1):
             try:
@@ -133,12 +134,14 @@ def key(i: int) -> str:
     return f"k{i:06d}"
 
 
-def ensure_table(endpoint: str, table: str) -> None:
+def ensure_table(endpoint: str, table: str, stream: str | None = None) -> None:
     c = Conn(endpoint)
-    status, body = c.call("CreateTable", {
-        "TableName": table, "BillingMode": "PAY_PER_REQUEST",
-        "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}],
-        "AttributeDefinitions": [{"AttributeName": "pk", "AttributeType": "S"}]})
+    spec = {"TableName": table, "BillingMode": "PAY_PER_REQUEST",
+            "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}],
+            "AttributeDefinitions": [{"AttributeName": "pk", "AttributeType": "S"}]}
+    if stream:
+        spec["StreamSpecification"] = {"StreamEnabled": True, "StreamViewType": stream}
+    status, body = c.call("CreateTable", spec)
     if status != 200 and b"ResourceInUseException" not in body:
         sys.exit(f"preload: CreateTable failed: {status} {body[:300]!r}")
     deadline = time.time() + 120
@@ -210,13 +213,14 @@ def main() -> int:
     ap.add_argument("--endpoint", required=True)
     ap.add_argument("--table", default="bench")
     ap.add_argument("--items", type=int, default=100_000)
+    ap.add_argument("--stream", default=None, help="create the table with this StreamViewType")
     ap.add_argument("--workers", type=int, default=4, help="processes")
     ap.add_argument("--conns", type=int, default=8, help="connections (threads) per process")
     ap.add_argument("--no-batch", action="store_true", help="use PutItem even if BatchWriteItem works")
     ap.add_argument("--verify", type=int, default=200, help="random keys to read back afterwards")
     a = ap.parse_args()
 
-    ensure_table(a.endpoint, a.table)
+    ensure_table(a.endpoint, a.table, a.stream)
     batch = not a.no_batch and supports_batch(a.endpoint, a.table)
     op = "BatchWriteItem" if batch else "PutItem"
     t0 = time.time()

@@ -127,19 +127,17 @@ void Store::StageStreamRecordLocked(uint32_t table_id, const StoredItem& next,
   auto it = streams_.find({table_id, active->second});
   if (it == streams_.end() || it->second.shards.empty()) return;
   StreamInfo& stream = it->second;
-  auto record = MakeStreamRecord(stream, previous.tombstone() ? nullptr : &previous.item(),
-                                 next.tombstone() ? nullptr : &next.item());
-  if (!record) return;
   // Record times never go back, so retention trims a prefix of every stream.
   last_stream_time_ms_ = std::max(last_stream_time_ms_, options_.clock->NowMillis());
-  record->time_ms = last_stream_time_ms_;
-  record->ttl_expiry = ttl_expiry && record->event == StreamEvent::kRemove;
-  record->seq = ++stream_seq_;
+  auto record = EncodeStreamChange(stream, previous.tombstone() ? nullptr : &previous.item(),
+                                   next.tombstone() ? nullptr : &next.item(),
+                                   last_stream_time_ms_, ttl_expiry);
+  if (!record) return;
+  const uint64_t seq = ++stream_seq_;
   StreamShard& shard = stream.shards.back();
-  shard.last_seq = record->seq;
+  shard.last_seq = seq;
   ++shard.records;
-  group_->Put(streams_cf_, StreamRecordKey(table_id, stream.label_ms, record->seq),
-              EncodeStreamRecord(*record));
+  group_->Put(streams_cf_, StreamRecordKey(table_id, stream.label_ms, seq), *record);
 }
 
 void Store::CloseStreamGroupLocked() {

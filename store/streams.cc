@@ -56,49 +56,41 @@ const StreamShard* StreamInfo::ParentOf(uint64_t first_seq) const {
   return nullptr;
 }
 
-std::optional<StreamRecord> MakeStreamRecord(const StreamInfo& stream, const model::Item* previous,
-                                             const model::Item* next) {
+std::optional<std::string> EncodeStreamChange(const StreamInfo& stream,
+                                              const model::Item* previous,
+                                              const model::Item* next, uint64_t time_ms,
+                                              bool ttl_expiry) {
   if (!previous && !next) return std::nullopt;
   if (previous && next && *previous == *next) return std::nullopt;
-  StreamRecord record;
-  record.event = !previous ? StreamEvent::kInsert
-                 : !next   ? StreamEvent::kRemove
-                           : StreamEvent::kModify;
-  record.keys = KeysOf(stream, next ? *next : *previous);
-  size_t size = model::ItemByteSize(record.keys);
+  const StreamEvent event = !previous ? StreamEvent::kInsert
+                            : !next   ? StreamEvent::kRemove
+                                      : StreamEvent::kModify;
   const bool want_new = stream.view_type == StreamViewType::kNewImage ||
                         stream.view_type == StreamViewType::kNewAndOldImages;
   const bool want_old = stream.view_type == StreamViewType::kOldImage ||
                         stream.view_type == StreamViewType::kNewAndOldImages;
-  if (want_new && next) {
-    record.new_image = *next;
-    size += model::ItemByteSize(*next);
-  }
-  if (want_old && previous) {
-    record.old_image = *previous;
-    size += model::ItemByteSize(*previous);
-  }
-  record.size_bytes = static_cast<uint32_t>(size);
-  return record;
-}
-
-std::string EncodeStreamRecord(const StreamRecord& r) {
-  const size_t hint = r.size_bytes / 8 + 64;
-  capnp::MallocMessageBuilder message(static_cast<unsigned>(std::min<size_t>(hint, 1 << 20)));
+  const model::Item* new_image = want_new ? next : nullptr;
+  const model::Item* old_image = want_old ? previous : nullptr;
+  const model::Item keys = KeysOf(stream, next ? *next : *previous);
+  size_t size = model::ItemByteSize(keys);
+  if (new_image) size += model::ItemByteSize(*new_image);
+  if (old_image) size += model::ItemByteSize(*old_image);
+  // The images are written straight from the items (no copies on the write path).
+  capnp::MallocMessageBuilder message(static_cast<unsigned>(std::min<size_t>(size / 4 + 64, 1 << 20)));
   auto out = message.initRoot<schemas::StreamRecord>();
-  out.setEvent(ToSchema(r.event));
-  out.setTimeMs(r.time_ms);
-  WriteItem(r.keys, out.initKeys(static_cast<unsigned>(r.keys.size())));
-  if (r.new_image) {
+  out.setEvent(ToSchema(event));
+  out.setTimeMs(time_ms);
+  WriteItem(keys, out.initKeys(static_cast<unsigned>(keys.size())));
+  if (new_image) {
     out.setHasNewImage(true);
-    WriteItem(*r.new_image, out.initNewImage(static_cast<unsigned>(r.new_image->size())));
+    WriteItem(*new_image, out.initNewImage(static_cast<unsigned>(new_image->size())));
   }
-  if (r.old_image) {
+  if (old_image) {
     out.setHasOldImage(true);
-    WriteItem(*r.old_image, out.initOldImage(static_cast<unsigned>(r.old_image->size())));
+    WriteItem(*old_image, out.initOldImage(static_cast<unsigned>(old_image->size())));
   }
-  out.setService(r.ttl_expiry);
-  out.setSizeBytes(r.size_bytes);
+  out.setService(ttl_expiry && event == StreamEvent::kRemove);
+  out.setSizeBytes(static_cast<uint32_t>(size));
   return schemas::WritePacked(message);
 }
 

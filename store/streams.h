@@ -67,16 +67,18 @@ struct StreamLimits {
   uint64_t shard_max_age_ms = uint64_t{4} * 3600 * 1000;  // DynamoDB shards last ~4 hours
 };
 
-// The record a change of an item leaves in a stream of view type `view`: nullopt when the
-// visible item did not change (a Put of an identical item, a Delete of a missing one).
-// `previous` / `next`: the visible item before and after (nullptr: absent).
-std::optional<StreamRecord> MakeStreamRecord(const StreamInfo& stream, const model::Item* previous,
-                                             const model::Item* next);
+// The encoded record (schemas/streams.capnp StreamRecord; its seq is its key's) a change of
+// an item leaves in `stream` at `time_ms`: nullopt when the visible item did not change (a
+// Put of an identical item, a Delete of a missing one). `previous` / `next`: the visible
+// item before and after (nullptr: absent). `ttl_expiry`: a TTL sweeper's delete.
+std::optional<std::string> EncodeStreamChange(const StreamInfo& stream,
+                                              const model::Item* previous,
+                                              const model::Item* next, uint64_t time_ms,
+                                              bool ttl_expiry);
 
 // Codecs (schemas/streams.capnp); decoders return Corruption and never throw.
 std::string EncodeStreamInfo(const StreamInfo& info);
 Result<StreamInfo> DecodeStreamInfo(std::string_view bytes);
-std::string EncodeStreamRecord(const StreamRecord& record);  // without seq (it is the key's)
 Result<StreamRecord> DecodeStreamRecord(std::string_view bytes, uint64_t seq);
 
 // Keys: the streams column family, and the meta entry of a stream.

@@ -19,7 +19,11 @@ Invariants (each violation is one line in the returned list):
   value comes from an acknowledged or unknown transaction, and not from one that ended more
   than HOT_SLACK seconds before another acknowledged one started; present if any was
   acknowledged; and no TransactGetItems during the run saw the two items differ;
-- no key that no operation wrote.
+- no key that no operation wrote;
+- streams (check_streams): in every region the stream of each table (shards walked parents
+  first) has strictly increasing sequence numbers, and per key its last record is the
+  region's converged item (its NewImage; a REMOVE for an absent key), so every change the
+  region applied, local or replicated, before or after a kill -9, left its record in order.
 An "unknown" operation is assumed to take effect before its `end` or never (the client's
 read timeout is longer than any server-side processing).
 """
@@ -40,6 +44,64 @@ def read_table(client, table: str) -> dict[str, dict]:
 
 def read_all(clients) -> list[dict[str, dict[str, dict]]]:
     return [{t: read_table(c, t) for t in (MERGE_TABLE, LWW_TABLE)} for c in clients]
+
+
+def read_stream(client, streams, table: str) -> list[dict]:
+    """Every record of the table's stream in this region, in shard-chain order."""
+    arn = client.describe_table(TableName=table)["Table"]["LatestStreamArn"]
+    shards = streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"]
+    ids = {s["ShardId"] for s in shards}
+    order = [s for s in shards if s.get("ParentShardId") not in ids]
+    while len(order) < len(shards):
+        nxt = [s for s in shards if s.get("ParentShardId") == order[-1]["ShardId"]]
+        if not nxt:
+            break
+        order.append(nxt[0])
+    records = []
+    for shard in order:
+        it = streams.get_shard_iterator(StreamArn=arn, ShardId=shard["ShardId"],
+                                        ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
+        while it:
+            r = streams.get_records(ShardIterator=it)
+            records += r["Records"]
+            if not r["Records"]:
+                break
+            it = r.get("NextShardIterator")
+    return records
+
+
+def read_all_streams(clients, stream_clients) -> list[dict[str, list[dict]]]:
+    return [{t: read_stream(c, s, t) for t in (MERGE_TABLE, LWW_TABLE)}
+            for c, s in zip(clients, stream_clients)]
+
+
+def check_streams(streams: list[dict], states: list[dict], region_names: list[str]) -> list[str]:
+    problems: list[str] = []
+    for r, name in enumerate(region_names):
+        for t in (MERGE_TABLE, LWW_TABLE):
+            records = streams[r][t]
+            seqs = [int(x["dynamodb"]["SequenceNumber"]) for x in records]
+            if any(b <= a for a, b in zip(seqs, seqs[1:])):
+                problems.append(f"{name} {t} stream: sequence numbers not increasing")
+            last: dict[str, dict] = {}
+            for x in records:
+                last[x["dynamodb"]["Keys"]["pk"]["S"]] = x
+            state = states[r][t]
+            for key in sorted(set(last) | set(state)):
+                x = last.get(key)
+                if x is None:
+                    problems.append(f"{name} {t} stream: no record of {key}")
+                elif x["eventName"] == "REMOVE":
+                    if key in state:
+                        problems.append(f"{name} {t} stream: last record of {key} is a REMOVE "
+                                        f"but it holds {state[key]}")
+                elif key not in state:
+                    problems.append(f"{name} {t} stream: {key} is gone but its last record "
+                                    f"is {x['eventName']}")
+                elif mt.canon(x["dynamodb"]["NewImage"]) != state[key]:
+                    problems.append(f"{name} {t} stream: last image of {key} "
+                                    f"{x['dynamodb']['NewImage']} != item {state[key]}")
+    return problems
 
 
 def _num(item: dict | None, attr: str):

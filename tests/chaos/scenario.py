@@ -21,6 +21,7 @@ from pathlib import Path
 
 from chaos_cluster import ChaosCluster
 import checker
+import meridian_testlib as mt
 from workload import LWW_TABLE, MERGE_TABLE, History, Workload, create_tables
 
 
@@ -185,7 +186,10 @@ class ChaosRun:
 
     def check(self) -> list[str]:
         states = checker.read_all(self.cluster.clients)
-        return checker.check(self.history.ops, states, self.cluster.names)
+        problems = checker.check(self.history.ops, states, self.cluster.names)
+        stream_clients = [mt.make_streams_client(u) for u in self.cluster.api_urls]
+        streams = checker.read_all_streams(self.cluster.clients, stream_clients)
+        return problems + checker.check_streams(streams, states, self.cluster.names)
 
     def _flush_faults(self) -> None:
         log = self.cluster.fault_log

@@ -99,3 +99,30 @@ def test_proxy_strips_gateway_urls_in_any_chunking():
         for i in range(0, len(src), step):
             out += r.feed(src[i:i + step])
         assert out == want, step
+
+
+def _record(seq, key, event, image=None):
+    d = {"Keys": {"pk": {"S": key}}, "SequenceNumber": f"{seq:021d}"}
+    if image is not None:
+        d["NewImage"] = image
+    return {"eventName": event, "dynamodb": d}
+
+
+def test_streams_match_the_state_or_are_reported():
+    state = {MERGE_TABLE: {}, LWW_TABLE: {"k": {"pk": {"S": "k"}, "v": {"S": "2"}}}}
+    good = {MERGE_TABLE: [_record(1, "x", "INSERT", {"pk": {"S": "x"}}), _record(2, "x", "REMOVE")],
+            LWW_TABLE: [_record(3, "k", "INSERT", {"pk": {"S": "k"}, "v": {"S": "1"}}),
+                        _record(4, "k", "MODIFY", {"pk": {"S": "k"}, "v": {"S": "2"}})]}
+    assert checker.check_streams([good], [state], ["a"]) == []
+    stale = copy.deepcopy(good)
+    stale[LWW_TABLE].pop()  # the last change left no record
+    assert any("last image of k" in p for p in checker.check_streams([stale], [state], ["a"]))
+    reordered = copy.deepcopy(good)
+    reordered[LWW_TABLE].reverse()
+    problems = checker.check_streams([reordered], [state], ["a"])
+    assert any("not increasing" in p for p in problems)
+    missing = {MERGE_TABLE: [], LWW_TABLE: []}
+    assert any("no record of k" in p for p in checker.check_streams([missing], [state], ["a"]))
+    resurrected = copy.deepcopy(good)
+    resurrected[MERGE_TABLE].pop()
+    assert any("x is gone" in p for p in checker.check_streams([resurrected], [state], ["a"]))

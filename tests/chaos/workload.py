@@ -91,6 +91,8 @@ def create_tables(client, clients, timeout: float = 30.0) -> None:
     for name, policy in ((MERGE_TABLE, "merge"), (LWW_TABLE, "lww")):
         client.create_table(TableName=name, BillingMode="PAY_PER_REQUEST",
                             **mt.key_schema(("pk", "S")),
+                            StreamSpecification={"StreamEnabled": True,
+                                                 "StreamViewType": "NEW_AND_OLD_IMAGES"},
                             Tags=[{"Key": "meridian:conflict", "Value": policy}])
     deadline = time.monotonic() + timeout
     for c in clients:

@@ -190,9 +190,16 @@ TEST(StreamCodecTest, GarbageIsCorruptionNotACrash) {
   EXPECT_EQ(back->sort_key->name, "sk");
   EXPECT_EQ(back->shards.at(0).first_seq, 5u);
   Item item{{"pk", AttributeValue::N(*model::Number::Parse("1"))}, {"x", AttributeValue::S("y")}};
-  StreamRecord r = *MakeStreamRecord(info, nullptr, &item);
-  const std::string rec = EncodeStreamRecord(r);
-  ASSERT_TRUE(DecodeStreamRecord(rec, 9).ok());
+  EXPECT_FALSE(EncodeStreamChange(info, &item, &item, 1, false));
+  EXPECT_FALSE(EncodeStreamChange(info, nullptr, nullptr, 1, false));
+  const std::string rec = *EncodeStreamChange(info, nullptr, &item, 1234, false);
+  auto decoded = DecodeStreamRecord(rec, 9);
+  ASSERT_TRUE(decoded.ok());
+  EXPECT_EQ(decoded->seq, 9u);
+  EXPECT_EQ(decoded->time_ms, 1234u);
+  EXPECT_EQ(decoded->keys, (Item{{"pk", item.at("pk")}}));
+  EXPECT_EQ(*decoded->new_image, item);
+  EXPECT_FALSE(decoded->old_image);
   for (size_t cut = 0; cut < rec.size(); ++cut) {
     (void)DecodeStreamRecord(rec.substr(0, cut), 1);
     std::string flipped = rec;

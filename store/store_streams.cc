@@ -130,8 +130,8 @@ void Store::StageStreamRecordLocked(uint32_t table_id, const StoredItem& next,
   // Record times never go back, so retention trims a prefix of every stream.
   last_stream_time_ms_ = std::max(last_stream_time_ms_, options_.clock->NowMillis());
   auto record = EncodeStreamChange(stream, previous.tombstone() ? nullptr : &previous.item(),
-                                   next.tombstone() ? nullptr : &next.item(),
-                                   last_stream_time_ms_, ttl_expiry);
+                                   next.tombstone() ? nullptr : &next.item(), last_stream_time_ms_,
+                                   ttl_expiry);
   if (!record) return;
   const uint64_t seq = ++stream_seq_;
   StreamShard& shard = stream.shards.back();

@@ -56,8 +56,7 @@ const StreamShard* StreamInfo::ParentOf(uint64_t first_seq) const {
   return nullptr;
 }
 
-std::optional<std::string> EncodeStreamChange(const StreamInfo& stream,
-                                              const model::Item* previous,
+std::optional<std::string> EncodeStreamChange(const StreamInfo& stream, const model::Item* previous,
                                               const model::Item* next, uint64_t time_ms,
                                               bool ttl_expiry) {
   if (!previous && !next) return std::nullopt;
@@ -76,7 +75,8 @@ std::optional<std::string> EncodeStreamChange(const StreamInfo& stream,
   if (new_image) size += model::ItemByteSize(*new_image);
   if (old_image) size += model::ItemByteSize(*old_image);
   // The images are written straight from the items (no copies on the write path).
-  capnp::MallocMessageBuilder message(static_cast<unsigned>(std::min<size_t>(size / 4 + 64, 1 << 20)));
+  capnp::MallocMessageBuilder message(
+      static_cast<unsigned>(std::min<size_t>(size / 4 + 64, 1 << 20)));
   auto out = message.initRoot<schemas::StreamRecord>();
   out.setEvent(ToSchema(event));
   out.setTimeMs(time_ms);

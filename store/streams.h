@@ -71,8 +71,7 @@ struct StreamLimits {
 // an item leaves in `stream` at `time_ms`: nullopt when the visible item did not change (a
 // Put of an identical item, a Delete of a missing one). `previous` / `next`: the visible
 // item before and after (nullptr: absent). `ttl_expiry`: a TTL sweeper's delete.
-std::optional<std::string> EncodeStreamChange(const StreamInfo& stream,
-                                              const model::Item* previous,
+std::optional<std::string> EncodeStreamChange(const StreamInfo& stream, const model::Item* previous,
                                               const model::Item* next, uint64_t time_ms,
                                               bool ttl_expiry);
 

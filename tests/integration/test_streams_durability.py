@@ -4,6 +4,7 @@ Each test runs its own meridiand."""
 from __future__ import annotations
 
 import shutil
+import time
 import tempfile
 from pathlib import Path
 
@@ -123,3 +124,23 @@ def test_closed_shard_iterator_ends_and_latest_of_closed_shard(server):
                                     ShardIteratorType="LATEST")["ShardIterator"]
     r = streams.get_records(ShardIterator=it)
     assert r["Records"] == [] and "NextShardIterator" not in r
+
+
+def test_retention_trims_records_and_old_positions(server):
+    # Records older than 2 s are trimmed by the maintenance pass (every 200 ms here).
+    s = server("--stream-retention-s", "2", "--ttl-sweep-interval-ms", "200")
+    client, streams = mt.make_client(s.endpoint), mt.make_streams_client(s.endpoint)
+    name = create_stream_table(client)
+    arn = client.describe_table(TableName=name)["Table"]["LatestStreamArn"]
+    client.put_item(TableName=name, Item={"pk": S("old")})
+    shard = shards_in_order(streams, arn)[0]["ShardId"]
+    it = streams.get_shard_iterator(StreamArn=arn, ShardId=shard,
+                                    ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
+    old_seq = streams.get_records(ShardIterator=it)["Records"][0]["dynamodb"]["SequenceNumber"]
+    time.sleep(3.5)
+    client.put_item(TableName=name, Item={"pk": S("new")})
+    mt.expect_error(lambda: streams.get_records(ShardIterator=it), "TrimmedDataAccessException")
+    mt.expect_error(lambda: streams.get_shard_iterator(
+        StreamArn=arn, ShardId=shard, ShardIteratorType="AT_SEQUENCE_NUMBER",
+        SequenceNumber=old_seq), "TrimmedDataAccessException")
+    assert read_stream(streams, arn) == ["new"]

@@ -36,8 +36,7 @@ class ApiFuzzTest : public ::testing::Test {
   }
   // `op` names a DynamoDB operation, or is a whole target ("DynamoDBStreams_20120810.X").
   ApiResponse Call(const std::string& op, const std::string& body) {
-    const std::string target =
-        op.find('.') == std::string::npos ? "DynamoDB_20120810." + op : op;
+    const std::string target = op.find('.') == std::string::npos ? "DynamoDB_20120810." + op : op;
     ApiResponse r = api_->Handle(target, body);
     EXPECT_TRUE(r.status == 200 || r.status == 400)
         << op << " " << body << " -> " << r.status << " " << r.body;
@@ -126,7 +125,12 @@ std::string Member(const ApiResponse& r, const char* a, const char* b = nullptr)
 // sequence numbers and shard iterators included) get DynamoDB errors.
 TEST_F(ApiFuzzTest, StreamsAndTtlRequestsSurviveGarbage) {
   const std::string streams = "DynamoDBStreams_20120810.";
-  ASSERT_EQ(Call("UpdateTable", R"({"TableName":"fuzz","StreamSpecification":{"StreamEnabled":true,"StreamViewType":"NEW_AND_OLD_IMAGES"}})").status, 200);
+  ASSERT_EQ(
+      Call(
+          "UpdateTable",
+          R"({"TableName":"fuzz","StreamSpecification":{"StreamEnabled":true,"StreamViewType":"NEW_AND_OLD_IMAGES"}})")
+          .status,
+      200);
   for (const auto& [op, body] : kValidRequests) Call(op, body);
   auto listed = Call(streams + "ListStreams", R"({"TableName":"fuzz"})");
   const std::string arn = boost::json::value_to<std::string>(
@@ -134,17 +138,14 @@ TEST_F(ApiFuzzTest, StreamsAndTtlRequestsSurviveGarbage) {
   auto described = Call(streams + "DescribeStream", R"({"StreamArn":")" + arn + R"("})");
   const std::string shard = boost::json::value_to<std::string>(
       boost::json::parse(described.body).at("StreamDescription").at("Shards").at(0).at("ShardId"));
-  auto iterator = Call(streams + "GetShardIterator", R"({"StreamArn":")" + arn +
-                                                        R"(","ShardId":")" + shard +
-                                                        R"(","ShardIteratorType":"TRIM_HORIZON"})");
+  auto iterator =
+      Call(streams + "GetShardIterator", R"({"StreamArn":")" + arn + R"(","ShardId":")" + shard +
+                                             R"(","ShardIteratorType":"TRIM_HORIZON"})");
   const std::string it = Member(iterator, "ShardIterator");
   auto records = Call(streams + "GetRecords", R"({"ShardIterator":")" + it + R"(","Limit":5})");
   ASSERT_EQ(records.status, 200) << records.body;
-  const std::string seq = boost::json::value_to<std::string>(boost::json::parse(records.body)
-                                                                  .at("Records")
-                                                                  .at(0)
-                                                                  .at("dynamodb")
-                                                                  .at("SequenceNumber"));
+  const std::string seq = boost::json::value_to<std::string>(
+      boost::json::parse(records.body).at("Records").at(0).at("dynamodb").at("SequenceNumber"));
   const std::vector<std::pair<std::string, std::string>> valid = {
       {streams + "ListStreams", R"({"Limit":2,"ExclusiveStartStreamArn":")" + arn + R"("})"},
       {streams + "DescribeStream",

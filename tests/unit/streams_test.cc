@@ -4,7 +4,9 @@
 
 #include <filesystem>
 
+#include "common/wall_clock.h"
 #include "conflict/hlc.h"
+#include "daemon/api/api.h"
 #include "daemon/api/stream_format.h"
 #include "store/store.h"
 #include "store/streams.h"
@@ -24,8 +26,8 @@ struct ManualClock final : conflict::PhysicalClock {
 class StreamStoreTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() /
-           ("meridian_streams_" + std::to_string(::getpid()));
+    dir_ =
+        std::filesystem::temp_directory_path() / ("meridian_streams_" + std::to_string(::getpid()));
     std::filesystem::remove_all(dir_);
     Open();
     TableInfo info;
@@ -50,10 +52,13 @@ class StreamStoreTest : public ::testing::Test {
   }
   void Put(const std::string& pk, const std::string& v) {
     auto t = *store_->GetTable("t");
-    ASSERT_TRUE(store_->WriteItem(*t, AttributeValue::S(pk), nullptr, [&](const Item*) {
-                  return Result<Mutation>(Mutation::Put(
-                      Item{{"pk", AttributeValue::S(pk)}, {"v", AttributeValue::S(v)}}));
-                }).ok());
+    ASSERT_TRUE(store_
+                    ->WriteItem(*t, AttributeValue::S(pk), nullptr,
+                                [&](const Item*) {
+                                  return Result<Mutation>(Mutation::Put(Item{
+                                      {"pk", AttributeValue::S(pk)}, {"v", AttributeValue::S(v)}}));
+                                })
+                    .ok());
   }
   StreamInfo Stream() { return store_->ListStreams().at(0); }
   std::vector<StreamRecord> Records() {
@@ -72,9 +77,10 @@ TEST_F(StreamStoreTest, RecordsFollowWritesAndSkipNoChange) {
   Put("a", "1");  // identical: no record
   Put("a", "2");
   auto t = *store_->GetTable("t");
-  ASSERT_TRUE(store_->WriteItem(*t, AttributeValue::S("a"), nullptr, [](const Item*) {
-                return Result<Mutation>(Mutation::Expire());
-              }).ok());
+  ASSERT_TRUE(store_
+                  ->WriteItem(*t, AttributeValue::S("a"), nullptr,
+                              [](const Item*) { return Result<Mutation>(Mutation::Expire()); })
+                  .ok());
   auto records = Records();
   ASSERT_EQ(records.size(), 3u);
   EXPECT_EQ(records[0].event, StreamEvent::kInsert);
@@ -120,10 +126,13 @@ TEST_F(StreamStoreTest, RetentionTrimsOldRecordsAndDisabledStreams) {
   EXPECT_EQ(records[0].keys.at("pk"), AttributeValue::S("c"));
   EXPECT_EQ(Stream().trimmed_before, records[0].seq);
   // Disabled, then past the retention: the stream is gone.
-  ASSERT_TRUE(store_->UpdateTable("t", [](TableInfo* info) {
-                       info->stream.enabled = false;
-                       return Status::Ok();
-                     }).ok());
+  ASSERT_TRUE(store_
+                  ->UpdateTable("t",
+                                [](TableInfo* info) {
+                                  info->stream.enabled = false;
+                                  return Status::Ok();
+                                })
+                  .ok());
   EXPECT_FALSE(Stream().enabled());
   clock_.now += 61'000;
   ASSERT_TRUE(store_->TrimStreams().ok());
@@ -134,10 +143,13 @@ TEST_F(StreamStoreTest, RetentionTrimsOldRecordsAndDisabledStreams) {
 
 TEST_F(StreamStoreTest, ReenablingStartsANewStream) {
   Put("a", "1");
-  ASSERT_TRUE(store_->UpdateTable("t", [&](TableInfo* info) {
-                       info->stream = {true, StreamViewType::kKeysOnly, clock_.now + 1};
-                       return Status::Ok();
-                     }).ok());
+  ASSERT_TRUE(store_
+                  ->UpdateTable("t",
+                                [&](TableInfo* info) {
+                                  info->stream = {true, StreamViewType::kKeysOnly, clock_.now + 1};
+                                  return Status::Ok();
+                                })
+                  .ok());
   Put("a", "2");
   auto streams = store_->ListStreams();
   ASSERT_EQ(streams.size(), 2u);
@@ -150,20 +162,32 @@ TEST_F(StreamStoreTest, ReenablingStartsANewStream) {
 }
 
 TEST_F(StreamStoreTest, TtlSweeperDeletesExpiredItems) {
-  ASSERT_TRUE(store_->UpdateTable("t", [](TableInfo* info) {
-                       info->ttl_enabled = true;
-                       info->ttl_attribute = "exp";
-                       return Status::Ok();
-                     }).ok());
+  ASSERT_TRUE(store_
+                  ->UpdateTable("t",
+                                [](TableInfo* info) {
+                                  info->ttl_enabled = true;
+                                  info->ttl_attribute = "exp";
+                                  return Status::Ok();
+                                })
+                  .ok());
   auto t = *store_->GetTable("t");
   const uint64_t now_s = clock_.now / 1000;
-  for (const auto& [pk, exp] : std::vector<std::pair<std::string, uint64_t>>{
-           {"old", now_s - 1}, {"new", now_s + 100}, {"ancient", now_s - 6 * 365 * 86400}}) {
-    ASSERT_TRUE(store_->WriteItem(*t, AttributeValue::S(pk), nullptr, [&](const Item*) {
-                  return Result<Mutation>(Mutation::Put(
-                      Item{{"pk", AttributeValue::S(pk)},
-                           {"exp", AttributeValue::N(*model::Number::Parse(std::to_string(exp)))}}));
-                }).ok());
+  for (const auto& entry : std::vector<std::pair<std::string, uint64_t>>{
+           {"old", now_s - 1},
+           {"new", now_s + 100},
+           {"ancient", now_s - uint64_t{6} * 365 * 86400}}) {
+    const std::string& pk = entry.first;
+    const uint64_t exp = entry.second;
+    ASSERT_TRUE(
+        store_
+            ->WriteItem(
+                *t, AttributeValue::S(pk), nullptr,
+                [&](const Item*) {
+                  return Result<Mutation>(Mutation::Put(Item{
+                      {"pk", AttributeValue::S(pk)},
+                      {"exp", AttributeValue::N(*model::Number::Parse(std::to_string(exp)))}}));
+                })
+            .ok());
   }
   TtlSweeper sweeper(store_.get(), TtlSweeperOptions{1000, 100'000, &clock_});
   EXPECT_EQ(*sweeper.SweepOnce(), 1u);
@@ -222,8 +246,9 @@ TEST(StreamFormatTest, NamesRoundTrip) {
   EXPECT_FALSE(ParseStreamLabel("2026-13-03T14:40:42.123"));
   EXPECT_FALSE(ParseStreamLabel("garbage"));
   const std::string arn = StreamArn("eu-west-1", "000000000000", "Orders", label);
-  EXPECT_EQ(arn, "arn:aws:dynamodb:eu-west-1:000000000000:table/Orders/stream/"
-                 "2026-12-03T14:40:42.123");
+  EXPECT_EQ(arn,
+            "arn:aws:dynamodb:eu-west-1:000000000000:table/Orders/stream/"
+            "2026-12-03T14:40:42.123");
   auto parts = ParseStreamArn(arn);
   ASSERT_TRUE(parts);
   EXPECT_EQ(parts->table, "Orders");
@@ -241,6 +266,39 @@ TEST(StreamFormatTest, NamesRoundTrip) {
   EXPECT_EQ(SequenceNumber(7), "000000000000000000007");
   EXPECT_EQ(ParseSequenceNumber("000000000000000000007"), 7u);
   EXPECT_FALSE(ParseSequenceNumber("12x"));
+}
+
+TEST(StreamApiTest, IteratorsExpireAfterFifteenMinutes) {
+  const auto dir = std::filesystem::temp_directory_path() /
+                   ("meridian_stream_api_" + std::to_string(::getpid()));
+  std::filesystem::remove_all(dir);
+  {
+    store::StoreOptions o;
+    o.path = dir.string();
+    o.region = "us-east-1";
+    auto db = std::move(store::Store::Open(o).value());
+    Api api(db.get(), ApiOptions{});
+    ASSERT_EQ(api.Handle("DynamoDB_20120810.CreateTable",
+                         R"({"TableName":"exp","BillingMode":"PAY_PER_REQUEST",
+        "AttributeDefinitions":[{"AttributeName":"pk","AttributeType":"S"}],
+        "KeySchema":[{"AttributeName":"pk","KeyType":"HASH"}],
+        "StreamSpecification":{"StreamEnabled":true,"StreamViewType":"KEYS_ONLY"}})")
+                  .status,
+              200);
+    const store::StreamInfo s = db->ListStreams().at(0);
+    const std::string arn = StreamArn("us-east-1", "000000000000", "exp", s.label_ms);
+    const uint64_t now = static_cast<uint64_t>(WallClockMillis());
+    auto get = [&](uint64_t issued) {
+      ShardIterator it{arn, s.shards.at(0).first_seq, s.shards.at(0).first_seq, issued};
+      return api.Handle("DynamoDBStreams_20120810.GetRecords",
+                        R"({"ShardIterator":")" + EncodeShardIterator(it) + R"("})");
+    };
+    EXPECT_EQ(get(now - uint64_t{14} * 60 * 1000).status, 200);
+    auto expired = get(now - uint64_t{16} * 60 * 1000);
+    EXPECT_EQ(expired.status, 400);
+    EXPECT_NE(expired.body.find("ExpiredIteratorException"), std::string::npos) << expired.body;
+  }
+  std::filesystem::remove_all(dir);
 }
 
 TEST(StreamFormatTest, IteratorsRejectEveryChange) {

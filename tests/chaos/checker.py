@@ -46,32 +46,8 @@ def read_all(clients) -> list[dict[str, dict[str, dict]]]:
     return [{t: read_table(c, t) for t in (MERGE_TABLE, LWW_TABLE)} for c in clients]
 
 
-def read_stream(client, streams, table: str) -> list[dict]:
-    """Every record of the table's stream in this region, in shard-chain order."""
-    arn = client.describe_table(TableName=table)["Table"]["LatestStreamArn"]
-    shards = streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"]
-    ids = {s["ShardId"] for s in shards}
-    order = [s for s in shards if s.get("ParentShardId") not in ids]
-    while len(order) < len(shards):
-        nxt = [s for s in shards if s.get("ParentShardId") == order[-1]["ShardId"]]
-        if not nxt:
-            break
-        order.append(nxt[0])
-    records = []
-    for shard in order:
-        it = streams.get_shard_iterator(StreamArn=arn, ShardId=shard["ShardId"],
-                                        ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
-        while it:
-            r = streams.get_records(ShardIterator=it)
-            records += r["Records"]
-            if not r["Records"]:
-                break
-            it = r.get("NextShardIterator")
-    return records
-
-
 def read_all_streams(clients, stream_clients) -> list[dict[str, list[dict]]]:
-    return [{t: read_stream(c, s, t) for t in (MERGE_TABLE, LWW_TABLE)}
+    return [{t: mt.stream_records(c, s, t) for t in (MERGE_TABLE, LWW_TABLE)}
             for c, s in zip(clients, stream_clients)]
 
 

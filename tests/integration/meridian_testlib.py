@@ -231,6 +231,30 @@ def make_streams_client(endpoint: str):
     return boto3.session.Session().client("dynamodbstreams", region_name=REGION, **kwargs)
 
 
+def stream_records(client, streams, table: str) -> list[dict]:
+    """Every record now in the table's latest stream, walking the shard chain parents first."""
+    arn = client.describe_table(TableName=table)["Table"]["LatestStreamArn"]
+    shards = streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"]
+    ids = {s["ShardId"] for s in shards}
+    order = [s for s in shards if s.get("ParentShardId") not in ids]
+    while order and len(order) < len(shards):
+        nxt = [s for s in shards if s.get("ParentShardId") == order[-1]["ShardId"]]
+        if not nxt:
+            break
+        order.append(nxt[0])
+    records = []
+    for shard in order:
+        it = streams.get_shard_iterator(StreamArn=arn, ShardId=shard["ShardId"],
+                                        ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
+        while it:
+            r = streams.get_records(ShardIterator=it)
+            records += r["Records"]
+            if not r["Records"]:
+                break
+            it = r.get("NextShardIterator")
+    return records
+
+
 def signing_credentials(client) -> Credentials:
     creds = client._request_signer._credentials  # botocore keeps the resolved credentials here
     if creds is None:

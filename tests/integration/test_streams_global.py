@@ -38,20 +38,8 @@ def create_stream_table(cluster, name, policy=None, origin=0) -> str:
 
 def region_records(cluster, i, table) -> list[dict]:
     """Every record of the table's stream in region i, parents' shards first."""
-    client = cluster.clients[i]
-    streams = mt.make_streams_client(cluster.api_urls[i])
-    arn = client.describe_table(TableName=table)["Table"]["LatestStreamArn"]
-    records = []
-    for shard in streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"]:
-        it = streams.get_shard_iterator(StreamArn=arn, ShardId=shard["ShardId"],
-                                        ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
-        while it:
-            r = streams.get_records(ShardIterator=it)
-            records += r["Records"]
-            if not r["Records"]:
-                break
-            it = r.get("NextShardIterator")
-    return records
+    return mt.stream_records(cluster.clients[i], mt.make_streams_client(cluster.api_urls[i]),
+                             table)
 
 
 def last_image(records, pk):

@@ -14,6 +14,9 @@ namespace meridian::store {
 namespace {
 
 constexpr uint64_t kFiveYearsS = uint64_t{5} * 365 * 24 * 3600;
+// Items examined per table and sweep: a large table is swept over several intervals rather
+// than decoded whole every interval.
+constexpr size_t kMaxScanPerSweep = 50'000;
 
 struct ExpiredKey {
   model::AttributeValue pk;
@@ -99,11 +102,13 @@ Result<size_t> TtlSweeper::SweepTable(const TableInfo& table, size_t budget,
   scan.exclusive_start = *resume;
   std::optional<model::Item> last_key;
   bool full = false;
+  size_t scanned = 0;
   Status s = store_->Range(table, scan, [&](const model::Item& item) {
-    if (expired.size() >= budget) {
+    if (expired.size() >= budget || scanned >= kMaxScanPerSweep) {
       full = true;
       return false;
     }
+    ++scanned;
     model::Item key;
     key.emplace(table.partition_key.name, item.at(table.partition_key.name));
     if (table.sort_key) key.emplace(table.sort_key->name, item.at(table.sort_key->name));

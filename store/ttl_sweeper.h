@@ -43,9 +43,9 @@ class TtlSweeper {
 
   void Start() EXCLUDES(mu_);
   void Stop() EXCLUDES(mu_);
-  // One sweep of every table with TTL enabled: deletes up to the rate budget of one
-  // interval, resuming after the last key it examined when the budget ran out. Returns the
-  // number of items deleted.
+  // One sweep of every table with TTL enabled: examines up to 50,000 items per table and
+  // deletes up to the rate budget of one interval, resuming after the last key it examined
+  // when either ran out. Returns the number of items deleted.
   Result<size_t> SweepOnce();
   uint64_t deleted_total() const { return deleted_total_.load(); }
 

@@ -38,6 +38,13 @@ def create_stream_table(client) -> str:
     return name
 
 
+def stream_table_on(s):
+    """Clients of server `s` and a new stream table on it: (client, streams, name, arn)."""
+    client, streams = mt.make_client(s.endpoint), mt.make_streams_client(s.endpoint)
+    name = create_stream_table(client)
+    return client, streams, name, client.describe_table(TableName=name)["Table"]["LatestStreamArn"]
+
+
 def shards_in_order(streams, arn) -> list[dict]:
     shards = streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"]
     by_id = {s["ShardId"]: s for s in shards}
@@ -77,9 +84,7 @@ def read_stream(streams, arn) -> list[str]:
 
 def test_records_survive_kill9_and_restart_starts_a_shard(server):
     s = server()
-    client, streams = mt.make_client(s.endpoint), mt.make_streams_client(s.endpoint)
-    name = create_stream_table(client)
-    arn = client.describe_table(TableName=name)["Table"]["LatestStreamArn"]
+    client, streams, name, arn = stream_table_on(s)
     for i in range(50):
         client.put_item(TableName=name, Item={"pk": S(f"a{i:02}")})
     s.kill()
@@ -96,9 +101,7 @@ def test_records_survive_kill9_and_restart_starts_a_shard(server):
 
 def test_shards_roll_over_at_the_size_bound(server):
     s = server("--stream-shard-max-records", "4")
-    client, streams = mt.make_client(s.endpoint), mt.make_streams_client(s.endpoint)
-    name = create_stream_table(client)
-    arn = client.describe_table(TableName=name)["Table"]["LatestStreamArn"]
+    client, streams, name, arn = stream_table_on(s)
     for i in range(20):
         client.put_item(TableName=name, Item={"pk": S(f"k{i:02}")})
     # A transaction's records stay in one shard even past the bound.
@@ -113,9 +116,7 @@ def test_shards_roll_over_at_the_size_bound(server):
 
 def test_closed_shard_iterator_ends_and_latest_of_closed_shard(server):
     s = server("--stream-shard-max-records", "2")
-    client, streams = mt.make_client(s.endpoint), mt.make_streams_client(s.endpoint)
-    name = create_stream_table(client)
-    arn = client.describe_table(TableName=name)["Table"]["LatestStreamArn"]
+    client, streams, name, arn = stream_table_on(s)
     for i in range(3):
         client.put_item(TableName=name, Item={"pk": S(f"c{i}")})
     first = shards_in_order(streams, arn)[0]
@@ -129,9 +130,7 @@ def test_closed_shard_iterator_ends_and_latest_of_closed_shard(server):
 def test_retention_trims_records_and_old_positions(server):
     # Records older than 2 s are trimmed by the maintenance pass (every 200 ms here).
     s = server("--stream-retention-s", "2", "--ttl-sweep-interval-ms", "200")
-    client, streams = mt.make_client(s.endpoint), mt.make_streams_client(s.endpoint)
-    name = create_stream_table(client)
-    arn = client.describe_table(TableName=name)["Table"]["LatestStreamArn"]
+    client, streams, name, arn = stream_table_on(s)
     client.put_item(TableName=name, Item={"pk": S("old")})
     shard = shards_in_order(streams, arn)[0]["ShardId"]
     it = streams.get_shard_iterator(StreamArn=arn, ShardId=shard,

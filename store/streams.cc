@@ -152,17 +152,6 @@ std::string EncodeStreamInfo(const StreamInfo& s) {
   return schemas::WritePacked(message);
 }
 
-namespace {
-
-Result<KeyType> ParseKeyType(std::string_view name) {
-  if (name == "S") return KeyType::kS;
-  if (name == "N") return KeyType::kN;
-  if (name == "B") return KeyType::kB;
-  return Status::Corruption("stream meta: key type");
-}
-
-}  // namespace
-
 Result<StreamInfo> DecodeStreamInfo(std::string_view bytes) {
   auto read = [](capnp::MessageReader& reader) -> Result<StreamInfo> {
     auto in = reader.getRoot<schemas::StreamMeta>();
@@ -174,11 +163,11 @@ Result<StreamInfo> DecodeStreamInfo(std::string_view bytes) {
     if (!view) return Status::Corruption("stream meta: view type");
     s.view_type = *view;
     auto pk_type = ParseKeyType(ToString(in.getPartitionKeyType()));
-    if (!pk_type.ok()) return pk_type.status();
+    if (!pk_type) return Status::Corruption("stream meta: key type");
     s.partition_key = {ToString(in.getPartitionKey()), *pk_type};
     if (in.getSortKey().size() > 0) {
       auto sk_type = ParseKeyType(ToString(in.getSortKeyType()));
-      if (!sk_type.ok()) return sk_type.status();
+      if (!sk_type) return Status::Corruption("stream meta: key type");
       s.sort_key = KeyAttribute{ToString(in.getSortKey()), *sk_type};
     }
     s.disabled_ms = in.getDisabledMs();

@@ -19,6 +19,13 @@ const char* KeyTypeName(KeyType type) {
   return "S";
 }
 
+std::optional<KeyType> ParseKeyType(std::string_view name) {
+  if (name == "S") return KeyType::kS;
+  if (name == "N") return KeyType::kN;
+  if (name == "B") return KeyType::kB;
+  return std::nullopt;
+}
+
 namespace {
 
 // Enum values and their names in DynamoDB's API (and in stored table descriptors).

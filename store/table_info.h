@@ -104,8 +104,9 @@ struct TableStats {
   uint64_t size_bytes = 0;
 };
 
-// "S" / "N" / "B".
+// "S" / "N" / "B"; nullopt for any other name.
 const char* KeyTypeName(KeyType type);
+std::optional<KeyType> ParseKeyType(std::string_view name);
 // Does `value` have the type the key attribute requires?
 bool MatchesKeyType(const model::AttributeValue& value, KeyType type);
 

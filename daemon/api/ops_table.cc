@@ -14,15 +14,9 @@
 namespace meridian::api {
 namespace json = boost::json;
 using store::KeyType;
+using store::ParseKeyType;
 
 namespace {
-
-std::optional<KeyType> ParseKeyType(std::string_view s) {
-  if (s == "S") return KeyType::kS;
-  if (s == "N") return KeyType::kN;
-  if (s == "B") return KeyType::kB;
-  return std::nullopt;
-}
 
 std::string Quote(std::string_view s) { return "'" + std::string(s) + "'"; }
 

@@ -15,7 +15,8 @@
 #   update_add  UpdateItem "ADD n :one"
 #   txn_write2  TransactWriteItems of 2 Puts; txn_write10 of 10; txn_get2 TransactGetItems of 2
 # and print requests/s, p50, p99, non-2xx replies and the server's RSS
-# (VmRSS from /proc/PID/status) before and after the workload.
+# (VmRSS from /proc/PID/status) before and after the workload, then each workload's mean
+# rate relative to put's.
 # See bench/lib.sh for the remaining knobs (MERIDIAND, SERVER_CPU, CLIENT_CPU, ...).
 set -euo pipefail
 
@@ -67,6 +68,14 @@ printf '%-11s %12s %10s %10s %10s %8s %8s %12s %12s\n' \
 printf '%-11s %12s %10s %10s %10s %8s %8s %12s %12s\n' \
   "" "" "" "" "" "" "" "(kB)" "(kB)"
 for r in "${ROWS[@]}"; do echo "$r"; done
+# Workloads run more than once (interleave them, e.g. "put txn_write2 txn_write2 put", so
+# neither always meets the other's compaction debt) are compared by their mean rates.
+printf '%s\n' "${ROWS[@]}" | awk '
+  { sum[$1] += $2; n[$1]++ }
+  END {
+    if (n["put"] > 0) for (w in sum) if (w != "put")
+      printf "%s / put: %.1f %% (mean of %d and %d runs)\n", w, 100 * (sum[w] / n[w]) / (sum["put"] / n["put"]), n[w], n["put"]
+  }'
 
 if [ "$failed" = 1 ]; then
   log "some requests failed (non-2xx or socket errors): see the table above"

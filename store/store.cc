@@ -7,7 +7,6 @@
 #include <rocksdb/filter_policy.h>
 #include <rocksdb/memtablerep.h>
 #include <rocksdb/options.h>
-#include <rocksdb/slice_transform.h>
 #include <rocksdb/table.h>
 #include <rocksdb/write_batch.h>
 
@@ -18,6 +17,7 @@
 #include "store/change_log.h"
 #include "store/item_codec.h"
 #include "store/store_keys.h"
+#include "store/token_index.h"
 
 namespace meridian::store {
 
@@ -58,8 +58,7 @@ Result<std::unique_ptr<Store>> Store::Open(const StoreOptions& options) {
   // Bounds what a restart replays: the small column families (meta, catalog) would
   // otherwise keep every WAL file alive until their memtables fill.
   db_options.max_total_wal_size = 64 << 20;
-  // Groups are written one at a time (write_mu_), so memtables need no concurrent inserts;
-  // the tokens column family's hashed memtable requires this.
+  // Groups are written one at a time (write_mu_), so memtables need no concurrent inserts.
   db_options.allow_concurrent_memtable_write = false;
   // Compactions must not steal the core from request handling when both share one CPU.
   auto lowered = rocksdb::Env::Default()->LowerThreadPoolCPUPriority(rocksdb::Env::LOW,
@@ -92,12 +91,9 @@ Result<std::unique_ptr<Store>> Store::Open(const StoreOptions& options) {
   // RocksDB shares the hint map between point and range-deletion inserts, and log trimming
   // (DeleteRange) then corrupts the skiplist (seen as InlineSkipList assertion failures).
   rocksdb::ColumnFamilyOptions log_options = cf_options;
-  rocksdb::ColumnFamilyOptions tokens_options = items_options;
-  // Only point lookups and inserts of random keys: a hashed memtable spares the skiplist
-  // search of every insert.
-  tokens_options.prefix_extractor.reset(rocksdb::NewCappedPrefixTransform(18));
-  // 16k buckets (128 KB): the default million would not fit a small write buffer.
-  tokens_options.memtable_factory.reset(rocksdb::NewHashSkipListRepFactory(16384));
+  // Inserts of random keys, and a point lookup only when token_index_ has the token. (A
+  // hashed memtable made inserts cheaper but its flushes, which sort it, cost more.)
+  rocksdb::ColumnFamilyOptions tokens_options = cf_options;
   store->token_filter_ = NewExpiredTokenFilter(store->options_.clock);
   tokens_options.compaction_filter = store->token_filter_.get();
   std::vector<rocksdb::ColumnFamilyDescriptor> cfs = {
@@ -107,8 +103,7 @@ Result<std::unique_ptr<Store>> Store::Open(const StoreOptions& options) {
       {"log", log_options},
       {"meta", cf_options},
       {"indexes", items_options},
-      // ClientRequestTokens: a point lookup of a token that is (nearly always) not there for
-      // every transaction, which the memtable bloom filter answers.
+      // ClientRequestTokens of the last 10 minutes (store_tokens.cc).
       {"tokens", tokens_options},
       // Stream records: appended in seq order per stream, read in ranges, trimmed by range.
       {"streams", log_options},
@@ -128,6 +123,7 @@ Result<std::unique_ptr<Store>> Store::Open(const StoreOptions& options) {
   MERIDIAN_RETURN_IF_ERROR(store->LoadStreams());
   MERIDIAN_RETURN_IF_ERROR(store->LoadIndexBackfills());
   MERIDIAN_RETURN_IF_ERROR(store->LoadFences());
+  MERIDIAN_RETURN_IF_ERROR(store->LoadTokens());
   store->StartIndexBackfiller();
   return store;
 }

@@ -70,6 +70,7 @@ class WriteBatch;
 namespace meridian::store {
 
 struct Change;
+class TokenIndex;
 
 struct StoreOptions {
   std::string path;
@@ -501,16 +502,19 @@ class Store {
   // Open(): the fences of copied tables (store_transact.cc).
   Status LoadFences() EXCLUDES(commit_mu_);
   // ClientRequestTokens (store_tokens.cc): the live record of `token` (nullopt: none, or
-  // older than kTransactTokenTtlMs); records a transaction's token in the open group.
+  // older than kTransactTokenTtlMs); records a transaction's token in the open group;
+  // Open(): fills token_index_ from the tokens column family.
   struct TokenRecord {
     uint64_t time_ms = 0;
     std::string digest;
     uint64_t seq = 0;  // the transaction's last seq: a replay waits for it to be durable
   };
-  Result<std::optional<TokenRecord>> FindToken(const std::string& token, uint64_t now_ms) const
-      EXCLUDES(commit_mu_, token_mu_);
+  static Result<TokenRecord> DecodeTokenRecord(std::string_view value);
+  Result<std::optional<TokenRecord>> FindToken(const std::string& token, uint64_t now_ms)
+      EXCLUDES(commit_mu_, write_mu_, token_mu_);
   void StageTokenLocked(const TransactToken& token, uint64_t now_ms, uint64_t seq)
       REQUIRES(commit_mu_) EXCLUDES(token_mu_);
+  Status LoadTokens() EXCLUDES(token_mu_);
   void StartIndexBackfiller() EXCLUDES(backfill_mu_);
   void StopIndexBackfiller() EXCLUDES(backfill_mu_);
   // Fills a new index from the table's items; returns early when the index is dropped.
@@ -652,14 +656,13 @@ class Store {
   std::unordered_set<uint32_t> index_backfills_ GUARDED_BY(commit_mu_);  // index ids filling
 
   // ClientRequestTokens (store_tokens.cc). A transaction with a token holds the token's
-  // stripe lock (taken before the item locks) from the check to the commit. recent_tokens_
-  // holds the records whose group may not be written yet (by seq, in recent_order_);
-  // token_mu_ guards them and is a leaf lock.
+  // stripe lock (taken before the item locks) from the check to the commit. token_index_
+  // has the fingerprints of the tokens staged in the last 10 minutes; token_mu_ guards it
+  // and is a leaf lock.
   static constexpr size_t kTokenStripes = 64;
   std::unique_ptr<Mutex[]> token_locks_{new Mutex[kTokenStripes]};
   mutable Mutex token_mu_;
-  mutable std::unordered_map<std::string, TokenRecord> recent_tokens_ GUARDED_BY(token_mu_);
-  mutable std::deque<std::pair<uint64_t, std::string>> recent_order_ GUARDED_BY(token_mu_);
+  std::unique_ptr<TokenIndex> token_index_ GUARDED_BY(token_mu_);
 
   // Tables whose copied content is transaction-consistent only once the applied vector
   // covers the vector here (FenceTable; persisted in meta under "fence/<table>").

@@ -34,8 +34,12 @@ inline constexpr const char* kApplied = "applied";
 inline constexpr const char* kKnownRegions = "known_regions";
 // "backfill/<table>" -> the applied vector a snapshot must reflect (a replica CREATING here)
 inline const std::string kBackfillPrefix = "backfill/";
-// "txn_token/<ClientRequestToken>" -> time ms (8) | last seq (8) | request digest
-inline const std::string kTxnTokenPrefix = "txn_token/";
+// "token/<time ms BE>/<ClientRequestToken>" -> time ms (8) | last seq (8) | request digest:
+// in time order, so inserts land at the (cache-hot) end of the memtable.
+inline const std::string kTokenPrefix = "token/";
+// Until 2026-12: "txn_token/<ClientRequestToken>" -> the same value (rewritten at Open).
+inline const std::string kLegacyTokenPrefix = "txn_token/";
+inline std::string TokenKey(uint64_t time_ms, std::string_view token);
 // "fence/<table>" -> the vector a copy of the table reflected (Store::FenceTable)
 inline const std::string kFencePrefix = "fence/";
 // "index_backfill/<index_id BE>" -> table_id: an index being filled (store_index.cc)
@@ -43,6 +47,12 @@ inline const std::string kIndexBackfillPrefix = "index_backfill/";
 
 // 8 bytes big-endian, so byte order is numeric order.
 inline std::string EncodeU64(uint64_t v) { return BigEndian(v, 8); }
+
+inline std::string TokenKey(uint64_t time_ms, std::string_view token) {
+  std::string key = kTokenPrefix + EncodeU64(time_ms) + "/";
+  key.append(token);
+  return key;
+}
 inline uint64_t DecodeU64(std::string_view s) { return ReadBigEndian(s, 8); }
 inline std::string TableBegin(uint32_t table_id) { return model::TablePrefix(table_id); }
 

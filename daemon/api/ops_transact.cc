@@ -4,6 +4,7 @@
 #include <xxhash.h>
 
 #include <algorithm>
+#include <boost/container/small_vector.hpp>
 #include <boost/json.hpp>
 #include <cstdio>
 #include <set>
@@ -172,35 +173,36 @@ Result<store::Mutation> Decide(WriteAction& a, const model::Item* current) {
   return store::Mutation{};
 }
 
-// Feeds `v` to `state` with every object's members in name order: the same for two requests
-// that differ only in member order. Every part is tagged and sized, so distinct values
-// never feed the same bytes.
-void HashCanonical(const json::value& v, XXH3_state_t* state) {
-  auto feed = [&](char tag, std::string_view bytes) {
+// Appends `v` to `out` with every object's members in name order: the same for two
+// requests that differ only in member order. Every part is tagged and sized, so distinct
+// values never give the same bytes.
+void AppendCanonical(const json::value& v, std::string* out) {
+  auto feed = [out](char tag, std::string_view bytes) {
     const uint64_t size = bytes.size();
-    XXH3_128bits_update(state, &tag, 1);
-    XXH3_128bits_update(state, &size, sizeof size);
-    XXH3_128bits_update(state, bytes.data(), bytes.size());
+    out->push_back(tag);
+    out->append(reinterpret_cast<const char*>(&size), sizeof size);
+    out->append(bytes);
   };
   switch (v.kind()) {
     case json::kind::object: {
       const json::object& obj = v.get_object();
-      std::vector<const json::key_value_pair*> members;
-      members.reserve(obj.size());
+      boost::container::small_vector<const json::key_value_pair*, 8> members;
       for (const auto& kv : obj) members.push_back(&kv);
-      std::sort(members.begin(), members.end(),
-                [](const auto* a, const auto* b) { return a->key() < b->key(); });
+      auto by_name = [](const auto* a, const auto* b) { return a->key() < b->key(); };
+      if (!std::is_sorted(members.begin(), members.end(), by_name)) {
+        std::sort(members.begin(), members.end(), by_name);
+      }
       feed('{', std::string_view());
       for (const auto* kv : members) {
         feed('k', kv->key());
-        HashCanonical(kv->value(), state);
+        AppendCanonical(kv->value(), out);
       }
       feed('}', std::string_view());
       break;
     }
     case json::kind::array:
       feed('[', std::string_view());
-      for (const auto& e : v.get_array()) HashCanonical(e, state);
+      for (const auto& e : v.get_array()) AppendCanonical(e, out);
       feed(']', std::string_view());
       break;
     case json::kind::string: feed('s', v.get_string()); break;
@@ -221,11 +223,10 @@ std::optional<store::TransactToken> ParseToken(const Request& req) {
                "Member must have length less than or equal to 36");
   }
   errors.ThrowIfAny();
-  XXH3_state_t* state = XXH3_createState();
-  XXH3_128bits_reset(state);
-  HashCanonical(*Member(req, "TransactItems"), state);
-  const XXH128_hash_t h = XXH3_128bits_digest(state);
-  XXH3_freeState(state);
+  std::string canonical;
+  canonical.reserve(1024);
+  AppendCanonical(*Member(req, "TransactItems"), &canonical);
+  const XXH128_hash_t h = XXH3_128bits(canonical.data(), canonical.size());
   std::string digest(16, '\0');
   for (int i = 0; i < 8; ++i) {
     digest[i] = static_cast<char>(h.high64 >> (56 - 8 * i));

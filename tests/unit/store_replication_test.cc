@@ -1,7 +1,9 @@
 // Two and three stores exchanging their change logs directly (no network): convergence of
 // lww and merge tables, table DDL replication, duplicates, gaps, relays and restarts.
 #include <gtest/gtest.h>
+#include <rocksdb/db.h>
 
+#include <algorithm>
 #include <filesystem>
 
 #include <set>
@@ -39,6 +41,8 @@ class Region {
     o.block_cache_mb = 8;
     store_ = std::move(Store::Open(o).value());
   }
+  void Close() { store_.reset(); }
+  std::string path() const { return dir_.string(); }
   Store& operator*() { return *store_; }
   Store* operator->() { return store_.get(); }
   conflict::RegionId id() const { return id_; }
@@ -191,7 +195,8 @@ TEST(StoreReplicationTest, ChangesRelayThroughAThirdRegion) {
 
 // A transaction putting `value` into every key of `keys` of `table`.
 Result<TransactResult> PutAll(Region& r, const char* table, const std::vector<const char*>& keys,
-                              const char* value, const std::optional<TransactToken>& token = {}) {
+                              const char* value, const std::optional<TransactToken>& token = {},
+                              CommitMode mode = CommitMode::kNow) {
   auto t = Table(r, table);
   std::vector<TransactItem> items;
   for (const char* k : keys) {
@@ -199,7 +204,7 @@ Result<TransactResult> PutAll(Region& r, const char* table, const std::vector<co
     items.push_back({t.get(), AttributeValue::S(k), std::nullopt,
                      [item](const Item*) -> Result<Mutation> { return Mutation::Put(item); }});
   }
-  return r->Transact(items, token);
+  return r->Transact(items, token, mode);
 }
 
 // Both items read at one snapshot, as "v" values ("-" when absent).
@@ -276,6 +281,63 @@ TEST(StoreTransactionTest, TokensReplayAcrossRestartAndRefuseOtherRequests) {
   auto other = PutAll(a, "t", {"x"}, "3", TransactToken{"tok", "digest-2"});
   ASSERT_TRUE(other.ok());
   EXPECT_EQ(other->outcome, TransactResult::Outcome::kTokenMismatch);
+}
+
+TEST(StoreTransactionTest, TokensOfTheLegacyLayoutAreHonouredAfterAnUpgrade) {
+  Region a("tl", 1);
+  CreateTable(a, "t", "lww");
+  const std::string dir = a.path();
+  a.Close();
+  {
+    // Written as sessions before 2026-12 did: "txn_token/<token>" -> time | seq | digest.
+    std::vector<std::string> names;
+    ASSERT_TRUE(rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions(), dir, &names).ok());
+    std::vector<rocksdb::ColumnFamilyDescriptor> cfs;
+    cfs.reserve(names.size());
+    for (const auto& n : names) cfs.emplace_back(n, rocksdb::ColumnFamilyOptions());
+    std::vector<rocksdb::ColumnFamilyHandle*> handles;
+    rocksdb::DB* raw = nullptr;
+    ASSERT_TRUE(rocksdb::DB::Open(rocksdb::DBOptions(), dir, cfs, &handles, &raw).ok());
+    const auto tokens = std::find(names.begin(), names.end(), "tokens") - names.begin();
+    auto be64 = [](uint64_t v) {
+      std::string out(8, '\0');
+      for (int i = 0; i < 8; ++i) out[i] = static_cast<char>(v >> (56 - 8 * i));
+      return out;
+    };
+    const uint64_t now = conflict::SystemClock()->NowMillis();
+    ASSERT_TRUE(raw->Put(rocksdb::WriteOptions(), handles[tokens], "txn_token/old-tok",
+                         be64(now - 1000) + be64(7) + "digest-1")
+                    .ok());
+    for (auto* h : handles) ASSERT_TRUE(raw->DestroyColumnFamilyHandle(h).ok());
+    delete raw;
+  }
+  a.Open();
+  auto again = PutAll(a, "t", {"x"}, "1", TransactToken{"old-tok", "digest-1"});
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(again->outcome, TransactResult::Outcome::kReplayed);
+  EXPECT_EQ(again->seq, 7u);
+  EXPECT_FALSE(Get(a, "t", "x").has_value());
+  a.Open();  // moved once; still known after another restart
+  auto other = PutAll(a, "t", {"x"}, "1", TransactToken{"old-tok", "digest-2"});
+  ASSERT_TRUE(other.ok());
+  EXPECT_EQ(other->outcome, TransactResult::Outcome::kTokenMismatch);
+}
+
+TEST(StoreTransactionTest, ARetryFindsATokenWhoseGroupIsNotWrittenYet) {
+  Region a("tg", 1);
+  CreateTable(a, "t", "lww");
+  auto first = PutAll(a, "t", {"x"}, "1", TransactToken{"tok", "d"}, CommitMode::kDeferred);
+  ASSERT_TRUE(first.ok());
+  EXPECT_LT(a->committed_seq(), first->seq);  // still in the open group
+  auto again = PutAll(a, "t", {"x"}, "2", TransactToken{"tok", "d"}, CommitMode::kDeferred);
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(again->outcome, TransactResult::Outcome::kReplayed);
+  EXPECT_EQ(again->seq, first->seq);
+  EXPECT_GE(a->committed_seq(), first->seq);  // the replay is answered once it is durable
+  auto fresh = PutAll(a, "t", {"y"}, "3", TransactToken{"tok-2", "d"}, CommitMode::kDeferred);
+  ASSERT_TRUE(fresh.ok());
+  EXPECT_EQ(fresh->outcome, TransactResult::Outcome::kCommitted);
+  EXPECT_EQ(Get(a, "t", "x")->at("v").s(), "1");
 }
 
 TEST(StoreTransactionTest, RemoteUnitsApplyWholeOrNotAtAll) {
@@ -381,6 +443,20 @@ TEST(StoreTransactionTest, TokensExpireAfterTenMinutes) {
     store->CommitPending();
     EXPECT_EQ(store->Transact(items, TransactToken{"tok", "other"})->outcome,
               TransactResult::Outcome::kReplayed);
+    // A restart remembers the tokens of the last 10 minutes, and only those.
+    store.reset();
+    store = std::move(Store::Open(o).value());
+    t = *store->GetTable("t");
+    items[0].table = t.get();
+    EXPECT_EQ(store->Transact(items, TransactToken{"tok2", "other"})->outcome,
+              TransactResult::Outcome::kTokenMismatch);
+    clock.now += uint64_t{10} * 60 * 1000;
+    store.reset();
+    store = std::move(Store::Open(o).value());
+    t = *store->GetTable("t");
+    items[0].table = t.get();
+    EXPECT_EQ(store->Transact(items, TransactToken{"tok2", "other"})->outcome,
+              TransactResult::Outcome::kCommitted);
   }
   std::filesystem::remove_all(dir);
 }

@@ -10,6 +10,7 @@
 #include "conflict/local_write.h"
 #include "store/item_codec.h"
 #include "store/store.h"
+#include "store/token_index.h"
 
 namespace meridian::store {
 namespace {
@@ -61,6 +62,32 @@ TEST(ItemCodecTest, GarbageIsCorruptionNotACrash) {
   }
   EXPECT_GT(rejected, 0);
   EXPECT_FALSE(DecodeStoredItem("abc").ok());
+}
+
+TEST(TokenIndexTest, RemembersFingerprintsForTheTtlOnly) {
+  constexpr uint64_t kTtl = uint64_t{10} * 60 * 1000;
+  constexpr uint64_t kMinute = uint64_t{60} * 1000;
+  TokenIndex index(kTtl);
+  const uint64_t t0 = 1'800'000'000'000;
+  const uint64_t a = TokenIndex::Fingerprint("token-a");
+  const uint64_t b = TokenIndex::Fingerprint("token-b");
+  EXPECT_NE(a, b);
+  EXPECT_FALSE(index.Find(a, t0));
+  index.Add(a, t0);
+  index.Add(b, t0 + 5 * kMinute);
+  EXPECT_EQ(index.Find(a, t0 + kTtl - 1), t0);
+  EXPECT_EQ(index.Find(b, t0 + kTtl - 1), t0 + 5 * kMinute);
+  EXPECT_FALSE(index.Find(TokenIndex::Fingerprint("token-c"), t0));
+  // a's generation ends at most kGenerationMs after t0: past the TTL from then, a is gone
+  // while b (used later) is still known; adding drops the expired generation's memory.
+  const uint64_t later = t0 + TokenIndex::kGenerationMs + kTtl;
+  EXPECT_FALSE(index.Find(a, later));
+  EXPECT_TRUE(index.Find(b, later));
+  index.Add(TokenIndex::Fingerprint("token-d"), later);
+  EXPECT_EQ(index.size(), 2u);
+  // Tokens may be added out of time order (filled from RocksDB at start).
+  index.Add(TokenIndex::Fingerprint("token-e"), t0 + 6 * kMinute);
+  EXPECT_TRUE(index.Find(TokenIndex::Fingerprint("token-e"), later));
 }
 
 class StoreTest : public ::testing::Test {

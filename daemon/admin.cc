@@ -1,12 +1,17 @@
 #include "daemon/admin.h"
 
 #include <boost/json.hpp>
+#include <boost/url/parse.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <map>
 
 #include "common/wall_clock.h"
 #include "conflict/conflict_record.h"
+#include "daemon/dashboard/dashboard_page.h"
+#include "daemon/metrics.h"
 #include "replication/replicator.h"
 #include "store/store.h"
 
@@ -20,14 +25,43 @@ json::object Envelope(const ServerIdentity& id) {
       {"region", id.region}, {"server_id", id.server_id}, {"now", WallClockMillis()}};
 }
 
+// The dashboard of one region reads the others' status from the browser: GETs are open to
+// every origin (they are read-only; POST /verify is not).
 HttpResponse JsonResponse(int status, const json::object& body) {
-  return HttpResponse{status, "application/json", json::serialize(body) + "\n", {}};
+  return HttpResponse{status,
+                      "application/json",
+                      json::serialize(body) + "\n",
+                      {{"Access-Control-Allow-Origin", "*"}}};
 }
 
 json::object VectorJson(const conflict::VersionVector& v) {
   json::object out;
   for (const auto& e : v.entries()) out[std::to_string(e.region)] = e.seq;
   return out;
+}
+
+// The query parameters of `target` (decoded), or InvalidArgument when they do not parse,
+// repeat, or name one not in `allowed`.
+Result<std::map<std::string, std::string>> QueryParams(
+    std::string_view target, std::initializer_list<std::string_view> allowed) {
+  auto url = boost::urls::parse_origin_form(target);
+  if (!url) return Status::InvalidArgument("the request target does not parse");
+  std::map<std::string, std::string> out;
+  for (const auto& p : url->params()) {
+    if (std::find(allowed.begin(), allowed.end(), p.key) == allowed.end()) {
+      return Status::InvalidArgument("unknown query parameter '" + p.key + "'");
+    }
+    if (!out.emplace(p.key, p.value).second) {
+      return Status::InvalidArgument("query parameter '" + p.key + "' given twice");
+    }
+  }
+  return out;
+}
+
+HttpResponse BadRequest(const AdminState& s, const std::string& message) {
+  json::object body = Envelope(*s.id);
+  body["error"] = message;
+  return JsonResponse(400, body);
 }
 
 std::string Hex(uint64_t v) {
@@ -95,6 +129,7 @@ HttpResponse Varz(const AdminState& s) {
 HttpResponse Regionz(const AdminState& s) {
   json::object body = Envelope(*s.id);
   body["region_id"] = s.id->region_id;
+  body["admin_url"] = s.id->admin_url;
   body["head_seq"] = s.store->committed_seq();
   body["applied"] = VectorJson(s.store->DurableAppliedVector());
   json::array peers;
@@ -108,7 +143,8 @@ HttpResponse Regionz(const AdminState& s) {
                                    {"acked_seq", p.acked_seq},
                                    {"lag_ms", p.lag_ms},
                                    {"pending", p.pending},
-                                   {"last_heartbeat_ms", p.last_heartbeat_ms}});
+                                   {"last_heartbeat_ms", p.last_heartbeat_ms},
+                                   {"admin_url", p.admin_url}});
     }
     body["nats_connected"] = s.replicator->transport_connected();
   }
@@ -161,17 +197,18 @@ HttpResponse Verify(const AdminState& s, std::string_view target) {
     body["error"] = "replication is not configured";
     return JsonResponse(409, body);
   }
-  std::string table;
+  auto params = QueryParams(target, {"table", "force", "adopt"});
+  if (!params.ok()) return BadRequest(s, params.status().message());
+  std::string table = params->contains("table") ? params->at("table") : std::string();
   bool force = false, adopt = false;
-  const auto q = target.find('?');
-  std::string_view query = q == std::string_view::npos ? std::string_view() : target.substr(q + 1);
-  while (!query.empty()) {
-    const auto amp = query.find('&');
-    std::string_view kv = query.substr(0, amp);
-    if (kv.starts_with("table=")) table = std::string(kv.substr(6));
-    if (kv == "force=1" || kv == "force=true") force = true;
-    if (kv == "adopt=1" || kv == "adopt=true") adopt = true;
-    query = amp == std::string_view::npos ? std::string_view() : query.substr(amp + 1);
+  for (auto [name, flag] : {std::pair("force", &force), std::pair("adopt", &adopt)}) {
+    auto it = params->find(name);
+    if (it == params->end()) continue;
+    if (it->second == "1" || it->second == "true") {
+      *flag = true;
+    } else if (it->second != "0" && it->second != "false") {
+      return BadRequest(s, std::string(name) + " must be 1, true, 0 or false");
+    }
   }
   json::array results;
   uint64_t repaired = 0;
@@ -191,20 +228,36 @@ HttpResponse Verify(const AdminState& s, std::string_view target) {
 HttpHandler MakeAdminHandler(const AdminState* state) {
   return SyncHandler([state](const HttpRequest& req) -> HttpResponse {
     std::string path = req.target.substr(0, req.target.find('?'));
-    if (path == kVerifyPath && req.method == "POST") return Verify(*state, req.target);
+    if (path == kVerifyPath && req.method == "POST") {
+      HttpResponse r = Verify(*state, req.target);
+      r.headers.clear();  // not open to other origins
+      return r;
+    }
     if (req.method != "GET" && req.method != "HEAD") {
       json::object body = Envelope(*state->id);
       body["error"] = "method not allowed";
       return JsonResponse(405, body);
+    }
+    // The GET endpoints take no parameters.
+    if (auto params = QueryParams(req.target, {}); !params.ok()) {
+      return BadRequest(*state, params.status().message());
     }
     if (path == kHealthzPath) return Healthz(*state);
     if (path == kVarzPath) return Varz(*state);
     if (path == kRegionzPath) return Regionz(*state);
     if (path == kTablezPath) return Tablez(*state);
     if (path == kConflictzPath) return Conflictz(*state);
+    if (path == "/" || path == kDashboardPath) {
+      return HttpResponse{200, "text/html; charset=utf-8", std::string(DashboardHtml()), {}};
+    }
+    if (path == kMetricsPath && state->metrics) {
+      return HttpResponse{
+          200, "text/plain; version=0.0.4; charset=utf-8", state->metrics->Scrape(*state), {}};
+    }
     json::object body = Envelope(*state->id);
     body["error"] = "not found";
-    body["paths"] = json::array{kHealthzPath, kVarzPath, kRegionzPath, kTablezPath, kConflictzPath};
+    body["paths"] = json::array{kHealthzPath,   kVarzPath,    kRegionzPath,  kTablezPath,
+                                kConflictzPath, kMetricsPath, kDashboardPath};
     return JsonResponse(404, body);
   });
 }

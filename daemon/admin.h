@@ -22,7 +22,9 @@ inline constexpr const char* kVarzPath = "/varz";
 inline constexpr const char* kRegionzPath = "/regionz";
 inline constexpr const char* kTablezPath = "/tablez";
 inline constexpr const char* kConflictzPath = "/conflictz";
-inline constexpr const char* kVerifyPath = "/verify";  // POST: anti-entropy now
+inline constexpr const char* kVerifyPath = "/verify";        // POST: anti-entropy now
+inline constexpr const char* kMetricsPath = "/metrics";      // Prometheus text format
+inline constexpr const char* kDashboardPath = "/dashboard";  // HTML (also at /)
 
 struct ServerIdentity {
   std::string region;
@@ -31,13 +33,18 @@ struct ServerIdentity {
   std::string server_id;
   std::string version;
   int64_t start_time_ms = 0;
+  std::string admin_url;  // as advertised to the other regions
 };
 
-// What the endpoints read. `replicator` is null for a single-region daemon.
+class Metrics;
+
+// What the endpoints read. `replicator` is null for a single-region daemon, `metrics` when
+// the server keeps none (tests).
 struct AdminState {
   const ServerIdentity* id = nullptr;
   store::Store* store = nullptr;
   replication::Replicator* replicator = nullptr;
+  const Metrics* metrics = nullptr;
 };
 
 // GET /healthz: 200 {"status":"ok"}, or 503 {"status":"error","errors":[{"type":...}]}

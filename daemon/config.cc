@@ -132,6 +132,8 @@ const std::vector<ConfigKey>& ConfigKeys() {
       {"data_dir", "data directory", &Config::data_dir},
       {"listen", "DynamoDB API address HOST:PORT", &Config::listen},
       {"admin_listen", "status API address HOST:PORT", &Config::admin_listen},
+      {"advertise_admin_url", "status API URL other regions see (default http://ADMIN_LISTEN)",
+       &Config::advertise_admin_url},
       {"threads", "API worker threads (0 = cores)", &Config::threads},
       {"durability", "wal | fsync", &Config::durability},
       {"log_level", "trace|debug|info|warn|error", &Config::log_level},

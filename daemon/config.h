@@ -33,7 +33,10 @@ struct Config {
   std::string data_dir;                         // RocksDB directory (required)
   std::string listen = "127.0.0.1:8000";        // DynamoDB API
   std::string admin_listen = "127.0.0.1:8001";  // status API
-  int threads = 0;                              // API worker threads; 0 = CPUs in the affinity mask
+  // The status API URL other regions learn from heartbeats (meridianctl, the dashboard);
+  // empty: http://<admin_listen>.
+  std::string advertise_admin_url;
+  int threads = 0;                 // API worker threads; 0 = CPUs in the affinity mask
   std::string durability = "wal";  // wal: WAL write before ack; fsync: fsync WAL before ack
   std::string log_level = "info";  // trace|debug|info|warn|error
   // Replication (empty nats_url = single region, no replication).

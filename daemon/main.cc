@@ -18,6 +18,7 @@
 #include "daemon/api/api.h"
 #include "daemon/config.h"
 #include "daemon/http_server.h"
+#include "daemon/metrics.h"
 #include "daemon/trigger.h"
 #include "replication/nats_transport.h"
 #include "replication/replicator.h"
@@ -119,6 +120,11 @@ meridian::store::StoreOptions StoreOptionsFor(const meridian::daemon::Config& co
   return options;
 }
 
+std::string AdvertisedAdminUrl(const meridian::daemon::Config& config) {
+  return config.advertise_admin_url.empty() ? "http://" + config.admin_listen
+                                            : config.advertise_admin_url;
+}
+
 meridian::replication::ReplicatorOptions ReplicatorOptionsFor(
     const meridian::daemon::Config& config, const std::string& server_id) {
   meridian::replication::ReplicatorOptions r;
@@ -126,6 +132,7 @@ meridian::replication::ReplicatorOptions ReplicatorOptionsFor(
   r.region_name = config.region;
   r.region_id = config.region_id;
   r.server_id = server_id;
+  r.admin_url = AdvertisedAdminUrl(config);
   r.heartbeat = std::chrono::milliseconds(config.heartbeat_ms);
   r.log_retention = config.log_retention;
   r.anti_entropy_interval = std::chrono::seconds(config.anti_entropy_interval_s);
@@ -135,28 +142,41 @@ meridian::replication::ReplicatorOptions ReplicatorOptionsFor(
 // The DynamoDB API over HTTP: a write is acknowledged only once its commit group is in the
 // WAL. The group is written after the requests already queued on this worker, so
 // concurrent writes share it.
-meridian::daemon::HttpHandler ApiHandler(meridian::api::Api* api, meridian::store::Store* db) {
+meridian::daemon::HttpHandler ApiHandler(meridian::api::Api* api, meridian::store::Store* db,
+                                         meridian::daemon::Metrics* metrics) {
   using meridian::daemon::HttpResponse;
-  return [api, db](meridian::daemon::HttpRequest& req, meridian::daemon::HttpResponder respond) {
+  return [api, db, metrics](meridian::daemon::HttpRequest& req,
+                            meridian::daemon::HttpResponder respond) {
     if (req.method != "POST") {
       return respond(HttpResponse{200, "text/plain", "healthy: meridian\n", {}});
     }
+    const auto start = std::chrono::steady_clock::now();
     auto r = api->Handle(req.amz_target, req.body);
     HttpResponse response{r.status,
                           "application/x-amz-json-1.0",
                           std::move(r.body),
                           {{"x-amzn-RequestId", "meridian"}}};
-    if (r.commit_seq == 0) return respond(std::move(response));
-    bool schedule = db->WhenDurable(r.commit_seq, [respond = std::move(respond),
-                                                   response = std::move(response)](
-                                                      const meridian::Status& st) mutable {
+    auto observe = [metrics, start](const meridian::api::ApiResponse& done) {
+      metrics->ObserveRequest(
+          done, std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+    };
+    if (r.commit_seq == 0) {
+      observe(r);
+      return respond(std::move(response));
+    }
+    const uint64_t commit_seq = r.commit_seq;
+    bool schedule = db->WhenDurable(commit_seq, [respond = std::move(respond),
+                                                 response = std::move(response), r = std::move(r),
+                                                 observe](const meridian::Status& st) mutable {
       if (!st.ok()) {
+        r.error_type = "InternalServerError";
         response = HttpResponse{
             500,
             "application/x-amz-json-1.0",
             R"({"__type":"com.amazonaws.dynamodb.v20120810#InternalServerError","message":"Internal server error"})",
             {}};
       }
+      observe(r);
       respond(std::move(response));
     });
     if (schedule) meridian::daemon::PostToCurrentWorker([db] { db->CommitPending(); });
@@ -181,9 +201,9 @@ int main(int argc, char** argv) {
   auto store = store::Store::Open(store_options);
   if (!store.ok()) return Fail("store: " + store.status().message());
   store::Store* db = store->get();
-  daemon::ServerIdentity identity{config.region,  store_options.region_id,
-                                  config.cluster, RandomServerId(),
-                                  kVersion,       WallClockMillis()};
+  daemon::ServerIdentity identity{
+      config.region,     store_options.region_id,   config.cluster, RandomServerId(), kVersion,
+      WallClockMillis(), AdvertisedAdminUrl(config)};
 
   // Replication: only with a NATS server configured.
   Status s;
@@ -227,14 +247,15 @@ int main(int argc, char** argv) {
   }
 
   const int threads = config.threads > 0 ? config.threads : UsableCpus();
+  daemon::Metrics metrics;
   auto listen = *daemon::ParseHostPort(config.listen);
   daemon::HttpServer api_server(daemon::HttpServerOptions{listen.first, listen.second, threads},
-                                ApiHandler(&api, db));
+                                ApiHandler(&api, db, &metrics));
   s = api_server.Start();
   if (!s.ok()) return Fail("api: " + s.message());
 
   auto admin = *daemon::ParseHostPort(config.admin_listen);
-  daemon::AdminState admin_state{&identity, db, replicator.get()};
+  daemon::AdminState admin_state{&identity, db, replicator.get(), &metrics};
   daemon::HttpServer admin_server(daemon::HttpServerOptions{admin.first, admin.second, 1},
                                   daemon::MakeAdminHandler(&admin_state));
   s = admin_server.Start();

@@ -186,6 +186,7 @@ void Replicator::HeartbeatStep() {
   hb.applied = store_->DurableAppliedVector();  // peers trim their logs by it
   hb.now_millis = static_cast<uint64_t>(NowMs());
   hb.server_id = options_.server_id;
+  hb.admin_url = options_.admin_url;
   for (const auto& [table, needed] : store_->PendingBackfills()) hb.backfilling.push_back(table);
   NoteFailure(&ReplicatorCounters::publish_failures, "heartbeat publish",
               transport_->Publish(Subject("heartbeat", options_.region_name), EncodeHeartbeat(hb)));
@@ -233,6 +234,7 @@ void Replicator::OnHeartbeat(const InboundMessage& m) {
   peer.applied = hb->applied;
   peer.last_heartbeat_ms = now;
   peer.backfilling = std::move(hb->backfilling);
+  peer.admin_url = std::move(hb->admin_url);
   apply_wanted_ = true;
   apply_cv_.Signal();
 }
@@ -640,6 +642,7 @@ std::vector<PeerStatus> Replicator::Peers() const {
     auto queue = pending_.find(id);
     s.pending = queue == pending_.end() ? 0 : queue->second.size();
     s.last_heartbeat_ms = peer.last_heartbeat_ms;
+    s.admin_url = peer.admin_url;
     out.push_back(std::move(s));
   }
   return out;

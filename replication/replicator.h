@@ -45,6 +45,7 @@ struct ReplicatorOptions {
   std::string region_name;
   conflict::RegionId region_id = 0;
   std::string server_id;
+  std::string admin_url;  // advertised in heartbeats ("": none)
   std::chrono::milliseconds heartbeat{250};
   size_t batch_max_changes = 1024;
   size_t batch_max_bytes = 1 << 20;
@@ -79,6 +80,7 @@ struct PeerStatus {
   int64_t lag_ms = 0;        // how long this region has been behind it (0 = caught up)
   size_t pending = 0;        // its changes held here waiting for a gap or dependencies
   int64_t last_heartbeat_ms = 0;
+  std::string admin_url;  // its status API, from its heartbeat ("": not advertised)
 };
 
 // One anti-entropy comparison of a table with a peer (anti_entropy.cc).
@@ -160,6 +162,7 @@ class Replicator {
     int64_t last_heartbeat_ms = 0;
     int64_t behind_since_ms = 0;
     std::vector<std::string> backfilling;
+    std::string admin_url;
   };
 
   std::string Subject(const char* kind, const std::string& region) const;

@@ -123,6 +123,7 @@ std::string EncodeHeartbeat(const HeartbeatMessage& m) {
   h.setServerId(m.server_id);
   auto backfilling = h.initBackfilling(m.backfilling.size());
   for (unsigned i = 0; i < m.backfilling.size(); ++i) backfilling.set(i, m.backfilling[i]);
+  h.setAdminUrl(m.admin_url);
   return Flatten(message);
 }
 
@@ -139,6 +140,7 @@ Result<HeartbeatMessage> DecodeHeartbeat(std::string_view bytes) {
                                     m.server_id = h.getServerId().cStr();
                                     for (auto t : h.getBackfilling())
                                       m.backfilling.emplace_back(t.cStr());
+                                    m.admin_url = h.getAdminUrl().cStr();
                                     if (m.region == 0)
                                       return Status::Corruption("heartbeat: region must be set");
                                     return m;

@@ -36,6 +36,7 @@ struct HeartbeatMessage {
   uint64_t now_millis = 0;
   std::string server_id;
   std::vector<std::string> backfilling;  // tables whose replica here is still CREATING
+  std::string admin_url;                 // its status API, as it advertises it ("": none)
 };
 
 struct SnapshotRequestMessage {

@@ -62,6 +62,7 @@ struct Heartbeat {
   nowMillis @4 :UInt64;
   serverId @5 :Text;
   backfilling @6 :List(Text);     # tables this region is still backfilling (replica CREATING)
+  adminUrl @7 :Text;              # its operator status API (meridianctl discovers regions by it)
 }
 
 # A new replica (or a region that fell behind the retained log) copies a table from a peer.

@@ -391,6 +391,14 @@ class Store {
   // The most recent concurrent resolutions (bounded), oldest first, and the total count.
   std::vector<conflict::ConflictRecord> RecentConflicts() const EXCLUDES(commit_mu_);
   uint64_t conflicts_total() const EXCLUDES(commit_mu_);
+  std::map<std::string, uint64_t> conflicts_by_policy() const EXCLUDES(commit_mu_);
+  // RocksDB's sizes, summed over the column families.
+  struct DbSizes {
+    uint64_t sst_bytes = 0;
+    uint64_t memtable_bytes = 0;
+    uint64_t live_data_bytes = 0;
+  };
+  DbSizes db_sizes() const;
   // Remote timestamps that were too far ahead of this region's clock.
   uint64_t clock_skew_events() const;
 
@@ -648,6 +656,7 @@ class Store {
   Status failed_ GUARDED_BY(commit_mu_);  // sticky write failure
   std::deque<conflict::ConflictRecord> conflicts_ GUARDED_BY(commit_mu_);
   uint64_t conflicts_total_ GUARDED_BY(commit_mu_) = 0;
+  std::map<std::string, uint64_t> conflicts_by_policy_ GUARDED_BY(commit_mu_);
   std::atomic<uint64_t> skew_events_{0};
   std::unique_ptr<ItemCache> cache_;  // internally synchronized
   // Definitions of the tables that have indexes, by table_id, as writes must maintain them.

@@ -222,6 +222,7 @@ conflict::MergeAction Store::StageMergeLocked(const TableInfo& table, PreparedMe
   if (merged.action == conflict::MergeAction::kSkipped) return merged.action;
   if (merged.conflict) {
     ++conflicts_total_;
+    ++conflicts_by_policy_[conflict::PolicyName(merged.conflict->policy)];
     conflicts_.push_back(std::move(*merged.conflict));
     if (conflicts_.size() > kMaxConflictLog) conflicts_.pop_front();
   }
@@ -368,6 +369,27 @@ std::vector<conflict::ConflictRecord> Store::RecentConflicts() const {
 uint64_t Store::conflicts_total() const {
   MutexLock commit(&commit_mu_);
   return conflicts_total_;
+}
+
+std::map<std::string, uint64_t> Store::conflicts_by_policy() const {
+  MutexLock commit(&commit_mu_);
+  return conflicts_by_policy_;
+}
+
+Store::DbSizes Store::db_sizes() const {
+  DbSizes out;
+  uint64_t v = 0;
+  for (auto* cf : handles_) {
+    if (db_->GetIntProperty(cf, rocksdb::DB::Properties::kTotalSstFilesSize, &v))
+      out.sst_bytes += v;
+    if (db_->GetIntProperty(cf, rocksdb::DB::Properties::kSizeAllMemTables, &v)) {
+      out.memtable_bytes += v;
+    }
+    if (db_->GetIntProperty(cf, rocksdb::DB::Properties::kEstimateLiveDataSize, &v)) {
+      out.live_data_bytes += v;
+    }
+  }
+  return out;
 }
 
 uint64_t Store::clock_skew_events() const { return skew_events_.load(); }

@@ -6,6 +6,7 @@
 #include <unordered_map>
 
 #include "daemon/api/api_error.h"
+#include "daemon/api/capacity.h"
 #include "daemon/api/operations.h"
 #include "daemon/api/request.h"
 
@@ -59,21 +60,34 @@ ApiResponse ErrorResponse(const ApiError& e) {
   body["__type"] = e.type;
   body[e.capital_message ? "Message" : "message"] = e.message;
   for (const auto& [name, value] : e.members) body[name] = json::parse(value);
-  return {e.http_status, json::serialize(body), 0};
+  ApiResponse r;
+  r.status = e.http_status;
+  r.body = json::serialize(body);
+  const auto hash = e.type.find('#');
+  r.error_type = hash == std::string::npos ? e.type : e.type.substr(hash + 1);
+  return r;
 }
 
 constexpr std::string_view kTargetPrefix = "DynamoDB_20120810.";
 constexpr std::string_view kStreamsTargetPrefix = "DynamoDBStreams_20120810.";
 
 // The operation `target` names, or nullptr.
-OpFn FindOperation(std::string_view target) {
+// The operation `target` names, and its name (nullptr, "" when none).
+std::pair<OpFn, std::string_view> FindOperation(std::string_view target) {
   for (auto [prefix, ops] : {std::pair(kTargetPrefix, &Operations()),
                              std::pair(kStreamsTargetPrefix, &StreamOperations())}) {
     if (target.substr(0, prefix.size()) != prefix) continue;
     auto op = ops->find(target.substr(prefix.size()));
-    return op == ops->end() ? nullptr : op->second;
+    if (op == ops->end()) return {nullptr, {}};
+    return {op->second, op->first};
   }
-  return nullptr;
+  return {nullptr, {}};
+}
+
+// The request's TableName, for the metrics ("" when none or not a string).
+std::string TableNameOf(const json::object& req) {
+  const json::value* name = req.if_contains("TableName");
+  return name && name->is_string() ? std::string(name->get_string()) : std::string();
 }
 
 }  // namespace
@@ -102,8 +116,18 @@ Result<store::WriteResult> WriteItem(const OpContext& ctx, const store::TableInf
 Api::Api(store::Store* store, ApiOptions options) : store_(store), options_(std::move(options)) {}
 
 ApiResponse Api::Handle(std::string_view target, std::string_view body) const {
+  const auto found = FindOperation(target);
+  const OpFn op = found.first;
+  const std::string_view operation = found.second;
+  std::string table;
+  TakeUsage();  // nothing left by an earlier request on this thread
+  auto finish = [&](ApiResponse r) {
+    r.operation = operation;
+    r.table = std::move(table);
+    r.usage = TakeUsage();
+    return r;
+  };
   try {
-    const OpFn op = FindOperation(target);
     if (!op) throw ApiError::UnknownOperation("");
 
     json::error_code ec;
@@ -118,17 +142,21 @@ ApiResponse Api::Handle(std::string_view target, std::string_view body) const {
     if (!parsed.is_object())
       throw ApiError::Serialization("Start of list found where not expected");
 
+    table = TableNameOf(parsed.get_object());
     CheckRequestShape(parsed.get_object());
     uint64_t commit_seq = 0;
     OpContext ctx{store_, &options_, &commit_seq, body};
     Response out = op(ctx, parsed.get_object());
-    return {200, json::serialize(out), commit_seq};
+    ApiResponse r;
+    r.body = json::serialize(out);
+    r.commit_seq = commit_seq;
+    return finish(std::move(r));
   } catch (const ApiError& e) {
     if (e.http_status >= 500) spdlog::error("api {}: {}", target, e.message);
-    return ErrorResponse(e);
+    return finish(ErrorResponse(e));
   } catch (const std::exception& e) {
     spdlog::error("api {}: unexpected exception: {}", target, e.what());
-    return ErrorResponse(ApiError::Internal("Internal server error"));
+    return finish(ErrorResponse(ApiError::Internal("Internal server error")));
   }
 }
 

@@ -32,12 +32,25 @@ struct ApiOptions {
   std::string endpoint_address;
 };
 
+// Capacity units one request consumed on one table.
+struct TableUsage {
+  std::string table;
+  double read_units = 0;
+  double write_units = 0;
+};
+
 struct ApiResponse {
   int status = 200;
   std::string body;  // JSON
   // With group_commit: the write this response acknowledges (0 = none); the response must
   // not be sent before the store reports it durable.
   uint64_t commit_seq = 0;
+  // For the metrics: the operation ("PutItem"; "" when unknown), the request's TableName
+  // ("" when none), the error's __type after '#' ("" on success), the units consumed.
+  std::string_view operation;
+  std::string table;
+  std::string error_type;
+  std::vector<TableUsage> usage;
 };
 
 class Api {

@@ -1,6 +1,7 @@
 #include "daemon/api/capacity.h"
 
 #include <boost/json.hpp>
+#include <utility>
 
 #include "daemon/api/api_error.h"
 #include "daemon/api/json_codec.h"
@@ -137,15 +138,35 @@ json::object ConsumedCapacity(CapacityMode mode, const std::string& table, const
 
 void AddConsumedCapacity(json::object* out, CapacityMode mode, const std::string& table,
                          const Consumed& consumed) {
+  RecordUsage(table, consumed.Total(), 0);
   if (mode != CapacityMode::kNone)
     (*out)["ConsumedCapacity"] = ConsumedCapacity(mode, table, consumed);
 }
 
 void AddWriteCapacity(json::object* out, CapacityMode mode, const store::TableInfo& table,
                       const store::WriteResult& written) {
+  const Consumed consumed = WriteConsumed(table, written);
+  RecordUsage(table.name, 0, consumed.Total());
   if (mode != CapacityMode::kNone)
-    AddConsumedCapacity(out, mode, table.name, WriteConsumed(table, written));
+    (*out)["ConsumedCapacity"] = ConsumedCapacity(mode, table.name, consumed);
 }
+
+namespace {
+thread_local std::vector<TableUsage> usage;
+}  // namespace
+
+void RecordUsage(const std::string& table, double read_units, double write_units) {
+  for (auto& u : usage) {
+    if (u.table == table) {
+      u.read_units += read_units;
+      u.write_units += write_units;
+      return;
+    }
+  }
+  usage.push_back(TableUsage{table, read_units, write_units});
+}
+
+std::vector<TableUsage> TakeUsage() { return std::exchange(usage, {}); }
 
 bool WantsItemCollectionMetrics(const json::object& req) {
   auto metrics = OptionalString(req, "ReturnItemCollectionMetrics");

@@ -12,6 +12,9 @@
 #include <cstddef>
 #include <map>
 #include <string>
+#include <vector>
+
+#include "daemon/api/api.h"
 
 #include "store/store.h"
 
@@ -54,13 +57,18 @@ Consumed WriteConsumed(const store::TableInfo& table, const store::WriteResult& 
 // repeats each CapacityUnits figure under that name. REQUIRES: mode != kNone.
 boost::json::object ConsumedCapacity(CapacityMode mode, const std::string& table,
                                      const Consumed& consumed, const char* units_member = nullptr);
-// Sets out["ConsumedCapacity"] unless mode is kNone.
+// What a read consumed: recorded for metrics (RecordUsage), and out["ConsumedCapacity"]
+// unless mode is kNone.
 void AddConsumedCapacity(boost::json::object* out, CapacityMode mode, const std::string& table,
                          const Consumed& consumed);
-// The same with WriteConsumed(table, written), worked out only when asked for (it projects
-// the item for every index).
+// The same for a write, with WriteConsumed(table, written).
 void AddWriteCapacity(boost::json::object* out, CapacityMode mode, const store::TableInfo& table,
                       const store::WriteResult& written);
+
+// The units the request being handled on this thread consumed, per table, whether or not
+// it asked for ReturnConsumedCapacity: Api::Handle takes them for the metrics.
+void RecordUsage(const std::string& table, double read_units, double write_units);
+std::vector<TableUsage> TakeUsage();
 
 // ReturnItemCollectionMetrics = SIZE of `req`.
 bool WantsItemCollectionMetrics(const boost::json::object& req);

@@ -139,6 +139,7 @@ Response BatchGetItem(const OpContext& ctx, const Request& req) {
       }
     }
     responses[r.name] = std::move(items);
+    RecordUsage(r.name, units, 0);
     if (capacity != CapacityMode::kNone)
       consumed.push_back(ConsumedCapacity(capacity, r.name, ReadConsumed(nullptr, units)));
   }
@@ -243,11 +244,9 @@ Response BatchWriteItem(const OpContext& ctx, const Request& req) {
                                return store::Mutation::Delete();
                              });
     ThrowIfError(written.status());
-    if (capacity != CapacityMode::kNone) {
-      if (units.empty() || units.back().first != op.table->name)
-        units.emplace_back(op.table->name, Consumed{});
-      units.back().second.Add(WriteConsumed(*op.table, *written));
-    }
+    if (units.empty() || units.back().first != op.table->name)
+      units.emplace_back(op.table->name, Consumed{});
+    units.back().second.Add(WriteConsumed(*op.table, *written));
     if (metrics &&
         collections_seen.insert(model::PartitionPrefix(op.table->table_id, op.key.pk)).second) {
       json::value m = ItemCollectionMetrics(*ctx.store, *op.table, op.key.pk);
@@ -260,6 +259,7 @@ Response BatchWriteItem(const OpContext& ctx, const Request& req) {
   }
   Response out;
   out["UnprocessedItems"] = json::object();
+  for (const auto& [table, n] : units) RecordUsage(table, 0, n.Total());
   if (capacity != CapacityMode::kNone) {
     json::array consumed;
     for (const auto& [table, n] : units) consumed.push_back(ConsumedCapacity(capacity, table, n));

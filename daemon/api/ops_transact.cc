@@ -373,18 +373,21 @@ Response TransactWriteItems(const OpContext& ctx, const Request& req) {
 
   Response out;
   const bool replayed = result->outcome == Outcome::kReplayed;
-  if (capacity != CapacityMode::kNone) {
-    std::vector<std::pair<std::string, Consumed>> per_table;
-    for (size_t i = 0; i < actions.size(); ++i) {
-      Consumed c = TransactWriteConsumed(*ctx.store, actions[i], result->writes[i], replayed);
-      auto it = std::find_if(per_table.begin(), per_table.end(),
-                             [&](const auto& t) { return t.first == actions[i].table->name; });
-      if (it == per_table.end()) {
-        per_table.emplace_back(actions[i].table->name, std::move(c));
-      } else {
-        it->second.Add(c);
-      }
+  std::vector<std::pair<std::string, Consumed>> per_table;
+  for (size_t i = 0; i < actions.size(); ++i) {
+    Consumed c = TransactWriteConsumed(*ctx.store, actions[i], result->writes[i], replayed);
+    auto it = std::find_if(per_table.begin(), per_table.end(),
+                           [&](const auto& t) { return t.first == actions[i].table->name; });
+    if (it == per_table.end()) {
+      per_table.emplace_back(actions[i].table->name, std::move(c));
+    } else {
+      it->second.Add(c);
     }
+  }
+  for (const auto& [table, c] : per_table) {
+    RecordUsage(table, replayed ? c.Total() : 0, replayed ? 0 : c.Total());
+  }
+  if (capacity != CapacityMode::kNone) {
     json::array consumed;
     const char* units = replayed ? "ReadCapacityUnits" : "WriteCapacityUnits";
     for (const auto& [table, c] : per_table) {
@@ -476,6 +479,7 @@ Response TransactGetItems(const OpContext& ctx, const Request& req) {
   }
   Response out;
   out["Responses"] = std::move(responses);
+  for (const auto& [table, c] : per_table) RecordUsage(table, c.Total(), 0);
   if (capacity != CapacityMode::kNone) {
     json::array consumed;
     for (const auto& [table, c] : per_table) {

@@ -60,6 +60,7 @@ struct ConflictRecord {
   // kMerge only: every attribute whose visible value differed between local and remote,
   // sorted by name, with how it was resolved.
   std::vector<std::pair<std::string, AttributeRule>> attributes;
+  std::string table;  // set by the store that logs the record ("" in conflict/ itself)
 
   // One line for logs: "merge winner=merged local=1:5@... remote=2:9@... attrs=[n:counter_sum]".
   std::string ToString() const;

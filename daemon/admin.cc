@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <map>
 
+#include "common/progress.h"
 #include "common/wall_clock.h"
 #include "conflict/conflict_record.h"
 #include "daemon/dashboard/dashboard_page.h"
@@ -62,6 +63,21 @@ HttpResponse BadRequest(const AdminState& s, const std::string& message) {
   json::object body = Envelope(*s.id);
   body["error"] = message;
   return JsonResponse(400, body);
+}
+
+json::object ProgressJson(const ProgressSnapshot& p) {
+  json::object o{{"kind", p.kind},
+                 {"table", p.table},
+                 {"detail", p.detail},
+                 {"unit", p.unit},
+                 {"done", p.done},
+                 {"finished", p.finished},
+                 {"started_ms", p.started_ms},
+                 {"updated_ms", p.updated_ms},
+                 {"rate_per_s", p.rate_per_s}};
+  o["total"] = p.total == 0 ? json::value(nullptr) : json::value(p.total);
+  o["eta_s"] = p.eta_s < 0 ? json::value(nullptr) : json::value(p.eta_s);
+  return o;
 }
 
 std::string Hex(uint64_t v) {
@@ -154,6 +170,7 @@ HttpResponse Regionz(const AdminState& s) {
 
 HttpResponse Tablez(const AdminState& s) {
   json::object body = Envelope(*s.id);
+  const std::vector<ProgressSnapshot> work = s.store->progress().Snapshot();
   json::array tables;
   for (const auto& name : s.store->ListTableNames()) {
     auto table = s.store->GetTable(name);
@@ -169,9 +186,17 @@ HttpResponse Tablez(const AdminState& s) {
       t["live_items"] = digest->items;
       t["tombstones"] = digest->tombstones;
     }
+    json::array running;
+    for (const auto& w : work) {
+      if (w.table == name && !w.finished) running.push_back(ProgressJson(w));
+    }
+    t["work"] = std::move(running);
     tables.push_back(std::move(t));
   }
   body["tables"] = std::move(tables);
+  json::array all;
+  for (const auto& w : work) all.push_back(ProgressJson(w));
+  body["work"] = std::move(all);  // running, then recently finished
   return JsonResponse(200, body);
 }
 
@@ -180,7 +205,8 @@ HttpResponse Conflictz(const AdminState& s) {
   body["total"] = s.store->conflicts_total();
   json::array recent;
   for (const auto& c : s.store->RecentConflicts()) {
-    recent.push_back(json::object{{"policy", conflict::PolicyName(c.policy)},
+    recent.push_back(json::object{{"table", c.table},
+                                  {"policy", conflict::PolicyName(c.policy)},
                                   {"rule", conflict::ConflictRuleName(c.rule)},
                                   {"winner", conflict::ConflictWinnerName(c.winner)},
                                   {"summary", c.ToString()}});

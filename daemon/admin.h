@@ -56,7 +56,8 @@ HttpResponse Varz(const AdminState& state);
 // head seq, applied seq, acked seq, lag in ms, pending changes.
 HttpResponse Regionz(const AdminState& state);
 // GET /tablez: per table: policy, items, size, digest (equal on converged regions),
-// tombstones.
+// tombstones, and the long work running on it; "work": every running task and the recently
+// finished ones (kind, done / total, rate_per_s, eta_s).
 HttpResponse Tablez(const AdminState& state);
 // GET /conflictz: the most recent concurrent resolutions and the total count.
 HttpResponse Conflictz(const AdminState& state);

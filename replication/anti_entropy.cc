@@ -11,6 +11,7 @@
 // counted), unless forced. Runs every `anti_entropy_interval`, and on demand (POST /verify).
 #include <spdlog/spdlog.h>
 
+#include "common/progress.h"
 #include "replication/replicator.h"
 #include "replication/wire.h"
 #include "store/store.h"
@@ -65,7 +66,10 @@ VerifyResult Replicator::VerifyWith(const std::string& table, const std::string&
     r.outcome = "skipped: replication in flight (applied vectors differ)";
     return r;
   }
+  ProgressBoard::Task progress =
+      store_->progress().Start("anti-entropy", table, "with " + peer, "ranges", 256);
   for (int b = 0; b < 256; ++b) {
+    progress.Advance(1);
     if (mine->buckets[b] == theirs->buckets[b]) continue;
     ++r.ranges_differing;
     // Key suffixes start with hash64(pk) big-endian: range b is [b, b+1) on the first byte.

@@ -9,6 +9,7 @@
 // the replica turns ACTIVE.
 #include <spdlog/spdlog.h>
 
+#include "common/progress.h"
 #include "replication/replicator.h"
 #include "replication/wire.h"
 #include "store/store.h"
@@ -82,11 +83,13 @@ bool Replicator::BackfillTable(const std::string& table, const conflict::Version
 
 Status Replicator::CopyTable(const std::string& table, const std::string& peer,
                              const conflict::VersionVector& needed,
-                             conflict::VersionVector* reflected) {
+                             conflict::VersionVector* reflected, const char* copy_kind) {
   SnapshotRequestMessage req;
   req.requester = options_.region_id;
   req.table = table;
   req.max_bytes = static_cast<uint32_t>(options_.snapshot_chunk_bytes);
+  ProgressBoard::Task progress =
+      store_->progress().Start(copy_kind, table, "from " + peer, "items");
   for (bool first = true;; first = false) {
     auto reply = transport_->Request(Subject("snapshot", peer), EncodeSnapshotRequest(req),
                                      options_.fetch_timeout);
@@ -106,6 +109,8 @@ Status Replicator::CopyTable(const std::string& table, const std::string& peer,
                     merged.status().message());
       return merged.status();
     }
+    progress.Advance(chunk->items.size());
+    if (chunk->table_items != 0) progress.SetTotal(chunk->table_items);
     {
       MutexLock lock(&mu_);
       counters_.snapshot_items_received += chunk->items.size();
@@ -136,6 +141,11 @@ void Replicator::OnSnapshotRequest(const InboundMessage& m) {
     reply.vector = std::move(chunk->vector);
     reply.items = std::move(chunk->items);
     reply.done = chunk->done;
+    if (!req->catalog) {
+      if (auto info = store_->GetTable(req->table); info.ok()) {
+        reply.table_items = store_->GetTableStats((*info)->table_id).item_count;
+      }
+    }
   }
   NoteFailure(&ReplicatorCounters::publish_failures, "snapshot reply",
               transport_->Publish(m.reply_to, EncodeSnapshotChunk(reply)));

@@ -56,7 +56,7 @@ bool Replicator::Rebootstrap() {
     for (const auto& table : store_->ListTableNames()) {
       if (!copied_all) break;
       conflict::VersionVector reflected;
-      Status c = CopyTable(table, source, target, &reflected);
+      Status c = CopyTable(table, source, target, &reflected, "re-bootstrap");
       if (c.ok()) c = store_->FenceTable(table, reflected);  // as a backfill (backfill.cc)
       if (!c.ok()) {
         spdlog::warn("msg=\"re-bootstrap copy failed\" table={} source={} error=\"{}\"", table,

@@ -205,9 +205,10 @@ class Replicator {
   bool Rebootstrap() EXCLUDES(mu_);
   // Copies `table` from `peer` (merging); the first chunk must reflect at least `needed`.
   // `reflected` joins the vectors of the chunks copied.
+  // `copy_kind` names the work on the store's progress board.
   Status CopyTable(const std::string& table, const std::string& peer,
-                   const conflict::VersionVector& needed, conflict::VersionVector* reflected)
-      EXCLUDES(mu_);
+                   const conflict::VersionVector& needed, conflict::VersionVector* reflected,
+                   const char* copy_kind = "replica backfill") EXCLUDES(mu_);
   void AddPending(conflict::RegionId origin, uint64_t first_seq, std::vector<std::string> changes)
       EXCLUDES(mu_);
   int64_t NowMs() const;

@@ -191,6 +191,7 @@ std::string EncodeSnapshotChunk(const SnapshotChunkMessage& m) {
     versions.set(i, AsData(m.items[i].second));
   }
   c.setDone(m.done);
+  c.setTableItems(m.table_items);
   return Flatten(message);
 }
 
@@ -204,6 +205,7 @@ Result<SnapshotChunkMessage> DecodeSnapshotChunk(std::string_view bytes) {
         m.found = c.getFound();
         m.vector = ReadVector(c.getVector());
         m.done = c.getDone();
+        m.table_items = c.getTableItems();
         auto keys = c.getKeys();
         auto versions = c.getVersions();
         if (keys.size() != versions.size())

@@ -66,6 +66,7 @@ struct SnapshotChunkMessage {
   conflict::VersionVector vector;
   std::vector<std::pair<std::string, std::string>> items;  // key suffix, encoded ItemVersion
   bool done = false;
+  uint64_t table_items = 0;  // the table's live items at the sender (0: unknown)
 };
 
 std::string EncodeChangeBatch(const ChangeBatchMessage& m);

@@ -84,6 +84,7 @@ struct SnapshotChunk {
   keys @3 :List(Data);            # key suffixes, ascending
   versions @4 :List(Data);        # conflict.capnp ItemVersion of each key (tombstones too)
   done @5 :Bool;                  # no more keys after the last one
+  tableItems @6 :UInt64;          # the table's live items at the peer (progress estimates)
 }
 
 # Anti-entropy: per-table digests over 256 hash ranges (the first byte of hash64(pk)), a

@@ -47,6 +47,7 @@
 #include <vector>
 
 #include "common/mutex.h"
+#include "common/progress.h"
 #include "common/status.h"
 #include "conflict/conflict_record.h"
 #include "conflict/hlc.h"
@@ -391,6 +392,8 @@ class Store {
   // The most recent concurrent resolutions (bounded), oldest first, and the total count.
   std::vector<conflict::ConflictRecord> RecentConflicts() const EXCLUDES(commit_mu_);
   uint64_t conflicts_total() const EXCLUDES(commit_mu_);
+  // Long work on this store (backfills, repairs) reports its progress here.
+  ProgressBoard& progress() const { return progress_; }
   std::map<std::string, uint64_t> conflicts_by_policy() const EXCLUDES(commit_mu_);
   // RocksDB's sizes, summed over the column families.
   struct DbSizes {
@@ -656,6 +659,7 @@ class Store {
   Status failed_ GUARDED_BY(commit_mu_);  // sticky write failure
   std::deque<conflict::ConflictRecord> conflicts_ GUARDED_BY(commit_mu_);
   uint64_t conflicts_total_ GUARDED_BY(commit_mu_) = 0;
+  mutable ProgressBoard progress_;  // internally synchronized
   std::map<std::string, uint64_t> conflicts_by_policy_ GUARDED_BY(commit_mu_);
   std::atomic<uint64_t> skew_events_{0};
   std::unique_ptr<ItemCache> cache_;  // internally synchronized

@@ -159,6 +159,19 @@ Status Store::BackfillIndex(uint32_t table_id, uint32_t index_id) {
   const std::string begin = keys::TableBegin(table_id);
   const std::string end = keys::TableBegin(table_id + 1);
   std::string after;  // the last item key handled
+  ProgressBoard::Task progress = [&] {
+    MutexLock commit(&commit_mu_);
+    std::string table_name, index_name;
+    if (auto t = indexed_tables_.find(table_id); t != indexed_tables_.end()) {
+      table_name = t->second->name;
+      for (const auto& i : t->second->indexes) {
+        if (i.index_id == index_id) index_name = i.name;
+      }
+    }
+    auto s = stats_.find(table_id);
+    return progress_.Start("index backfill", table_name, "index " + index_name, "items",
+                           s == stats_.end() ? 0 : s->second.item_count);
+  }();
   auto live = [&](const TableInfo** table, const IndexInfo** index) REQUIRES(commit_mu_) {
     auto t = indexed_tables_.find(table_id);
     if (t == indexed_tables_.end() || !index_backfills_.count(index_id)) return false;
@@ -197,6 +210,7 @@ Status Store::BackfillIndex(uint32_t table_id, uint32_t index_id) {
       }
     }
     if (!chunk.empty()) after = chunk.back();
+    progress.Advance(chunk.size());
     CommitPending();
   }
   // Recount what the index holds, then let writes keep the count.

@@ -223,6 +223,7 @@ conflict::MergeAction Store::StageMergeLocked(const TableInfo& table, PreparedMe
   if (merged.conflict) {
     ++conflicts_total_;
     ++conflicts_by_policy_[conflict::PolicyName(merged.conflict->policy)];
+    merged.conflict->table = table.name;
     conflicts_.push_back(std::move(*merged.conflict));
     if (conflicts_.size() > kMaxConflictLog) conflicts_.pop_front();
   }

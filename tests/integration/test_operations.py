@@ -185,7 +185,8 @@ def test_regions_advertise_their_admin_urls(cluster):  # noqa: F811
         assert peers == {n: u for n, u in zip(cluster.names, cluster.admin_urls) if u != admin}
 
 
-def test_admin_api_refuses_bad_requests_with_json(cluster):  # noqa: F811
+def test_admin_api_refuses_bad_requests_with_json(loaded):
+    cluster = loaded
     admin = cluster.admin_urls[0]
     for path in ("/tablez?x=1", "/metrics?format=json", "/regionz?a=1&a=2"):
         status, body, _ = fetch(admin + path)
@@ -199,5 +200,11 @@ def test_admin_api_refuses_bad_requests_with_json(cluster):  # noqa: F811
     assert status == 405 and json.loads(body)["error"] == "method not allowed"
     status, body, headers = fetch(admin + f"/verify?table={TABLE}", method="POST")
     assert status == 200 and "Access-Control-Allow-Origin" not in headers
+    # The comparisons it ran are on the progress board: 256 hash ranges per peer.
+    work = [w for w in cluster.tablez(0)["work"]
+            if w["kind"] == "anti-entropy" and w["table"] == TABLE]
+    assert len(work) >= NREGIONS - 1
+    assert all(w["finished"] and w["done"] == w["total"] == 256 and w["unit"] == "ranges"
+               for w in work), work
     status, body, _ = fetch(admin + "/no-such-page")
     assert status == 404 and "/metrics" in json.loads(body)["paths"]

@@ -12,6 +12,7 @@
 #include "common/wall_clock.h"
 #include "conflict/conflict_record.h"
 #include "daemon/dashboard/dashboard_page.h"
+#include "daemon/lag_history.h"
 #include "daemon/metrics.h"
 #include "replication/replicator.h"
 #include "store/store.h"
@@ -215,6 +216,21 @@ HttpResponse Conflictz(const AdminState& s) {
   return JsonResponse(200, body);
 }
 
+HttpResponse Lagz(const AdminState& s) {
+  json::object body = Envelope(*s.id);
+  body["period_ms"] = LagHistory::kPeriodMs;
+  json::object peers;
+  if (s.lag_history) {
+    for (const auto& sample : s.lag_history->Samples()) {
+      json::value& list = peers[sample.peer];
+      if (!list.is_array()) list = json::array();
+      list.as_array().push_back(json::array{sample.time_ms, sample.lag_ms, sample.connected});
+    }
+  }
+  body["peers"] = std::move(peers);
+  return JsonResponse(200, body);
+}
+
 // POST /verify[?table=T][&force=1][&adopt=1]: anti-entropy now against every live peer
 // replica; repairs this region. Answers what each comparison found.
 HttpResponse Verify(const AdminState& s, std::string_view target) {
@@ -273,6 +289,7 @@ HttpHandler MakeAdminHandler(const AdminState* state) {
     if (path == kRegionzPath) return Regionz(*state);
     if (path == kTablezPath) return Tablez(*state);
     if (path == kConflictzPath) return Conflictz(*state);
+    if (path == kLagzPath) return Lagz(*state);
     if (path == "/" || path == kDashboardPath) {
       return HttpResponse{200, "text/html; charset=utf-8", std::string(DashboardHtml()), {}};
     }
@@ -282,8 +299,8 @@ HttpHandler MakeAdminHandler(const AdminState* state) {
     }
     json::object body = Envelope(*state->id);
     body["error"] = "not found";
-    body["paths"] = json::array{kHealthzPath,   kVarzPath,    kRegionzPath,  kTablezPath,
-                                kConflictzPath, kMetricsPath, kDashboardPath};
+    body["paths"] = json::array{kHealthzPath,   kVarzPath, kRegionzPath, kTablezPath,
+                                kConflictzPath, kLagzPath, kMetricsPath, kDashboardPath};
     return JsonResponse(404, body);
   });
 }

@@ -25,6 +25,7 @@ inline constexpr const char* kConflictzPath = "/conflictz";
 inline constexpr const char* kVerifyPath = "/verify";        // POST: anti-entropy now
 inline constexpr const char* kMetricsPath = "/metrics";      // Prometheus text format
 inline constexpr const char* kDashboardPath = "/dashboard";  // HTML (also at /)
+inline constexpr const char* kLagzPath = "/lagz";            // lag samples of the last 10 minutes
 
 struct ServerIdentity {
   std::string region;
@@ -37,6 +38,7 @@ struct ServerIdentity {
 };
 
 class Metrics;
+class LagHistory;
 
 // What the endpoints read. `replicator` is null for a single-region daemon, `metrics` when
 // the server keeps none (tests).
@@ -45,6 +47,7 @@ struct AdminState {
   store::Store* store = nullptr;
   replication::Replicator* replicator = nullptr;
   const Metrics* metrics = nullptr;
+  const LagHistory* lag_history = nullptr;  // null without replication
 };
 
 // GET /healthz: 200 {"status":"ok"}, or 503 {"status":"error","errors":[{"type":...}]}
@@ -61,6 +64,9 @@ HttpResponse Regionz(const AdminState& state);
 HttpResponse Tablez(const AdminState& state);
 // GET /conflictz: the most recent concurrent resolutions and the total count.
 HttpResponse Conflictz(const AdminState& state);
+// GET /lagz: per peer, [time_ms, lag_ms, connected] samples of the last 10 minutes, one a
+// second (LagHistory).
+HttpResponse Lagz(const AdminState& state);
 
 // Routes admin requests. `state` must outlive the handler.
 HttpHandler MakeAdminHandler(const AdminState* state);

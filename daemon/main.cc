@@ -18,6 +18,7 @@
 #include "daemon/api/api.h"
 #include "daemon/config.h"
 #include "daemon/http_server.h"
+#include "daemon/lag_history.h"
 #include "daemon/metrics.h"
 #include "daemon/trigger.h"
 #include "replication/nats_transport.h"
@@ -255,7 +256,9 @@ int main(int argc, char** argv) {
   if (!s.ok()) return Fail("api: " + s.message());
 
   auto admin = *daemon::ParseHostPort(config.admin_listen);
-  daemon::AdminState admin_state{&identity, db, replicator.get(), &metrics};
+  std::unique_ptr<daemon::LagHistory> lag_history;
+  if (replicator) lag_history = std::make_unique<daemon::LagHistory>(replicator.get());
+  daemon::AdminState admin_state{&identity, db, replicator.get(), &metrics, lag_history.get()};
   daemon::HttpServer admin_server(daemon::HttpServerOptions{admin.first, admin.second, 1},
                                   daemon::MakeAdminHandler(&admin_state));
   s = admin_server.Start();
@@ -274,6 +277,7 @@ int main(int argc, char** argv) {
   // In this order: no new requests, no replication threads using the store, then the store.
   api_server.Stop();
   admin_server.Stop();
+  lag_history.reset();
   for (auto& trigger : triggers) trigger->Stop();
   sweeper.Stop();
   if (replicator) replicator->Stop();

@@ -126,6 +126,12 @@ def test_remove_and_add_back_a_replica_backfills_while_writes_go_on(cluster):  #
     assert int(items["counter"]["n"]["N"]) == 1 + 5 + written[0] + written[1]
     assert items["a0003"]["tag"] == {"S": "before"}
     assert scan_sorted(c2, table) == scan_sorted(c0, table)
+    # The copy was on the new replica's progress board: items done of the source's count.
+    copies = [w for w in cluster.tablez(2)["work"]
+              if w["kind"] == "replica backfill" and w["table"] == table and w["finished"]]
+    assert copies, cluster.tablez(2)["work"]
+    assert copies[0]["unit"] == "items" and copies[0]["detail"].startswith("from ")
+    assert copies[0]["done"] >= 200 + 150 - 1 and copies[0]["total"] >= 200 + 150 - 1
 
 
 def test_update_table_replica_errors(cluster):  # noqa: F811

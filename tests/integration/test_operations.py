@@ -170,6 +170,12 @@ def test_dashboard_shows_live_figures_in_headless_chromium(loaded, tmp_path):
     assert f"<td>{expected_items}</td>" in row and "agree (" in row
     assert dom.count("data-series=") == NREGIONS * (NREGIONS - 1)
     assert 'data-ticks="' in dom
+    # The chart starts with the samples the regions kept before the page opened (/lagz).
+    lagz = json.loads(fetch(loaded.admin_urls[1] + "/lagz")[1])
+    assert sorted(lagz["peers"]) == sorted(n for n in loaded.names if n != loaded.names[1])
+    assert all(len(points) >= 1 and len(points[0]) == 3 for points in lagz["peers"].values())
+    seeded = int(dom.split('id="history-note">', 1)[1].split(" samples", 1)[0])
+    assert seeded >= NREGIONS * (NREGIONS - 1)
     shot = tmp_path / "dashboard.png"
     subprocess.run([*flags, "--window-size=1200,1100", f"--screenshot={shot}", url],
                    capture_output=True, timeout=120, check=True)

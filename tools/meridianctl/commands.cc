@@ -6,6 +6,7 @@
 #include <boost/json/serialize.hpp>
 #include <boost/url/url.hpp>
 
+#include <cmath>
 #include <csignal>
 #include <cstdio>
 #include <ctime>
@@ -141,7 +142,7 @@ std::string AgeText(const std::optional<int64_t>& ms) {
 // "12s", "3m05s", "2h07m"; "-" when unknown.
 std::string DurationText(const std::optional<double>& seconds) {
   if (!seconds || *seconds < 0) return "-";
-  const auto s = static_cast<int64_t>(*seconds + 0.5);
+  const int64_t s = std::llround(*seconds);
   if (s < 60) return fmt::format("{}s", s);
   if (s < 3600) return fmt::format("{}m{:02d}s", s / 60, s % 60);
   return fmt::format("{}h{:02d}m", s / 3600, s % 3600 / 60);

@@ -14,6 +14,7 @@
 #include "daemon/dashboard/dashboard_page.h"
 #include "daemon/lag_history.h"
 #include "daemon/metrics.h"
+#include "replication/peer_auth.h"
 #include "replication/replicator.h"
 #include "store/store.h"
 
@@ -139,6 +140,17 @@ HttpResponse Varz(const AdminState& s) {
                      {"anti_entropy_comparisons", c.anti_entropy_comparisons},
                      {"anti_entropy_ranges_differing", c.anti_entropy_ranges_differing},
                      {"anti_entropy_items_repaired", c.anti_entropy_items_repaired}};
+    json::object peers{{"enabled", s.peer_auth != nullptr}};
+    if (s.peer_auth) {
+      const auto a = s.peer_auth->counters();
+      peers["configured_regions"] = s.peer_auth->configured_regions();
+      peers["rejected"] = json::object{{"unsigned", a.unsigned_messages},
+                                       {"unknown_region", a.unknown_region},
+                                       {"bad_signature", a.bad_signature},
+                                       {"identity_conflict", a.identity_conflict},
+                                       {"impersonation", c.impersonations}};
+    }
+    body["peer_authentication"] = std::move(peers);
   }
   return JsonResponse(200, body);
 }

@@ -13,7 +13,8 @@ class Store;
 }
 namespace meridian::replication {
 class Replicator;
-}
+class PeerAuthenticator;
+}  // namespace meridian::replication
 
 namespace meridian::daemon {
 
@@ -47,7 +48,8 @@ struct AdminState {
   store::Store* store = nullptr;
   replication::Replicator* replicator = nullptr;
   const Metrics* metrics = nullptr;
-  const LagHistory* lag_history = nullptr;  // null without replication
+  const LagHistory* lag_history = nullptr;                    // null without replication
+  const replication::PeerAuthenticator* peer_auth = nullptr;  // null: peers not authenticated
 };
 
 // GET /healthz: 200 {"status":"ok"}, or 503 {"status":"error","errors":[{"type":...}]}

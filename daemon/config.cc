@@ -8,6 +8,7 @@
 #include <set>
 #include <type_traits>
 
+#include "daemon/access_keys_toml.h"
 #include "daemon/http_server.h"
 
 namespace meridian::daemon {
@@ -154,6 +155,30 @@ const std::vector<ConfigKey>& ConfigKeys() {
        &Config::stream_shard_max_records},
       {"stream_shard_max_age_s", "seconds after which a stream shard rolls over",
        &Config::stream_shard_max_age_s},
+      {"account_id", "account id in ARNs (default: the access keys' account)", &Config::account_id},
+      {"access_keys_file", "TOML file of [[access_keys]] (enables SigV4 authentication)",
+       &Config::access_keys_file},
+      {"credentials_file", "AWS shared-credentials file of accepted keys",
+       &Config::credentials_file},
+      {"tls_cert", "PEM certificate chain: HTTPS on the API and admin ports", &Config::tls_cert},
+      {"tls_key", "PEM private key of tls_cert", &Config::tls_key},
+      {"tls_client_ca", "require client certificates signed by this CA (PEM)",
+       &Config::tls_client_ca},
+      {"encryption_key_file", "encrypt the RocksDB files with the AES-256 key in this file",
+       &Config::encryption_key_file},
+      {"nats_ca", "CA (PEM) that signed the NATS server's certificate: TLS to NATS",
+       &Config::nats_ca},
+      {"nats_cert", "client certificate (PEM) for NATS", &Config::nats_cert},
+      {"nats_key", "private key (PEM) of nats_cert", &Config::nats_key},
+      {"nats_user", "NATS user name", &Config::nats_user},
+      {"nats_password", "NATS password", &Config::nats_password},
+      {"nats_token", "NATS authentication token", &Config::nats_token},
+      {"nats_creds", "NATS credentials file (nkeys/JWT)", &Config::nats_creds},
+      {"peer_key_file", "this region's Ed25519 private key (PEM): signs replication messages",
+       &Config::peer_key_file},
+      {"peer_keys_dir",
+       "directory of <region>.pub Ed25519 public keys: only those regions are accepted",
+       &Config::peer_keys_dir},
   };
   return kKeys;
 }
@@ -184,6 +209,10 @@ Status LoadConfigFile(const std::string& path, Config* config) {
     const std::string name(key_node.str());
     if (name == "trigger") {
       MERIDIAN_RETURN_IF_ERROR(ReadTriggers(path, node, config));
+      continue;
+    }
+    if (name == "access_keys") {
+      MERIDIAN_RETURN_IF_ERROR(ReadAccessKeyTables(path, node, &config->access_keys));
       continue;
     }
     auto key =
@@ -220,6 +249,9 @@ Status ValidateConfig(const Config& config) {
   if (!config.nats_url.empty() && (config.region_id < 1 || config.region_id > 65535)) {
     return Status::InvalidArgument("region_id (1..65535) is required with nats_url");
   }
+  if (config.peer_key_file.empty() != config.peer_keys_dir.empty()) {
+    return Status::InvalidArgument("peer_key_file and peer_keys_dir go together");
+  }
   if (config.heartbeat_ms < 10 || config.heartbeat_ms > 60000) {
     return Status::InvalidArgument("heartbeat_ms must be between 10 and 60000");
   }
@@ -245,6 +277,12 @@ Status ValidateConfig(const Config& config) {
       config.stream_shard_max_age_s < 1) {
     return Status::InvalidArgument(
         "stream_retention_s, stream_shard_max_records and stream_shard_max_age_s must be >= 1");
+  }
+  if (config.tls_cert.empty() != config.tls_key.empty()) {
+    return Status::InvalidArgument("tls_cert and tls_key go together");
+  }
+  if (!config.tls_client_ca.empty() && config.tls_cert.empty()) {
+    return Status::InvalidArgument("tls_client_ca needs tls_cert and tls_key");
   }
   std::set<std::string> trigger_names;
   for (const auto& trigger : config.triggers) {

@@ -28,6 +28,19 @@ struct TriggerConfig {
   std::string starting_position = "TRIM_HORIZON";  // TRIM_HORIZON | LATEST (first start only)
 };
 
+// An access key of [[access_keys]] (docs/security.md). File only.
+struct AccessKeyConfig {
+  std::string id;             // access key id (required, unique)
+  std::string secret;         // secret access key (required)
+  std::string account_id;     // default: the daemon's account
+  std::string user;           // IAM user name; empty: the account's root
+  std::string session_token;  // temporary credentials: requests must carry this token
+  std::string expires;        // temporary credentials: "2026-12-31T23:59:59Z"
+  std::string policy;         // identity policy JSON; empty (and no policy_file): root
+  std::string policy_file;    // or: the policy JSON in this file
+  std::string where;          // "file:line", for messages
+};
+
 struct Config {
   std::string region;                           // region name, e.g. "us-east-1" (required)
   std::string data_dir;                         // RocksDB directory (required)
@@ -57,7 +70,22 @@ struct Config {
   uint64_t stream_shard_max_records = 100'000;
   uint64_t stream_shard_max_age_s = uint64_t{4} * 3600;
   std::vector<TriggerConfig> triggers;  // [[trigger]] tables of the file
-  std::string config_file;              // where the file values came from, if any
+  // Security (docs/security.md). With no access key anywhere, requests are not
+  // authenticated (local development).
+  std::string account_id;        // ARNs' account; empty: the keys' account, or 000000000000
+  std::string access_keys_file;  // a TOML file of [[access_keys]] tables
+  std::string credentials_file;  // an AWS shared-credentials file (INI profiles)
+  std::vector<AccessKeyConfig> access_keys;  // [[access_keys]] tables of the config file
+  std::string tls_cert;             // HTTPS on the API and admin ports: PEM certificate chain
+  std::string tls_key;              // and its private key
+  std::string tls_client_ca;        // optional: clients must present a certificate from this CA
+  std::string encryption_key_file;  // RocksDB files encrypted (AES-256-CTR) with this key
+  // Between regions: NATS over TLS with credentials, and signed replication messages.
+  std::string nats_ca, nats_cert, nats_key;  // TLS to the region's NATS server
+  std::string nats_user, nats_password, nats_token, nats_creds;
+  std::string peer_key_file;  // this region's Ed25519 private key (PEM)
+  std::string peer_keys_dir;  // <region>.pub of every configured region
+  std::string config_file;    // where the file values came from, if any
 };
 
 // One configuration key: `name` in the TOML file, --name-with-dashes on the command line.

@@ -6,7 +6,9 @@
 
 #include <spdlog/spdlog.h>
 #include <boost/asio.hpp>
+#include <boost/asio/ssl.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/stream_traits.hpp>
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/string_body.hpp>
 
@@ -22,6 +24,7 @@ namespace beast = boost::beast;
 namespace http = beast::http;
 using tcp = asio::ip::tcp;
 using Socket = asio::basic_stream_socket<tcp, asio::io_context::executor_type>;
+using TlsStream = asio::ssl::stream<Socket>;
 
 namespace {
 
@@ -59,16 +62,26 @@ void AppendResponse(const HttpResponse& r, bool keep_alive, std::string* out) {
   out->append(r.body);
 }
 
-class Session : public std::enable_shared_from_this<Session> {
+// One connection, over a plain socket or a TLS stream.
+template <class Stream>
+class Session : public std::enable_shared_from_this<Session<Stream>> {
  public:
-  Session(Socket socket, const HttpHandler& handler, const HttpServerOptions& options)
-      : socket_(std::move(socket)), handler_(handler), options_(options) {}
+  Session(Stream stream, const HttpHandler& handler, const HttpServerOptions& options)
+      : socket_(std::move(stream)), handler_(handler), options_(options) {}
 
   void Start() {
     boost::system::error_code ec;
-    socket_.set_option(tcp::no_delay(true), ec);
+    beast::get_lowest_layer(socket_).set_option(tcp::no_delay(true), ec);
     ResetParser();
-    Read();
+    if constexpr (std::is_same_v<Stream, TlsStream>) {
+      socket_.async_handshake(asio::ssl::stream_base::server,
+                              [self = this->shared_from_this()](boost::system::error_code e) {
+                                if (e) return self->Close();
+                                self->Read();
+                              });
+    } else {
+      Read();
+    }
   }
 
  private:
@@ -81,12 +94,12 @@ class Session : public std::enable_shared_from_this<Session> {
   void Read() {
     auto space =
         buffer_.prepare(std::max<size_t>(size_t{16} << 10, buffer_.capacity() - buffer_.size()));
-    socket_.async_read_some(space,
-                            [self = shared_from_this()](boost::system::error_code ec, size_t n) {
-                              if (ec) return self->Close();
-                              self->buffer_.commit(n);
-                              self->Parse();
-                            });
+    socket_.async_read_some(
+        space, [self = this->shared_from_this()](boost::system::error_code ec, size_t n) {
+          if (ec) return self->Close();
+          self->buffer_.commit(n);
+          self->Parse();
+        });
   }
 
   // Feeds buffered bytes to the parser; answers every complete request, then reads more.
@@ -125,8 +138,13 @@ class Session : public std::enable_shared_from_this<Session> {
     if (auto it = req.find("X-Amz-Target"); it != req.end())
       request.amz_target = std::string(it->value());
     request.body = std::move(req.body());
+    if (options_.keep_headers) {
+      for (const auto& field : req) {
+        request.headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
+      }
+    }
     const bool keep_alive = req.keep_alive();
-    auto self = shared_from_this();
+    auto self = this->shared_from_this();
     HttpResponder respond = [self, keep_alive](HttpResponse response) {
       asio::dispatch(self->socket_.get_executor(),
                      [self, keep_alive, response = std::move(response)] {
@@ -146,7 +164,7 @@ class Session : public std::enable_shared_from_this<Session> {
     AppendResponse(response, keep_alive, &out_);
     asio::async_write(
         socket_, asio::buffer(out_),
-        [self = shared_from_this(), keep_alive](boost::system::error_code ec, size_t) {
+        [self = this->shared_from_this(), keep_alive](boost::system::error_code ec, size_t) {
           if (ec || !keep_alive) return self->Close();
           self->ResetParser();
           self->Parse();
@@ -155,11 +173,12 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void Close() {
     boost::system::error_code ec;
-    socket_.shutdown(tcp::socket::shutdown_send, ec);
-    socket_.close(ec);
+    auto& socket = beast::get_lowest_layer(socket_);
+    socket.shutdown(tcp::socket::shutdown_send, ec);
+    socket.close(ec);
   }
 
-  Socket socket_;
+  Stream socket_;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
   std::string out_;
@@ -179,15 +198,51 @@ struct HttpServer::Impl {
   std::vector<std::thread> threads;
   std::atomic<size_t> next{0};
   bool running = false;
+  std::unique_ptr<asio::ssl::context> tls;  // HTTPS when set
 
   void Accept() {
     auto& target = *contexts[next++ % contexts.size()];
-    acceptor->async_accept(
-        target.get_executor(), [this](boost::system::error_code ec, Socket socket) {
-          if (!acceptor->is_open()) return;
-          if (!ec) std::make_shared<Session>(std::move(socket), handler, options)->Start();
-          Accept();
-        });
+    acceptor->async_accept(target.get_executor(), [this](boost::system::error_code ec,
+                                                         Socket socket) {
+      if (!acceptor->is_open()) return;
+      if (!ec && tls) {
+        std::make_shared<Session<TlsStream>>(TlsStream(std::move(socket), *tls), handler, options)
+            ->Start();
+      } else if (!ec) {
+        std::make_shared<Session<Socket>>(std::move(socket), handler, options)->Start();
+      }
+      Accept();
+    });
+  }
+
+  Status LoadTls() {
+    if (options.tls_cert.empty() && options.tls_key.empty()) return Status::Ok();
+    if (options.tls_cert.empty() || options.tls_key.empty()) {
+      return Status::InvalidArgument("TLS needs both a certificate and a key file");
+    }
+    tls = std::make_unique<asio::ssl::context>(asio::ssl::context::tls_server);
+    tls->set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
+                     asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 |
+                     asio::ssl::context::no_tlsv1_1 | asio::ssl::context::single_dh_use);
+    boost::system::error_code ec;
+    const char* step = "certificate";
+    tls->use_certificate_chain_file(options.tls_cert, ec);
+    if (!ec) {
+      step = "private key";
+      tls->use_private_key_file(options.tls_key, asio::ssl::context::pem, ec);
+    }
+    if (!ec && !options.tls_client_ca.empty()) {
+      step = "client CA";
+      tls->load_verify_file(options.tls_client_ca, ec);
+      if (!ec) {
+        tls->set_verify_mode(asio::ssl::verify_peer | asio::ssl::verify_fail_if_no_peer_cert, ec);
+      }
+    }
+    if (ec) {
+      tls.reset();
+      return Status::InvalidArgument(std::string("TLS ") + step + ": " + ec.message());
+    }
+    return Status::Ok();
   }
 };
 
@@ -200,6 +255,7 @@ HttpServer::HttpServer(HttpServerOptions options, HttpHandler handler)
 HttpServer::~HttpServer() { Stop(); }
 
 Status HttpServer::Start() {
+  MERIDIAN_RETURN_IF_ERROR(impl_->LoadTls());
   const int n = std::max(1, impl_->options.threads);
   for (int i = 0; i < n; ++i) impl_->contexts.push_back(std::make_unique<asio::io_context>(1));
   impl_->acceptor =

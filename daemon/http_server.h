@@ -20,6 +20,8 @@ struct HttpRequest {
   std::string target;      // path and query
   std::string amz_target;  // X-Amz-Target header, empty if absent
   std::string body;
+  // Every header as received (name, value), only with HttpServerOptions::keep_headers.
+  std::vector<std::pair<std::string, std::string>> headers;
 };
 
 struct HttpResponse {
@@ -46,6 +48,12 @@ struct HttpServerOptions {
   int threads = 1;
   size_t max_body_bytes = 16 * 1024 * 1024 + 4096;
   int idle_timeout_s = 300;
+  bool keep_headers = false;  // fill HttpRequest::headers (SigV4 needs them)
+  // HTTPS (TLS 1.2 or later) when set: PEM certificate chain and private key files. With
+  // tls_client_ca, clients must present a certificate signed by that CA.
+  std::string tls_cert = {};
+  std::string tls_key = {};
+  std::string tls_client_ca = {};
 };
 
 class HttpServer {
@@ -53,7 +61,8 @@ class HttpServer {
   HttpServer(HttpServerOptions options, HttpHandler handler);
   ~HttpServer();  // stops if running
 
-  // Binds and starts the worker threads. IOError if the address cannot be bound.
+  // Binds and starts the worker threads. IOError if the address cannot be bound,
+  // InvalidArgument for unusable TLS files.
   Status Start();
   // The port actually bound (useful with port 0). REQUIRES: Start() succeeded.
   uint16_t bound_port() const;

@@ -2,6 +2,7 @@
 // shuts down cleanly on SIGTERM/SIGINT.
 #include <spdlog/spdlog.h>
 #include <CLI/CLI.hpp>
+#include <boost/json.hpp>
 
 #include <sched.h>
 
@@ -14,6 +15,7 @@
 #include <variant>
 
 #include "common/wall_clock.h"
+#include "daemon/access_keys.h"
 #include "daemon/admin.h"
 #include "daemon/api/api.h"
 #include "daemon/config.h"
@@ -22,7 +24,10 @@
 #include "daemon/metrics.h"
 #include "daemon/trigger.h"
 #include "replication/nats_transport.h"
+#include "replication/peer_auth.h"
 #include "replication/replicator.h"
+#include "security/sigv4.h"
+#include "store/encryption.h"
 #include "store/store.h"
 #include "store/ttl_sweeper.h"
 
@@ -122,8 +127,23 @@ meridian::store::StoreOptions StoreOptionsFor(const meridian::daemon::Config& co
 }
 
 std::string AdvertisedAdminUrl(const meridian::daemon::Config& config) {
-  return config.advertise_admin_url.empty() ? "http://" + config.admin_listen
-                                            : config.advertise_admin_url;
+  if (!config.advertise_admin_url.empty()) return config.advertise_admin_url;
+  return (config.tls_cert.empty() ? "http://" : "https://") + config.admin_listen;
+}
+
+meridian::replication::NatsTransportOptions NatsOptionsFor(const meridian::daemon::Config& config,
+                                                           const std::string& server_id) {
+  meridian::replication::NatsTransportOptions o;
+  o.url = config.nats_url;
+  o.name = "meridiand-" + config.region + "-" + server_id;
+  o.ca_file = config.nats_ca;
+  o.cert_file = config.nats_cert;
+  o.key_file = config.nats_key;
+  o.user = config.nats_user;
+  o.password = config.nats_password;
+  o.token = config.nats_token;
+  o.creds_file = config.nats_creds;
+  return o;
 }
 
 meridian::replication::ReplicatorOptions ReplicatorOptionsFor(
@@ -140,19 +160,39 @@ meridian::replication::ReplicatorOptions ReplicatorOptionsFor(
   return r;
 }
 
-// The DynamoDB API over HTTP: a write is acknowledged only once its commit group is in the
-// WAL. The group is written after the requests already queued on this worker, so
-// concurrent writes share it.
+// The DynamoDB API over HTTP: with an authenticator, every request must carry a valid SigV4
+// signature. A write is acknowledged only once its commit group is in the WAL. The group is
+// written after the requests already queued on this worker, so concurrent writes share it.
 meridian::daemon::HttpHandler ApiHandler(meridian::api::Api* api, meridian::store::Store* db,
-                                         meridian::daemon::Metrics* metrics) {
+                                         meridian::daemon::Metrics* metrics,
+                                         const meridian::security::Authenticator* auth) {
   using meridian::daemon::HttpResponse;
-  return [api, db, metrics](meridian::daemon::HttpRequest& req,
-                            meridian::daemon::HttpResponder respond) {
+  return [api, db, metrics, auth](meridian::daemon::HttpRequest& req,
+                                  meridian::daemon::HttpResponder respond) {
     if (req.method != "POST") {
       return respond(HttpResponse{200, "text/plain", "healthy: meridian\n", {}});
     }
     const auto start = std::chrono::steady_clock::now();
-    auto r = api->Handle(req.amz_target, req.body);
+    const meridian::security::AccessKey* principal = nullptr;
+    if (auth) {
+      auto result = auth->Authenticate({req.method, req.target, &req.headers, req.body},
+                                       meridian::WallClockMillis());
+      if (auto* error = std::get_if<meridian::security::AuthError>(&result)) {
+        meridian::api::ApiResponse denied;
+        denied.status = 400;
+        denied.error_type = error->type.substr(error->type.find('#') + 1);
+        metrics->ObserveRequest(
+            denied,
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+        boost::json::object body{{"__type", error->type}, {"message", error->message}};
+        return respond(HttpResponse{400,
+                                    "application/x-amz-json-1.0",
+                                    boost::json::serialize(body),
+                                    {{"x-amzn-RequestId", "meridian"}}});
+      }
+      principal = std::get<const meridian::security::AccessKey*>(result);
+    }
+    auto r = api->Handle(req.amz_target, req.body, principal);
     HttpResponse response{r.status,
                           "application/x-amz-json-1.0",
                           std::move(r.body),
@@ -198,8 +238,15 @@ int main(int argc, char** argv) {
   std::error_code ec;
   std::filesystem::create_directories(config.data_dir, ec);
   if (ec) return Fail("data_dir " + config.data_dir + ": " + ec.message());
-  const store::StoreOptions store_options = StoreOptionsFor(config);
+  store::StoreOptions store_options = StoreOptionsFor(config);
+  if (!config.encryption_key_file.empty()) {
+    auto key = store::ReadEncryptionKeyFile(config.encryption_key_file);
+    if (!key.ok()) return Fail(key.status().message());
+    store_options.encryption_key = std::move(*key);
+    spdlog::info("msg=\"encryption at rest on: RocksDB files are AES-256-CTR encrypted\"");
+  }
   auto store = store::Store::Open(store_options);
+  store_options.encryption_key.clear();
   if (!store.ok()) return Fail("store: " + store.status().message());
   store::Store* db = store->get();
   daemon::ServerIdentity identity{
@@ -209,12 +256,23 @@ int main(int argc, char** argv) {
   // Replication: only with a NATS server configured.
   Status s;
   std::unique_ptr<replication::Transport> transport;
+  std::shared_ptr<replication::PeerAuthenticator> peer_auth;
   std::unique_ptr<replication::Replicator> replicator;
   if (!config.nats_url.empty()) {
-    auto connected = replication::ConnectNats(
-        {config.nats_url, "meridiand-" + config.region + "-" + identity.server_id, 250});
+    auto connected = replication::ConnectNats(NatsOptionsFor(config, identity.server_id));
     if (!connected.ok()) return Fail("nats: " + connected.status().message());
     transport = std::move(connected).value();
+    if (!config.peer_key_file.empty()) {
+      auto auth = replication::PeerAuthenticator::Load({config.region, config.region_id},
+                                                       config.peer_key_file, config.peer_keys_dir);
+      if (!auth.ok()) return Fail("peer authentication: " + auth.status().message());
+      peer_auth = std::move(auth).value();
+      spdlog::info("msg=\"replication messages signed and verified\" configured_regions={}",
+                   peer_auth->configured_regions());
+      transport = replication::NewAuthenticatedTransport(std::move(transport), peer_auth);
+    } else {
+      spdlog::warn("msg=\"peers not authenticated: no peer_key_file (see docs/security.md)\"");
+    }
     replicator = std::make_unique<replication::Replicator>(
         db, transport.get(), ReplicatorOptionsFor(config, identity.server_id));
     replication::Replicator* rep = replicator.get();
@@ -223,8 +281,24 @@ int main(int argc, char** argv) {
     if (!s.ok()) return Fail("replication: " + s.message());
   }
 
+  auto access_keys = daemon::LoadAccessKeys(config);
+  if (!access_keys.ok()) return Fail("config: " + access_keys.status().message());
+  std::unique_ptr<security::Authenticator> authenticator;
+  if (access_keys->keys.empty()) {
+    spdlog::warn(
+        "msg=\"authentication off: no access keys configured, every request is accepted "
+        "(local development; see docs/security.md)\"");
+  } else {
+    const size_t n = access_keys->keys.size();
+    authenticator =
+        std::make_unique<security::Authenticator>(std::move(access_keys->keys), config.region);
+    spdlog::info("msg=\"SigV4 authentication on\" access_keys={} account={}", n,
+                 access_keys->account_id);
+  }
+
   api::ApiOptions api_options;
   api_options.region = config.region;
+  api_options.account_id = access_keys->account_id;
   api_options.group_commit = true;
   api_options.global_tables = config.global_tables;
   api_options.endpoint_address = config.listen;  // DescribeEndpoints
@@ -250,26 +324,35 @@ int main(int argc, char** argv) {
   const int threads = config.threads > 0 ? config.threads : UsableCpus();
   daemon::Metrics metrics;
   auto listen = *daemon::ParseHostPort(config.listen);
-  daemon::HttpServer api_server(daemon::HttpServerOptions{listen.first, listen.second, threads},
-                                ApiHandler(&api, db, &metrics));
+  daemon::HttpServerOptions api_http{listen.first, listen.second, threads};
+  api_http.keep_headers = authenticator != nullptr;
+  api_http.tls_cert = config.tls_cert;
+  api_http.tls_key = config.tls_key;
+  api_http.tls_client_ca = config.tls_client_ca;
+  daemon::HttpServer api_server(api_http, ApiHandler(&api, db, &metrics, authenticator.get()));
   s = api_server.Start();
   if (!s.ok()) return Fail("api: " + s.message());
 
   auto admin = *daemon::ParseHostPort(config.admin_listen);
   std::unique_ptr<daemon::LagHistory> lag_history;
   if (replicator) lag_history = std::make_unique<daemon::LagHistory>(replicator.get());
-  daemon::AdminState admin_state{&identity, db, replicator.get(), &metrics, lag_history.get()};
-  daemon::HttpServer admin_server(daemon::HttpServerOptions{admin.first, admin.second, 1},
-                                  daemon::MakeAdminHandler(&admin_state));
+  daemon::AdminState admin_state{&identity,      db, replicator.get(), &metrics, lag_history.get(),
+                                 peer_auth.get()};
+  daemon::HttpServerOptions admin_http{admin.first, admin.second, 1};
+  admin_http.tls_cert = config.tls_cert;
+  admin_http.tls_key = config.tls_key;
+  admin_http.tls_client_ca = config.tls_client_ca;
+  daemon::HttpServer admin_server(admin_http, daemon::MakeAdminHandler(&admin_state));
   s = admin_server.Start();
   if (!s.ok()) return Fail("admin: " + s.message());
 
+  const char* scheme = config.tls_cert.empty() ? "http" : "https";
   spdlog::info(
-      "msg=\"meridiand started\" region={} region_id={} api=http://{}:{} admin=http://{}:{} "
+      "msg=\"meridiand started\" region={} region_id={} api={}://{}:{} admin={}://{}:{} "
       "data_dir={} threads={} durability={} last_seq={} nats={}",
-      config.region, store_options.region_id, listen.first, api_server.bound_port(), admin.first,
-      admin_server.bound_port(), config.data_dir, threads, config.durability, db->last_seq(),
-      config.nats_url.empty() ? "off" : config.nats_url);
+      config.region, store_options.region_id, scheme, listen.first, api_server.bound_port(), scheme,
+      admin.first, admin_server.bound_port(), config.data_dir, threads, config.durability,
+      db->last_seq(), config.nats_url.empty() ? "off" : config.nats_url);
 
   int sig = 0;
   sigwait(&signals, &sig);

@@ -12,6 +12,7 @@
 
 #include "daemon/admin.h"
 #include "daemon/api/api.h"
+#include "replication/peer_auth.h"
 #include "replication/replicator.h"
 #include "store/store.h"
 
@@ -205,6 +206,18 @@ void AddStateMetrics(const AdminState& s, prometheus::Registry* registry) {
   count("meridian_replication_publish_failures_total", "Failed publishes", c.publish_failures);
   count("meridian_anti_entropy_items_repaired_total", "Items repaired by anti-entropy",
         c.anti_entropy_items_repaired);
+  if (s.peer_auth) {
+    const auto a = s.peer_auth->counters();
+    auto& rejected = counter("meridian_replication_unauthenticated_messages_total",
+                             "Peer messages dropped: not signed by a configured region");
+    const std::pair<const char*, uint64_t> reasons[] = {{"unsigned", a.unsigned_messages},
+                                                        {"unknown_region", a.unknown_region},
+                                                        {"bad_signature", a.bad_signature},
+                                                        {"identity_conflict", a.identity_conflict},
+                                                        {"impersonation", c.impersonations}};
+    for (const auto& [reason, n] : reasons)
+      rejected.Add({{"reason", reason}}).Increment(static_cast<double>(n));
+  }
 }
 
 }  // namespace

@@ -26,6 +26,7 @@ void Replicator::OnDigestRequest(const InboundMessage& m) {
     ++counters_.rejected_messages;
     return;
   }
+  if (Impersonates(m, req->requester)) return;
   DigestReplyMessage reply;
   reply.table = req->table;
   auto digests = store_->BucketDigests(req->table);

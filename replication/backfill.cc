@@ -130,6 +130,7 @@ void Replicator::OnSnapshotRequest(const InboundMessage& m) {
     ++counters_.rejected_messages;
     return;
   }
+  if (Impersonates(m, req->requester)) return;
   const size_t max_bytes = std::clamp<size_t>(req->max_bytes, 4096, 4 << 20);  // < NATS max_payload
   auto chunk = req->catalog
                    ? store_->ReadCatalog()

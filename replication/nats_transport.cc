@@ -45,6 +45,7 @@ class NatsTransport final : public Transport {
     natsOptions_SetReconnectedCB(opts_, &NatsTransport::OnReconnected, this);
     natsOptions_SetTimeout(opts_, 2000);
     natsOptions_SetPingInterval(opts_, 2000);
+    MERIDIAN_RETURN_IF_ERROR(ApplySecurity(options));
     s = natsConnection_Connect(&conn_, opts_);
     if (s == NATS_NOT_YET_CONNECTED) {
       SetError("not yet connected to " + options.url);
@@ -52,6 +53,38 @@ class NatsTransport final : public Transport {
     }
     if (s != NATS_OK) return NatsError("nats connect", s);
     connected_ = true;
+    return Status::Ok();
+  }
+
+  Status ApplySecurity(const NatsTransportOptions& o) {
+    auto check = [](const char* what, natsStatus s) {
+      return s == NATS_OK ? Status::Ok() : NatsError(what, s);
+    };
+    const bool tls = !o.ca_file.empty() || !o.cert_file.empty() || o.url.rfind("tls://", 0) == 0;
+    if (tls) MERIDIAN_RETURN_IF_ERROR(check("nats tls", natsOptions_SetSecure(opts_, true)));
+    if (!o.ca_file.empty()) {
+      MERIDIAN_RETURN_IF_ERROR(
+          check(("nats_ca " + o.ca_file).c_str(),
+                natsOptions_LoadCATrustedCertificates(opts_, o.ca_file.c_str())));
+    }
+    if (o.cert_file.empty() != o.key_file.empty())
+      return Status::InvalidArgument("nats_cert and nats_key go together");
+    if (!o.cert_file.empty()) {
+      MERIDIAN_RETURN_IF_ERROR(
+          check(("nats_cert " + o.cert_file).c_str(),
+                natsOptions_LoadCertificatesChain(opts_, o.cert_file.c_str(), o.key_file.c_str())));
+    }
+    if (!o.user.empty()) {
+      MERIDIAN_RETURN_IF_ERROR(
+          check("nats user", natsOptions_SetUserInfo(opts_, o.user.c_str(), o.password.c_str())));
+    }
+    if (!o.token.empty())
+      MERIDIAN_RETURN_IF_ERROR(check("nats token", natsOptions_SetToken(opts_, o.token.c_str())));
+    if (!o.creds_file.empty()) {
+      MERIDIAN_RETURN_IF_ERROR(
+          check(("nats_creds " + o.creds_file).c_str(),
+                natsOptions_SetUserCredentialsFromFiles(opts_, o.creds_file.c_str(), nullptr)));
+    }
     return Status::Ok();
   }
 

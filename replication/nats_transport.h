@@ -14,6 +14,11 @@ struct NatsTransportOptions {
   std::string url;   // nats://host:port
   std::string name;  // connection name shown by the server
   int reconnect_wait_ms = 250;
+  // TLS (any of them set, or a tls:// URL, turns it on): the CA that signed the server's
+  // certificate, and this client's certificate and key when the server asks for one.
+  std::string ca_file, cert_file, key_file;
+  // Credentials: user/password, a token, or an nkeys/JWT credentials file (nsc's .creds).
+  std::string user, password, token, creds_file;
 };
 
 // Connects (retrying in the background when the server is not up yet). IOError only for

@@ -193,8 +193,20 @@ void Replicator::HeartbeatStep() {
   TrimLog();
 }
 
+bool Replicator::Impersonates(const InboundMessage& m, conflict::RegionId claimed) {
+  if (m.peer == 0 || m.peer == claimed) return false;
+  MutexLock lock(&mu_);
+  ++counters_.impersonations;
+  spdlog::warn(
+      "msg=\"rejected a message signed by one region that claims another\" "
+      "subject={} signer={} claimed={}",
+      m.subject, m.peer, claimed);
+  return true;
+}
+
 void Replicator::OnHeartbeat(const InboundMessage& m) {
   auto hb = DecodeHeartbeat(m.payload);
+  if (hb.ok() && Impersonates(m, hb->region)) return;
   if (hb.ok() && hb->region != options_.region_id) {
     bool known;
     {
@@ -251,6 +263,7 @@ void Replicator::OnChangeBatch(const InboundMessage& m) {
     return;
   }
   if (batch->origin == options_.region_id) return;
+  if (Impersonates(m, batch->origin)) return;  // a region publishes only its own changes
   AddPending(batch->origin, batch->first_seq, std::move(batch->changes));
 }
 
@@ -609,6 +622,7 @@ void Replicator::OnFetch(const InboundMessage& m) {
     ++counters_.rejected_messages;
     return;
   }
+  if (Impersonates(m, req->requester)) return;
   ChangeBatchMessage batch;
   batch.origin = req->origin;
   batch.sender = options_.region_id;

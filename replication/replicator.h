@@ -101,6 +101,7 @@ struct ReplicatorCounters {
   uint64_t changes_merged = 0;
   uint64_t duplicates = 0;
   uint64_t rejected_messages = 0;  // undecodable or invalid peer messages
+  uint64_t impersonations = 0;     // signed by one region, claiming to come from another
   uint64_t fetches = 0;
   uint64_t fetch_failures = 0;
   uint64_t dropped_pending = 0;          // changes dropped because the pending buffer was full
@@ -180,6 +181,8 @@ class Replicator {
   void FetchLoop() EXCLUDES(mu_);
   void BackfillStep() EXCLUDES(mu_);
   void OnChangeBatch(const InboundMessage& m) EXCLUDES(mu_);
+  // True (counted) when `m` was signed by another region than the one it claims to be from.
+  bool Impersonates(const InboundMessage& m, conflict::RegionId claimed) EXCLUDES(mu_);
   void OnHeartbeat(const InboundMessage& m) EXCLUDES(mu_);
   void OnFetch(const InboundMessage& m) EXCLUDES(mu_);
   // Applies every pending change that is next in line with its dependencies met. Returns

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
@@ -19,6 +20,7 @@ struct InboundMessage {
   std::string_view subject;
   std::string_view payload;
   std::string_view reply_to;  // empty unless the sender awaits a reply (Request)
+  uint32_t peer = 0;  // the region id that signed it (peer_auth.h); 0: peers not authenticated
 };
 
 // Called on a transport thread; must be thread-safe and must not block for long.

@@ -1,6 +1,8 @@
 // Store: opening RocksDB and the table catalog. Item reads and writes: store_items.cc.
 #include "store/store.h"
 
+#include "store/encryption.h"
+
 #include <rocksdb/cache.h>
 #include <rocksdb/compaction_filter.h>
 #include <rocksdb/db.h>
@@ -60,6 +62,12 @@ Result<std::unique_ptr<Store>> Store::Open(const StoreOptions& options) {
   db_options.max_total_wal_size = 64 << 20;
   // Groups are written one at a time (write_mu_), so memtables need no concurrent inserts.
   db_options.allow_concurrent_memtable_write = false;
+  if (!options.encryption_key.empty()) {
+    if (options.encryption_key.size() != kEncryptionKeyBytes)
+      return Status::InvalidArgument("encryption key must be 256 bits");
+    store->env_ = NewEncryptedEnv(options.encryption_key);
+    db_options.env = store->env_.get();
+  }
   // Compactions must not steal the core from request handling when both share one CPU.
   auto lowered = rocksdb::Env::Default()->LowerThreadPoolCPUPriority(rocksdb::Env::LOW,
                                                                      rocksdb::CpuPriority::kLow);

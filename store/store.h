@@ -64,6 +64,7 @@ namespace rocksdb {
 class CompactionFilter;
 struct ReadOptions;
 class DB;
+class Env;
 class ColumnFamilyHandle;
 class WriteBatch;
 }  // namespace rocksdb
@@ -87,6 +88,8 @@ struct StoreOptions {
   // transaction one by one, as if they were independent writes.
   bool atomic_transactions = true;
   StreamLimits streams;  // DynamoDB Streams: retention and shard bounds
+  // Non-empty: a 256-bit key; every RocksDB file is AES-256-CTR encrypted (encryption.h).
+  std::string encryption_key;
 };
 
 // What a write callback decides, given the current item (nullptr when absent).
@@ -589,6 +592,7 @@ class Store {
   // Constant after Open.
   StoreOptions options_;
   std::unique_ptr<conflict::HybridLogicalClock> hlc_;
+  std::unique_ptr<rocksdb::Env> env_;  // the encrypting Env, when encryption is on
   std::unique_ptr<rocksdb::DB> db_;
   rocksdb::ColumnFamilyHandle* catalog_cf_ = nullptr;
   rocksdb::ColumnFamilyHandle* items_cf_ = nullptr;

@@ -6,9 +6,12 @@
 #include <unordered_map>
 
 #include "daemon/api/api_error.h"
+#include "daemon/api/authorize.h"
 #include "daemon/api/capacity.h"
 #include "daemon/api/operations.h"
 #include "daemon/api/request.h"
+#include "security/access_key.h"
+#include "security/policy.h"
 
 namespace meridian::api {
 namespace json = boost::json;
@@ -90,6 +93,26 @@ std::string TableNameOf(const json::object& req) {
   return name && name->is_string() ? std::string(name->get_string()) : std::string();
 }
 
+// AccessDeniedException unless the principal's policy allows every permission the request
+// needs.
+void Authorize(const security::AccessKey& principal, std::string_view operation, const Request& req,
+               const OpContext& ctx) {
+  if (!principal.policy) return;  // the account's root
+  const security::PolicyVariables vars{principal.user, principal.id, principal.account_id};
+  for (const AccessCheck& check : RequiredAccess(operation, req, ctx)) {
+    const security::Decision d =
+        principal.policy->Evaluate({check.action, check.resource, &check.context}, vars);
+    if (d == security::Decision::kAllow) continue;
+    std::string message = "User: " + principal.Arn() +
+                          " is not authorized to perform: " + check.action +
+                          " on resource: " + check.resource;
+    message += d == security::Decision::kExplicitDeny
+                   ? " with an explicit deny in an identity-based policy"
+                   : " because no identity-based policy allows the " + check.action + " action";
+    throw ApiError("com.amazon.coral.service#AccessDeniedException", 400, std::move(message));
+  }
+}
+
 }  // namespace
 
 ApiError ApiError::FromStatus(const Status& status) {
@@ -115,7 +138,8 @@ Result<store::WriteResult> WriteItem(const OpContext& ctx, const store::TableInf
 
 Api::Api(store::Store* store, ApiOptions options) : store_(store), options_(std::move(options)) {}
 
-ApiResponse Api::Handle(std::string_view target, std::string_view body) const {
+ApiResponse Api::Handle(std::string_view target, std::string_view body,
+                        const security::AccessKey* principal) const {
   const auto found = FindOperation(target);
   const OpFn op = found.first;
   const std::string_view operation = found.second;
@@ -146,6 +170,7 @@ ApiResponse Api::Handle(std::string_view target, std::string_view body) const {
     CheckRequestShape(parsed.get_object());
     uint64_t commit_seq = 0;
     OpContext ctx{store_, &options_, &commit_seq, body};
+    if (principal) Authorize(*principal, operation, parsed.get_object(), ctx);
     Response out = op(ctx, parsed.get_object());
     ApiResponse r;
     r.body = json::serialize(out);

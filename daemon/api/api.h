@@ -12,6 +12,10 @@ class Store;
 struct TableInfo;
 }  // namespace meridian::store
 
+namespace meridian::security {
+struct AccessKey;
+}  // namespace meridian::security
+
 namespace meridian::api {
 
 struct ApiOptions {
@@ -59,8 +63,11 @@ class Api {
   Api(store::Store* store, ApiOptions options);
 
   // `target` is the X-Amz-Target header ("DynamoDB_20120810.PutItem"); `body` the request
-  // body. Never throws: every failure becomes a DynamoDB error body.
-  ApiResponse Handle(std::string_view target, std::string_view body) const;
+  // body. `principal`: the access key that signed the request (SigV4), whose policy must
+  // allow it (AccessDeniedException otherwise); nullptr when authentication is off.
+  // Never throws: every failure becomes a DynamoDB error body.
+  ApiResponse Handle(std::string_view target, std::string_view body,
+                     const security::AccessKey* principal = nullptr) const;
 
  private:
   store::Store* store_;

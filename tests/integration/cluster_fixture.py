@@ -21,6 +21,7 @@ one with its gateway links through a fault-injecting proxy).
 """
 from __future__ import annotations
 
+import configparser
 import contextlib
 import json
 import os
@@ -33,6 +34,7 @@ import tempfile
 import time
 from pathlib import Path
 
+import boto3
 import pytest
 
 import meridian_testlib as mt
@@ -119,8 +121,9 @@ def procs_mentioning(needle: str) -> list[tuple[int, str]]:
     return out
 
 
-def http_json(url: str, timeout: float = 3.0) -> tuple[int, dict | None]:
-    status, body = mt.http_get(url, timeout=timeout)
+def http_json(url: str, timeout: float = 3.0,
+              ca_file: str | None = None) -> tuple[int, dict | None]:
+    status, body = mt.http_get(url, timeout=timeout, ca_file=ca_file)
     try:
         return status, json.loads(body)
     except ValueError:
@@ -153,6 +156,9 @@ class Cluster:
         self._cwd: dict[int, str] = {}
         self._children: list[subprocess.Popen] = []
         self.up_output = ""
+        self.secure = "--secure" in self.up_args  # HTTPS, SigV4 with the cluster's admin key
+        self.ca_file: str | None = None
+        self.credentials: tuple[str, str] | None = None
 
     # -- paths
     def region_dir(self, i: int) -> Path:
@@ -200,7 +206,23 @@ class Cluster:
             self.names.append(name)
             self.api_urls.append(api[len("api="):])
             self.admin_urls.append(admin[len("admin="):])
-        self.clients = [mt.make_client(u) for u in self.api_urls]
+        if self.secure:
+            self.ca_file = str(self.dir / "secure" / "ca.pem")
+            ini = configparser.ConfigParser()
+            ini.read(self.dir / "secure" / "credentials")
+            self.credentials = (ini["meridian"]["aws_access_key_id"],
+                                ini["meridian"]["aws_secret_access_key"])
+        self.clients = [self.make_client(i) for i in range(self.nregions)]
+
+    def make_client(self, i: int, credentials: tuple[str, str] | None = None):
+        """A boto3 client of region i (signed for that region, verifying its certificate)."""
+        if not self.secure:
+            return mt.make_client(self.api_urls[i])
+        key_id, secret = credentials or self.credentials
+        return boto3.session.Session().client(
+            "dynamodb", region_name=self.names[i], endpoint_url=self.api_urls[i],
+            config=mt.client_config(), aws_access_key_id=key_id, aws_secret_access_key=secret,
+            verify=self.ca_file)
 
     def _read_pid(self, f: Path) -> int | None:
         try:
@@ -263,7 +285,7 @@ class Cluster:
 
     # -- status endpoints
     def admin(self, i: int, path: str) -> dict:
-        status, body = http_json(self.admin_urls[i] + path)
+        status, body = http_json(self.admin_urls[i] + path, ca_file=self.ca_file)
         if body is None:
             raise ClusterError(f"{self.names[i]} {path}: HTTP {status}, not JSON")
         return body
@@ -276,7 +298,7 @@ class Cluster:
 
     def healthz(self, i: int) -> tuple[int, dict | None]:
         try:
-            return http_json(self.admin_urls[i] + "/healthz", timeout=2.0)
+            return http_json(self.admin_urls[i] + "/healthz", timeout=2.0, ca_file=self.ca_file)
         except OSError:
             return 0, None
 
@@ -435,7 +457,7 @@ class Cluster:
                                    f"restart; log tail:\n{self.log_tail(i)}")
             time.sleep(0.05)
         # Fresh client: the old one's pooled connections point at the dead process.
-        self.clients[i] = mt.make_client(self.api_urls[i])
+        self.clients[i] = self.make_client(i)
         self.wait_peers(timeout=max(5.0, deadline - time.monotonic()))
         return proc.pid
 

@@ -10,6 +10,7 @@ import json
 import os
 import signal
 import socket
+import ssl
 import subprocess
 import time
 import urllib.error
@@ -73,9 +74,10 @@ def free_loopback_ports(n: int) -> list[int]:
             s.close()
 
 
-def http_get(url: str, timeout: float = 2.0) -> tuple[int, str]:
+def http_get(url: str, timeout: float = 2.0, ca_file: str | None = None) -> tuple[int, str]:
+    context = ssl.create_default_context(cafile=ca_file) if ca_file else None
     try:
-        with urllib.request.urlopen(url, timeout=timeout) as resp:
+        with urllib.request.urlopen(url, timeout=timeout, context=context) as resp:
             return resp.status, resp.read().decode("utf-8", "replace")
     except urllib.error.HTTPError as e:
         return e.code, e.read().decode("utf-8", "replace")
@@ -89,8 +91,13 @@ class MeridianServer:
     """One meridiand process on loopback ports, with its own data dir and log file."""
 
     def __init__(self, data_dir: Path, log_path: Path, binary: Path | None = None,
-                 region: str = "us-east-1", extra_args: list[str] | None = None):
+                 region: str = "us-east-1", extra_args: list[str] | None = None,
+                 ca_file: str | None = None):
+        """With `ca_file`, the server runs HTTPS (extra_args carry --tls-cert/--tls-key) and
+        clients of its URLs verify it against that CA."""
         self.binary = Path(binary or meridiand_path())
+        self.ca_file = ca_file
+        self.scheme = "https" if ca_file else "http"
         self.extra_args = list(extra_args or [])
         self.data_dir = Path(data_dir)
         self.log_path = Path(log_path)
@@ -136,7 +143,8 @@ class MeridianServer:
                 raise ServerStartError(f"meridiand exited with status {rc} during startup; "
                                        f"log tail:\n{self.log_tail()}")
             try:
-                status, _ = http_get(f"{self.admin_url}/healthz", timeout=1.0)
+                status, _ = http_get(f"{self.admin_url}/healthz", timeout=1.0,
+                                     ca_file=self.ca_file)
                 if status == 200:
                     return
             except OSError:
@@ -179,11 +187,11 @@ class MeridianServer:
     # -- facts -----------------------------------------------------------------
     @property
     def endpoint(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return f"{self.scheme}://127.0.0.1:{self.port}"
 
     @property
     def admin_url(self) -> str:
-        return f"http://127.0.0.1:{self.admin_port}"
+        return f"{self.scheme}://127.0.0.1:{self.admin_port}"
 
     @property
     def pid(self) -> int:
@@ -194,7 +202,8 @@ class MeridianServer:
 
     def healthy(self) -> bool:
         try:
-            return http_get(f"{self.admin_url}/healthz", timeout=2.0)[0] == 200
+            return http_get(f"{self.admin_url}/healthz", timeout=2.0,
+                            ca_file=self.ca_file)[0] == 200
         except OSError:
             return False
 
@@ -289,7 +298,8 @@ class RawResponse:
 
 
 def raw_post(endpoint: str, target: str | None, body, credentials: Credentials | None = None,
-             content_type: str = JSON_CT, sign: bool = True, timeout: float = 30.0) -> RawResponse:
+             content_type: str = JSON_CT, sign: bool = True, timeout: float = 30.0,
+             ca_file: str | None = None) -> RawResponse:
     """POST a hand-made request (possibly invalid JSON) with urllib.
 
     `target` is the operation name ("PutItem") or a full X-Amz-Target value when it
@@ -310,8 +320,9 @@ def raw_post(endpoint: str, target: str | None, body, credentials: Credentials |
                   "dynamodb", REGION).add_auth(req)
         headers = dict(req.headers.items())
     request = urllib.request.Request(url, data=body, headers=headers, method="POST")
+    context = ssl.create_default_context(cafile=ca_file) if ca_file else None
     try:
-        with urllib.request.urlopen(request, timeout=timeout) as resp:
+        with urllib.request.urlopen(request, timeout=timeout, context=context) as resp:
             return RawResponse(resp.status, dict(resp.headers.items()), resp.read())
     except urllib.error.HTTPError as e:
         return RawResponse(e.code, dict(e.headers.items()), e.read())

@@ -6,7 +6,9 @@
 #include <random>
 #include <thread>
 
+#include "peer_keys.h"
 #include "replication/memory_transport.h"
+#include "replication/peer_auth.h"
 #include "replication/replicator.h"
 #include "replication/wire.h"
 #include "store/store.h"
@@ -19,7 +21,7 @@ using model::Item;
 
 struct Region {
   Region(MemoryBroker* broker, const std::string& name, conflict::RegionId id,
-         uint64_t log_retention = 0) {
+         uint64_t log_retention = 0, std::shared_ptr<PeerAuthenticator> auth = nullptr) {
     dir = std::filesystem::temp_directory_path() /
           ("meridian_replicator_" + std::to_string(::getpid()) + "_" + name);
     std::filesystem::remove_all(dir);
@@ -30,6 +32,7 @@ struct Region {
     o.block_cache_mb = 8;
     store = std::move(store::Store::Open(o).value());
     transport = broker->Connect(name);
+    if (auth) transport = NewAuthenticatedTransport(std::move(transport), std::move(auth));
     ReplicatorOptions r;
     r.cluster = "test";
     r.region_name = name;
@@ -209,6 +212,69 @@ TEST(ReplicatorTest, GarbageFromPeersIsCountedNotApplied) {
       << a.replicator->counters().rejected_messages;
   EXPECT_EQ(a.replicator->counters().changes_applied, 0u);
   rogue.reset();
+}
+
+// Signed regions converge; a process without a configured key, or a configured region that
+// claims to be another, changes nothing and is counted.
+TEST(ReplicatorTest, OnlyConfiguredRegionsAreHeard) {
+  const auto dir = std::filesystem::temp_directory_path() /
+                   ("meridian_replicator_keys_" + std::to_string(::getpid()));
+  const auto keys = dir / "peers";
+  auto load = [&](const std::string& name, conflict::RegionId id, const std::string& key) {
+    auto auth = PeerAuthenticator::Load({name, id}, key, keys.string());
+    EXPECT_TRUE(auth.ok()) << auth.status().message();
+    return std::shared_ptr<PeerAuthenticator>(std::move(auth).value());
+  };
+  auto a_auth = load("a", 1, testing::WritePeerKey(dir, keys, "a"));
+  auto b_auth = load("b", 2, testing::WritePeerKey(dir, keys, "b"));
+  const std::string c_key = testing::WritePeerKey(dir, keys, "c");
+  const std::string rogue_key = testing::WritePeerKey(dir, dir / "elsewhere", "rogue");
+  MemoryBroker broker;
+  Region a(&broker, "a", 1, 0, a_auth), b(&broker, "b", 2, 0, b_auth);
+  a.CreateGlobalTable("t");
+  ASSERT_TRUE(Eventually([&] { return b.store->GetTable("t").ok(); }));
+  a.Add("t", "k", "1");
+  b.Add("t", "k", "10");
+  ASSERT_TRUE(Eventually([&] { return a.Value("t", "k") == "11" && b.Value("t", "k") == "11"; }))
+      << a.Value("t", "k") << " " << b.Value("t", "k") << " rejected "
+      << a.replicator->counters().rejected_messages << " unsigned "
+      << a_auth->counters().unsigned_messages << " bad " << a_auth->counters().bad_signature
+      << " applied " << a.replicator->counters().changes_applied << " imp "
+      << a.replicator->counters().impersonations << " batches "
+      << a.replicator->counters().batches_received << " conflict "
+      << a_auth->counters().identity_conflict << " unknown " << a_auth->counters().unknown_region;
+
+  {  // An unauthenticated region (the old protocol, or a process with no key) is not heard.
+    MemoryBroker* shared = &broker;
+    Region plain(shared, "x", 7);
+    plain.CreateGlobalTable("plain_table");
+    plain.Add("plain_table", "k", "5");
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    EXPECT_FALSE(a.store->GetTable("plain_table").ok());
+    EXPECT_GT(a_auth->counters().unsigned_messages, 0u);
+  }
+  {  // A signed region whose key a and b were not given: unknown, never applied.
+    auto rogue_auth =
+        PeerAuthenticator::Load({"rogue", 9}, rogue_key, (dir / "elsewhere").string());
+    ASSERT_TRUE(rogue_auth.ok());
+    Region rogue(&broker, "rogue", 9, 0, std::move(rogue_auth).value());
+    rogue.CreateGlobalTable("rogue_table");
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    EXPECT_FALSE(a.store->GetTable("rogue_table").ok());
+    EXPECT_GT(a_auth->counters().unknown_region, 0u);
+  }
+  {  // c holds a configured key but claims region 2 (b) in its messages.
+    Region c(&broker, "c", 2, 0, load("c", 2, c_key));
+    c.CreateGlobalTable("spoofed");
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    EXPECT_FALSE(a.store->GetTable("spoofed").ok());
+    const auto rejected =
+        a_auth->counters().identity_conflict + a.replicator->counters().impersonations;
+    EXPECT_GT(rejected, 0u);
+  }
+  a.Add("t", "k", "100");  // a and b still replicate
+  EXPECT_TRUE(Eventually([&] { return b.Value("t", "k") == "111"; }));
+  std::filesystem::remove_all(dir);
 }
 
 TEST(ReplicatorTest, SnapshotAndDigestRequestsSurviveGarbage) {

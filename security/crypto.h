@@ -1,0 +1,27 @@
+// The few cryptographic primitives Meridian uses, on OpenSSL: SHA-256, HMAC-SHA256, hex and
+// a constant-time comparison.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace meridian::security {
+
+using Digest = std::array<uint8_t, 32>;
+
+Digest Sha256(std::string_view data);
+Digest HmacSha256(std::string_view key, std::string_view data);
+// Lowercase hex of `bytes`.
+std::string Hex(std::string_view bytes);
+inline std::string Hex(const Digest& d) {
+  return Hex(std::string_view(reinterpret_cast<const char*>(d.data()), d.size()));
+}
+inline std::string_view AsView(const Digest& d) {
+  return {reinterpret_cast<const char*>(d.data()), d.size()};
+}
+// Equal contents, in time that depends only on the sizes.
+bool ConstantTimeEquals(std::string_view a, std::string_view b);
+
+}  // namespace meridian::security

@@ -8,7 +8,7 @@ namespace meridian::security {
 namespace {
 
 constexpr std::string_view kAlgorithm = "AWS4-HMAC-SHA256";
-constexpr int64_t kMaxSkewMs = 5 * 60 * 1000;
+constexpr int64_t kMaxSkewMs = int64_t{5} * 60 * 1000;
 
 AuthError Incomplete(std::string message) {
   return {"com.amazon.coral.service#IncompleteSignatureException", std::move(message)};

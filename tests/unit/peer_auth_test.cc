@@ -39,7 +39,7 @@ TEST(PeerAuthTest, SealedMessagesOpenWithTheSignersRegion) {
   auto b = k.Load("b", 2, k.b_key);
   ASSERT_TRUE(a && b);
   EXPECT_EQ(a->configured_regions(), 2u);
-  for (std::string payload : {std::string(), std::string("x"), std::string(70000, '\x07')}) {
+  for (const std::string& payload : {std::string(), std::string("x"), std::string(70000, '\x07')}) {
     const std::string sealed = b->Seal(payload);  // Open's view points into it
     auto opened = a->Open(sealed);
     ASSERT_TRUE(opened.ok()) << opened.status().message();

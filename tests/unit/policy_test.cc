@@ -16,7 +16,7 @@ std::shared_ptr<const Policy> Parse(const std::string& text) {
 }
 
 Decision Eval(const Policy& p, std::string_view action, std::string_view resource,
-              const ConditionContext* ctx = nullptr, PolicyVariables vars = {}) {
+              const ConditionContext* ctx = nullptr, const PolicyVariables& vars = {}) {
   return p.Evaluate({action, resource, ctx}, vars);
 }
 

@@ -15,6 +15,7 @@ golang-github-hashicorp-hcl-v2-dev, nats-server, curl, python3-boto3 and a built
 Every process started is killed (pid files + process groups); temp dirs are removed.
 """
 
+import gzip
 import json
 import os
 import re
@@ -158,7 +159,7 @@ def region_vars(base: Path, name: str, region_id: int, ports: dict, gateways: di
         meridiand_url=url, git_repo="", git_ref="main",
         apt_install=False, apt_packages=["nats-server"], service_manager="none",
         global_tables=True, threads=1, durability="wal", log_level="info", startup_timeout_s=20,
-        advertise_admin_url="",
+        advertise_admin_url="", security={"enabled": False, "nats_password": "", "files": {}},
         nats_unit=(DEPLOY / "systemd/meridian-nats.service").read_text(),
         meridiand_unit=(DEPLOY / "systemd/meridiand.service").read_text(),
     )
@@ -175,7 +176,8 @@ def render_ok(tfcheck, variables: dict, out: Path) -> Path:
     r = render(tfcheck, variables, out)
     assert r.returncode == 0, r.stderr
     script = out.read_text()
-    assert len(script.encode()) <= 16384, "bootstrap over the 16 KiB EC2 user data limit"
+    # modules/aws-host sends it gzipped (base64gzip); EC2 caps user data at 16 KiB.
+    assert len(gzip.compress(script.encode())) <= 16384, "bootstrap over the 16 KiB EC2 user data limit"
     syntax = subprocess.run(["bash", "-n", str(out)], capture_output=True, text=True)
     assert syntax.returncode == 0, syntax.stderr
     if shutil.which("shellcheck"):  # not in tools/install-deps.sh; used when present
@@ -232,8 +234,8 @@ DEFECTS = {
                       'no local "gateway_urls"'),
     "unknown_module_output": ("terraform/aws/outputs.tf", "module.region_r2.api_endpoint",
                               "module.region_r2.endpoint", 'declares no output "endpoint"'),
-    "unknown_module_argument": ("terraform/aws/main.tf", "  git_ref             = var.git_ref\n}\n\nmodule \"region_r3\"",
-                                "  git_reff            = var.git_ref\n}\n\nmodule \"region_r3\"",
+    "unknown_module_argument": ("terraform/aws/main.tf", "  git_ref             = var.git_ref\n  security            = var.secure ? module.secrets[0].security[var.regions[1]]",
+                                "  git_reff            = var.git_ref\n  security            = var.secure ? module.secrets[0].security[var.regions[1]]",
                                 'argument "git_reff" is not a variable'),
     "required_variable_missing": ("terraform/aws/main.tf", '  public_host         = local.ips[0]\n', "",
                                   'required variable "public_host"'),
@@ -365,3 +367,104 @@ def test_render_systemd_variant(tfcheck, work, meridiand_url):
                  'advertise_admin_url = "http://198.51.100.1:4227"', "ExecStart=/usr/local/bin/meridiand --config"]:
         assert want in script, want
     assert script.count("{ name: ") == 3 and "log_file:" not in script
+
+
+# -- secure mode (issue 18): the material modules/secrets makes, made here with openssl --
+
+def openssl(*args: str, cwd: Path) -> None:
+    subprocess.run(["openssl", *args], cwd=cwd, check=True, capture_output=True, timeout=30)
+
+
+def secure_material(d: Path, regions: list[str]) -> tuple[dict, str, str]:
+    """modules/secrets' output made with openssl in the same formats (SEC1 ECDSA P-256
+    server keys, PKCS#8 Ed25519 peer keys, hex AES-256 keys): region -> security input,
+    plus the root access key."""
+    d.mkdir(parents=True)
+    openssl("ecparam", "-name", "prime256v1", "-genkey", "-noout", "-out", "ca-key.pem", cwd=d)
+    openssl("req", "-x509", "-new", "-key", "ca-key.pem", "-subj", "/CN=Meridian test CA", "-days", "2",
+            "-out", "ca.pem", cwd=d)
+    ext = d / "ext.cnf"
+    ext.write_text("subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth,clientAuth\n")
+    key_id, secret = "AKIATFTEST" + os.urandom(5).hex().upper(), os.urandom(20).hex()
+    access_keys = f'[[access_keys]]\nid = "{key_id}"\nsecret = "{secret}"\naccount_id = "000000000000"\n'
+    pubs = {}
+    for r in regions:
+        openssl("ecparam", "-name", "prime256v1", "-genkey", "-noout", "-out", f"{r}-key.pem", cwd=d)
+        openssl("req", "-new", "-key", f"{r}-key.pem", "-subj", f"/CN=meridian-{r}", "-out", f"{r}.csr", cwd=d)
+        openssl("x509", "-req", "-in", f"{r}.csr", "-CA", "ca.pem", "-CAkey", "ca-key.pem", "-CAcreateserial",
+                "-days", "2", "-extfile", str(ext), "-out", f"{r}.pem", cwd=d)
+        openssl("genpkey", "-algorithm", "ed25519", "-out", f"{r}-peer.key", cwd=d)
+        openssl("pkey", "-in", f"{r}-peer.key", "-pubout", "-out", f"{r}.pub", cwd=d)
+        pubs[f"peers/{r}.pub"] = (d / f"{r}.pub").read_text()
+    security = {}
+    for r in regions:
+        security[r] = {"enabled": True, "nats_password": os.urandom(12).hex(), "files": {
+            **pubs, "ca.pem": (d / "ca.pem").read_text(), "server.pem": (d / f"{r}.pem").read_text(),
+            "server-key.pem": (d / f"{r}-key.pem").read_text(), "peer.key": (d / f"{r}-peer.key").read_text(),
+            "encryption.key": os.urandom(32).hex(), "access_keys.toml": access_keys}}
+    return security, key_id, secret
+
+
+def test_three_secure_regions_replicate(tfcheck, work, meridiand_url, procs):
+    """The bootstrap with var.security on: HTTPS + SigV4, NATS mutual TLS and users,
+    signed replication, encrypted data dirs; 3 regions still replicate."""
+    base = work / "secure"
+    security, key_id, secret = secure_material(base / "material", REGIONS)
+    ca = str(base / "material/ca.pem")
+    ports = free_ports(6 * len(REGIONS))
+    region_ports = [dict(zip(PORT_KEYS, ports[6 * i:6 * i + 6])) for i in range(len(REGIONS))]
+    gateways = {r: [f"nats://{HOST}:{p['gateway_port']}"] for r, p in zip(REGIONS, region_ports)}
+    running = []
+    for i, name in enumerate(REGIONS):
+        v = region_vars(base, name, i + 1, region_ports[i], gateways, meridiand_url)
+        v["security"] = security[name]
+        (base / name).mkdir(parents=True)
+        script = render_ok(tfcheck, v, base / name / "bootstrap.sh")
+        running.append(start(procs, script, base / name / "run"))
+    for name, p in zip(REGIONS, running):
+        out, _ = p.communicate(timeout=90)
+        assert p.returncode == 0, f"bootstrap of {name} failed (rc {p.returncode}):\n{out}"
+        assert f"meridian-bootstrap[{name}]: up:" in out, out
+    conf = base / REGIONS[0] / "config"
+    assert (conf / "meridiand.toml").stat().st_mode & 0o077 == 0
+    assert (conf / "secure/server-key.pem").stat().st_mode & 0o077 == 0
+    assert "peer_keys_dir" in (conf / "meridiand.toml").read_text()
+
+    def signed(i: int, key: str = key_id, sec: str = secret):
+        return boto3.session.Session().client(
+            "dynamodb", endpoint_url=f"https://{HOST}:{region_ports[i]['api_port']}", region_name=REGIONS[i],
+            aws_access_key_id=key, aws_secret_access_key=sec, verify=ca,
+            config=Config(retries={"total_max_attempts": 1}, connect_timeout=5, read_timeout=20))
+
+    clients = [signed(i) for i in range(len(REGIONS))]
+    clients[0].create_table(TableName="tf_secure", BillingMode="PAY_PER_REQUEST",
+                            AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+                            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}])
+    until("table ACTIVE in region 1",
+          lambda: clients[0].describe_table(TableName="tf_secure")["Table"]["TableStatus"] == "ACTIVE")
+    clients[0].put_item(TableName="tf_secure", Item={"pk": {"S": "k1"}, "v": {"S": "sealed-" + REGIONS[0]}})
+    for c, name in zip(clients[1:], REGIONS[1:]):
+        item = until(f"item in {name}",
+                     lambda c=c: c.get_item(TableName="tf_secure", Key={"pk": {"S": "k1"}},
+                                            ConsistentRead=True).get("Item"))
+        assert item["v"]["S"] == "sealed-" + REGIONS[0]
+
+    # A wrong secret is refused; plain HTTP and NATS without a client certificate are too.
+    with pytest.raises(ClientError) as e:
+        signed(1, sec="wrong" + secret[5:]).list_tables()
+    assert e.value.response["Error"]["Code"] == "InvalidSignatureException"
+    with pytest.raises(Exception):
+        client(f"http://{HOST}:{region_ports[1]['api_port']}", REGIONS[1]).list_tables()
+    with socket.create_connection((HOST, region_ports[1]["client_port"]), timeout=5) as s:
+        info = s.recv(4096).decode(errors="replace")
+    assert '"tls_required":true' in info and '"auth_required":true' in info, info
+    # The data directory is sealed: the item's value is in none of its files.
+    for f in (base / REGIONS[1] / "data").rglob("*"):
+        if f.is_file() and not f.name.startswith("LOG"):
+            assert b"sealed-" not in f.read_bytes(), f
+    varz = json.loads(subprocess.run(
+        ["curl", "-s", "--cacert", ca, f"https://{HOST}:{region_ports[0]['admin_port']}/varz"],
+        capture_output=True, text=True, timeout=10, check=True).stdout)
+    auth = varz["peer_authentication"]
+    assert auth["enabled"] and auth["configured_regions"] == len(REGIONS), auth
+    assert not any(auth["rejected"].values()), auth

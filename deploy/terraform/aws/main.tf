@@ -23,7 +23,16 @@ resource "aws_eip" "r3" {
 locals {
   ips = [aws_eip.r1.public_ip, aws_eip.r2.public_ip, aws_eip.r3.public_ip]
   # region name -> gateway URLs, the same map for every region (its own entry included).
+  # (Secure mode: the gateway block's tls makes these connections mutual TLS.)
   gateways = { for i, r in var.regions : r => ["nats://${local.ips[i]}:${var.ports.gateway}"] }
+  scheme   = var.secure ? "https" : "http"
+}
+
+module "secrets" {
+  source       = "../modules/secrets"
+  count        = var.secure ? 1 : 0
+  regions      = var.regions
+  ip_addresses = local.ips
 }
 
 module "region_r1" {
@@ -35,10 +44,11 @@ module "region_r1" {
   public_host         = local.ips[0]
   gateways            = local.gateways
   gateway_advertise   = "${local.ips[0]}:${var.ports.gateway}"
-  advertise_admin_url = "http://${local.ips[0]}:${var.ports.admin}"
+  advertise_admin_url = "${local.scheme}://${local.ips[0]}:${var.ports.admin}"
   meridiand_url       = var.meridiand_url
   git_repo            = var.git_repo
   git_ref             = var.git_ref
+  security            = var.secure ? module.secrets[0].security[var.regions[0]] : null
 }
 
 module "region_r2" {
@@ -50,10 +60,11 @@ module "region_r2" {
   public_host         = local.ips[1]
   gateways            = local.gateways
   gateway_advertise   = "${local.ips[1]}:${var.ports.gateway}"
-  advertise_admin_url = "http://${local.ips[1]}:${var.ports.admin}"
+  advertise_admin_url = "${local.scheme}://${local.ips[1]}:${var.ports.admin}"
   meridiand_url       = var.meridiand_url
   git_repo            = var.git_repo
   git_ref             = var.git_ref
+  security            = var.secure ? module.secrets[0].security[var.regions[1]] : null
 }
 
 module "region_r3" {
@@ -65,10 +76,11 @@ module "region_r3" {
   public_host         = local.ips[2]
   gateways            = local.gateways
   gateway_advertise   = "${local.ips[2]}:${var.ports.gateway}"
-  advertise_admin_url = "http://${local.ips[2]}:${var.ports.admin}"
+  advertise_admin_url = "${local.scheme}://${local.ips[2]}:${var.ports.admin}"
   meridiand_url       = var.meridiand_url
   git_repo            = var.git_repo
   git_ref             = var.git_ref
+  security            = var.secure ? module.secrets[0].security[var.regions[2]] : null
 }
 
 module "host_r1" {

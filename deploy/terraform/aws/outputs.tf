@@ -26,3 +26,19 @@ output "instances" {
     (var.regions[2]) = { instance_id = module.host_r3.instance_id, public_ip = aws_eip.r3.public_ip }
   }
 }
+
+output "ca_pem" {
+  description = "Secure mode: the cluster CA (AWS CLI --ca-bundle, boto3 verify=); empty otherwise."
+  value       = var.secure ? module.secrets[0].ca_pem : ""
+}
+
+output "access_key_id" {
+  description = "Secure mode: the root access key id; empty otherwise."
+  value       = var.secure ? module.secrets[0].access_key_id : ""
+}
+
+output "secret_access_key" {
+  description = "Secure mode: the root access key's secret (terraform output -raw secret_access_key)."
+  value       = var.secure ? module.secrets[0].secret_access_key : ""
+  sensitive   = true
+}

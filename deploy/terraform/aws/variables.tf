@@ -113,3 +113,9 @@ variable "tags" {
   description = "Extra tags on every resource."
   default     = {}
 }
+
+variable "secure" {
+  type        = bool
+  description = "Secure mode (docs/security.md; on by default across the internet): HTTPS + SigV4, NATS mutual TLS and a user per region, signed replication, encrypted data directories. The keys land in the Terraform state and the instances' user data: keep the state encrypted and IMDSv2 on (modules/aws-host)."
+  default     = true
+}

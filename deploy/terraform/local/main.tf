@@ -7,6 +7,13 @@ locals {
   meridiand_url = var.meridiand_url != "" ? var.meridiand_url : "file://${abspath("${path.module}/../../../build/bin/meridiand")}"
 }
 
+module "secrets" {
+  source       = "../modules/secrets"
+  count        = var.secure ? 1 : 0
+  regions      = var.regions
+  ip_addresses = ["127.0.0.1"]
+}
+
 module "region" {
   source   = "../modules/region"
   for_each = local.index
@@ -38,6 +45,7 @@ module "region" {
   service_manager   = "none"
   threads           = var.threads
   startup_timeout_s = var.startup_timeout_s
+  security          = var.secure ? module.secrets[0].security[each.key] : null
 }
 
 module "host" {

@@ -73,3 +73,9 @@ variable "startup_timeout_s" {
     error_message = "startup_timeout_s must be from 1 to 600."
   }
 }
+
+variable "secure" {
+  type        = bool
+  description = "Secure mode (docs/security.md): modules/secrets makes a CA, certificates, peer keys, NATS users, encryption keys and a root access key (outputs ca_pem, access_key_id, secret_access_key)."
+  default     = false
+}

@@ -13,5 +13,13 @@ terraform {
       source  = "hashicorp/null"
       version = ">= 3.2"
     }
+    tls = {
+      source  = "hashicorp/tls"
+      version = ">= 4.0"
+    }
+    random = {
+      source  = "hashicorp/random"
+      version = ">= 3.5"
+    }
   }
 }

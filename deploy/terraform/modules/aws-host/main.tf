@@ -67,7 +67,9 @@ resource "aws_instance" "region" {
   instance_type               = var.instance_type
   key_name                    = var.key_name == "" ? null : var.key_name
   vpc_security_group_ids      = [aws_security_group.region.id]
-  user_data                   = var.user_data
+  # gzip: EC2 caps user data at 16 KiB, and the secure mode's keys take the bootstrap past
+  # it; cloud-init unpacks gzip user data itself.
+  user_data_base64            = base64gzip(var.user_data)
   user_data_replace_on_change = true
   tags                        = local.tags
 

@@ -36,6 +36,7 @@ locals {
     log_level            = var.log_level
     advertise_admin_url  = var.advertise_admin_url
     startup_timeout_s    = var.startup_timeout_s
+    security             = var.security
     nats_unit            = local.nats_unit
     meridiand_unit       = local.meridiand_unit
   })

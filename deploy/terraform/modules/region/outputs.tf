@@ -3,6 +3,7 @@
 output "bootstrap_script" {
   description = "The rendered bootstrap (bash): cloud-init user data, or a script to run on the host."
   value       = local.bootstrap
+  sensitive   = true # holds the secure mode's keys when var.security is enabled
   precondition {
     condition     = (var.meridiand_url == "") != (var.git_repo == "")
     error_message = "Set exactly one of meridiand_url and git_repo."
@@ -21,12 +22,12 @@ output "region" {
 
 output "api_endpoint" {
   description = "DynamoDB API endpoint (endpoint_url for SDKs, --endpoint-url for the AWS CLI)."
-  value       = "http://${var.public_host}:${var.ports.api}"
+  value       = "${nonsensitive(var.security.enabled) ? "https" : "http"}://${var.public_host}:${var.ports.api}"
 }
 
 output "admin_url" {
   description = "meridiand admin API base URL (/healthz, /varz, /regionz, /tablez, /conflictz)."
-  value       = "http://${var.public_host}:${var.ports.admin}"
+  value       = "${nonsensitive(var.security.enabled) ? "https" : "http"}://${var.public_host}:${var.ports.admin}"
 }
 
 output "run_dir" {

@@ -224,3 +224,29 @@ variable "startup_timeout_s" {
     error_message = "startup_timeout_s must be from 1 to 3600."
   }
 }
+
+variable "security" {
+  type = object({
+    enabled       = optional(bool, false)
+    nats_password = optional(string, "")
+    # File name under CONFIG_DIR/secure -> content: ca.pem, server.pem, server-key.pem,
+    # peer.key, encryption.key, access_keys.toml, peers/<region>.pub (modules/secrets).
+    files = optional(map(string), {})
+  })
+  description = "Secure mode (docs/security.md): HTTPS + SigV4 on the APIs, NATS with mutual TLS and a user per region, signed replication messages, encrypted data directory. modules/secrets makes the material."
+  default     = {}
+  nullable    = false # null (a root's "not secure") means the default: off
+  sensitive   = true
+  validation {
+    condition     = !var.security.enabled || alltrue([for f in ["ca.pem", "server.pem", "server-key.pem", "peer.key", "encryption.key", "access_keys.toml"] : contains(keys(var.security.files), f)])
+    error_message = "security.files needs ca.pem, server.pem, server-key.pem, peer.key, encryption.key and access_keys.toml when enabled."
+  }
+  validation {
+    condition     = alltrue([for f in keys(var.security.files) : can(regex("^(peers/)?[A-Za-z0-9][A-Za-z0-9._-]*$", f))])
+    error_message = "security.files: names of [A-Za-z0-9._-], optionally under peers/."
+  }
+  validation {
+    condition     = can(regex("^[A-Za-z0-9_-]*$", var.security.nats_password))
+    error_message = "security.nats_password: [A-Za-z0-9_-] only."
+  }
+}

@@ -1,0 +1,125 @@
+#!/usr/bin/env bash
+# SigV4 verification cost (issue 18): PutItem and GetItem requests/s with authentication
+# off, on (one access key, no policy) and on with an IAM policy (the seed's sample: Get,
+# Put, Scan, UpdateItem on the table), interleaved, on identical data and pinning.
+#
+#   bench/sigv4_bench.sh                 # DURATION=20 ROUNDS=2 COUNT=20000
+#
+# One data dir is preloaded with $BENCH_ITEMS items and copied three times; three
+# meridiand (pinned to SERVER_CPU) serve the copies, only one under load at a time. Each
+# run replays COUNT requests signed by botocore (bench/presign.py, made just before the
+# run, for that server's Host) with wrk -t2 -c32 on CLIENT_CPU (bench/lua/presigned.lua):
+# the same bytes reach every server; the "off" one ignores the signature. Prints each
+# run, then the mean rate of "sigv4" and "policy" relative to "off" per operation.
+set -euo pipefail
+# shellcheck source=bench/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+DURATION="${DURATION:-20}"
+ROUNDS="${ROUNDS:-2}"
+COUNT="${COUNT:-20000}"
+KEY_ID=AKIAMERIDIANBENCH01
+SECRET=benchSecretKeyForSigV4VerificationOnly00
+need wrk; need curl; need taskset; need "$PYTHON"
+
+declare -A PIDS=() PORTS=() ADMINS=()
+bench_cleanup() {
+  local rc=$?
+  set +e
+  for v in "${!PIDS[@]}"; do kill -TERM "${PIDS[$v]}" 2>/dev/null; done
+  for v in "${!PIDS[@]}"; do wait "${PIDS[$v]}" 2>/dev/null; done
+  [ -n "$WORK_DIR" ] && [ "${KEEP_BENCH_DIR:-0}" != 1 ] && rm -rf "$WORK_DIR"
+  exit "$rc"
+}
+trap bench_cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+WORK_DIR="$(mktemp -d /tmp/meridian-sigv4-bench.XXXXXX)"
+
+# serve NAME DATA_DIR [CONFIG]: starts a pinned meridiand, waits for /healthz.
+serve() {
+  local name=$1 data=$2 config=${3:-} port admin
+  port="$(free_port)"; admin="$(free_port)"
+  # shellcheck disable=SC2046
+  $(server_pin) "$MERIDIAND" --region us-east-1 --data-dir "$data" \
+    --listen "127.0.0.1:$port" --admin-listen "127.0.0.1:$admin" ${config:+--config "$config"} \
+    >"$WORK_DIR/$name.log" 2>&1 &
+  PIDS[$name]=$!; PORTS[$name]=$port; ADMINS[$name]=$admin
+  for _ in $(seq 1 300); do
+    kill -0 "${PIDS[$name]}" 2>/dev/null || { tail -20 "$WORK_DIR/$name.log" >&2; die "$name exited"; }
+    curl -fsS -o /dev/null --max-time 1 "http://127.0.0.1:$admin/healthz" 2>/dev/null && return 0
+    sleep 0.1
+  done
+  die "$name not healthy after 30 s"
+}
+stop() { kill -TERM "${PIDS[$1]}"; wait "${PIDS[$1]}" || true; unset "PIDS[$1]"; }
+
+# Preload once (no keys), then three identical copies.
+serve preload "$WORK_DIR/data-off"
+ENDPOINT="http://127.0.0.1:${PORTS[preload]}"
+log "preloading $BENCH_ITEMS items"
+# shellcheck disable=SC2046
+$(client_pin) "$PYTHON" "$BENCH_DIR_SRC/preload.py" --endpoint "$ENDPOINT" --table "$BENCH_TABLE" \
+  --items "$BENCH_ITEMS" >&2 || die "preload failed"
+stop preload
+cp -a "$WORK_DIR/data-off" "$WORK_DIR/data-sigv4"
+cp -a "$WORK_DIR/data-off" "$WORK_DIR/data-policy"
+
+cat >"$WORK_DIR/sigv4.toml" <<TOML
+[[access_keys]]
+id = "$KEY_ID"
+secret = "$SECRET"
+account_id = "000000000000"
+TOML
+cat >"$WORK_DIR/policy.json" <<JSON
+{"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
+  "Action": ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Scan", "dynamodb:UpdateItem"],
+  "Resource": "arn:aws:dynamodb:us-east-1:000000000000:table/$BENCH_TABLE"}]}
+JSON
+sed "s|^account_id.*|&\npolicy_file = \"$WORK_DIR/policy.json\"|" "$WORK_DIR/sigv4.toml" >"$WORK_DIR/policy.toml"
+serve off "$WORK_DIR/data-off"
+serve sigv4 "$WORK_DIR/data-sigv4" "$WORK_DIR/sigv4.toml"
+serve policy "$WORK_DIR/data-policy" "$WORK_DIR/policy.toml"
+log "servers: off :${PORTS[off]}, sigv4 :${PORTS[sigv4]}, policy :${PORTS[policy]} (cpu $SERVER_CPU)"
+
+declare -a ROWS=()
+failed=0
+for round in $(seq 1 "$ROUNDS"); do
+  for op in put get; do
+    for v in off sigv4 policy; do
+      url="http://127.0.0.1:${PORTS[$v]}"
+      req="$WORK_DIR/$op-$v.req"
+      "$PYTHON" "$BENCH_DIR_SRC/presign.py" --endpoint "$url" --op "$op" --count "$COUNT" \
+        --items "$BENCH_ITEMS" --table "$BENCH_TABLE" --key-id "$KEY_ID" --secret "$SECRET" --out "$req"
+      out="$WORK_DIR/wrk-$op-$v-$round.txt"
+      # shellcheck disable=SC2046
+      PRESIGNED_FILE="$req" IS_READ=$([ "$op" = get ] && echo 1 || echo 0) \
+        timeout $((DURATION + 60)) $(client_pin) wrk -t2 -c32 -d"${DURATION}s" --latency \
+        -s "$BENCH_DIR_SRC/lua/presigned.lua" "$url/" >"$out" 2>&1 || { cat "$out" >&2; die "wrk failed"; }
+      line="$(grep '^MERIDIAN_RESULT' "$out" | tail -1)" || { cat "$out" >&2; die "no result line"; }
+      kill -0 "${PIDS[$v]}" 2>/dev/null || die "server $v died"
+      errs=$(( $(field "$line" non2xx) + $(field "$line" sock_connect) + $(field "$line" sock_read) + $(field "$line" sock_write) + $(field "$line" sock_timeout) + $(field "$line" misses) ))
+      [ "$errs" = 0 ] || failed=1
+      row="$(printf '%-5s %-4s %-7s %12s %10s %10s %8s' "$round" "$op" "$v" "$(field "$line" rps)" \
+        "$(fmt_us "$(field "$line" p50_us)")" "$(fmt_us "$(field "$line" p99_us)")" "$errs")"
+      ROWS+=("$row"); log "$row"
+    done
+  done
+done
+
+echo
+echo "SigV4 verification: $BENCH_ITEMS items, $COUNT signed requests replayed, wrk -t2 -c32 -d${DURATION}s, $ROUNDS rounds"
+printf '%-5s %-4s %-7s %12s %10s %10s %8s\n' round op auth "requests/s" p50 p99 errors
+for r in "${ROWS[@]}"; do echo "$r"; done
+printf '%s\n' "${ROWS[@]}" | awk '
+  { sum[$2 " " $3] += $4; n[$2 " " $3]++ }
+  END {
+    split("put get", ops, " ")
+    for (i = 1; i <= 2; i++) {
+      o = ops[i]; off = sum[o " off"] / n[o " off"]
+      printf "%s: off %.0f/s, sigv4 %.0f/s (%.1f %%), sigv4+policy %.0f/s (%.1f %%)\n", o, off,
+        sum[o " sigv4"] / n[o " sigv4"], 100 * sum[o " sigv4"] / n[o " sigv4"] / off,
+        sum[o " policy"] / n[o " policy"], 100 * sum[o " policy"] / n[o " policy"] / off
+    }
+  }'
+[ "$failed" = 0 ] || { log "some requests failed (errors column)"; exit 2; }

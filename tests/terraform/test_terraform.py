@@ -214,6 +214,42 @@ def until(what: str, fn, timeout: float = 30.0):
     raise AssertionError(f"{what} not within {timeout}s (last error: {last})")
 
 
+def boot_regions(tfcheck, procs: Procs, base: Path, url: str, security: dict | None = None) -> list[dict]:
+    """Renders and runs the bootstrap of every region of REGIONS on free ports (with
+    security[region] as its security input when given); returns each region's ports."""
+    ports = free_ports(6 * len(REGIONS))
+    region_ports = [dict(zip(PORT_KEYS, ports[6 * i:6 * i + 6])) for i in range(len(REGIONS))]
+    gateways = {r: [f"nats://{HOST}:{p['gateway_port']}"] for r, p in zip(REGIONS, region_ports)}
+    running = []
+    for i, name in enumerate(REGIONS):
+        v = region_vars(base, name, i + 1, region_ports[i], gateways, url)
+        if security is not None:
+            v["security"] = security[name]
+        (base / name).mkdir(parents=True)
+        script = render_ok(tfcheck, v, base / name / "bootstrap.sh")
+        running.append(start(procs, script, base / name / "run"))
+    for name, p in zip(REGIONS, running):
+        out, _ = p.communicate(timeout=90)
+        assert p.returncode == 0, f"bootstrap of {name} failed (rc {p.returncode}):\n{out}"
+        assert f"meridian-bootstrap[{name}]: up:" in out, out
+    return region_ports
+
+
+def put_in_first_read_in_others(clients: list, table: str, value: str) -> None:
+    """Creates `table` in region 1, puts one item there, reads it back in every other region."""
+    clients[0].create_table(TableName=table, BillingMode="PAY_PER_REQUEST",
+                            AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+                            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}])
+    until("table ACTIVE in region 1",
+          lambda: clients[0].describe_table(TableName=table)["Table"]["TableStatus"] == "ACTIVE")
+    clients[0].put_item(TableName=table, Item={"pk": {"S": "k1"}, "v": {"S": value}})
+    for c, name in zip(clients[1:], REGIONS[1:]):
+        item = until(f"item in {name}",
+                     lambda c=c: c.get_item(TableName=table, Key={"pk": {"S": "k1"}},
+                                            ConsistentRead=True).get("Item"))
+        assert item["v"]["S"] == value
+
+
 # -- static checks ----------------------------------------------------------------
 
 def test_check_passes_on_deploy_terraform(tfcheck):
@@ -281,36 +317,14 @@ def test_render_fails_on_missing_variable(tfcheck, work, meridiand_url):
 
 def test_three_regions_replicate(tfcheck, work, meridiand_url, procs):
     base = work / "cluster"
-    ports = free_ports(6 * len(REGIONS))
-    region_ports = [dict(zip(PORT_KEYS, ports[6 * i:6 * i + 6])) for i in range(len(REGIONS))]
-    gateways = {r: [f"nats://{HOST}:{p['gateway_port']}"] for r, p in zip(REGIONS, region_ports)}
-    running = []
-    for i, name in enumerate(REGIONS):
-        v = region_vars(base, name, i + 1, region_ports[i], gateways, meridiand_url)
-        (base / name).mkdir(parents=True)
-        script = render_ok(tfcheck, v, base / name / "bootstrap.sh")
-        running.append(start(procs, script, base / name / "run"))
-    for name, p in zip(REGIONS, running):
-        out, _ = p.communicate(timeout=90)
-        assert p.returncode == 0, f"bootstrap of {name} failed (rc {p.returncode}):\n{out}"
-        assert f"meridian-bootstrap[{name}]: up:" in out, out
+    region_ports = boot_regions(tfcheck, procs, base, meridiand_url)
     # The configs the bootstrap wrote are the ones meridiand runs with.
     toml = (base / REGIONS[0] / "config/meridiand.toml").read_text()
     assert "global_tables = true" in toml and "region_id = 1" in toml, toml
     assert "advertise_admin_url" not in toml, toml  # left out when empty
 
     clients = [client(f"http://{HOST}:{p['api_port']}", r) for r, p in zip(REGIONS, region_ports)]
-    clients[0].create_table(TableName="tf_smoke", BillingMode="PAY_PER_REQUEST",
-                            AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
-                            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}])
-    until("table ACTIVE in region 1",
-          lambda: clients[0].describe_table(TableName="tf_smoke")["Table"]["TableStatus"] == "ACTIVE")
-    clients[0].put_item(TableName="tf_smoke", Item={"pk": {"S": "k1"}, "v": {"S": "from-" + REGIONS[0]}})
-    for c, name in zip(clients[1:], REGIONS[1:]):
-        item = until(f"item in {name}",
-                     lambda c=c: c.get_item(TableName="tf_smoke", Key={"pk": {"S": "k1"}},
-                                            ConsistentRead=True).get("Item"))
-        assert item["v"]["S"] == "from-" + REGIONS[0]
+    put_in_first_read_in_others(clients, "tf_smoke", "from-" + REGIONS[0])
 
     # The stop script the bootstrap wrote stops its region.
     stop = base / REGIONS[2] / "run/stop"
@@ -411,20 +425,7 @@ def test_three_secure_regions_replicate(tfcheck, work, meridiand_url, procs):
     base = work / "secure"
     security, key_id, secret = secure_material(base / "material", REGIONS)
     ca = str(base / "material/ca.pem")
-    ports = free_ports(6 * len(REGIONS))
-    region_ports = [dict(zip(PORT_KEYS, ports[6 * i:6 * i + 6])) for i in range(len(REGIONS))]
-    gateways = {r: [f"nats://{HOST}:{p['gateway_port']}"] for r, p in zip(REGIONS, region_ports)}
-    running = []
-    for i, name in enumerate(REGIONS):
-        v = region_vars(base, name, i + 1, region_ports[i], gateways, meridiand_url)
-        v["security"] = security[name]
-        (base / name).mkdir(parents=True)
-        script = render_ok(tfcheck, v, base / name / "bootstrap.sh")
-        running.append(start(procs, script, base / name / "run"))
-    for name, p in zip(REGIONS, running):
-        out, _ = p.communicate(timeout=90)
-        assert p.returncode == 0, f"bootstrap of {name} failed (rc {p.returncode}):\n{out}"
-        assert f"meridian-bootstrap[{name}]: up:" in out, out
+    region_ports = boot_regions(tfcheck, procs, base, meridiand_url, security)
     conf = base / REGIONS[0] / "config"
     assert (conf / "meridiand.toml").stat().st_mode & 0o077 == 0
     assert (conf / "secure/server-key.pem").stat().st_mode & 0o077 == 0
@@ -437,17 +438,7 @@ def test_three_secure_regions_replicate(tfcheck, work, meridiand_url, procs):
             config=Config(retries={"total_max_attempts": 1}, connect_timeout=5, read_timeout=20))
 
     clients = [signed(i) for i in range(len(REGIONS))]
-    clients[0].create_table(TableName="tf_secure", BillingMode="PAY_PER_REQUEST",
-                            AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
-                            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}])
-    until("table ACTIVE in region 1",
-          lambda: clients[0].describe_table(TableName="tf_secure")["Table"]["TableStatus"] == "ACTIVE")
-    clients[0].put_item(TableName="tf_secure", Item={"pk": {"S": "k1"}, "v": {"S": "sealed-" + REGIONS[0]}})
-    for c, name in zip(clients[1:], REGIONS[1:]):
-        item = until(f"item in {name}",
-                     lambda c=c: c.get_item(TableName="tf_secure", Key={"pk": {"S": "k1"}},
-                                            ConsistentRead=True).get("Item"))
-        assert item["v"]["S"] == "sealed-" + REGIONS[0]
+    put_in_first_read_in_others(clients, "tf_secure", "sealed-" + REGIONS[0])
 
     # A wrong secret is refused; plain HTTP and NATS without a client certificate are too.
     with pytest.raises(ClientError) as e:

@@ -53,7 +53,7 @@ def main() -> None:
                 "Content-Type": "application/x-amz-json-1.0",
                 "X-Amz-Target": "DynamoDB_20120810." + target})
             signer.add_auth(req)
-            head = [f"POST / HTTP/1.1", f"Host: {host}"]
+            head = ["POST / HTTP/1.1", f"Host: {host}"]
             head += [f"{k}: {v}" for k, v in req.headers.items() if k.lower() != "host"]
             head.append(f"Content-Length: {len(data)}")
             raw = ("\r\n".join(head) + "\r\n\r\n").encode() + data

@@ -3,20 +3,23 @@
 # off, on (one access key, no policy) and on with an IAM policy (the seed's sample: Get,
 # Put, Scan, UpdateItem on the table), interleaved, on identical data and pinning.
 #
-#   bench/sigv4_bench.sh                 # DURATION=20 ROUNDS=2 COUNT=20000
+#   bench/sigv4_bench.sh                 # DURATION=10 ROUNDS=5 COUNT=20000
 #
 # One data dir is preloaded with $BENCH_ITEMS items and copied three times; three
 # meridiand (pinned to SERVER_CPU) serve the copies, only one under load at a time. Each
 # run replays COUNT requests signed by botocore (bench/presign.py, made just before the
 # run, for that server's Host) with wrk -t2 -c32 on CLIENT_CPU (bench/lua/presigned.lua):
-# the same bytes reach every server; the "off" one ignores the signature. Prints each
-# run, then the mean rate of "sigv4" and "policy" relative to "off" per operation.
+# the same bytes reach every server; the "off" one ignores the signature. This machine's
+# throughput drifts by 30 % within a minute (a shared VM), so the three variants run back to
+# back in every round, in an order that rotates from round to round, each after the servers'
+# background work (flushes, compactions on the same CPU) has settled. Prints each run, then
+# per operation the median requests/s and the median of the per-round ratios to "off".
 set -euo pipefail
 # shellcheck source=bench/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-DURATION="${DURATION:-20}"
-ROUNDS="${ROUNDS:-2}"
+DURATION="${DURATION:-10}"
+ROUNDS="${ROUNDS:-5}"
 COUNT="${COUNT:-20000}"
 KEY_ID=AKIAMERIDIANBENCH01
 SECRET=benchSecretKeyForSigV4VerificationOnly00
@@ -53,6 +56,20 @@ serve() {
   die "$name not healthy after 30 s"
 }
 stop() { kill -TERM "${PIDS[$1]}"; wait "${PIDS[$1]}" || true; unset "PIDS[$1]"; }
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+# quiesce: waits (at most 20 s) until no server used more than 2 % of a CPU over 0.5 s.
+quiesce() {
+  local v busy before=() after=()
+  for _ in $(seq 1 40); do
+    for v in "${!PIDS[@]}"; do before+=("$(cpu_ticks "${PIDS[$v]}")"); done
+    sleep 0.5
+    for v in "${!PIDS[@]}"; do after+=("$(cpu_ticks "${PIDS[$v]}")"); done
+    busy=0
+    for i in "${!before[@]}"; do (( after[i] - before[i] > 1 )) && busy=1; done
+    (( busy == 0 )) && return 0
+    before=(); after=()
+  done
+}
 
 # Preload once (no keys), then three identical copies.
 serve preload "$WORK_DIR/data-off"
@@ -84,14 +101,17 @@ log "servers: off :${PORTS[off]}, sigv4 :${PORTS[sigv4]}, policy :${PORTS[policy
 
 declare -a ROWS=()
 failed=0
+VARIANTS=(off sigv4 policy)
 for round in $(seq 1 "$ROUNDS"); do
   for op in put get; do
-    for v in off sigv4 policy; do
+    for k in 0 1 2; do
+      v=${VARIANTS[$(( (round + k) % 3 ))]}
       url="http://127.0.0.1:${PORTS[$v]}"
       req="$WORK_DIR/$op-$v.req"
       "$PYTHON" "$BENCH_DIR_SRC/presign.py" --endpoint "$url" --op "$op" --count "$COUNT" \
         --items "$BENCH_ITEMS" --table "$BENCH_TABLE" --key-id "$KEY_ID" --secret "$SECRET" --out "$req"
       out="$WORK_DIR/wrk-$op-$v-$round.txt"
+      quiesce
       # shellcheck disable=SC2046
       PRESIGNED_FILE="$req" IS_READ=$([ "$op" = get ] && echo 1 || echo 0) \
         timeout $((DURATION + 60)) $(client_pin) wrk -t2 -c32 -d"${DURATION}s" --latency \
@@ -111,15 +131,29 @@ echo
 echo "SigV4 verification: $BENCH_ITEMS items, $COUNT signed requests replayed, wrk -t2 -c32 -d${DURATION}s, $ROUNDS rounds"
 printf '%-5s %-4s %-7s %12s %10s %10s %8s\n' round op auth "requests/s" p50 p99 errors
 for r in "${ROWS[@]}"; do echo "$r"; done
-printf '%s\n' "${ROWS[@]}" | awk '
-  { sum[$2 " " $3] += $4; n[$2 " " $3]++ }
+printf '%s\n' "${ROWS[@]}" | sort -k2,2 -k1,1n -k3,3 | awk '
+  function median(a, n,   i, j, t) {  # sorts a[1..n] in place
+    for (i = 2; i <= n; i++) { t = a[i]; for (j = i - 1; j >= 1 && a[j] > t; j--) a[j + 1] = a[j]; a[j + 1] = t }
+    return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
+  }
+  { rps[$2, $3, $1] = $4; rounds[$1] = 1; ops[$2] = 1 }
   END {
-    split("put get", ops, " ")
-    for (i = 1; i <= 2; i++) {
-      o = ops[i]; off = sum[o " off"] / n[o " off"]
-      printf "%s: off %.0f/s, sigv4 %.0f/s (%.1f %%), sigv4+policy %.0f/s (%.1f %%)\n", o, off,
-        sum[o " sigv4"] / n[o " sigv4"], 100 * sum[o " sigv4"] / n[o " sigv4"] / off,
-        sum[o " policy"] / n[o " policy"], 100 * sum[o " policy"] / n[o " policy"] / off
+    split("put get", order, " ")
+    for (o = 1; o <= 2; o++) {
+      op = order[o]; line = op ":"
+      split("off sigv4 policy", vs, " ")
+      for (x = 1; x <= 3; x++) {
+        n = 0; m = 0; delete r; delete q
+        for (rd in rounds) {
+          r[++n] = rps[op, vs[x], rd]
+          if (x > 1) q[++m] = 100 * rps[op, vs[x], rd] / rps[op, "off", rd]
+        }
+        line = line sprintf(" %s %.0f/s", vs[x] == "policy" ? "sigv4+policy" : vs[x], median(r, n))
+        if (x > 1) line = line sprintf(" (%.1f %%)", median(q, m))
+        line = line (x < 3 ? "," : "")
+      }
+      print line
     }
+    print "(median requests/s over the rounds; in brackets the median of the per-round ratios to off)"
   }'
 [ "$failed" = 0 ] || { log "some requests failed (errors column)"; exit 2; }

@@ -139,9 +139,17 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
       request.amz_target = std::string(it->value());
     request.body = std::move(req.body());
     if (options_.keep_headers) {
+      // Into the session's vector, whose strings keep their capacity from request to
+      // request: no allocation once a connection has seen its usual headers.
+      size_t n = 0;
       for (const auto& field : req) {
-        request.headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
+        if (n == headers_.size()) headers_.emplace_back();
+        headers_[n].first.assign(field.name_string());
+        headers_[n].second.assign(field.value());
+        ++n;
       }
+      headers_.resize(n);
+      request.headers.swap(headers_);
     }
     const bool keep_alive = req.keep_alive();
     auto self = this->shared_from_this();
@@ -157,6 +165,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
       spdlog::error("http handler threw: {}", e.what());
       Reply(HttpResponse{500, "application/json", R"({"message":"internal error"})", {}}, false);
     }
+    headers_.swap(request.headers);  // handlers read headers only before they return
   }
 
   void Reply(const HttpResponse& response, bool keep_alive) {
@@ -182,6 +191,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
   std::string out_;
+  std::vector<std::pair<std::string, std::string>> headers_;  // reused by Dispatch
   const HttpHandler& handler_;
   const HttpServerOptions& options_;
 };

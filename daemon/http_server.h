@@ -20,7 +20,8 @@ struct HttpRequest {
   std::string target;      // path and query
   std::string amz_target;  // X-Amz-Target header, empty if absent
   std::string body;
-  // Every header as received (name, value), only with HttpServerOptions::keep_headers.
+  // Every header as received (name, value), only with HttpServerOptions::keep_headers; the
+  // server takes them back when the handler returns (read them before any async work).
   std::vector<std::pair<std::string, std::string>> headers;
 };
 

@@ -13,8 +13,9 @@ using Digest = std::array<uint8_t, 32>;
 
 Digest Sha256(std::string_view data);
 Digest HmacSha256(std::string_view key, std::string_view data);
-// Lowercase hex of `bytes`.
+// Lowercase hex of `bytes` (appended to *out).
 std::string Hex(std::string_view bytes);
+void AppendHex(std::string_view bytes, std::string* out);
 inline std::string Hex(const Digest& d) {
   return Hex(std::string_view(reinterpret_cast<const char*>(d.data()), d.size()));
 }

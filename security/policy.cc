@@ -282,7 +282,7 @@ bool AnyMatches(const std::vector<std::string>& patterns, std::string_view text,
   std::string substituted;
   for (const auto& p : patterns) {
     const std::string* pattern = &p;
-    if (vars) {
+    if (vars && p.find("${") != std::string::npos) {
       if (!Substitute(p, *vars, &substituted)) continue;
       pattern = &substituted;
     }

@@ -28,11 +28,12 @@ class ConditionContext {
   std::vector<std::pair<std::string, std::vector<std::string>>> keys_;  // lowercase names
 };
 
-// The values of ${aws:username}, ${aws:userid} and ${aws:PrincipalAccount}.
+// The values of ${aws:username}, ${aws:userid} and ${aws:PrincipalAccount} (views of the
+// access key's strings: evaluated once per request, never stored).
 struct PolicyVariables {
-  std::string username;
-  std::string userid;
-  std::string account;
+  std::string_view username;
+  std::string_view userid;
+  std::string_view account;
 };
 
 struct AccessRequest {

@@ -21,11 +21,11 @@ AuthError Unrecognized() {
           "The security token included in the request is invalid."};
 }
 
+// ASCII case-insensitive equality (header names are ASCII; std::tolower consults the locale).
 bool IEquals(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x)) ==
-                  std::tolower(static_cast<unsigned char>(y));
-         });
+  const auto lower = [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c + 32) : c; };
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(),
+                                            [&](char x, char y) { return lower(x) == lower(y); });
 }
 
 // The first header of that name (any case), or nullptr.
@@ -100,7 +100,6 @@ struct AuthorizationHeader {
 
 // Parses "AWS4-HMAC-SHA256 Credential=..., SignedHeaders=..., Signature=...".
 std::variant<AuthorizationHeader, AuthError> ParseAuthorization(std::string_view header) {
-  const std::string echo = "Authorization=" + std::string(header);
   const size_t space = header.find(' ');
   const std::string_view algorithm = header.substr(0, space);
   if (algorithm != kAlgorithm && algorithm.substr(0, 5) == "AWS4-") {
@@ -133,7 +132,7 @@ std::variant<AuthorizationHeader, AuthError> ParseAuthorization(std::string_view
   if (out.signature.empty()) missing += "Authorization header requires 'Signature' parameter. ";
   if (out.signed_headers.empty())
     missing += "Authorization header requires 'SignedHeaders' parameter. ";
-  if (!missing.empty()) return Incomplete(missing + echo);
+  if (!missing.empty()) return Incomplete(missing + "Authorization=" + std::string(header));
   return out;
 }
 
@@ -377,8 +376,11 @@ AuthResult Authenticator::Authenticate(const SignedRequest& request, int64_t now
   std::string to_sign;
   to_sign.reserve(160);
   to_sign.append(kAlgorithm).append("\n").append(amz_date).append("\n");
-  to_sign.append(scope_text).append("/aws4_request\n").append(Hex(Sha256(canonical)));
-  const std::string expected = Hex(HmacSha256(AsView(signing_key), to_sign));
+  to_sign.append(scope_text).append("/aws4_request\n");
+  AppendHex(AsView(Sha256(canonical)), &to_sign);
+  std::string expected;
+  expected.reserve(64);
+  AppendHex(AsView(HmacSha256(AsView(signing_key), to_sign)), &expected);
   if (!ConstantTimeEquals(expected, auth.signature)) {
     return Invalid(
         "The request signature we calculated does not match the signature you provided. Check "

@@ -92,6 +92,41 @@ PrimaryKey KeyFromKeyMap(const store::TableInfo& table, const model::Item& key) 
   return out;
 }
 
+std::optional<std::string> IndexKeyProblem(const store::TableInfo& table, const model::Item& item) {
+  auto check = [&](const store::IndexInfo& index,
+                   const store::KeyAttribute& attr) -> std::optional<std::string> {
+    auto it = item.find(attr.name);
+    if (it == item.end()) return std::nullopt;  // not in the index: sparse
+    const AttributeValue& v = it->second;
+    if (!store::MatchesKeyType(v, attr.type)) {
+      return "One or more parameter values were invalid: Type mismatch for Index Key " + attr.name +
+             " Expected: " + store::KeyTypeName(attr.type) +
+             " Actual: " + model::TypeName(v.type()) + " IndexName: " + index.name;
+    }
+    const bool empty_s = v.type() == model::AttrType::kS && v.s().empty();
+    if (empty_s || (v.type() == model::AttrType::kB && v.b().empty())) {
+      return std::string(
+                 "One or more parameter values are not valid. A value specified for a secondary "
+                 "index key is not supported. The AttributeValue for a key attribute cannot "
+                 "contain an empty ") +
+             (empty_s ? "string" : "binary") + " value. IndexName: " + index.name +
+             ", IndexKey: " + attr.name;
+    }
+    return std::nullopt;
+  };
+  for (const store::IndexInfo& index : table.indexes) {
+    if (auto problem = check(index, index.partition_key)) return problem;
+    if (index.sort_key) {
+      if (auto problem = check(index, *index.sort_key)) return problem;
+    }
+  }
+  return std::nullopt;
+}
+
+void CheckIndexKeys(const store::TableInfo& table, const model::Item& item) {
+  if (auto problem = IndexKeyProblem(table, item)) throw ApiError::Validation(*problem);
+}
+
 model::Item KeyAttributesOf(const store::TableInfo& table, const model::Item& item) {
   model::Item key;
   auto copy = [&](const std::string& name) {

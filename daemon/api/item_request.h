@@ -33,6 +33,11 @@ PrimaryKey KeyFromItem(const store::TableInfo& table, const model::Item& item);
 // Key from a Key map (GetItem/UpdateItem/DeleteItem/ExclusiveStartKey): exactly the key
 // attributes with the right types, else "The provided key element does not match the schema".
 PrimaryKey KeyFromKeyMap(const store::TableInfo& table, const model::Item& key);
+// Secondary-index keys of an item about to be written: every GSI/LSI key attribute the item
+// holds must have the index's type and, for S and B, a non-empty value. DynamoDB's
+// ValidationException message, or nullopt; CheckIndexKeys throws it.
+std::optional<std::string> IndexKeyProblem(const store::TableInfo& table, const model::Item& item);
+void CheckIndexKeys(const store::TableInfo& table, const model::Item& item);
 // The key attributes of `item`, as LastEvaluatedKey / Key maps show them.
 model::Item KeyAttributesOf(const store::TableInfo& table, const model::Item& item);
 
@@ -82,9 +87,11 @@ void ThrowWriteError(const Status& status, const std::optional<model::Item>& old
 void RejectKeyUpdates(const store::TableInfo& table, const model::expr::UpdateNode& update);
 
 // What UpdateItem makes of `current` (nullptr: absent): the condition (see CheckCondition),
-// the update expression applied to the item or to `key_map`, the 400 KB limit. *new_item
+// the update expression applied to the item or to `key_map`, the index keys of the result
+// (IndexKeyProblem), the 400 KB limit. *new_item
 // receives the updated item; kNone when an update that only removes meets no item.
-Result<store::Mutation> UpdateMutation(const model::expr::Condition& cond,
+Result<store::Mutation> UpdateMutation(const store::TableInfo& table,
+                                       const model::expr::Condition& cond,
                                        const model::expr::Update& update,
                                        const model::Item& key_map, const model::Item* current,
                                        std::optional<model::Item>* old_on_failure,

@@ -211,6 +211,7 @@ std::vector<WriteOp> ParseBatchWrite(const OpContext& ctx, const json::object& r
         op.put = DecodeItem(
             RequireMember(ExpectObject(*put, "PutRequest"), "Item", (path + ".item").c_str()));
         op.key = KeyFromItem(*table, *op.put);
+        CheckIndexKeys(*table, *op.put);
         CheckItemSize(*op.put);
       } else {
         model::Item key_map = DecodeItem(

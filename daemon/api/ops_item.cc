@@ -23,6 +23,7 @@ Response PutItem(const OpContext& ctx, const Request& req) {
   exprs.CheckAllUsed();
   auto table = LookupTable(ctx.store, name);
   PrimaryKey key = KeyFromItem(*table, item);
+  CheckIndexKeys(*table, item);
   CheckItemSize(item);
 
   std::optional<model::Item> failed_old;

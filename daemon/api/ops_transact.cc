@@ -144,6 +144,7 @@ WriteAction ParseWriteAction(const OpContext& ctx, const json::value& entry, siz
   if (action.kind == WriteAction::Kind::kPut) {
     action.invalid =
         KeyOrReason([&] { return KeyFromItem(*action.table, action.item); }, &action.key);
+    if (!action.invalid) action.invalid = IndexKeyProblem(*action.table, action.item);
     CheckItemSize(action.item);
   } else {
     action.invalid =
@@ -168,7 +169,8 @@ Result<store::Mutation> Decide(WriteAction& a, const model::Item* current) {
       MERIDIAN_RETURN_IF_ERROR(CheckCondition(a.condition, current, failed_old));
       return store::Mutation::Delete();
     case WriteAction::Kind::kUpdate:
-      return UpdateMutation(a.condition, a.update, a.item, current, failed_old, &a.new_item);
+      return UpdateMutation(*a.table, a.condition, a.update, a.item, current, failed_old,
+                            &a.new_item);
   }
   return store::Mutation{};
 }

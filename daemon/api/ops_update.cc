@@ -61,7 +61,8 @@ std::vector<conflict::AttributeOp> DeriveOps(const model::expr::UpdateNode& upda
 
 }  // namespace
 
-Result<store::Mutation> UpdateMutation(const model::expr::Condition& cond,
+Result<store::Mutation> UpdateMutation(const store::TableInfo& table,
+                                       const model::expr::Condition& cond,
                                        const model::expr::Update& update,
                                        const model::Item& key_map, const model::Item* current,
                                        std::optional<model::Item>* old_on_failure,
@@ -75,6 +76,9 @@ Result<store::Mutation> UpdateMutation(const model::expr::Condition& cond,
       new_item->clear();
       return store::Mutation{};
     }
+  }
+  if (auto problem = IndexKeyProblem(table, *new_item)) {
+    return Status::InvalidArgument(*problem);
   }
   if (model::ItemByteSize(*new_item) > kMaxItemBytes) {
     return Status::InvalidArgument("Item size to update has exceeded the maximum allowed size");
@@ -103,7 +107,7 @@ Response UpdateItem(const OpContext& ctx, const Request& req) {
   auto written =
       WriteItem(ctx, *table, key.pk, key.sk_ptr(),
                 [&](const model::Item* current) -> Result<store::Mutation> {
-                  return UpdateMutation(cond, update, key_map, current,
+                  return UpdateMutation(*table, cond, update, key_map, current,
                                         old_on_failure ? &failed_old : nullptr, &new_item);
                 });
   ThrowWriteError(written.status(), failed_old);

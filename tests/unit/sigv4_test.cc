@@ -35,6 +35,16 @@ Authenticator ExampleAuthenticator(std::string session_token = "") {
 
 const int64_t kNow = sigv4::ParseAmzDate("20150830T123600Z");
 
+// RFC 4231 test cases 1 (short key) and 6 (a key longer than SHA-256's block, hashed first).
+TEST(Crypto, HmacSha256MatchesRfc4231) {
+  EXPECT_EQ(Hex(HmacSha256(std::string(20, '\x0b'), "Hi There")),
+            "b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7");
+  EXPECT_EQ(Hex(HmacSha256(std::string(131, '\xaa'),
+                           "Test Using Larger Than Block-Size Key - Hash Key First")),
+            "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54");
+  EXPECT_EQ(Hex(Sha256("abc")), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+}
+
 std::string ErrorType(const AuthResult& r) {
   const auto* e = std::get_if<AuthError>(&r);
   return e ? e->type.substr(e->type.find('#') + 1) : "ok";

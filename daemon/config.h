@@ -49,7 +49,11 @@ struct Config {
   // The status API URL other regions learn from heartbeats (meridianctl, the dashboard);
   // empty: http://<admin_listen>.
   std::string advertise_admin_url;
-  int threads = 0;                 // API worker threads; 0 = CPUs in the affinity mask
+  int threads = 0;  // API worker threads; 0 = CPUs in the affinity mask
+  // Browser pages from these origins may call the API (CORS; comma-separated, "*" = any).
+  std::string cors_allowed_origins = "*";
+  // Replies this large or larger are compressed when Accept-Encoding allows (DynamoDB: 4 KiB).
+  uint64_t response_compression_threshold = 4096;
   std::string durability = "wal";  // wal: WAL write before ack; fsync: fsync WAL before ack
   std::string log_level = "info";  // trace|debug|info|warn|error
   // Replication (empty nats_url = single region, no replication).

@@ -9,6 +9,7 @@
 #include <boost/asio/ssl.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/stream_traits.hpp>
+#include <boost/beast/core/string.hpp>
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/string_body.hpp>
 
@@ -36,7 +37,9 @@ const char* Reason(int status) {
     case 400: return "Bad Request";
     case 404: return "Not Found";
     case 405: return "Method Not Allowed";
+    case 403: return "Forbidden";
     case 413: return "Payload Too Large";
+    case 415: return "Unsupported Media Type";
     case 500: return "Internal Server Error";
     case 503: return "Service Unavailable";
     default: return "Status";
@@ -316,6 +319,13 @@ HttpHandler SyncHandler(std::function<HttpResponse(const HttpRequest&)> handler)
   return [handler = std::move(handler)](HttpRequest& request, const HttpResponder& respond) {
     respond(handler(request));
   };
+}
+
+std::string_view FindHeader(const HttpRequest& request, std::string_view name) {
+  for (const auto& [key, value] : request.headers) {
+    if (beast::iequals(key, name)) return value;
+  }
+  return {};
 }
 
 void PostToCurrentWorker(std::function<void()> fn) {

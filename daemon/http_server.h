@@ -8,6 +8,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -31,6 +32,10 @@ struct HttpResponse {
   std::string body;
   std::vector<std::pair<std::string, std::string>> headers;
 };
+
+// The value of header `name` (case-insensitive), "" when absent. REQUIRES: the server kept
+// the headers (HttpServerOptions::keep_headers); valid while `request.headers` is.
+std::string_view FindHeader(const HttpRequest& request, std::string_view name);
 
 // Sends the response for one request. Call exactly once, from any thread.
 using HttpResponder = std::function<void(HttpResponse)>;

@@ -19,6 +19,7 @@
 #include "daemon/admin.h"
 #include "daemon/api/api.h"
 #include "daemon/config.h"
+#include "daemon/dynamodb_http.h"
 #include "daemon/http_server.h"
 #include "daemon/lag_history.h"
 #include "daemon/metrics.h"
@@ -160,70 +161,6 @@ meridian::replication::ReplicatorOptions ReplicatorOptionsFor(
   return r;
 }
 
-// The DynamoDB API over HTTP: with an authenticator, every request must carry a valid SigV4
-// signature. A write is acknowledged only once its commit group is in the WAL. The group is
-// written after the requests already queued on this worker, so concurrent writes share it.
-meridian::daemon::HttpHandler ApiHandler(meridian::api::Api* api, meridian::store::Store* db,
-                                         meridian::daemon::Metrics* metrics,
-                                         const meridian::security::Authenticator* auth) {
-  using meridian::daemon::HttpResponse;
-  return [api, db, metrics, auth](meridian::daemon::HttpRequest& req,
-                                  meridian::daemon::HttpResponder respond) {
-    if (req.method != "POST") {
-      return respond(HttpResponse{200, "text/plain", "healthy: meridian\n", {}});
-    }
-    const auto start = std::chrono::steady_clock::now();
-    const meridian::security::AccessKey* principal = nullptr;
-    if (auth) {
-      auto result = auth->Authenticate({req.method, req.target, &req.headers, req.body},
-                                       meridian::WallClockMillis());
-      if (auto* error = std::get_if<meridian::security::AuthError>(&result)) {
-        meridian::api::ApiResponse denied;
-        denied.status = 400;
-        denied.error_type = error->type.substr(error->type.find('#') + 1);
-        metrics->ObserveRequest(
-            denied,
-            std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
-        boost::json::object body{{"__type", error->type}, {"message", error->message}};
-        return respond(HttpResponse{400,
-                                    "application/x-amz-json-1.0",
-                                    boost::json::serialize(body),
-                                    {{"x-amzn-RequestId", "meridian"}}});
-      }
-      principal = std::get<const meridian::security::AccessKey*>(result);
-    }
-    auto r = api->Handle(req.amz_target, req.body, principal);
-    HttpResponse response{r.status,
-                          "application/x-amz-json-1.0",
-                          std::move(r.body),
-                          {{"x-amzn-RequestId", "meridian"}}};
-    auto observe = [metrics, start](const meridian::api::ApiResponse& done) {
-      metrics->ObserveRequest(
-          done, std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
-    };
-    if (r.commit_seq == 0) {
-      observe(r);
-      return respond(std::move(response));
-    }
-    const uint64_t commit_seq = r.commit_seq;
-    bool schedule = db->WhenDurable(commit_seq, [respond = std::move(respond),
-                                                 response = std::move(response), r = std::move(r),
-                                                 observe](const meridian::Status& st) mutable {
-      if (!st.ok()) {
-        r.error_type = "InternalServerError";
-        response = HttpResponse{
-            500,
-            "application/x-amz-json-1.0",
-            R"({"__type":"com.amazonaws.dynamodb.v20120810#InternalServerError","message":"Internal server error"})",
-            {}};
-      }
-      observe(r);
-      respond(std::move(response));
-    });
-    if (schedule) meridian::daemon::PostToCurrentWorker([db] { db->CommitPending(); });
-  };
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -325,11 +262,17 @@ int main(int argc, char** argv) {
   daemon::Metrics metrics;
   auto listen = *daemon::ParseHostPort(config.listen);
   daemon::HttpServerOptions api_http{listen.first, listen.second, threads};
-  api_http.keep_headers = authenticator != nullptr;
+  api_http.keep_headers = true;  // SigV4, CORS, encodings
   api_http.tls_cert = config.tls_cert;
   api_http.tls_key = config.tls_key;
   api_http.tls_client_ca = config.tls_client_ca;
-  daemon::HttpServer api_server(api_http, ApiHandler(&api, db, &metrics, authenticator.get()));
+  daemon::DynamoDbHttpOptions dynamodb_http;
+  dynamodb_http.region = config.region;
+  dynamodb_http.cors_allowed_origins = config.cors_allowed_origins;
+  dynamodb_http.compression_threshold = config.response_compression_threshold;
+  daemon::HttpServer api_server(
+      api_http,
+      daemon::MakeDynamoDbHandler(dynamodb_http, &api, db, &metrics, authenticator.get()));
   s = api_server.Start();
   if (!s.ok()) return Fail("api: " + s.message());
 

@@ -70,7 +70,10 @@ using Update = std::shared_ptr<const UpdateNode>;
 // SET (=, +, -, if_not_exists, list_append), REMOVE (incl. list elements), ADD (numbers,
 // sets), DELETE (sets). Rejects overlapping/conflicting paths and repeated clauses at parse
 // time with DynamoDB's messages.
-Result<Update> ParseUpdate(std::string_view text, ExpressionContext& ctx);
+// `attribute_updates`: the expression translates legacy AttributeUpdates, whose operand
+// type errors DynamoDB reports as "Type mismatch for attribute to update".
+Result<Update> ParseUpdate(std::string_view text, ExpressionContext& ctx,
+                           bool attribute_updates = false);
 // Applies to *item in place; all-or-nothing (on error *item is unchanged).
 Status ApplyUpdate(const UpdateNode& update, Item* item);
 // The paths the update writes or removes, in clause order (for key-attribute checks and

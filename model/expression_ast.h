@@ -121,6 +121,7 @@ struct UpdateAction {
 
 struct UpdateNode {
   std::vector<UpdateAction> actions;  // in clause order, as written
+  bool attribute_updates = false;     // translated from legacy AttributeUpdates
 };
 
 // ---- Shared parsing ------------------------------------------------------------------------

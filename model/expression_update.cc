@@ -114,10 +114,11 @@ Status CheckAddDeleteOperand(const Validator& v, const UpdateAction& action) {
 
 }  // namespace
 
-Result<Update> ParseUpdate(std::string_view text, ExpressionContext& ctx) {
+Result<Update> ParseUpdate(std::string_view text, ExpressionContext& ctx, bool attribute_updates) {
   MERIDIAN_RETURN_IF_ERROR(CheckExpressionText(text, kKind));
   TokenParser parser(text, Grammar::kUpdate);
   auto node = std::make_shared<UpdateNode>();
+  node->attribute_updates = attribute_updates;
   std::string duplicate;
   if (!ParseClauses(parser, &node->actions, &duplicate)) {
     return InvalidExpression(kKind, parser.SyntaxError());

@@ -18,6 +18,8 @@ namespace {
 constexpr char kMissingAttribute[] =
     "The provided expression refers to an attribute that does not exist in the item";
 constexpr char kWrongType[] = "An operand in the update expression has an incorrect data type";
+constexpr char kLegacyWrongType[] =
+    "One or more parameter values were invalid: Type mismatch for attribute to update";
 constexpr char kInvalidPath[] =
     "The document path provided in the update expression is invalid for update";
 
@@ -25,7 +27,7 @@ using MaybeValue = std::optional<AttributeValue>;
 
 // Evaluates a SET operand; a missing path yields nullopt, and only operators complain about
 // missing or mistyped operands.
-Result<MaybeValue> EvaluateSetOperand(const Operand& op, const Item& item) {
+Result<MaybeValue> EvaluateSetOperand(const Operand& op, const Item& item, const char* wrong_type) {
   switch (op.kind) {
     case Operand::Kind::kPath: {
       const AttributeValue* v = FindPath(item, op.path);
@@ -36,7 +38,7 @@ Result<MaybeValue> EvaluateSetOperand(const Operand& op, const Item& item) {
   }
   std::vector<MaybeValue> args;
   for (const Operand& arg : op.args) {
-    auto v = EvaluateSetOperand(arg, item);
+    auto v = EvaluateSetOperand(arg, item, wrong_type);
     if (!v.ok()) return v.status();
     args.push_back(std::move(v).value());
   }
@@ -47,7 +49,7 @@ Result<MaybeValue> EvaluateSetOperand(const Operand& op, const Item& item) {
   AttrType want = op.kind == Operand::Kind::kFunction ? AttrType::kL : AttrType::kN;
   for (const MaybeValue& arg : args) {
     if (!arg) return Status::InvalidArgument(kMissingAttribute);
-    if (arg->type() != want) return Status::InvalidArgument(kWrongType);
+    if (arg->type() != want) return Status::InvalidArgument(wrong_type);
   }
   if (want == AttrType::kL) {
     AttributeValue::List joined = args[0]->l();
@@ -188,7 +190,7 @@ class Applier {
       case UpdateAction::Kind::kRemove: return MaybeValue();
       case UpdateAction::Kind::kAdd: {
         if (old == nullptr) return MaybeValue(operand);
-        if (old->type() != operand.type()) return Status::InvalidArgument(kWrongType);
+        if (old->type() != operand.type()) return Status::InvalidArgument(WrongType());
         if (operand.type() != AttrType::kN) return MaybeValue(SetUnion(*old, operand));
         auto sum = old->n().Add(operand.n());
         if (!sum.ok()) return sum.status();
@@ -196,10 +198,14 @@ class Applier {
       }
       case UpdateAction::Kind::kDelete:
         if (old == nullptr) return MaybeValue();
-        if (old->type() != operand.type()) return Status::InvalidArgument(kWrongType);
+        if (old->type() != operand.type()) return Status::InvalidArgument(WrongType());
         return SetDifference(*old, operand);
     }
     return MaybeValue();
+  }
+
+  const char* WrongType() const {
+    return update_.attribute_updates ? kLegacyWrongType : kWrongType;
   }
 
   const UpdateNode& update_;
@@ -214,7 +220,8 @@ Status ApplyUpdate(const UpdateNode& update, Item* item) {
   for (size_t i = 0; i < update.actions.size(); ++i) {
     const UpdateAction& action = update.actions[i];
     if (action.kind == UpdateAction::Kind::kSet) {
-      auto value = EvaluateSetOperand(action.value, *item);
+      auto value = EvaluateSetOperand(action.value, *item,
+                                      update.attribute_updates ? kLegacyWrongType : kWrongType);
       if (!value.ok()) return value.status();
       if (!value.value()) return Status::InvalidArgument(kMissingAttribute);
       set_values[i] = std::move(value).value();

@@ -7,6 +7,7 @@
 #include <cstring>
 
 #include "schemas/capnp_bytes.h"
+#include "schemas/capnp_frame.h"
 #include "schemas/replication.capnp.h"
 
 namespace meridian::replication {
@@ -32,6 +33,7 @@ Result<T> Decode(std::string_view bytes, const char* what, Fn&& read) {
   try {
     capnp::ReaderOptions options;
     options.traversalLimitInWords = kMaxMessageBytes / 8;
+    options.nestingLimit = schemas::kNestingLimit;
     capnp::FlatArrayMessageReader reader(words, options);
     return read(reader);
   } catch (const kj::Exception& e) {

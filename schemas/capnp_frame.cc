@@ -115,6 +115,7 @@ Status ReadFramed(std::string_view bytes, const char* what, uint64_t max_words,
   if (bytes.empty()) return corrupt("empty");
   capnp::ReaderOptions options;
   options.traversalLimitInWords = max_words;
+  options.nestingLimit = kNestingLimit;
   try {
     if (LooksPacked(bytes)) {
       // The first tag has bits 0-3 clear: one segment, whose size the next bytes give.

@@ -21,6 +21,12 @@
 
 namespace meridian::schemas {
 
+// Pointer nesting a reader accepts. An item may nest 32 levels of maps and lists, and each
+// level costs Cap'n Proto up to three pointers (value -> list -> attribute -> value), beyond
+// the version and change-record structs around the item: capnp's default of 64 would refuse
+// items DynamoDB accepts. Still small enough to bound the reader's recursion.
+constexpr int kNestingLimit = 192;
+
 // The packed one-segment serialization of `message` (copied into one segment first if the
 // builder grew more).
 std::string WritePacked(capnp::MessageBuilder& message);

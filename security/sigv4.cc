@@ -269,9 +269,11 @@ AuthResult Authenticator::Authenticate(const SignedRequest& request, int64_t now
     return AuthError{"com.amazon.coral.service#MissingAuthenticationTokenException",
                      "Request is missing Authentication Token"};
   }
+  // DynamoDB judges the request time before the rest of a SigV4 header (a malformed header
+  // with an expired date gets "Signature expired"); another scheme is refused at once.
   auto parsed = ParseAuthorization(*authorization);
-  if (auto* e = std::get_if<AuthError>(&parsed)) return std::move(*e);
-  const auto& auth = std::get<AuthorizationHeader>(parsed);
+  const bool sigv4_scheme = std::string_view(*authorization).starts_with(kAlgorithm);
+  if (auto* e = std::get_if<AuthError>(&parsed); e && !sigv4_scheme) return std::move(*e);
 
   // The request time, as the string to sign carries it.
   std::string amz_date;
@@ -293,6 +295,20 @@ AuthResult Authenticator::Authenticate(const SignedRequest& request, int64_t now
     return Incomplete("Date must be in ISO-8601 'basic format'. Got '" + amz_date +
                       "'. See http://en.wikipedia.org/wiki/ISO_8601");
   }
+
+  if (signed_ms < now_ms - kMaxSkewMs) {
+    return Invalid("Signature expired: " + amz_date + " is now earlier than " +
+                   FormatMinus(now_ms, -kMaxSkewMs) + " (" + sigv4::FormatAmzDate(now_ms) +
+                   " - 5 min.)");
+  }
+  if (signed_ms > now_ms + kMaxSkewMs) {
+    return Invalid("Signature not yet current: " + amz_date + " is still later than " +
+                   FormatMinus(now_ms, kMaxSkewMs) + " (" + sigv4::FormatAmzDate(now_ms) +
+                   " + 5 min.)");
+  }
+
+  if (auto* e = std::get_if<AuthError>(&parsed)) return std::move(*e);
+  const auto& auth = std::get<AuthorizationHeader>(parsed);
 
   // Credential = keyid/date/region/service/aws4_request.
   std::vector<std::string_view> scope;
@@ -338,17 +354,6 @@ AuthResult Authenticator::Authenticate(const SignedRequest& request, int64_t now
   if (key.expires_ms != 0 && now_ms >= key.expires_ms) {
     return AuthError{"com.amazon.coral.service#ExpiredTokenException",
                      "The security token included in the request is expired"};
-  }
-
-  if (signed_ms < now_ms - kMaxSkewMs) {
-    return Invalid("Signature expired: " + amz_date + " is now earlier than " +
-                   FormatMinus(now_ms, -kMaxSkewMs) + " (" + sigv4::FormatAmzDate(now_ms) +
-                   " - 5 min.)");
-  }
-  if (signed_ms > now_ms + kMaxSkewMs) {
-    return Invalid("Signature not yet current: " + amz_date + " is still later than " +
-                   FormatMinus(now_ms, kMaxSkewMs) + " (" + sigv4::FormatAmzDate(now_ms) +
-                   " + 5 min.)");
   }
 
   bool host_signed = false;

@@ -14,12 +14,22 @@ const model::AttributeValue* KeyValue(const model::Item& item, const KeyAttribut
   return &it->second;
 }
 
+// An index key value; an item whose value could not be a key (empty, too large: written
+// before the index existed) is left out of the index, as DynamoDB's backfill skips it.
+const model::AttributeValue* IndexKeyValue(const model::Item& item, const KeyAttribute& key,
+                                           bool partition) {
+  auto it = item.find(key.name);
+  if (it == item.end() || !ValidKeyValue(it->second, key.type, partition)) return nullptr;
+  return &it->second;
+}
+
 }  // namespace
 
 std::optional<std::string> IndexEntryKey(const TableInfo& table, const IndexInfo& index,
                                          const model::Item& item) {
-  const model::AttributeValue* ipk = KeyValue(item, index.partition_key);
-  const model::AttributeValue* isk = index.sort_key ? KeyValue(item, *index.sort_key) : nullptr;
+  const model::AttributeValue* ipk = IndexKeyValue(item, index.partition_key, true);
+  const model::AttributeValue* isk =
+      index.sort_key ? IndexKeyValue(item, *index.sort_key, false) : nullptr;
   const model::AttributeValue* tpk = KeyValue(item, table.partition_key);
   const model::AttributeValue* tsk = table.sort_key ? KeyValue(item, *table.sort_key) : nullptr;
   if (!ipk || (index.sort_key && !isk) || !tpk || (table.sort_key && !tsk)) return std::nullopt;

@@ -22,8 +22,8 @@
 namespace meridian::store {
 
 // The entry key of `item` in `index`, or nullopt when the item lacks an index key attribute
-// or holds it with a type other than the index's. `item` needs the table's key attributes
-// (a full item, or an ExclusiveStartKey).
+// or holds a value that cannot be one (another type, empty, over the key size limits). `item` needs
+// the table's key attributes (a full item, or an ExclusiveStartKey).
 std::optional<std::string> IndexEntryKey(const TableInfo& table, const IndexInfo& index,
                                          const model::Item& item);
 

@@ -32,4 +32,8 @@ struct RangeQuery {
   std::optional<model::Item> exclusive_start;
 };
 
+// Does partition key value `pk` fall in Scan segment `segment` of `total` (by its partition
+// hash)? REQUIRES: segment < total.
+bool InScanSegment(const model::AttributeValue& pk, uint32_t segment, uint32_t total);
+
 }  // namespace meridian::store

@@ -65,14 +65,15 @@ KeyRange PartitionRange(uint32_t id, bool index, const model::AttributeValue& pa
   return all;
 }
 
+uint64_t SegmentStart(uint32_t segment, uint32_t total) {
+  return static_cast<uint64_t>((static_cast<unsigned __int128>(segment) << 64) / total);
+}
+
 // Keys of one Scan segment of what is read.
 KeyRange SegmentRange(uint32_t id, uint32_t segment, uint32_t total) {
   KeyRange range{model::TablePrefix(id), model::TablePrefix(id + 1)};
   if (total <= 1) return range;
-  auto bound = [&](uint32_t i) {
-    const unsigned __int128 h = (static_cast<unsigned __int128>(i) << 64) / total;
-    return model::HashRangeStart(id, static_cast<uint64_t>(h));
-  };
+  auto bound = [&](uint32_t i) { return model::HashRangeStart(id, SegmentStart(i, total)); };
   range.begin = bound(segment);
   if (segment + 1 < total) range.end = bound(segment + 1);
   return range;
@@ -176,6 +177,13 @@ Status Store::ScanIndexKeys(const TableInfo& table, const IndexInfo& index,
   }
   if (!it->status().ok()) return Status::IOError("index scan: " + it->status().ToString());
   return Status::Ok();
+}
+
+bool InScanSegment(const model::AttributeValue& pk, uint32_t segment, uint32_t total) {
+  if (total <= 1) return true;
+  const uint64_t hash = model::PartitionHash(pk);
+  return hash >= SegmentStart(segment, total) &&
+         (segment + 1 == total || hash < SegmentStart(segment + 1, total));
 }
 
 }  // namespace meridian::store

@@ -77,6 +77,13 @@ std::optional<StreamViewType> ParseStreamViewType(std::string_view name) {
   return ValueIn(kStreamViewTypes, name);
 }
 
+bool ValidKeyValue(const model::AttributeValue& value, KeyType type, bool partition) {
+  if (!MatchesKeyType(value, type)) return false;
+  if (value.type() == model::AttrType::kS && value.s().empty()) return false;
+  if (value.type() == model::AttrType::kB && value.b().empty()) return false;
+  return value.ByteSize() <= (partition ? kMaxPartitionKeyBytes : kMaxSortKeyBytes);
+}
+
 bool MatchesKeyType(const model::AttributeValue& value, KeyType type) {
   switch (type) {
     case KeyType::kS: return value.type() == model::AttrType::kS;

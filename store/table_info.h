@@ -110,6 +110,13 @@ std::optional<KeyType> ParseKeyType(std::string_view name);
 // Does `value` have the type the key attribute requires?
 bool MatchesKeyType(const model::AttributeValue& value, KeyType type);
 
+// DynamoDB's key size limits (bytes of the string, number or binary value).
+constexpr size_t kMaxPartitionKeyBytes = 2048;
+constexpr size_t kMaxSortKeyBytes = 1024;
+// Can `value` be a key of this type: the type, not an empty string or binary, within the
+// size limit of a partition (`partition`) or sort key?
+bool ValidKeyValue(const model::AttributeValue& value, KeyType type, bool partition);
+
 // Catalog encoding (schemas/catalog.capnp TableDescriptor).
 std::string EncodeTableInfo(const TableInfo& info);
 Result<TableInfo> DecodeTableInfo(std::string_view bytes);

@@ -6,7 +6,7 @@ PKGS=(
   build-essential cmake ninja-build ccache pkg-config git clang clang-format clang-tidy
   libnats-dev nats-server capnproto libcapnp-dev librocksdb-dev
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev libboost-program-options1.81-dev
-  libssl-dev libjemalloc-dev libxxhash-dev libspdlog-dev libfmt-dev libtomlplusplus-dev libcli11-dev
+  libssl-dev zlib1g-dev libjemalloc-dev libxxhash-dev libspdlog-dev libfmt-dev libtomlplusplus-dev libcli11-dev
   libgtest-dev libgmock-dev librapidcheck-dev libbenchmark-dev prometheus-cpp-dev
   golang-go golang-github-hashicorp-hcl-v2-dev prometheus chromium
   awscli python3-boto3 python3-pytest wrk iproute2 iptables procps curl util-linux

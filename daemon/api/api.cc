@@ -122,7 +122,9 @@ ApiError ApiError::FromStatus(const Status& status) {
     case Status::Code::kResourceInUse: return ResourceInUse(status.message());
     case Status::Code::kConditionFailed: return ConditionalCheckFailed(status.message());
     case Status::Code::kLimitExceeded: return LimitExceeded(status.message());
-    default: return Internal("Internal server error");
+    default:
+      spdlog::error("msg=\"internal error\" status=\"{}\"", status.ToString());
+      return Internal("Internal server error");
   }
 }
 
@@ -173,7 +175,8 @@ ApiResponse Api::Handle(std::string_view target, std::string_view body,
     if (principal) Authorize(*principal, operation, parsed.get_object(), ctx);
     Response out = op(ctx, parsed.get_object());
     ApiResponse r;
-    r.body = json::serialize(out);
+    // DynamoDB answers these with an empty body, not "{}".
+    if (operation != "TagResource" && operation != "UntagResource") r.body = json::serialize(out);
     r.commit_seq = commit_seq;
     return finish(std::move(r));
   } catch (const ApiError& e) {

@@ -42,6 +42,12 @@ void CheckIndexShape(const json::object& e, const std::string& path, ConstraintE
     if (keys.size() > 2)
       errors->Add("'[...]'", path + ".keySchema",
                   "Member must have length less than or equal to 2");
+    for (size_t i = 0; i < keys.size(); ++i) {
+      if (auto name = OptionalString(ExpectObject(keys[i], "KeySchemaElement"), "AttributeName")) {
+        errors->KeyAttributeName(
+            *name, path + ".keySchema." + std::to_string(i + 1) + ".member.attributeName");
+      }
+    }
   } else {
     errors->Add("null", path + ".keySchema", "Member must not be null");
   }
@@ -50,7 +56,18 @@ void CheckIndexShape(const json::object& e, const std::string& path, ConstraintE
     errors->Add("null", path + ".projection", "Member must not be null");
     return;
   }
-  auto type = OptionalString(ExpectObject(*projection, "Projection"), "ProjectionType");
+  const json::object& projection_obj = ExpectObject(*projection, "Projection");
+  if (const json::value* attrs = Member(projection_obj, "NonKeyAttributes");
+      attrs && attrs->is_array()) {
+    const json::array& names = attrs->get_array();
+    for (size_t i = 0; i < names.size(); ++i) {
+      if (!names[i].is_string()) continue;
+      errors->KeyAttributeName(
+          std::string(names[i].get_string()),
+          path + ".projection.nonKeyAttributes." + std::to_string(i + 1) + ".member");
+    }
+  }
+  auto type = OptionalString(projection_obj, "ProjectionType");
   if (type && *type != "ALL" && *type != "INCLUDE" && *type != "KEYS_ONLY") {
     errors->Add("'" + *type + "'", path + ".projection.projectionType",
                 "Member must satisfy enum value set: [ALL, INCLUDE, KEYS_ONLY]");
@@ -181,6 +198,44 @@ std::vector<json::object> IndexElements(const Request& req, const char* member, 
 
 }  // namespace
 
+void CheckCreateTableIndexShapes(const Request& req, ConstraintErrors* errors) {
+  IndexElements(req, "LocalSecondaryIndexes", "localSecondaryIndexes", errors);
+  IndexElements(req, "GlobalSecondaryIndexes", "globalSecondaryIndexes", errors);
+}
+
+// "Attributes cannot be redefined" when the new index types a key attribute differently from
+// the table or its other indexes.
+void CheckNotRedefined(const AttributeDefinitions& existing, const IndexInfo& index) {
+  auto describe = [](const std::string& name, std::string_view type, const char* role) {
+    return "SchemaElement: key{" + name + ":" + std::string(type) + ":" + role + "}";
+  };
+  for (const auto* key : {&index.partition_key, index.sort_key ? &*index.sort_key : nullptr}) {
+    if (!key) continue;
+    auto it = existing.find(key->name);
+    const std::string_view type = store::KeyTypeName(key->type);
+    if (it == existing.end() || it->second == type) continue;
+    const char* role = key == &index.partition_key ? "HASH" : "RANGE";
+    throw ApiError::Validation(
+        kInvalid +
+        "Attributes cannot be redefined. Please check that your attribute has the same type as "
+        "previously defined. Existing schema: Schema:[" +
+        describe(key->name, it->second, role) + "] New schema: Schema:[" +
+        describe(key->name, type, role) + "]");
+  }
+}
+
+void CheckIndexUpdateShapes(const json::value& updates, ConstraintErrors* errors) {
+  const json::array& list = ExpectArray(updates, "GlobalSecondaryIndexUpdates");
+  for (size_t i = 0; i < list.size(); ++i) {
+    const json::object& update = ExpectObject(list[i], "GlobalSecondaryIndexUpdate");
+    if (const json::value* create = Member(update, "Create")) {
+      CheckIndexShape(ExpectObject(*create, "CreateGlobalSecondaryIndexAction"),
+                      "globalSecondaryIndexUpdates." + std::to_string(i + 1) + ".member.create",
+                      errors);
+    }
+  }
+}
+
 void ParseCreateTableIndexes(const Request& req, const AttributeDefinitions& defs,
                              store::TableInfo* info) {
   ConstraintErrors errors;
@@ -246,10 +301,11 @@ std::vector<std::string> DeletedIndexNames(const json::value& updates) {
 
 void ApplyIndexUpdates(const json::value& updates, const AttributeDefinitions& request_defs,
                        bool creating, store::TableInfo* info) {
-  // The request's definitions plus those the table already has.
-  AttributeDefinitions defs = request_defs;
+  // The definitions the table already has: a new index must define its keys again in the
+  // request, with the same types.
+  AttributeDefinitions existing;
   auto define = [&](const store::KeyAttribute& k) {
-    defs.emplace(k.name, store::KeyTypeName(k.type));
+    existing.emplace(k.name, store::KeyTypeName(k.type));
   };
   define(info->partition_key);
   if (info->sort_key) define(*info->sort_key);
@@ -261,7 +317,22 @@ void ApplyIndexUpdates(const json::value& updates, const AttributeDefinitions& r
   size_t online = 0;
   for (const auto& u : list) {
     const json::object& update = ExpectObject(u, "GlobalSecondaryIndexUpdate");
-    online += (Member(update, "Create") != nullptr) + (Member(update, "Delete") != nullptr);
+    const bool create = Member(update, "Create") != nullptr;
+    const bool del = Member(update, "Delete") != nullptr;
+    const int actions = create + del + (Member(update, "Update") != nullptr);
+    if (actions == 0) {
+      throw ApiError::Validation(
+          kInvalid +
+          "One of GlobalSecondaryIndexUpdate.Update, GlobalSecondaryIndexUpdate.Create, "
+          "GlobalSecondaryIndexUpdate.Delete must not be null");
+    }
+    if (actions > 1) {
+      throw ApiError::Validation(
+          kInvalid +
+          "Only one of GlobalSecondaryIndexUpdate.Update, GlobalSecondaryIndexUpdate.Create, "
+          "GlobalSecondaryIndexUpdate.Delete can be specified");
+    }
+    online += create + del;
   }
   if (online > 1 || (online == 1 && creating)) {
     throw ApiError::LimitExceeded(
@@ -273,18 +344,10 @@ void ApplyIndexUpdates(const json::value& updates, const AttributeDefinitions& r
     const json::value* create = Member(update, "Create");
     const json::value* del = Member(update, "Delete");
     const json::value* change = Member(update, "Update");
-    if ((create != nullptr) + (del != nullptr) + (change != nullptr) != 1) {
-      throw ApiError::Validation(
-          kInvalid +
-          "One of GlobalSecondaryIndexUpdate.Update, GlobalSecondaryIndexUpdate.Create, "
-          "GlobalSecondaryIndexUpdate.Delete must not be null");
-    }
     if (create) {
       const json::object& e = ExpectObject(*create, "CreateGlobalSecondaryIndexAction");
-      ConstraintErrors errors;
-      CheckIndexShape(e, "globalSecondaryIndexUpdates.1.member.create", &errors);
-      errors.ThrowIfAny();
-      IndexInfo index = ParseIndex(e, false, defs, *info);
+      IndexInfo index = ParseIndex(e, false, request_defs, *info);
+      CheckNotRedefined(existing, index);
       if (info->FindIndex(index.name)) {
         throw ApiError::Validation(kInvalid + "Attempting to create an index which already exists");
       }

@@ -2,6 +2,8 @@
 
 #include <boost/json.hpp>
 
+#include <cctype>
+
 #include "daemon/api/api_error.h"
 #include "daemon/api/json_codec.h"
 #include "daemon/api/legacy.h"
@@ -21,6 +23,14 @@ std::shared_ptr<const store::TableInfo> LookupTable(store::Store* store, const s
 
 namespace {
 
+// (sic: "of2048" is DynamoDB's own text.)
+constexpr std::string_view kHashKeyTooLarge =
+    "One or more parameter values were invalid: Size of hashkey has exceeded the maximum size "
+    "limit of2048 bytes";
+constexpr std::string_view kRangeKeyTooLarge =
+    "One or more parameter values were invalid: Aggregated size of all range keys has exceeded "
+    "the size limit of 1024 bytes";
+
 void CheckKeyValue(const store::KeyAttribute& attr, const AttributeValue& v, bool is_hash) {
   if (v.type() == model::AttrType::kS && v.s().empty()) {
     throw ApiError::Validation(
@@ -35,16 +45,10 @@ void CheckKeyValue(const store::KeyAttribute& attr, const AttributeValue& v, boo
         attr.name);
   }
   const size_t size = v.ByteSize();
-  if (is_hash && size > 2048) {
-    throw ApiError::Validation(
-        "One or more parameter values were invalid: Size of hashkey has exceeded the maximum "
-        "size limit of2048 bytes");
-  }
-  if (!is_hash && size > 1024) {
-    throw ApiError::Validation(
-        "One or more parameter values were invalid: Aggregated size of all range keys has "
-        "exceeded the size limit of 1024 bytes");
-  }
+  if (is_hash && size > store::kMaxPartitionKeyBytes)
+    throw ApiError::Validation(std::string(kHashKeyTooLarge));
+  if (!is_hash && size > store::kMaxSortKeyBytes)
+    throw ApiError::Validation(std::string(kRangeKeyTooLarge));
 }
 
 const AttributeValue& ItemKeyAttr(const store::KeyAttribute& attr, const model::Item& item,
@@ -112,6 +116,10 @@ std::optional<std::string> IndexKeyProblem(const store::TableInfo& table, const 
              (empty_s ? "string" : "binary") + " value. IndexName: " + index.name +
              ", IndexKey: " + attr.name;
     }
+    const bool partition = &attr == &index.partition_key;
+    if (!store::ValidKeyValue(v, attr.type, partition)) {
+      return partition ? std::string(kHashKeyTooLarge) : std::string(kRangeKeyTooLarge);
+    }
     return std::nullopt;
   };
   for (const store::IndexInfo& index : table.indexes) {
@@ -144,6 +152,27 @@ void CheckItemSize(const model::Item& item) {
   }
 }
 
+namespace {
+
+// A placeholder of ExpressionAttributeNames (#...) or ExpressionAttributeValues (:...): the
+// prefix and one or more of [A-Za-z0-9_], at most 255 bytes.
+void CheckPlaceholder(std::string_view key, char prefix, std::string_view map) {
+  if (key.size() > 255) {
+    throw ApiError::Validation("The expression attribute map contains a key that is too long");
+  }
+  bool ok = key.size() > 1 && key[0] == prefix;
+  for (size_t i = 1; ok && i < key.size(); ++i) {
+    const char c = key[i];
+    ok = std::isalnum(static_cast<unsigned char>(c)) || c == '_';
+  }
+  if (!ok) {
+    throw ApiError::Validation(std::string(map) + " contains invalid key: Syntax error; key: \"" +
+                               std::string(key) + "\"");
+  }
+}
+
+}  // namespace
+
 RequestExpressions::RequestExpressions(const json::object& req) : req_(req) {
   RejectMixedParameters(req);
   if (const json::value* names = Member(req, "ExpressionAttributeNames")) {
@@ -151,7 +180,15 @@ RequestExpressions::RequestExpressions(const json::object& req) : req_(req) {
     const json::object& obj = ExpectObject(*names, "ExpressionAttributeNames");
     if (obj.empty()) throw ApiError::Validation("ExpressionAttributeNames must not be empty");
     for (const auto& kv : obj) {
-      names_[std::string(kv.key())] = std::string(ExpectString(kv.value(), "name").c_str());
+      CheckPlaceholder(kv.key(), '#', "ExpressionAttributeNames");
+      const json::string& name = ExpectString(kv.value(), "name");
+      if (name.empty()) {
+        throw ApiError::Validation(
+            "ExpressionAttributeNames contains invalid value: Empty attribute name for key " +
+            std::string(kv.key()));
+      }
+      CheckAttributeName(name);
+      names_[std::string(kv.key())] = std::string(name);
     }
   }
   if (const json::value* values = Member(req, "ExpressionAttributeValues")) {
@@ -159,6 +196,7 @@ RequestExpressions::RequestExpressions(const json::object& req) : req_(req) {
     const json::object& obj = ExpectObject(*values, "ExpressionAttributeValues");
     if (obj.empty()) throw ApiError::Validation("ExpressionAttributeValues must not be empty");
     for (const auto& kv : obj) {
+      CheckPlaceholder(kv.key(), ':', "ExpressionAttributeValues");
       AttributeValue v;
       try {
         v = DecodeAttributeValue(kv.value());

@@ -81,9 +81,14 @@ AttributeValue DecodeSet(std::string_view type, const json::value& v) {
   return out;
 }
 
+[[noreturn]] void ThrowTooDeep() {
+  throw ApiError::Validation(
+      "Nesting Levels have exceeded supported limits: Attributes in the item have nested levels "
+      "beyond supported limit");
+}
+
 AttributeValue Decode(const json::value& json, int depth) {
-  if (depth > kMaxNesting)
-    throw ApiError::Validation("Nesting Levels have exceeded supported limits");
+  if (depth > kMaxNesting) ThrowTooDeep();
   const json::object& obj = ExpectObject(json, "AttributeValue");
   static constexpr std::string_view kTypes[] = {"S", "N", "B",  "BOOL", "NULL",
                                                 "M", "L", "SS", "NS",   "BS"};
@@ -120,9 +125,12 @@ AttributeValue Decode(const json::value& json, int depth) {
     }
     return AttributeValue::Null();
   }
+  // A document may wrap values in at most 31 maps or lists (DynamoDB's 32 levels).
+  if ((type == "M" || type == "L") && depth >= kMaxNesting) ThrowTooDeep();
   if (type == "M") {
     AttributeValue::Map map;
     for (const auto& kv : ExpectObject(v, "M")) {
+      CheckAttributeName(kv.key());
       map.emplace(std::string(kv.key()), Decode(kv.value(), depth + 1));
     }
     return AttributeValue::M(std::move(map));
@@ -139,11 +147,20 @@ AttributeValue Decode(const json::value& json, int depth) {
 
 }  // namespace
 
+void CheckAttributeName(std::string_view name) {
+  if (name.empty()) throw ApiError::Validation("Empty attribute name");
+  if (name.size() > kMaxAttributeNameBytes) {
+    throw ApiError::Validation(
+        "1 validation error detected: Attribute name is too large, must be less than 65536 bytes");
+  }
+}
+
 AttributeValue DecodeAttributeValue(const json::value& json) { return Decode(json, 0); }
 
 model::Item DecodeItem(const json::value& json) {
   model::Item item;
   for (const auto& kv : ExpectObject(json, "Item")) {
+    CheckAttributeName(kv.key());
     item.emplace(std::string(kv.key()), Decode(kv.value(), 1));
   }
   return item;

@@ -10,6 +10,11 @@
 
 namespace meridian::api {
 
+// Longest attribute name (DynamoDB: "less than 65536 bytes"); key attributes: 255.
+constexpr size_t kMaxAttributeNameBytes = 65535;
+// Throws ValidationException for an empty or too long attribute name (at any depth).
+void CheckAttributeName(std::string_view name);
+
 // Decodes one AttributeValue. Throws ApiError (Validation or Serialization).
 model::AttributeValue DecodeAttributeValue(const boost::json::value& json);
 // Decodes {"name": AttributeValue, ...}. Throws ApiError.

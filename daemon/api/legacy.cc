@@ -23,6 +23,7 @@ constexpr char kInvalid[] = "One or more parameter values were invalid: ";
 class LegacyText {
  public:
   std::string Name(const std::string& attribute) {
+    CheckAttributeName(attribute);
     std::string ref = "#l" + std::to_string(names_.size());
     names_[ref] = attribute;
     return ref;
@@ -259,14 +260,19 @@ model::expr::Condition LegacyCondition(const json::object& req,
   std::string_view member = "Expected";
   if (is_filter) member = Member(req, "QueryFilter") ? "QueryFilter" : "ScanFilter";
   const json::value* conditions = Member(req, member);
-  if (!conditions) return nullptr;
   std::string joiner = " AND ";
-  if (auto op = OptionalString(req, "ConditionalOperator")) {
+  const auto op = OptionalString(req, "ConditionalOperator");
+  if (op) {
     CheckEnum(*op, "conditionalOperator", {"AND", "OR"}, "[AND, OR]");
     joiner = " " + *op + " ";
   }
-  const json::object& map = ExpectObject(*conditions, member);
-  if (map.empty()) return nullptr;
+  const bool none = !conditions || ExpectObject(*conditions, member).empty();
+  if (none && op) {
+    // Also with an empty Expected/Filter map, which otherwise means "no condition".
+    throw ApiError::Validation("ConditionalOperator cannot be used without Filter or Expected");
+  }
+  if (none) return nullptr;
+  const json::object& map = conditions->get_object();
   LegacyText t;
   std::string text;
   for (const auto& kv : map) {
@@ -358,7 +364,7 @@ model::expr::Update LegacyUpdate(const json::object& req) {
   std::string text;
   for (const auto& [clause, actions] : clauses)
     text += (text.empty() ? "" : " ") + clause + " " + actions;
-  return Parsed(model::expr::ParseUpdate(text, t.Context()));
+  return Parsed(model::expr::ParseUpdate(text, t.Context(), /*attribute_updates=*/true));
 }
 
 std::optional<model::expr::KeyCondition> LegacyKeyCondition(const json::object& req) {

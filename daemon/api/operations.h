@@ -42,6 +42,11 @@ Response UpdateItem(const OpContext& ctx, const Request& req);
 Response TagResource(const OpContext& ctx, const Request& req);
 Response UntagResource(const OpContext& ctx, const Request& req);
 Response ListTagsOfResource(const OpContext& ctx, const Request& req);
+// The Tags list of CreateTable or TagResource, checked as DynamoDB checks tags (1-128
+// character keys, values up to 256 characters, letters, digits, spaces and + - = . _ : / @,
+// at most 50). `path` names the member in constraint errors ("tags").
+std::vector<std::pair<std::string, std::string>> ParseTagList(const boost::json::value& list,
+                                                              std::string_view path);
 // ops_query.cc
 Response Query(const OpContext& ctx, const Request& req);
 Response Scan(const OpContext& ctx, const Request& req);

@@ -167,6 +167,9 @@ store::RangeQuery KeyRange(const ReadTarget& target, model::expr::KeyCondition k
     std::swap(kc.partition_value, kc.sort->value);
     if (kc.partition_name.empty()) kc.sort.reset();
   }
+  if (kc.partition_name.empty() && kc.sort && kc.sort->name == target.partition_key.name) {
+    throw ApiError::Validation("Query key condition not supported");  // not an equality
+  }
   if (kc.partition_name != target.partition_key.name) {
     throw ApiError::Validation("Query condition missed key schema element: " +
                                target.partition_key.name);
@@ -290,7 +293,16 @@ Response Scan(const OpContext& ctx, const Request& req) {
     range.segment = static_cast<uint32_t>(*segment);
     range.total_segments = static_cast<uint32_t>(*total);
   }
-  if (o.exclusive_start) CheckStartKey(target, *o.exclusive_start);
+  if (o.exclusive_start) {
+    CheckStartKey(target, *o.exclusive_start);
+    auto pk = o.exclusive_start->find(target.partition_key.name);
+    if (segment && pk != o.exclusive_start->end() &&
+        !store::InScanSegment(pk->second, range.segment, range.total_segments)) {
+      throw ApiError::Validation(
+          "The provided Exclusive start key does not map to the provided Segment and "
+          "TotalSegments values.");
+    }
+  }
   return ReadPage(ctx, target, o, std::move(range));
 }
 

@@ -26,8 +26,10 @@ struct KeySchemaElement {
 };
 
 // Parses KeySchema and AttributeDefinitions, collecting DynamoDB's constraint errors.
-void ParseKeyDefinitions(const Request& req, std::vector<KeySchemaElement>* schema,
-                         std::map<std::string, std::string>* defs, ConstraintErrors* errors) {
+// Returns the first attribute defined twice ("" when none).
+std::string ParseKeyDefinitions(const Request& req, std::vector<KeySchemaElement>* schema,
+                                std::map<std::string, std::string>* defs,
+                                ConstraintErrors* errors) {
   if (const json::value* ks = Member(req, "KeySchema")) {
     const json::array& arr = ExpectArray(*ks, "KeySchema");
     if (arr.empty()) {
@@ -42,6 +44,7 @@ void ParseKeyDefinitions(const Request& req, std::vector<KeySchemaElement>* sche
       auto name = OptionalString(e, "AttributeName");
       auto type = OptionalString(e, "KeyType");
       if (!name) errors->Add("null", path + "attributeName", "Member must not be null");
+      if (name) errors->KeyAttributeName(*name, path + "attributeName");
       if (!type) {
         errors->Add("null", path + "keyType", "Member must not be null");
       } else if (*type != "HASH" && *type != "RANGE") {
@@ -55,7 +58,7 @@ void ParseKeyDefinitions(const Request& req, std::vector<KeySchemaElement>* sche
   }
   if (!Member(req, "AttributeDefinitions"))
     errors->Add("null", "attributeDefinitions", "Member must not be null");
-  ParseAttributeDefinitions(req, defs, errors);
+  return ParseAttributeDefinitions(req, defs, errors);
 }
 
 std::string JoinNames(const std::vector<std::string>& names) {
@@ -66,8 +69,9 @@ std::string JoinNames(const std::vector<std::string>& names) {
 
 }  // namespace
 
-void ParseAttributeDefinitions(const Request& req, AttributeDefinitions* defs,
-                               ConstraintErrors* errors) {
+std::string ParseAttributeDefinitions(const Request& req, AttributeDefinitions* defs,
+                                      ConstraintErrors* errors) {
+  std::string duplicated;
   if (const json::value* ad = Member(req, "AttributeDefinitions")) {
     const json::array& arr = ExpectArray(*ad, "AttributeDefinitions");
     for (size_t i = 0; i < arr.size(); ++i) {
@@ -76,15 +80,23 @@ void ParseAttributeDefinitions(const Request& req, AttributeDefinitions* defs,
       auto name = OptionalString(e, "AttributeName");
       auto type = OptionalString(e, "AttributeType");
       if (!name) errors->Add("null", path + "attributeName", "Member must not be null");
+      if (name) errors->KeyAttributeName(*name, path + "attributeName");
       if (!type) {
         errors->Add("null", path + "attributeType", "Member must not be null");
       } else if (!ParseKeyType(*type)) {
         errors->Add(Quote(*type), path + "attributeType",
                     "Member must satisfy enum value set: [B, N, S]");
       }
-      if (name && type) (*defs)[*name] = *type;
+      if (name && type && !defs->emplace(*name, *type).second && duplicated.empty()) {
+        duplicated = *name;
+      }
     }
   }
+  return duplicated;
+}
+
+void ThrowIfDuplicated(const std::string& name) {
+  if (!name.empty()) throw ApiError::Validation("Attribute Name is duplicated: " + name);
 }
 
 void ParseBilling(const Request& req, store::TableInfo* info, ConstraintErrors* errors) {
@@ -134,16 +146,10 @@ namespace {
 void ParseTags(const Request& req, store::TableInfo* info) {
   const json::value* tags = Member(req, "Tags");
   if (!tags) return;
-  for (const auto& t : ExpectArray(*tags, "Tags")) {
-    const json::object& tag = ExpectObject(t, "Tag");
-    auto key = OptionalString(tag, "Key");
-    auto value = OptionalString(tag, "Value");
-    if (!key || !value || key->empty() || key->size() > 128 || value->size() > 256) {
-      throw ApiError::Validation("One or more parameter values were invalid: Invalid tag");
-    }
-    info->tags.emplace_back(*key, *value);
-    if (*key == "meridian:conflict") {
-      auto policy = conflict::ParsePolicy(*value);
+  for (auto& [key, value] : ParseTagList(*tags, "tags")) {
+    info->tags.emplace_back(key, value);
+    if (key == "meridian:conflict") {
+      auto policy = conflict::ParsePolicy(value);
       if (!policy.ok()) {
         throw ApiError::Validation(
             "One or more parameter values were invalid: tag meridian:conflict must be lww or "
@@ -163,9 +169,11 @@ Response CreateTable(const OpContext& ctx, const Request& req) {
   errors.TableName(name, "tableName");
   std::vector<KeySchemaElement> schema;
   std::map<std::string, std::string> defs;
-  ParseKeyDefinitions(req, &schema, &defs, &errors);
+  const std::string duplicated = ParseKeyDefinitions(req, &schema, &defs, &errors);
   ParseBilling(req, &info, &errors);
+  CheckCreateTableIndexShapes(req, &errors);
   errors.ThrowIfAny();
+  ThrowIfDuplicated(duplicated);
   info.name = *name;
 
   if (schema[0].key_type != "HASH") {
@@ -254,8 +262,15 @@ Response DeleteTable(const OpContext& ctx, const Request& req) {
   }
   auto deleted = ctx.store->DeleteTable(name);
   ThrowIfError(deleted.status());
+  // DynamoDB's DeleteTable describes the table without its schema: no KeySchema,
+  // AttributeDefinitions, CreationDateTime or index lists (docs/conformance.md).
+  json::object description = DescribeTableInfo(ctx, **deleted, "DELETING");
+  for (std::string_view member : {"KeySchema", "AttributeDefinitions", "CreationDateTime",
+                                  "GlobalSecondaryIndexes", "LocalSecondaryIndexes"}) {
+    description.erase(member);
+  }
   json::object out;
-  out["TableDescription"] = DescribeTableInfo(ctx, **deleted, "DELETING");
+  out["TableDescription"] = std::move(description);
   return out;
 }
 

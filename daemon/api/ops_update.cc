@@ -25,6 +25,16 @@ void RejectKeyUpdates(const store::TableInfo& table, const model::expr::UpdateNo
           "One or more parameter values were invalid: Cannot update attribute " + top +
           ". This attribute is part of the key");
     }
+    if (path.size() == 1) continue;
+    // An index key is a scalar: a nested path into it can never be valid.
+    for (const store::IndexInfo& index : table.indexes) {
+      if (top == index.partition_key.name || (index.sort_key && top == index.sort_key->name)) {
+        throw ApiError::Validation(
+            "Key attributes must be scalars; list random access '[]' and map lookup '.' are not "
+            "allowed: IndexKey: " +
+            top);
+      }
+    }
   }
 }
 

@@ -101,6 +101,10 @@ Response UpdateTable(const OpContext& ctx, const Request& req) {
   const std::string name = RequireTableName(req);
   const json::value* replica_updates = Member(req, "ReplicaUpdates");
   const json::value* gsi_updates = Member(req, "GlobalSecondaryIndexUpdates");
+  // An empty GlobalSecondaryIndexUpdates list counts as none.
+  if (gsi_updates && gsi_updates->is_array() && gsi_updates->get_array().empty()) {
+    gsi_updates = nullptr;
+  }
   auto mode = OptionalString(req, "BillingMode");
   const json::value* throughput = Member(req, "ProvisionedThroughput");
   const bool other = Member(req, "StreamSpecification") || Member(req, "SSESpecification") ||
@@ -114,8 +118,12 @@ Response UpdateTable(const OpContext& ctx, const Request& req) {
   std::vector<std::string> deleted_indexes;
   if (gsi_updates) {
     ConstraintErrors errors;
-    ParseAttributeDefinitions(req, &defs, &errors);
+    const std::string duplicated = ParseAttributeDefinitions(req, &defs, &errors);
+    if (const json::value* list = Member(req, "GlobalSecondaryIndexUpdates")) {
+      CheckIndexUpdateShapes(*list, &errors);
+    }
     errors.ThrowIfAny();
+    ThrowIfDuplicated(duplicated);
     deleted_indexes = DeletedIndexNames(*gsi_updates);
   }
   std::vector<ReplicaUpdate> updates;

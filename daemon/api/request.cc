@@ -231,6 +231,14 @@ void ConstraintErrors::TableName(const std::optional<std::string>& name, std::st
   if (name->size() > 255) Add(repr, path, "Member must have length less than or equal to 255");
 }
 
+void ConstraintErrors::KeyAttributeName(const std::string& name, std::string_view path) {
+  if (name.empty()) {
+    Add("''", path, "Member must have length greater than or equal to 1");
+  } else if (name.size() > 255) {
+    Add("'" + name + "'", path, "Member must have length less than or equal to 255");
+  }
+}
+
 void ConstraintErrors::ThrowIfAny() const {
   if (messages_.empty()) return;
   std::string msg =

@@ -39,6 +39,8 @@ class ConstraintErrors {
   void NotNull(const boost::json::object& obj, std::string_view member, std::string_view path);
   // DynamoDB table names: 3-255 chars of [a-zA-Z0-9_.-].
   void TableName(const std::optional<std::string>& name, std::string_view path);
+  // Key attribute names of tables and indexes: 1-255 bytes.
+  void KeyAttributeName(const std::string& name, std::string_view path);
   void ThrowIfAny() const;
   bool empty() const { return messages_.empty(); }
 

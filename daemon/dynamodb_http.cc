@@ -142,7 +142,7 @@ class DynamoDbHandler {
  private:
   // DynamoDB answers GET / with its own host name; other paths are not found.
   HttpResponse HealthCheck(const HttpRequest& req) const {
-    std::string_view path = req.target.substr(0, req.target.find('?'));
+    const std::string_view path = std::string_view(req.target).substr(0, req.target.find('?'));
     if (path != "/") {
       return JsonError(404, "com.amazon.coral.service#UnknownOperationException",
                        "Unknown path: " + std::string(path));
@@ -243,7 +243,7 @@ class DynamoDbHandler {
 HttpHandler MakeDynamoDbHandler(DynamoDbHttpOptions options, api::Api* api, store::Store* store,
                                 Metrics* metrics, const security::Authenticator* auth) {
   auto handler = std::make_shared<DynamoDbHandler>(std::move(options), api, store, metrics, auth);
-  return [handler](HttpRequest& req, HttpResponder respond) { (*handler)(req, respond); };
+  return [handler](HttpRequest& req, const HttpResponder& respond) { (*handler)(req, respond); };
 }
 
 }  // namespace meridian::daemon

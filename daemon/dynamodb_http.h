@@ -33,7 +33,7 @@ struct DynamoDbHttpOptions {
   // Replies at least this large are compressed when the client accepts gzip or deflate.
   size_t compression_threshold = 4096;
   // Largest request body after Content-Encoding is undone (DynamoDB: 16 MB).
-  size_t max_decoded_body = 16 * 1024 * 1024;
+  size_t max_decoded_body = size_t{16} * 1024 * 1024;
 };
 
 // The handler for the API port. `api`, `store` and `metrics` must outlive it; `auth` may be

@@ -103,7 +103,7 @@ class Inflater {
   bool ok_ = false;
 };
 
-DecodeResult Decode(ContentCoding coding, std::string body, size_t max_bytes) {
+DecodeResult Decode(ContentCoding coding, std::string_view body, size_t max_bytes) {
   DecodeResult result;
   const bool gzip = coding == ContentCoding::kGzip;
   {
@@ -176,7 +176,7 @@ DecodeResult DecodeRequestBody(std::string_view content_encoding, std::string bo
   if (unsupported) return {DecodeError::kUnsupportedCoding, {}};
   // Codings are listed in the order they were applied: undo them from the last.
   for (auto it = codings.rbegin(); it != codings.rend(); ++it) {
-    DecodeResult step = Decode(*it, std::move(body), max_bytes);
+    DecodeResult step = Decode(*it, body, max_bytes);
     if (step.error) return step;
     body = std::move(step.body);
   }

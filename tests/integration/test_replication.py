@@ -322,6 +322,21 @@ def test_deletes_converge(cluster):  # noqa: F811
     assert len(set(digests)) == 1 and digests[0], digests
 
 
+def test_the_deepest_documents_replicate(cluster):  # noqa: F811
+    # 31 nested maps and lists: the deepest document DynamoDB accepts. It must be stored,
+    # read back, shipped in a change batch and applied in every region.
+    table = create_global_table(cluster, mt.unique_name("repl-deep"), policy="merge")
+    deep = {"M": {}}
+    for i in range(1, 31):
+        deep = {"M": {"a": deep}} if i % 2 else {"L": [deep]}
+    c = cluster.clients
+    c[1].put_item(TableName=table, Item={"pk": S("deep"), "doc": deep})
+    cluster.wait_converged(table, CONVERGE_TIMEOUT)
+    for r in range(NREGIONS):
+        assert get(c[r], table, "deep") == {"pk": S("deep"), "doc": deep}, cluster.names[r]
+        assert scan_sorted(c[r], table) == [{"pk": S("deep"), "doc": deep}], cluster.names[r]
+
+
 def test_kill9_during_writes_loses_no_acknowledged_write(cluster):  # noqa: F811
     table = create_global_table(cluster, mt.unique_name("repl-kill"))
     c = cluster.clients

@@ -52,6 +52,23 @@ TEST(VersionCodec, RoundTripsLwwUnwrittenAndTombstones) {
   }
 }
 
+// DynamoDB accepts documents 32 levels deep (31 nested maps or lists); the stored version,
+// under both policies, must read back (Cap'n Proto's default nesting limit of 64 pointers
+// did not).
+TEST(VersionCodec, RoundTripsTheDeepestDocumentDynamoDBAccepts) {
+  AttributeValue deep = AttributeValue::M({});
+  for (int i = 1; i < 31; ++i) {
+    deep = i % 2 ? AttributeValue::M({{"a", deep}}) : AttributeValue::L({deep});
+  }
+  for (ConflictPolicy policy : {ConflictPolicy::kLww, ConflictPolicy::kMerge}) {
+    Regions r(policy, 1);
+    r.Put(0, {{"doc", deep}}, 1000);
+    Result<ItemVersion> back = DecodeItemVersion(EncodeItemVersion(r[0].version));
+    ASSERT_TRUE(back.ok()) << back.status().ToString();
+    EXPECT_EQ(*back, r[0].version);
+  }
+}
+
 TEST(VersionCodec, AcceptsUnalignedInput) {
   const std::string bytes = EncodeItemVersion(RichVersion());
   std::string shifted = "x" + bytes;

@@ -43,7 +43,8 @@ static_assert(static_cast<int>(AttributeRule::kRemoved) ==
 }  // namespace
 
 std::string EncodeConflictRecord(const ConflictRecord& record) {
-  capnp::MallocMessageBuilder message(internal::kFirstSegmentWords);
+  schemas::ScratchMessage scratch;
+  capnp::MessageBuilder& message = scratch.builder();
   auto out = message.initRoot<schemas::ConflictRecord>();
   out.setPolicy(record.policy == ConflictPolicy::kMerge ? schemas::ConflictPolicy::MERGE
                                                         : schemas::ConflictPolicy::LWW);

@@ -242,7 +242,8 @@ Result<ItemVersion> ReadItemVersion(schemas::ItemVersion::Reader in) {
 }
 
 std::string EncodeItemVersion(const ItemVersion& version) {
-  capnp::MallocMessageBuilder message(internal::kFirstSegmentWords);
+  schemas::ScratchMessage scratch;
+  capnp::MessageBuilder& message = scratch.builder();
   WriteItemVersion(version, message.initRoot<schemas::ItemVersion>());
   return internal::MessageToString(message);
 }

@@ -11,8 +11,6 @@
 
 namespace meridian::conflict::internal {
 
-// Most versions fit one first segment of this size (4 KiB), so encoding allocates once.
-constexpr unsigned kFirstSegmentWords = 512;
 // A version holds at most a 400 KB item plus its CRDT metadata; far more is garbage.
 constexpr uint64_t kMaxMessageWords = (16u << 20) / 8;
 

@@ -31,10 +31,8 @@ json::object Envelope(const ServerIdentity& id) {
 // The dashboard of one region reads the others' status from the browser: GETs are open to
 // every origin (they are read-only; POST /verify is not).
 HttpResponse JsonResponse(int status, const json::object& body) {
-  return HttpResponse{status,
-                      "application/json",
-                      json::serialize(body) + "\n",
-                      {{"Access-Control-Allow-Origin", "*"}}};
+  return HttpResponse{status, "application/json", json::serialize(body) + "\n",
+                      "Access-Control-Allow-Origin: *\r\n"};
 }
 
 json::object VectorJson(const conflict::VersionVector& v) {
@@ -281,7 +279,7 @@ HttpResponse Verify(const AdminState& s, std::string_view target) {
 
 HttpHandler MakeAdminHandler(const AdminState* state) {
   return SyncHandler([state](const HttpRequest& req) -> HttpResponse {
-    std::string path = req.target.substr(0, req.target.find('?'));
+    const std::string_view path = req.target.substr(0, req.target.find('?'));
     if (path == kVerifyPath && req.method == "POST") {
       HttpResponse r = Verify(*state, req.target);
       r.headers.clear();  // not open to other origins

@@ -139,6 +139,9 @@ const std::vector<ConfigKey>& ConfigKeys() {
       {"cors_allowed_origins",
        "origins whose browser pages may call the API (comma-separated, * = any, empty = none)",
        &Config::cors_allowed_origins},
+      {"item_cache_mb", "MB of decoded items cached in front of RocksDB (0 = none)",
+       &Config::item_cache_mb},
+      {"block_cache_mb", "MB of RocksDB block cache", &Config::block_cache_mb},
       {"response_compression_threshold",
        "replies of at least this many bytes are gzip/deflate-compressed when the client asks",
        &Config::response_compression_threshold},
@@ -270,6 +273,7 @@ Status ValidateConfig(const Config& config) {
   if (config.anti_entropy_interval_s < 0) {
     return Status::InvalidArgument("anti_entropy_interval_s must be >= 0");
   }
+  if (config.block_cache_mb < 1) return Status::InvalidArgument("block_cache_mb must be >= 1");
   if (config.threads < 0 || config.threads > 256) {
     return Status::InvalidArgument("threads must be between 0 and 256");
   }

@@ -54,6 +54,10 @@ struct Config {
   std::string cors_allowed_origins = "*";
   // Replies this large or larger are compressed when Accept-Encoding allows (DynamoDB: 4 KiB).
   uint64_t response_compression_threshold = 4096;
+  // Memory for decoded items (the item cache: reads and writes of cached items skip RocksDB)
+  // and for RocksDB's block cache.
+  uint64_t item_cache_mb = 256;
+  uint64_t block_cache_mb = 128;
   std::string durability = "wal";  // wal: WAL write before ack; fsync: fsync WAL before ack
   std::string log_level = "info";  // trace|debug|info|warn|error
   // Replication (empty nats_url = single region, no replication).

@@ -1,8 +1,11 @@
 #include "daemon/dynamodb_http.h"
 
 #include <spdlog/spdlog.h>
+#include <boost/beast/core/string.hpp>
 #include <boost/json.hpp>
 
+#include <bit>
+#include <charconv>
 #include <chrono>
 #include <ctime>
 #include <optional>
@@ -41,19 +44,35 @@ const std::string& HttpDate() {
   return text;
 }
 
-// 52 characters of [A-Z0-9], like DynamoDB's request ids.
-std::string RequestId() {
-  static constexpr char kChars[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
-  thread_local std::mt19937_64 gen{std::random_device{}()};
-  std::string id(52, '\0');
-  for (size_t i = 0; i < id.size();) {
-    uint64_t r = gen();
-    for (int k = 0; k < 12 && i < id.size(); ++k, ++i) {
-      id[i] = kChars[r % 36];
-      r /= 36;
+// 52 characters of [A-Z0-9], like DynamoDB's request ids: 5 random bits each (32 of the
+// 36 characters), from a per-thread xoshiro256** generator seeded from the OS.
+void AppendRequestId(std::string* out) {
+  static constexpr char kChars[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+  struct Xoshiro {
+    uint64_t s[4];
+    Xoshiro() {
+      std::random_device rd;
+      for (uint64_t& w : s) w = (uint64_t{rd()} << 32) ^ rd();
     }
+    uint64_t Next() {
+      const uint64_t result = std::rotl(s[1] * 5, 7) * 9;
+      const uint64_t t = s[1] << 17;
+      s[2] ^= s[0];
+      s[3] ^= s[1];
+      s[1] ^= s[2];
+      s[0] ^= s[3];
+      s[2] ^= t;
+      s[3] = std::rotl(s[3], 45);
+      return result;
+    }
+  };
+  thread_local Xoshiro gen;
+  char id[52];
+  for (size_t i = 0; i < sizeof id;) {
+    uint64_t r = gen.Next();
+    for (int k = 0; k < 12 && i < sizeof id; ++k, ++i, r >>= 5) id[i] = kChars[r & 31];
   }
-  return id;
+  out->append(id, sizeof id);
 }
 
 bool OriginAllowed(std::string_view allowed, std::string_view origin) {
@@ -77,43 +96,72 @@ struct ReplyContext {
   size_t compression_threshold = 0;
 };
 
-ReplyContext ContextFor(const HttpRequest& req, const DynamoDbHttpOptions& options) {
+// The headers this layer reads, found in one pass.
+struct RequestHeaders {
+  std::string_view accept_encoding, origin, content_encoding, host;
+};
+
+RequestHeaders HeadersOf(const HttpRequest& req) {
+  RequestHeaders h;
+  for (const auto& [name, value] : req.headers) {
+    if (boost::beast::iequals(name, "Accept-Encoding"))
+      h.accept_encoding = value;
+    else if (boost::beast::iequals(name, "Origin"))
+      h.origin = value;
+    else if (boost::beast::iequals(name, "Content-Encoding"))
+      h.content_encoding = value;
+    else if (boost::beast::iequals(name, "Host"))
+      h.host = value;
+  }
+  return h;
+}
+
+ReplyContext ContextFor(const RequestHeaders& h, const DynamoDbHttpOptions& options) {
   ReplyContext ctx;
   ctx.compression_threshold = options.compression_threshold;
-  if (auto accept = FindHeader(req, "Accept-Encoding"); !accept.empty()) {
-    ctx.coding = NegotiateResponseCoding(accept);
-  }
-  if (auto origin = FindHeader(req, "Origin"); !origin.empty()) {
-    const bool any = options.cors_allowed_origins == "*";
-    if (any) {
+  if (!h.accept_encoding.empty()) ctx.coding = NegotiateResponseCoding(h.accept_encoding);
+  if (!h.origin.empty()) {
+    if (options.cors_allowed_origins == "*") {
       ctx.allow_origin = "*";
-    } else if (OriginAllowed(options.cors_allowed_origins, origin)) {
-      ctx.allow_origin = std::string(origin);
+    } else if (OriginAllowed(options.cors_allowed_origins, h.origin)) {
+      ctx.allow_origin = std::string(h.origin);
     }
   }
   return ctx;
+}
+
+void AddHeader(std::string_view name, std::string_view value, std::string* headers) {
+  headers->append(name);
+  headers->append(": ");
+  headers->append(value);
+  headers->append("\r\n");
 }
 
 // Adds the headers every DynamoDB reply carries and compresses a large body.
 void Decorate(const ReplyContext& ctx, HttpResponse* r) {
   if (ctx.coding && r->body.size() >= ctx.compression_threshold && !r->body.empty()) {
     r->body = Compress(*ctx.coding, r->body);
-    r->headers.emplace_back("Content-Encoding", std::string(ContentCodingName(*ctx.coding)));
+    AddHeader("Content-Encoding", ContentCodingName(*ctx.coding), &r->headers);
   }
-  r->headers.emplace_back("Date", HttpDate());
-  r->headers.emplace_back("Server", "Server");
-  r->headers.emplace_back("x-amzn-RequestId", RequestId());
-  r->headers.emplace_back("X-Amz-Crc32", std::to_string(Crc32(r->body)));
+  std::string& h = r->headers;
+  h.reserve(h.size() + 160);
+  AddHeader("Date", HttpDate(), &h);
+  h.append("Server: Server\r\nx-amzn-RequestId: ");
+  AppendRequestId(&h);
+  h.append("\r\nX-Amz-Crc32: ");
+  char crc[16];
+  h.append(crc, std::to_chars(crc, crc + sizeof crc, Crc32(r->body)).ptr);
+  h.append("\r\n");
   if (!ctx.allow_origin.empty()) {
-    r->headers.emplace_back("Access-Control-Allow-Origin", ctx.allow_origin);
-    r->headers.emplace_back("Access-Control-Expose-Headers", std::string(kExposedHeaders));
-    if (ctx.allow_origin != "*") r->headers.emplace_back("Vary", "Origin");
+    AddHeader("Access-Control-Allow-Origin", ctx.allow_origin, &h);
+    AddHeader("Access-Control-Expose-Headers", kExposedHeaders, &h);
+    if (ctx.allow_origin != "*") h.append("Vary: Origin\r\n");
   }
 }
 
 HttpResponse JsonError(int status, std::string_view type, std::string_view message) {
   boost::json::object body{{"__type", type}, {"message", message}};
-  return HttpResponse{status, std::string(kJsonType), boost::json::serialize(body), {}};
+  return HttpResponse{status, kJsonType, boost::json::serialize(body), {}};
 }
 
 class DynamoDbHandler {
@@ -122,51 +170,52 @@ class DynamoDbHandler {
                   const security::Authenticator* auth)
       : options_(std::move(options)), api_(api), db_(db), metrics_(metrics), auth_(auth) {}
 
-  void operator()(HttpRequest& req, const HttpResponder& respond) const {
-    ReplyContext ctx = ContextFor(req, options_);
+  void operator()(const HttpRequest& req, const HttpResponder& respond) const {
+    const RequestHeaders headers = HeadersOf(req);
+    ReplyContext ctx = ContextFor(headers, options_);
     auto send = [&ctx, &respond](HttpResponse r) {
       Decorate(ctx, &r);
       respond(std::move(r));
     };
-    if (req.method == "GET" || req.method == "HEAD") return send(HealthCheck(req));
+    if (req.method == "GET") return send(HealthCheck(req, headers));
     if (req.method == "OPTIONS") return send(Preflight(req, ctx));
     if (req.method != "POST") {
       HttpResponse r = JsonError(405, "com.amazon.coral.service#UnknownOperationException",
-                                 "Method not allowed: " + req.method);
-      r.headers.emplace_back("Allow", "GET, POST, OPTIONS");
+                                 "Method not allowed: " + std::string(req.method));
+      r.headers = "Allow: GET, POST, OPTIONS\r\n";
       return send(std::move(r));
     }
-    Post(req, std::move(ctx), respond);
+    Post(req, headers, std::move(ctx), respond);
   }
 
  private:
   // DynamoDB answers GET / with its own host name; other paths are not found.
-  HttpResponse HealthCheck(const HttpRequest& req) const {
-    const std::string_view path = std::string_view(req.target).substr(0, req.target.find('?'));
+  HttpResponse HealthCheck(const HttpRequest& req, const RequestHeaders& headers) const {
+    const std::string_view path = req.target.substr(0, req.target.find('?'));
     if (path != "/") {
       return JsonError(404, "com.amazon.coral.service#UnknownOperationException",
                        "Unknown path: " + std::string(path));
     }
-    std::string_view host = FindHeader(req, "Host");
-    std::string name =
-        host.empty() ? "dynamodb." + options_.region + ".amazonaws.com" : std::string(host);
+    std::string name = headers.host.empty() ? "dynamodb." + options_.region + ".amazonaws.com"
+                                            : std::string(headers.host);
     return HttpResponse{200, "text/plain", "healthy: " + name, {}};
   }
 
   static HttpResponse Preflight(const HttpRequest& req, const ReplyContext& ctx) {
     HttpResponse r{200, "text/plain", "", {}};
     if (ctx.allow_origin.empty()) return r;
-    r.headers.emplace_back("Access-Control-Max-Age", std::string(kPreflightMaxAge));
+    AddHeader("Access-Control-Max-Age", kPreflightMaxAge, &r.headers);
     std::string_view method = FindHeader(req, "Access-Control-Request-Method");
-    r.headers.emplace_back("Access-Control-Allow-Methods",
-                           method.empty() ? "GET, POST, OPTIONS" : std::string(method));
+    AddHeader("Access-Control-Allow-Methods", method.empty() ? "GET, POST, OPTIONS" : method,
+              &r.headers);
     if (auto headers = FindHeader(req, "Access-Control-Request-Headers"); !headers.empty()) {
-      r.headers.emplace_back("Access-Control-Allow-Headers", std::string(headers));
+      AddHeader("Access-Control-Allow-Headers", headers, &r.headers);
     }
     return r;
   }
 
-  void Post(HttpRequest& req, ReplyContext ctx, const HttpResponder& respond) const {
+  void Post(const HttpRequest& req, const RequestHeaders& headers, ReplyContext ctx,
+            const HttpResponder& respond) const {
     const auto start = std::chrono::steady_clock::now();
     auto observe = [metrics = metrics_, start](const api::ApiResponse& done) {
       metrics->ObserveRequest(
@@ -184,15 +233,17 @@ class DynamoDbHandler {
     const security::AccessKey* principal = nullptr;
     if (auth_) {  // the signature covers the body as sent, before decoding
       auto result =
-          auth_->Authenticate({req.method, req.target, &req.headers, req.body}, WallClockMillis());
+          auth_->Authenticate({req.method, req.target, req.headers, req.body}, WallClockMillis());
       if (auto* error = std::get_if<security::AuthError>(&result)) {
         return reject(400, error->type, error->message);
       }
       principal = std::get<const security::AccessKey*>(result);
     }
-    if (auto coding = FindHeader(req, "Content-Encoding"); !coding.empty()) {
+    std::string_view body = req.body;
+    std::string decoded_body;
+    if (const std::string_view coding = headers.content_encoding; !coding.empty()) {
       DecodeResult decoded =
-          DecodeRequestBody(coding, std::move(req.body), options_.max_decoded_body);
+          DecodeRequestBody(coding, std::string(req.body), options_.max_decoded_body);
       if (decoded.error == DecodeError::kUnsupportedCoding) {
         return reject(415, "com.amazon.coral.service#SerializationException",
                       "Unsupported Content-Encoding: " + std::string(coding));
@@ -205,11 +256,12 @@ class DynamoDbHandler {
         return reject(400, "com.amazon.coral.service#SerializationException",
                       "The request body is not valid " + std::string(coding) + " data");
       }
-      req.body = std::move(decoded.body);
+      decoded_body = std::move(decoded.body);
+      body = decoded_body;
     }
 
-    api::ApiResponse r = api_->Handle(req.amz_target, req.body, principal);
-    HttpResponse response{r.status, std::string(kJsonType), std::move(r.body), {}};
+    api::ApiResponse r = api_->Handle(req.amz_target, body, principal);
+    HttpResponse response{r.status, kJsonType, std::move(r.body), {}};
     if (r.commit_seq == 0) {
       observe(r);
       Decorate(ctx, &response);
@@ -243,7 +295,8 @@ class DynamoDbHandler {
 HttpHandler MakeDynamoDbHandler(DynamoDbHttpOptions options, api::Api* api, store::Store* store,
                                 Metrics* metrics, const security::Authenticator* auth) {
   auto handler = std::make_shared<DynamoDbHandler>(std::move(options), api, store, metrics, auth);
-  return [handler](HttpRequest& req, const HttpResponder& respond) { (*handler)(req, respond); };
+  return
+      [handler](const HttpRequest& req, const HttpResponder& respond) { (*handler)(req, respond); };
 }
 
 }  // namespace meridian::daemon

@@ -120,6 +120,8 @@ meridian::store::StoreOptions StoreOptionsFor(const meridian::daemon::Config& co
   options.path = config.data_dir;
   options.region = config.region;
   options.sync_writes = config.durability == "fsync";
+  options.item_cache_mb = config.item_cache_mb;
+  options.block_cache_mb = config.block_cache_mb;
   options.region_id = config.region_id ? config.region_id : 1;
   options.streams.retention_ms = config.stream_retention_s * 1000;
   options.streams.shard_max_records = config.stream_shard_max_records;
@@ -262,7 +264,6 @@ int main(int argc, char** argv) {
   daemon::Metrics metrics;
   auto listen = *daemon::ParseHostPort(config.listen);
   daemon::HttpServerOptions api_http{listen.first, listen.second, threads};
-  api_http.keep_headers = true;  // SigV4, CORS, encodings
   api_http.tls_cert = config.tls_cert;
   api_http.tls_key = config.tls_key;
   api_http.tls_client_ca = config.tls_client_ca;

@@ -42,28 +42,28 @@ const char* TypeName(AttrType type) {
 AttributeValue AttributeValue::S(std::string s) {
   AttributeValue v;
   v.type_ = AttrType::kS;
-  v.bytes_ = std::move(s);
+  v.value_ = std::move(s);
   return v;
 }
 
 AttributeValue AttributeValue::N(Number n) {
   AttributeValue v;
   v.type_ = AttrType::kN;
-  v.number_ = std::move(n);
+  v.value_ = std::move(n);
   return v;
 }
 
 AttributeValue AttributeValue::B(std::string bytes) {
   AttributeValue v;
   v.type_ = AttrType::kB;
-  v.bytes_ = std::move(bytes);
+  v.value_ = std::move(bytes);
   return v;
 }
 
 AttributeValue AttributeValue::Bool(bool b) {
   AttributeValue v;
   v.type_ = AttrType::kBool;
-  v.bool_ = b;
+  v.value_ = b;
   return v;
 }
 
@@ -72,21 +72,21 @@ AttributeValue AttributeValue::Null() { return AttributeValue(); }
 AttributeValue AttributeValue::M(Map m) {
   AttributeValue v;
   v.type_ = AttrType::kM;
-  v.map_ = std::move(m);
+  v.value_ = std::move(m);
   return v;
 }
 
 AttributeValue AttributeValue::L(List l) {
   AttributeValue v;
   v.type_ = AttrType::kL;
-  v.list_ = std::move(l);
+  v.value_ = std::move(l);
   return v;
 }
 
 AttributeValue AttributeValue::SS(std::vector<std::string> s) {
   AttributeValue v;
   v.type_ = AttrType::kSS;
-  v.strings_ = SortedUnique(std::move(s));
+  v.value_ = SortedUnique(std::move(s));
   return v;
 }
 
@@ -96,44 +96,44 @@ AttributeValue AttributeValue::NS(std::vector<Number> n) {
   // Numbers are normalized, so equal values are equal field by field and unique() works.
   std::sort(n.begin(), n.end());
   n.erase(std::unique(n.begin(), n.end()), n.end());
-  v.numbers_ = std::move(n);
+  v.value_ = std::move(n);
   return v;
 }
 
 AttributeValue AttributeValue::BS(std::vector<std::string> b) {
   AttributeValue v;
   v.type_ = AttrType::kBS;
-  v.strings_ = SortedUnique(std::move(b));
+  v.value_ = SortedUnique(std::move(b));
   return v;
 }
 
 size_t AttributeValue::ByteSize() const {
   switch (type_) {
     case AttrType::kS:
-    case AttrType::kB: return bytes_.size();
-    case AttrType::kN: return NumberByteSize(number_);
+    case AttrType::kB: return s().size();
+    case AttrType::kN: return NumberByteSize(n());
     case AttrType::kBool:
     case AttrType::kNull: return 1;
     case AttrType::kM: {
       size_t size = kContainerOverhead;
-      for (const auto& [name, value] : map_)
+      for (const auto& [name, value] : m())
         size += name.size() + value.ByteSize() + kElementOverhead;
       return size;
     }
     case AttrType::kL: {
       size_t size = kContainerOverhead;
-      for (const AttributeValue& value : list_) size += value.ByteSize() + kElementOverhead;
+      for (const AttributeValue& value : l()) size += value.ByteSize() + kElementOverhead;
       return size;
     }
     case AttrType::kSS:
     case AttrType::kBS: {
       size_t size = 0;
-      for (const std::string& s : strings_) size += s.size();
+      for (const std::string& s : ss()) size += s.size();
       return size;
     }
     case AttrType::kNS: {
       size_t size = 0;
-      for (const Number& n : numbers_) size += NumberByteSize(n);
+      for (const Number& n : ns()) size += NumberByteSize(n);
       return size;
     }
   }
@@ -141,20 +141,9 @@ size_t AttributeValue::ByteSize() const {
 }
 
 bool AttributeValue::operator==(const AttributeValue& other) const {
-  if (type_ != other.type_) return false;
-  switch (type_) {
-    case AttrType::kS:
-    case AttrType::kB: return bytes_ == other.bytes_;
-    case AttrType::kN: return number_ == other.number_;
-    case AttrType::kBool: return bool_ == other.bool_;
-    case AttrType::kNull: return true;
-    case AttrType::kM: return map_ == other.map_;
-    case AttrType::kL: return list_ == other.list_;
-    case AttrType::kSS:
-    case AttrType::kBS: return strings_ == other.strings_;
-    case AttrType::kNS: return numbers_ == other.numbers_;
-  }
-  return false;
+  // Same type, same representation: the alternatives compare as the types do (NS by value,
+  // since numbers are normalized).
+  return type_ == other.type_ && value_ == other.value_;
 }
 
 size_t ItemByteSize(const Item& item) {

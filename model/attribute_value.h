@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <map>
 #include <string>
+#include <variant>
 #include <vector>
 
 #include "model/number.h"
@@ -40,18 +41,18 @@ class AttributeValue {
 
   AttrType type() const { return type_; }
 
-  // REQUIRES: the accessor matches type().
-  const std::string& s() const { return bytes_; }                  // kS
-  const std::string& b() const { return bytes_; }                  // kB
-  const Number& n() const { return number_; }                      // kN
-  bool boolean() const { return bool_; }                           // kBool
-  const Map& m() const { return map_; }                            // kM
-  Map& mutable_m() { return map_; }                                // kM
-  const List& l() const { return list_; }                          // kL
-  List& mutable_l() { return list_; }                              // kL
-  const std::vector<std::string>& ss() const { return strings_; }  // kSS
-  const std::vector<std::string>& bs() const { return strings_; }  // kBS
-  const std::vector<Number>& ns() const { return numbers_; }       // kNS
+  // REQUIRES: the accessor matches type() (another type reads as an empty value).
+  const std::string& s() const { return Get<std::string>(); }                             // kS
+  const std::string& b() const { return Get<std::string>(); }                             // kB
+  const Number& n() const { return Get<Number>(); }                                       // kN
+  bool boolean() const { return type_ == AttrType::kBool && std::get<bool>(value_); }     // kBool
+  const Map& m() const { return Get<Map>(); }                                             // kM
+  Map& mutable_m() { return std::get<Map>(value_); }                                      // kM
+  const List& l() const { return Get<List>(); }                                           // kL
+  List& mutable_l() { return std::get<List>(value_); }                                    // kL
+  const std::vector<std::string>& ss() const { return Get<std::vector<std::string>>(); }  // kSS
+  const std::vector<std::string>& bs() const { return Get<std::vector<std::string>>(); }  // kBS
+  const std::vector<Number>& ns() const { return Get<std::vector<Number>>(); }            // kNS
 
   // True for S, N, B: the types a key attribute may have.
   bool is_scalar_key_type() const {
@@ -61,7 +62,7 @@ class AttributeValue {
     return type_ == AttrType::kSS || type_ == AttrType::kNS || type_ == AttrType::kBS;
   }
   // Number of elements of a set (0 for non-sets).
-  size_t set_size() const { return type_ == AttrType::kNS ? numbers_.size() : strings_.size(); }
+  size_t set_size() const { return type_ == AttrType::kNS ? ns().size() : ss().size(); }
 
   // DynamoDB's size in bytes of this value (as used for the 400 KB item limit and
   // capacity units): strings and binaries by length, numbers by significant digits, etc.
@@ -71,14 +72,21 @@ class AttributeValue {
   bool operator==(const AttributeValue& other) const;
 
  private:
+  // One alternative per representation (S and B share the string, SS and BS the vector):
+  // 64 bytes a value, where one member per type took 208, and copies touch only what is
+  // there.
+  using Storage = std::variant<std::monostate, bool, std::string, Number, Map, List,
+                               std::vector<std::string>, std::vector<Number>>;
+
+  template <class T>
+  const T& Get() const {
+    if (const T* p = std::get_if<T>(&value_)) return *p;
+    static const T kEmpty{};
+    return kEmpty;
+  }
+
   AttrType type_ = AttrType::kNull;
-  bool bool_ = false;
-  std::string bytes_;                 // S, B
-  Number number_;                     // N
-  std::vector<std::string> strings_;  // SS, BS
-  std::vector<Number> numbers_;       // NS
-  Map map_;                           // M
-  List list_;                         // L
+  Storage value_;
 };
 
 // An item: attribute name -> value.

@@ -17,31 +17,53 @@ namespace {
 // Most records fit this much scratch space (4 KiB), so reading allocates nothing.
 constexpr size_t kScratchWords = 512;
 
-// A kj output stream appending straight into a std::string.
-class StringOutput final : public kj::BufferedOutputStream {
- public:
-  explicit StringOutput(size_t capacity) { out_.resize(std::max<size_t>(capacity, 64)); }
-  std::string Take() && {
-    out_.resize(fill_);
-    return std::move(out_);
-  }
-  kj::ArrayPtr<kj::byte> getWriteBuffer() override {
-    if (fill_ == out_.size()) out_.resize(out_.size() * 2);
-    return kj::arrayPtr(reinterpret_cast<kj::byte*>(out_.data()) + fill_, out_.size() - fill_);
-  }
-  void write(const void* buffer, size_t size) override {
-    // Bytes already written in place through getWriteBuffer() are only counted.
-    if (buffer != out_.data() + fill_) {
-      if (out_.size() - fill_ < size) out_.resize(std::max(out_.size() * 2, fill_ + size));
-      std::memcpy(out_.data() + fill_, buffer, size);
+// Appends `n` words at `in`, packed exactly as capnp's PackedOutputStream packs one write()
+// (the same bytes: digests and replicated records do not depend on which packs).
+void PackWords(const uint8_t* in, size_t n, std::string* out) {
+  const uint8_t* const end = in + n * 8;
+  const size_t start = out->size();
+  out->resize(start + n * 10 + 2);  // the worst case: a tag and a count per word
+  auto* o = reinterpret_cast<uint8_t*>(out->data()) + start;
+  while (in < end) {
+    uint8_t* tag_at = o++;
+    uint8_t tag = 0;
+    for (int i = 0; i < 8; ++i) {
+      *o = in[i];
+      const bool nonzero = in[i] != 0;
+      tag |= static_cast<uint8_t>(nonzero) << i;
+      o += nonzero;
     }
-    fill_ += size;
+    in += 8;
+    *tag_at = tag;
+    if (tag == 0) {
+      // Further all-zero words: a count (at most 255).
+      const uint8_t* run = in;
+      while (run < end && run - in < 255 * 8) {
+        uint64_t w;
+        std::memcpy(&w, run, 8);
+        if (w != 0) break;
+        run += 8;
+      }
+      *o++ = static_cast<uint8_t>((run - in) / 8);
+      in = run;
+    } else if (tag == 0xff) {
+      // Further words with at most one zero byte go verbatim: a count, then the words.
+      const uint8_t* run = in;
+      while (run < end && run - in < 255 * 8) {
+        int zeros = 0;
+        for (int i = 0; i < 8; ++i) zeros += run[i] == 0;
+        if (zeros >= 2) break;
+        run += 8;
+      }
+      const size_t bytes = static_cast<size_t>(run - in);
+      *o++ = static_cast<uint8_t>(bytes / 8);
+      std::memcpy(o, in, bytes);
+      o += bytes;
+      in = run;
+    }
   }
-
- private:
-  std::string out_;
-  size_t fill_ = 0;
-};
+  out->resize(static_cast<size_t>(o - reinterpret_cast<uint8_t*>(out->data())));
+}
 
 bool LooksPacked(std::string_view bytes) {
   const auto first = static_cast<uint8_t>(bytes[0]);
@@ -93,7 +115,32 @@ bool Unpack(std::string_view in, kj::ArrayPtr<capnp::word> out) {
   return p == end;
 }
 
+// This thread's first segment for ScratchMessage: zeroed whenever it is free.
+struct Scratch {
+  capnp::word words[kScratchMessageWords] = {};
+  bool in_use = false;
+};
+thread_local Scratch scratch;
+
 }  // namespace
+
+ScratchMessage::ScratchMessage() : uses_scratch_(!scratch.in_use) {
+  if (uses_scratch_) {
+    scratch.in_use = true;
+    builder_.emplace(kj::arrayPtr(scratch.words, kScratchMessageWords));
+  } else {
+    builder_.emplace(kScratchMessageWords);
+  }
+}
+
+ScratchMessage::~ScratchMessage() {
+  if (!uses_scratch_) return;
+  const auto segments = builder_->getSegmentsForOutput();
+  const size_t used = segments.size() > 0 ? std::min(segments[0].size(), kScratchMessageWords) : 0;
+  builder_.reset();
+  std::memset(scratch.words, 0, used * sizeof(capnp::word));
+  scratch.in_use = false;
+}
 
 std::string WritePacked(capnp::MessageBuilder& message) {
   const size_t words = capnp::computeSerializedSizeInWords(message);
@@ -102,9 +149,15 @@ std::string WritePacked(capnp::MessageBuilder& message) {
     one.getRoot<capnp::AnyPointer>().set(message.getRoot<capnp::AnyPointer>().asReader());
     return WritePacked(one);
   }
-  StringOutput out(words * sizeof(capnp::word) + 16);
-  capnp::writePackedMessage(out, message);
-  return std::move(out).Take();
+  // The segment table (one segment: its count - 1 = 0 and its size) and the segment are
+  // packed as two separate writes, as capnp::writePackedMessage does.
+  const auto segment = message.getSegmentsForOutput()[0];
+  uint32_t table[2] = {0, static_cast<uint32_t>(segment.size())};
+  std::string out;
+  out.reserve(words * sizeof(capnp::word) + 16);
+  PackWords(reinterpret_cast<const uint8_t*>(table), 1, &out);
+  PackWords(reinterpret_cast<const uint8_t*>(segment.begin()), segment.size(), &out);
+  return out;
 }
 
 Status ReadFramed(std::string_view bytes, const char* what, uint64_t max_words,

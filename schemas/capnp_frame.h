@@ -27,6 +27,25 @@ namespace meridian::schemas {
 // items DynamoDB accepts. Still small enough to bound the reader's recursion.
 constexpr int kNestingLimit = 192;
 
+// Most records fit a first segment of this many words (4 KiB).
+constexpr size_t kScratchMessageWords = 512;
+
+// A message builder whose first segment is this thread's reusable buffer (kept zeroed, so
+// building a record neither allocates nor clears memory), or the heap when that buffer is
+// already in use. One at a time per thread is the fast case; nesting works.
+class ScratchMessage {
+ public:
+  ScratchMessage();
+  ~ScratchMessage();
+  ScratchMessage(const ScratchMessage&) = delete;
+  ScratchMessage& operator=(const ScratchMessage&) = delete;
+  capnp::MessageBuilder& builder() { return *builder_; }
+
+ private:
+  bool uses_scratch_;
+  std::optional<capnp::MallocMessageBuilder> builder_;
+};
+
 // The packed one-segment serialization of `message` (copied into one segment first if the
 // builder grew more).
 std::string WritePacked(capnp::MessageBuilder& message);

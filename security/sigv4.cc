@@ -29,7 +29,7 @@ bool IEquals(std::string_view a, std::string_view b) {
 }
 
 // The first header of that name (any case), or nullptr.
-const std::string* FindHeader(const HeaderList& headers, std::string_view name) {
+const std::string_view* FindHeader(std::span<const HeaderView> headers, std::string_view name) {
   for (const auto& [k, v] : headers) {
     if (IEquals(k, name)) return &v;
   }
@@ -195,7 +195,7 @@ std::string CanonicalRequest(const SignedRequest& request, std::string_view sign
     out.append(name);
     out.push_back(':');
     bool first = true;
-    for (const auto& [k, v] : *request.headers) {
+    for (const auto& [k, v] : request.headers) {
       if (!IEquals(k, name)) continue;
       if (!first) out.push_back(',');
       first = false;
@@ -254,6 +254,10 @@ std::string FormatAmzDate(int64_t unix_ms) {
 
 }  // namespace sigv4
 
+std::vector<HeaderView> ViewsOf(const HeaderList& headers) {
+  return {headers.begin(), headers.end()};
+}
+
 Authenticator::Authenticator(std::vector<AccessKey> keys, std::string region, std::string service)
     : region_(std::move(region)), service_(std::move(service)) {
   for (auto& key : keys) {
@@ -263,8 +267,8 @@ Authenticator::Authenticator(std::vector<AccessKey> keys, std::string region, st
 }
 
 AuthResult Authenticator::Authenticate(const SignedRequest& request, int64_t now_ms) const {
-  const HeaderList& headers = *request.headers;
-  const std::string* authorization = FindHeader(headers, "Authorization");
+  const std::span<const HeaderView> headers = request.headers;
+  const std::string_view* authorization = FindHeader(headers, "Authorization");
   if (!authorization) {
     return AuthError{"com.amazon.coral.service#MissingAuthenticationTokenException",
                      "Request is missing Authentication Token"};
@@ -278,18 +282,18 @@ AuthResult Authenticator::Authenticate(const SignedRequest& request, int64_t now
   // The request time, as the string to sign carries it.
   std::string amz_date;
   int64_t signed_ms = -1;
-  if (const std::string* d = FindHeader(headers, "X-Amz-Date")) {
+  if (const std::string_view* d = FindHeader(headers, "X-Amz-Date")) {
     amz_date = *d;
     signed_ms = sigv4::ParseAmzDate(amz_date);
-  } else if (const std::string* http_date = FindHeader(headers, "Date")) {
+  } else if (const std::string_view* http_date = FindHeader(headers, "Date")) {
     amz_date = *http_date;
-    signed_ms = ParseHttpDate(*http_date);
+    signed_ms = ParseHttpDate(std::string(*http_date));
     if (signed_ms >= 0) amz_date = sigv4::FormatAmzDate(signed_ms);
   } else {
     return Incomplete(
         "Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header. "
         "Authorization=" +
-        *authorization);
+        std::string(*authorization));
   }
   if (signed_ms < 0) {
     return Incomplete("Date must be in ISO-8601 'basic format'. Got '" + amz_date +
@@ -346,7 +350,7 @@ AuthResult Authenticator::Authenticate(const SignedRequest& request, int64_t now
   const auto found = keys_.find(std::string(scope[0]));
   if (found == keys_.end()) return Unrecognized();
   const AccessKey& key = found->second;
-  const std::string* token = FindHeader(headers, "X-Amz-Security-Token");
+  const std::string_view* token = FindHeader(headers, "X-Amz-Security-Token");
   if (key.session_token.empty() ? token != nullptr
                                 : !token || !ConstantTimeEquals(*token, key.session_token)) {
     return Unrecognized();
@@ -367,7 +371,7 @@ AuthResult Authenticator::Authenticate(const SignedRequest& request, int64_t now
   }
   const std::string body_hash = Hex(Sha256(request.body));
   std::string_view payload_hash = body_hash;
-  if (const std::string* claimed = FindHeader(headers, "X-Amz-Content-Sha256")) {
+  if (const std::string_view* claimed = FindHeader(headers, "X-Amz-Content-Sha256")) {
     if (*claimed != body_hash) {
       return Invalid(
           "The provided 'x-amz-content-sha256' header does not match what was computed.");

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <span>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -16,13 +17,16 @@
 
 namespace meridian::security {
 
-// Headers as received, names in any case, in arrival order.
+// One header as received (name in any case).
+using HeaderView = std::pair<std::string_view, std::string_view>;
+// Headers held as strings (tests, tools); ViewsOf makes the views a SignedRequest takes.
 using HeaderList = std::vector<std::pair<std::string, std::string>>;
+std::vector<HeaderView> ViewsOf(const HeaderList& headers);
 
 struct SignedRequest {
-  std::string_view method;  // "POST"
-  std::string_view target;  // path and query as sent, e.g. "/" or "/x?a=b"
-  const HeaderList* headers = nullptr;
+  std::string_view method;              // "POST"
+  std::string_view target;              // path and query as sent, e.g. "/" or "/x?a=b"
+  std::span<const HeaderView> headers;  // in arrival order
   std::string_view body;
 };
 

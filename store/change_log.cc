@@ -64,8 +64,8 @@ std::string LogKey(conflict::RegionId origin, uint64_t seq) {
 uint64_t LogKeySeq(std::string_view key) { return ReadBigEndian(key.substr(kLogOriginBytes), 8); }
 
 std::string EncodeChange(const Change& c) {
-  capnp::MallocMessageBuilder message(
-      128 + (c.version_bytes.size() + c.key_suffix.size() + c.table_bytes.size()) / 8);
+  schemas::ScratchMessage scratch;
+  capnp::MessageBuilder& message = scratch.builder();
   auto rec = message.initRoot<schemas::Change>();
   rec.setOrigin(c.origin);
   rec.setSeq(c.seq);

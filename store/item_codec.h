@@ -2,6 +2,7 @@
 // by conflict/version_codec.h; a merge table's visible item is materialized once when decoded.
 #pragma once
 
+#include <memory>
 #include <string>
 #include <string_view>
 
@@ -21,6 +22,24 @@ struct StoredItem {
     return version.policy == conflict::ConflictPolicy::kLww ? version.item : materialized;
   }
   bool tombstone() const { return version.tombstone; }
+};
+
+// A committed item as the store holds it: shared and immutable, read without copying.
+// Empty when there is no item (never written, or deleted).
+class ItemView {
+ public:
+  ItemView() = default;
+  explicit ItemView(std::shared_ptr<const StoredItem> stored)
+      : stored_(stored && !stored->tombstone() ? std::move(stored) : nullptr) {}
+
+  bool has_value() const { return stored_ != nullptr; }
+  explicit operator bool() const { return has_value(); }
+  // REQUIRES: has_value().
+  const model::Item& operator*() const { return stored_->item(); }
+  const model::Item* operator->() const { return &stored_->item(); }
+
+ private:
+  std::shared_ptr<const StoredItem> stored_;
 };
 
 // Builds a StoredItem (materializing a merge version).

@@ -5,6 +5,7 @@
 
 #include <rocksdb/cache.h>
 #include <rocksdb/compaction_filter.h>
+#include <rocksdb/convenience.h>
 #include <rocksdb/db.h>
 #include <rocksdb/filter_policy.h>
 #include <rocksdb/memtablerep.h>
@@ -78,6 +79,16 @@ Result<std::unique_ptr<Store>> Store::Open(const StoreOptions& options) {
 
   rocksdb::ColumnFamilyOptions cf_options;
   cf_options.write_buffer_size = 32 << 20;
+  // Flushes and the first compaction rewrite every byte written: keep them uncompressed (the
+  // CPU they would spend compressing is the request path's when both share a core), and
+  // compress the deeper levels, where data settles, with the fastest codec available.
+  const auto supported = rocksdb::GetSupportedCompressions();
+  const bool lz4 =
+      std::find(supported.begin(), supported.end(), rocksdb::kLZ4Compression) != supported.end();
+  cf_options.compression_per_level.assign(
+      7, lz4 ? rocksdb::kLZ4Compression : rocksdb::kSnappyCompression);
+  cf_options.compression_per_level[0] = rocksdb::kNoCompression;
+  cf_options.compression_per_level[1] = rocksdb::kNoCompression;
   rocksdb::BlockBasedTableOptions table_options;
   table_options.block_cache = rocksdb::NewLRUCache(options.block_cache_mb << 20);
   table_options.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));

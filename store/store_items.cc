@@ -50,13 +50,20 @@ Result<std::shared_ptr<const StoredItem>> Store::ReadCurrent(const std::string& 
   return ReadCommitted(key, fill_cache);
 }
 
+Result<ItemView> Store::ReadItem(const TableInfo& table, const model::AttributeValue& pk,
+                                 const model::AttributeValue* sk) const {
+  auto stored = ReadCommitted(model::ItemKey(table.table_id, pk, sk));
+  if (!stored.ok()) return stored.status();
+  return ItemView(std::move(stored).value());
+}
+
 Result<std::optional<model::Item>> Store::GetItem(const TableInfo& table,
                                                   const model::AttributeValue& pk,
                                                   const model::AttributeValue* sk) const {
-  auto stored = ReadCommitted(model::ItemKey(table.table_id, pk, sk));
-  if (!stored.ok()) return stored.status();
-  if ((*stored)->tombstone()) return std::optional<model::Item>();
-  return std::optional<model::Item>((*stored)->item());
+  auto ref = ReadItem(table, pk, sk);
+  if (!ref.ok()) return ref.status();
+  if (!ref->has_value()) return std::optional<model::Item>();
+  return std::optional<model::Item>(**ref);
 }
 
 Result<WriteResult> Store::WriteItem(const TableInfo& table, const model::AttributeValue& pk,
@@ -81,7 +88,7 @@ Result<WriteResult> Store::StageWrite(const TableInfo& table, const std::string&
   auto mutation = fn(existed ? &current->item() : nullptr);
   if (!mutation.ok()) return mutation.status();
   WriteResult result;
-  if (existed) result.old_item = current->item();
+  result.old_item = ItemView(current);
   if (mutation->kind == Mutation::Kind::kNone) return result;
   if (mutation->kind == Mutation::Kind::kDelete && !existed) return result;
 
@@ -108,7 +115,6 @@ Result<WriteResult> Store::StageWrite(const TableInfo& table, const std::string&
   if (!next.ok()) return next.status();
   last_seq_ = seq;
   StoredItem stored = MakeStoredItem(std::move(next).value());
-  if (!stored.tombstone()) result.new_item = stored.item();
 
   Change change;
   change.origin = options_.region_id;
@@ -120,13 +126,17 @@ Result<WriteResult> Store::StageWrite(const TableInfo& table, const std::string&
   change.hlc_millis = stored.version.hlc.millis();
   change.ttl_expiry = mutation->ttl_expiry;
   StageLogLocked(change.origin, change.seq, EncodeChange(change));
-  StageItemLocked(table, key, std::move(stored), change.version_bytes, *current, change.ttl_expiry);
+  result.new_item = ItemView(StageItemLocked(table, key, std::move(stored), change.version_bytes,
+                                             *current, change.ttl_expiry));
   result.seq = seq;
   return result;
 }
 
-void Store::StageItemLocked(const TableInfo& table, const std::string& key, StoredItem next,
-                            const std::string& bytes, const StoredItem& previous, bool ttl_expiry) {
+std::shared_ptr<const StoredItem> Store::StageItemLocked(const TableInfo& table,
+                                                         const std::string& key, StoredItem next,
+                                                         const std::string& bytes,
+                                                         const StoredItem& previous,
+                                                         bool ttl_expiry) {
   group_items_.emplace_back(key, bytes);
   StageIndexEntriesLocked(table.table_id, key, next, previous);
   if (!active_streams_.empty()) StageStreamRecordLocked(table.table_id, next, previous, ttl_expiry);
@@ -140,7 +150,8 @@ void Store::StageItemLocked(const TableInfo& table, const std::string& key, Stor
   auto version = std::make_shared<const StoredItem>(std::move(next));
   const size_t charge = DecodedCharge(bytes.size());
   staged_[key] = Staged{group_number_, version, charge};
-  group_versions_.push_back({key, std::move(version), charge});
+  group_versions_.push_back({key, version, charge});
+  return version;
 }
 
 bool Store::WhenDurable(uint64_t seq, std::function<void(Status)> done) {

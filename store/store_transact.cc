@@ -164,9 +164,7 @@ Result<TransactResult> Store::Transact(const std::vector<TransactItem>& items,
   }
   result.item_status.clear();
   result.writes.resize(items.size());
-  for (size_t i = 0; i < items.size(); ++i) {
-    if (!current[i]->tombstone()) result.writes[i].old_item = current[i]->item();
-  }
+  for (size_t i = 0; i < items.size(); ++i) result.writes[i].old_item = ItemView(current[i]);
 
   MutexLock commit(&commit_mu_);
   if (!failed_.ok()) return failed_;
@@ -191,7 +189,6 @@ Result<TransactResult> Store::Transact(const std::vector<TransactItem>& items,
   seq = first_seq;
   for (size_t i = 0; i < items.size(); ++i) {
     if (!mutations[i]) continue;
-    if (!next[i].tombstone()) result.writes[i].new_item = next[i].item();
     Change change;
     change.origin = options_.region_id;
     change.seq = seq++;
@@ -203,8 +200,8 @@ Result<TransactResult> Store::Transact(const std::vector<TransactItem>& items,
     change.txn_first = first_seq;
     change.txn_count = count;
     StageLogLocked(change.origin, change.seq, EncodeChange(change));
-    StageItemLocked(*items[i].table, keys[i], std::move(next[i]), change.version_bytes,
-                    *current[i]);
+    result.writes[i].new_item = ItemView(StageItemLocked(
+        *items[i].table, keys[i], std::move(next[i]), change.version_bytes, *current[i]));
     result.writes[i].seq = change.seq;
   }
   last_seq_ = seq - 1;

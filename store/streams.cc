@@ -71,12 +71,12 @@ std::optional<std::string> EncodeStreamChange(const StreamInfo& stream, const mo
   const model::Item* new_image = want_new ? next : nullptr;
   const model::Item* old_image = want_old ? previous : nullptr;
   const model::Item keys = KeysOf(stream, next ? *next : *previous);
-  size_t size = model::ItemByteSize(keys);
+  size_t size = model::ItemByteSize(keys);  // SizeBytes: what the record carries
   if (new_image) size += model::ItemByteSize(*new_image);
   if (old_image) size += model::ItemByteSize(*old_image);
   // The images are written straight from the items (no copies on the write path).
-  capnp::MallocMessageBuilder message(
-      static_cast<unsigned>(std::min<size_t>(size / 4 + 64, 1 << 20)));
+  schemas::ScratchMessage scratch;
+  capnp::MessageBuilder& message = scratch.builder();
   auto out = message.initRoot<schemas::StreamRecord>();
   out.setEvent(ToSchema(event));
   out.setTimeMs(time_ms);

@@ -171,12 +171,18 @@ ApiResponse Api::Handle(std::string_view target, std::string_view body,
     table = TableNameOf(parsed.get_object());
     CheckRequestShape(parsed.get_object());
     uint64_t commit_seq = 0;
-    OpContext ctx{store_, &options_, &commit_seq, body};
+    std::string raw_members;
+    OpContext ctx{store_, &options_, &commit_seq, body, &raw_members};
     if (principal) Authorize(*principal, operation, parsed.get_object(), ctx);
     Response out = op(ctx, parsed.get_object());
     ApiResponse r;
     // DynamoDB answers these with an empty body, not "{}".
-    if (operation != "TagResource" && operation != "UntagResource") r.body = json::serialize(out);
+    if (operation != "TagResource" && operation != "UntagResource") {
+      r.body = json::serialize(out);
+      if (!raw_members.empty()) {
+        r.body.insert(1, out.empty() ? raw_members : raw_members + ",");
+      }
+    }
     r.commit_seq = commit_seq;
     return finish(std::move(r));
   } catch (const ApiError& e) {

@@ -22,9 +22,7 @@ double Units(size_t bytes, size_t unit) {
   return static_cast<double>(units == 0 ? 1 : units);
 }
 
-size_t SizeOf(const std::optional<model::Item>& item) {
-  return item ? model::ItemByteSize(*item) : 0;
-}
+size_t SizeOf(const store::ItemView& item) { return item ? model::ItemByteSize(*item) : 0; }
 
 }  // namespace
 
@@ -89,8 +87,8 @@ Consumed WriteConsumed(const store::TableInfo& table, const store::WriteResult& 
   Consumed out;
   out.table = WriteUnits(WrittenBytes(written));
   for (const auto& index : table.indexes) {
-    auto entry = [&](const std::optional<model::Item>& item)
-        -> std::optional<std::pair<std::string, model::Item>> {
+    auto entry =
+        [&](const store::ItemView& item) -> std::optional<std::pair<std::string, model::Item>> {
       if (!item) return std::nullopt;
       auto key = store::IndexEntryKey(table, index, *item);
       if (!key) return std::nullopt;

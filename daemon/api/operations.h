@@ -5,6 +5,7 @@
 #include <boost/json/object.hpp>
 
 #include "daemon/api/api.h"
+#include "daemon/api/json_writer.h"
 #include "store/store.h"
 
 namespace meridian::api {
@@ -14,7 +15,25 @@ struct OpContext {
   const ApiOptions* options;
   uint64_t* commit_seq;   // out: the staged write to wait for (group commit)
   std::string_view body;  // the request as it came (its size; ClientRequestToken digests)
+  // out: members of the reply an operation wrote as JSON text ("\"Item\":{...}", several
+  // separated by commas), spliced into the reply beside the Response object's members:
+  // items are rendered straight from the store's copy instead of through a JSON tree.
+  std::string* raw_members = nullptr;
 };
+
+// Appends `"name":` and what `write` writes (with a JsonWriter) to ctx.raw_members. `name`
+// is a member name of the API (never needs escaping).
+template <class Fn>
+void AddRawMember(const OpContext& ctx, std::string_view name, Fn&& write) {
+  JsonWriter writer;
+  write(writer);
+  std::string& raw = *ctx.raw_members;
+  if (!raw.empty()) raw += ',';
+  raw += '"';
+  raw += name;
+  raw += "\":";
+  raw += writer.Text();
+}
 
 using Request = boost::json::object;
 using Response = boost::json::object;

@@ -53,11 +53,13 @@ Response GetItem(const OpContext& ctx, const Request& req) {
   auto table = LookupTable(ctx.store, name);
   PrimaryKey key = KeyFromKeyMap(*table, key_map);
 
-  auto item = ctx.store->GetItem(*table, key.pk, key.sk_ptr());
+  auto item = ctx.store->ReadItem(*table, key.pk, key.sk_ptr());
   ThrowIfError(item.status());
   Response out;
   if (item->has_value()) {
-    out["Item"] = EncodeItem(projection ? model::expr::Project(**item, *projection) : **item);
+    AddRawMember(ctx, "Item", [&](JsonWriter& w) {
+      w.Item(projection ? model::expr::Project(**item, *projection) : **item);
+    });
   }
   AddConsumedCapacity(
       &out, capacity, name,

@@ -123,17 +123,19 @@ Response UpdateItem(const OpContext& ctx, const Request& req) {
   ThrowWriteError(written.status(), failed_old);
 
   // What the store built (under `merge`, the materialized CRDT state) is what is stored.
-  if (written->seq != 0) new_item = written->new_item.value_or(model::Item{});
+  static const model::Item kNoItem;
+  const model::Item& after =
+      written->seq == 0 ? new_item : (written->new_item ? *written->new_item : kNoItem);
   Response out;
-  const std::optional<model::Item>& old_item = written->old_item;
+  const store::ItemView& old_item = written->old_item;
   if (return_values == "ALL_OLD") {
     if (old_item) out["Attributes"] = EncodeItem(*old_item);
   } else if (return_values == "ALL_NEW") {
-    if (!new_item.empty()) out["Attributes"] = EncodeItem(new_item);
+    if (!after.empty()) out["Attributes"] = EncodeItem(after);
   } else if (return_values == "UPDATED_OLD" || return_values == "UPDATED_NEW") {
     std::vector<model::expr::Path> paths;
     if (update) paths = model::expr::UpdatedPaths(*update);
-    const model::Item* source = return_values == "UPDATED_NEW" ? &new_item
+    const model::Item* source = return_values == "UPDATED_NEW" ? &after
                                 : old_item                     ? &*old_item
                                                                : nullptr;
     if (source && !paths.empty()) {

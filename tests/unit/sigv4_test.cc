@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <deque>
+
 namespace meridian::security {
 namespace {
 
@@ -22,7 +24,9 @@ HeaderList ExampleHeaders(const std::string& signature = kSignature) {
 }
 
 SignedRequest ExampleRequest(const HeaderList* headers) {
-  return {"GET", "/?Version=2010-05-08&Action=ListUsers", headers, ""};
+  static std::deque<std::vector<HeaderView>> views;  // alive for the whole test run
+  views.push_back(ViewsOf(*headers));
+  return {"GET", "/?Version=2010-05-08&Action=ListUsers", views.back(), ""};
 }
 
 Authenticator ExampleAuthenticator(std::string session_token = "") {

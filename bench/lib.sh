@@ -160,3 +160,19 @@ field() { sed -n "s/.*[[:space:]]$2=\([^[:space:]]*\).*/\1/p" <<<" $1"; }
 fmt_us() {  # microseconds -> "1.23ms" / "456us"
   awk -v us="$1" 'BEGIN { if (us == "") print "n/a"; else if (us >= 1000) printf "%.2fms", us/1000; else printf "%dus", us }'
 }
+
+# quiesce PID...: waits (at most 20 s) until none of these processes used more than 2 % of a
+# CPU over 0.5 s (flushes and compactions done), so a run does not pay the previous one's debt.
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+quiesce() {
+  local busy i before=() after=()
+  for _ in $(seq 1 40); do
+    for pid in "$@"; do before+=("$(cpu_ticks "$pid")"); done
+    sleep 0.5
+    for pid in "$@"; do after+=("$(cpu_ticks "$pid")"); done
+    busy=0
+    for i in "${!before[@]}"; do (( after[i] - before[i] > 1 )) && busy=1; done
+    (( busy == 0 )) && return 0
+    before=(); after=()
+  done
+}

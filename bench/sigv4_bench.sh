@@ -56,21 +56,6 @@ serve() {
   die "$name not healthy after 30 s"
 }
 stop() { kill -TERM "${PIDS[$1]}"; wait "${PIDS[$1]}" || true; unset "PIDS[$1]"; }
-cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
-# quiesce: waits (at most 20 s) until no server used more than 2 % of a CPU over 0.5 s.
-quiesce() {
-  local v busy before=() after=()
-  for _ in $(seq 1 40); do
-    for v in "${!PIDS[@]}"; do before+=("$(cpu_ticks "${PIDS[$v]}")"); done
-    sleep 0.5
-    for v in "${!PIDS[@]}"; do after+=("$(cpu_ticks "${PIDS[$v]}")"); done
-    busy=0
-    for i in "${!before[@]}"; do (( after[i] - before[i] > 1 )) && busy=1; done
-    (( busy == 0 )) && return 0
-    before=(); after=()
-  done
-}
-
 # Preload once (no keys), then three identical copies.
 serve preload "$WORK_DIR/data-off"
 ENDPOINT="http://127.0.0.1:${PORTS[preload]}"
@@ -111,7 +96,7 @@ for round in $(seq 1 "$ROUNDS"); do
       "$PYTHON" "$BENCH_DIR_SRC/presign.py" --endpoint "$url" --op "$op" --count "$COUNT" \
         --items "$BENCH_ITEMS" --table "$BENCH_TABLE" --key-id "$KEY_ID" --secret "$SECRET" --out "$req"
       out="$WORK_DIR/wrk-$op-$v-$round.txt"
-      quiesce
+      quiesce "${PIDS[@]}"
       # shellcheck disable=SC2046
       PRESIGNED_FILE="$req" IS_READ=$([ "$op" = get ] && echo 1 || echo 0) \
         timeout $((DURATION + 60)) $(client_pin) wrk -t2 -c32 -d"${DURATION}s" --latency \

@@ -76,6 +76,8 @@ Result<Update> ParseUpdate(std::string_view text, ExpressionContext& ctx,
                            bool attribute_updates = false);
 // Applies to *item in place; all-or-nothing (on error *item is unchanged).
 Status ApplyUpdate(const UpdateNode& update, Item* item);
+// The same on an item the caller gives up (no copy): the updated item, or the error.
+Result<Item> ApplyUpdate(const UpdateNode& update, Item item);
 // The paths the update writes or removes, in clause order (for key-attribute checks and
 // ReturnValues UPDATED_OLD / UPDATED_NEW).
 std::vector<Path> UpdatedPaths(const UpdateNode& update);

@@ -214,13 +214,13 @@ class Applier {
 
 }  // namespace
 
-Status ApplyUpdate(const UpdateNode& update, Item* item) {
+Result<Item> ApplyUpdate(const UpdateNode& update, Item item) {
   std::vector<MaybeValue> set_values(update.actions.size());
   TreeNode root;
   for (size_t i = 0; i < update.actions.size(); ++i) {
     const UpdateAction& action = update.actions[i];
     if (action.kind == UpdateAction::Kind::kSet) {
-      auto value = EvaluateSetOperand(action.value, *item,
+      auto value = EvaluateSetOperand(action.value, item,
                                       update.attribute_updates ? kLegacyWrongType : kWrongType);
       if (!value.ok()) return value.status();
       if (!value.value()) return Status::InvalidArgument(kMissingAttribute);
@@ -232,10 +232,16 @@ Status ApplyUpdate(const UpdateNode& update, Item* item) {
     }
     node->action = static_cast<int>(i);
   }
-  Item updated = *item;
+  // Every SET value is computed: the item itself may change now.
   Applier applier(update, std::move(set_values));
-  MERIDIAN_RETURN_IF_ERROR(applier.ApplyToMap(root, updated));
-  *item = std::move(updated);
+  MERIDIAN_RETURN_IF_ERROR(applier.ApplyToMap(root, item));
+  return item;
+}
+
+Status ApplyUpdate(const UpdateNode& update, Item* item) {
+  auto updated = ApplyUpdate(update, *item);
+  if (!updated.ok()) return updated.status();
+  *item = std::move(updated).value();
   return Status::Ok();
 }
 

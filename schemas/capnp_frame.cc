@@ -17,48 +17,59 @@ namespace {
 // Most records fit this much scratch space (4 KiB), so reading allocates nothing.
 constexpr size_t kScratchWords = 512;
 
+uint64_t LoadWord(const uint8_t* p) {
+  uint64_t w;
+  std::memcpy(&w, p, 8);
+  return w;
+}
+
+// The high bit of each byte of the result is set iff that byte of `w` is not zero.
+uint64_t NonZeroBytes(uint64_t w) {
+  constexpr uint64_t k7f = 0x7f7f7f7f7f7f7f7fULL;
+  return (((w & k7f) + k7f) | w) & ~k7f;
+}
+
+// Packing's tag of a word: bit i set iff byte i is not zero (gathers the bytes' high bits).
+uint8_t Tag(uint64_t nonzero) {
+  return static_cast<uint8_t>(((nonzero >> 7) * 0x0102040810204080ULL) >> 56);
+}
+
 // Appends `n` words at `in`, packed exactly as capnp's PackedOutputStream packs one write()
-// (the same bytes: digests and replicated records do not depend on which packs).
+// (the same bytes: digests and replicated records do not depend on which packs). A word at a
+// time: its tag from the bytes' high bits, its non-zero bytes, and runs of zero words or of
+// words with at most one zero byte (copied verbatim) measured a word at a time.
 void PackWords(const uint8_t* in, size_t n, std::string* out) {
   const uint8_t* const end = in + n * 8;
   const size_t start = out->size();
   out->resize(start + n * 10 + 2);  // the worst case: a tag and a count per word
   auto* o = reinterpret_cast<uint8_t*>(out->data()) + start;
   while (in < end) {
-    uint8_t* tag_at = o++;
-    uint8_t tag = 0;
-    for (int i = 0; i < 8; ++i) {
-      *o = in[i];
-      const bool nonzero = in[i] != 0;
-      tag |= static_cast<uint8_t>(nonzero) << i;
-      o += nonzero;
-    }
-    in += 8;
-    *tag_at = tag;
-    if (tag == 0) {
-      // Further all-zero words: a count (at most 255).
-      const uint8_t* run = in;
-      while (run < end && run - in < 255 * 8) {
-        uint64_t w;
-        std::memcpy(&w, run, 8);
-        if (w != 0) break;
-        run += 8;
-      }
-      *o++ = static_cast<uint8_t>((run - in) / 8);
-      in = run;
-    } else if (tag == 0xff) {
+    const uint64_t w = LoadWord(in);
+    const uint8_t tag = Tag(NonZeroBytes(w));
+    *o++ = tag;
+    if (tag == 0xff) {
+      std::memcpy(o, in, 8);
+      o += 8;
+      in += 8;
       // Further words with at most one zero byte go verbatim: a count, then the words.
       const uint8_t* run = in;
-      while (run < end && run - in < 255 * 8) {
-        int zeros = 0;
-        for (int i = 0; i < 8; ++i) zeros += run[i] == 0;
-        if (zeros >= 2) break;
+      while (run < end && run - in < 255 * 8 && std::popcount(NonZeroBytes(LoadWord(run))) >= 7) {
         run += 8;
       }
       const size_t bytes = static_cast<size_t>(run - in);
       *o++ = static_cast<uint8_t>(bytes / 8);
       std::memcpy(o, in, bytes);
       o += bytes;
+      in = run;
+      continue;
+    }
+    for (unsigned bits = tag; bits != 0; bits &= bits - 1) *o++ = in[std::countr_zero(bits)];
+    in += 8;
+    if (tag == 0) {
+      // Further all-zero words: a count (at most 255).
+      const uint8_t* run = in;
+      while (run < end && run - in < 255 * 8 && LoadWord(run) == 0) run += 8;
+      *o++ = static_cast<uint8_t>((run - in) / 8);
       in = run;
     }
   }

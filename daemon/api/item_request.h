@@ -88,8 +88,9 @@ void RejectKeyUpdates(const store::TableInfo& table, const model::expr::UpdateNo
 
 // What UpdateItem makes of `current` (nullptr: absent): the condition (see CheckCondition),
 // the update expression applied to the item or to `key_map`, the index keys of the result
-// (IndexKeyProblem), the 400 KB limit. *new_item
-// receives the updated item; kNone when an update that only removes meets no item.
+// (IndexKeyProblem), the 400 KB limit. The updated item goes into the mutation (the store
+// reports what it stored); *new_item holds it only when nothing is written (kNone: an update
+// that only removes meets no item).
 Result<store::Mutation> UpdateMutation(const store::TableInfo& table,
                                        const model::expr::Condition& cond,
                                        const model::expr::Update& update,

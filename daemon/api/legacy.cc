@@ -2,6 +2,8 @@
 
 #include <boost/json.hpp>
 
+#include <algorithm>
+
 #include <map>
 #include <set>
 #include <string>
@@ -234,6 +236,17 @@ void RejectMixedParameters(const json::object& req) {
   static constexpr std::string_view kLegacy[] = {
       "AttributesToGet", "AttributeUpdates",    "Expected",     "QueryFilter",
       "ScanFilter",      "ConditionalOperator", "KeyConditions"};
+  // One pass over the request's members: most requests name none of these.
+  bool any_expression = false, any_legacy = false;
+  for (const auto& kv : req) {
+    if (kv.value().is_null()) continue;
+    const std::string_view key = kv.key();
+    any_expression = any_expression || std::find(std::begin(kExpression), std::end(kExpression),
+                                                 key) != std::end(kExpression);
+    any_legacy =
+        any_legacy || std::find(std::begin(kLegacy), std::end(kLegacy), key) != std::end(kLegacy);
+  }
+  if (!any_expression || !any_legacy) return;
   auto present = [&](const auto& names, bool legacy) {
     std::string out;
     for (std::string_view name : names) {

@@ -78,14 +78,17 @@ Result<store::Mutation> UpdateMutation(const store::TableInfo& table,
                                        std::optional<model::Item>* old_on_failure,
                                        model::Item* new_item) {
   MERIDIAN_RETURN_IF_ERROR(CheckCondition(cond, current, old_on_failure));
-  *new_item = current ? *current : key_map;
   if (update) {
-    MERIDIAN_RETURN_IF_ERROR(model::expr::ApplyUpdate(*update, new_item));
+    auto updated = model::expr::ApplyUpdate(*update, current ? *current : key_map);
+    if (!updated.ok()) return updated.status();
+    *new_item = std::move(updated).value();
     // An update that only removes (REMOVE, DELETE from sets) does not create an item.
     if (!current && *new_item == key_map) {
       new_item->clear();
       return store::Mutation{};
     }
+  } else {
+    *new_item = current ? *current : key_map;
   }
   if (auto problem = IndexKeyProblem(table, *new_item)) {
     return Status::InvalidArgument(*problem);
@@ -93,9 +96,9 @@ Result<store::Mutation> UpdateMutation(const store::TableInfo& table,
   if (model::ItemByteSize(*new_item) > kMaxItemBytes) {
     return Status::InvalidArgument("Item size to update has exceeded the maximum allowed size");
   }
-  return store::Mutation::Update(
-      *new_item, update ? DeriveOps(*update, *new_item) : std::vector<conflict::AttributeOp>{},
-      key_map);
+  auto ops = update ? DeriveOps(*update, *new_item) : std::vector<conflict::AttributeOp>{};
+  // The item goes to the store (which hands back what it stored): *new_item is left empty.
+  return store::Mutation::Update(std::move(*new_item), std::move(ops), key_map);
 }
 
 Response UpdateItem(const OpContext& ctx, const Request& req) {

@@ -4,6 +4,7 @@
 #include <boost/beast/core/string.hpp>
 #include <boost/json.hpp>
 
+#include <atomic>
 #include <bit>
 #include <charconv>
 #include <chrono>
@@ -164,11 +165,44 @@ HttpResponse JsonError(int status, std::string_view type, std::string_view messa
   return HttpResponse{status, kJsonType, boost::json::serialize(body), {}};
 }
 
+// Group commits asked for by API workers. One worker at a time commits; a worker that asks
+// while another is committing does not wait for it but goes on serving requests: the
+// committing worker commits once more for it, queued behind its own pending requests, so
+// no worker blocks on another and none is kept committing for the others.
+class GroupCommitter : public std::enable_shared_from_this<GroupCommitter> {
+ public:
+  explicit GroupCommitter(store::Store* db) : db_(db) {}
+
+  void Request() {
+    if (requests_.fetch_add(1) == 0) {
+      PostToCurrentWorker([self = shared_from_this()] { self->Commit(1); });
+    }
+  }
+
+ private:
+  // Every request counted before this commit started is served by it.
+  void Commit(uint64_t served) {
+    db_->CommitPending();
+    const uint64_t remaining = requests_.fetch_sub(served) - served;
+    if (remaining != 0) {
+      PostToCurrentWorker([self = shared_from_this(), remaining] { self->Commit(remaining); });
+    }
+  }
+
+  store::Store* db_;
+  std::atomic<uint64_t> requests_{0};
+};
+
 class DynamoDbHandler {
  public:
   DynamoDbHandler(DynamoDbHttpOptions options, api::Api* api, store::Store* db, Metrics* metrics,
                   const security::Authenticator* auth)
-      : options_(std::move(options)), api_(api), db_(db), metrics_(metrics), auth_(auth) {}
+      : options_(std::move(options)),
+        api_(api),
+        db_(db),
+        committer_(std::make_shared<GroupCommitter>(db)),
+        metrics_(metrics),
+        auth_(auth) {}
 
   void operator()(const HttpRequest& req, const HttpResponder& respond) const {
     const RequestHeaders headers = HeadersOf(req);
@@ -280,12 +314,13 @@ class DynamoDbHandler {
           Decorate(ctx, &response);
           respond(std::move(response));
         });
-    if (schedule) PostToCurrentWorker([db = db_] { db->CommitPending(); });
+    if (schedule) committer_->Request();
   }
 
   DynamoDbHttpOptions options_;
   api::Api* api_;
   store::Store* db_;
+  std::shared_ptr<GroupCommitter> committer_;
   Metrics* metrics_;
   const security::Authenticator* auth_;
 };

@@ -41,7 +41,7 @@ namespace {
 thread_local asio::io_context* current_worker = nullptr;
 
 constexpr uint32_t kHeaderLimit = 64 * 1024;
-constexpr size_t kReadChunk = 16 * 1024;
+constexpr size_t kReadChunk = size_t{16} * 1024;
 constexpr size_t kMaxIdleBuffer = 1 << 20;  // a larger read buffer is freed once empty
 
 const char* Reason(int status) {

@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <bit>
+#include <cstddef>
 #include <cstring>
 
 namespace meridian::schemas {
@@ -16,6 +17,8 @@ namespace {
 
 // Most records fit this much scratch space (4 KiB), so reading allocates nothing.
 constexpr size_t kScratchWords = 512;
+// A packed run counts at most 255 words.
+constexpr std::ptrdiff_t kMaxRunBytes = std::ptrdiff_t{255} * 8;
 
 uint64_t LoadWord(const uint8_t* p) {
   uint64_t w;
@@ -53,7 +56,8 @@ void PackWords(const uint8_t* in, size_t n, std::string* out) {
       in += 8;
       // Further words with at most one zero byte go verbatim: a count, then the words.
       const uint8_t* run = in;
-      while (run < end && run - in < 255 * 8 && std::popcount(NonZeroBytes(LoadWord(run))) >= 7) {
+      while (run < end && run - in < kMaxRunBytes &&
+             std::popcount(NonZeroBytes(LoadWord(run))) >= 7) {
         run += 8;
       }
       const size_t bytes = static_cast<size_t>(run - in);
@@ -68,7 +72,7 @@ void PackWords(const uint8_t* in, size_t n, std::string* out) {
     if (tag == 0) {
       // Further all-zero words: a count (at most 255).
       const uint8_t* run = in;
-      while (run < end && run - in < 255 * 8 && LoadWord(run) == 0) run += 8;
+      while (run < end && run - in < kMaxRunBytes && LoadWord(run) == 0) run += 8;
       *o++ = static_cast<uint8_t>((run - in) / 8);
       in = run;
     }

@@ -639,6 +639,9 @@ class Store {
   // The last written group, cleared, to become the next open one. Reusing its buffer spares
   // the stager the page faults of growing a fresh one (a catch-up run's group is ~10 MB).
   std::unique_ptr<rocksdb::WriteBatch> spare_group_ GUARDED_BY(commit_mu_);
+  // The remote applied vector as last put into a group (encoded): groups of local writes
+  // only leave it unchanged and do not rewrite it.
+  std::string staged_applied_ GUARDED_BY(commit_mu_);
   // Staged or in-flight versions by item key.
   struct Staged {
     uint64_t group;  // number of the group that writes it

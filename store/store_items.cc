@@ -210,7 +210,11 @@ Store::ClosedGroup Store::CloseGroupLocked() {
   // Counters and the applied vector as of this group travel with it.
   group_->Put(meta_cf_, keys::kStats, keys::EncodeStats(last_seq_, stats_));
   closed.applied = RemoteAppliedLocked();
-  group_->Put(meta_cf_, keys::kApplied, closed.applied.EncodeCompact());
+  std::string applied = closed.applied.EncodeCompact();
+  if (applied != staged_applied_) {
+    group_->Put(meta_cf_, keys::kApplied, applied);
+    staged_applied_ = std::move(applied);
+  }
   closed.applied.Add({options_.region_id, last_seq_});
   closed.batch = std::exchange(
       group_, spare_group_ ? std::move(spare_group_) : std::make_unique<rocksdb::WriteBatch>());
@@ -258,6 +262,7 @@ Store::DueCallbacks Store::FinishGroupLocked(ClosedGroup* group, const Status& w
     // The staged versions never reached RocksDB; refuse further writes rather than serve
     // reads and conditions from a state that no longer exists.
     failed_ = written;
+    staged_applied_.clear();  // its kApplied may not have been written either
   }
   DueCallbacks due;
   for (auto& w : waiters_) {

@@ -227,7 +227,8 @@ Status Store::AdvanceApplied(const conflict::VersionVector& vector) {
       applied = std::max(applied, e.seq);
     }
     // Written with the next group (CommitPending rewrites it from applied_ too).
-    group_->Put(meta_cf_, keys::kApplied, RemoteAppliedLocked().EncodeCompact());
+    staged_applied_ = RemoteAppliedLocked().EncodeCompact();
+    group_->Put(meta_cf_, keys::kApplied, staged_applied_);
   }
   CommitPending();
   MutexLock commit(&commit_mu_);

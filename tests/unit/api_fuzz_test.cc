@@ -214,5 +214,33 @@ TEST_F(ApiFuzzTest, DeepNestingIsRejectedNotOverflowed) {
   EXPECT_EQ(r.status, 200) << r.body;
 }
 
+// Invalid UTF-8 anywhere in a body (values, names, table names, raw bytes after a valid
+// document) and lone UTF-16 surrogates in escapes: a SerializationException, nothing stored.
+TEST_F(ApiFuzzTest, InvalidUtf8IsASerializationError) {
+  const std::vector<std::string> bad = {
+      "\xff",  "\xc0\xaf", "\xed\xa0\x80",    "\xf8\x88\x80\x80\x80",
+      "a\x80", "\xe2\x82", "\xf4\x90\x80\x80"};
+  for (const auto& b : bad) {
+    for (const std::string& body :
+         {R"({"TableName":"fuzz","Item":{"pk":{"S":")" + b + R"("},"sk":{"N":"1"}}})",
+          R"({"TableName":"fuzz","Item":{"pk":{"S":"u"},"sk":{"N":"1"},")" + b + R"(":{"S":"x"}}})",
+          R"({"TableName":"fu)" + b + R"(zz","Item":{"pk":{"S":"u"},"sk":{"N":"1"}}})"}) {
+      auto r = Call("PutItem", body);
+      EXPECT_EQ(r.status, 400);
+      EXPECT_NE(r.body.find("SerializationException"), std::string::npos) << r.body;
+    }
+  }
+  auto r = Call("PutItem", R"({"TableName":"fuzz","Item":{"pk":{"S":"\ud800"},"sk":{"N":"1"}}})");
+  EXPECT_EQ(r.status, 400) << r.body;
+  r = Call("Scan", R"({"TableName":"fuzz"})");
+  EXPECT_NE(r.body.find(R"("Count":0)"), std::string::npos) << r.body;
+  // Valid multi-byte text and escaped pairs are stored and come back intact.
+  r = Call("PutItem",
+           R"({"TableName":"fuzz","Item":{"pk":{"S":"\u00e9\ud83d\ude00€"},"sk":{"N":"1"}}})");
+  EXPECT_EQ(r.status, 200) << r.body;
+  r = Call("GetItem", R"({"TableName":"fuzz","Key":{"pk":{"S":"é😀€"},"sk":{"N":"1"}}})");
+  EXPECT_NE(r.body.find("é😀€"), std::string::npos) << r.body;
+}
+
 }  // namespace
 }  // namespace meridian::api

@@ -39,7 +39,7 @@ AttributeValue RandomValue(std::mt19937_64& rng, int depth) {
       return AttributeValue::M(std::move(m));
     }
     case 8: return AttributeValue::L({RandomValue(rng, depth + 1), RandomValue(rng, depth + 1)});
-    default: return AttributeValue::BS({"\x00\x01", "abc"});
+    default: return AttributeValue::BS({std::string("\x00\x01", 2), "abc"});
   }
 }
 

@@ -197,6 +197,15 @@ HttpResponse Tablez(const AdminState& s) {
       t["live_items"] = digest->items;
       t["tombstones"] = digest->tombstones;
     }
+    if (auto pitr = s.store->GetPitr((*table)->table_id)) {
+      const auto now = static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                                 std::chrono::system_clock::now().time_since_epoch())
+                                                 .count());
+      t["pitr"] = json::object{{"enabled_ms", pitr->enabled_ms},
+                               {"period_days", pitr->period_days},
+                               {"earliest_restorable_ms", pitr->EarliestRestorable(now)},
+                               {"history_bytes", s.store->HistoryBytes((*table)->table_id)}};
+    }
     json::array running;
     for (const auto& w : work) {
       if (w.table == name && !w.finished) running.push_back(ProgressJson(w));

@@ -175,6 +175,12 @@ const std::vector<ConfigKey>& ConfigKeys() {
        &Config::tls_client_ca},
       {"encryption_key_file", "encrypt the RocksDB files with the AES-256 key in this file",
        &Config::encryption_key_file},
+      {"backup_dir", "directory of on-demand backups (default DATA_DIR/backups)",
+       &Config::backup_dir},
+      {"s3_dir",
+       "the local S3 of exports and imports: bucket B is the directory S3_DIR/B (default "
+       "DATA_DIR/s3; an S3Bucket of file:///PATH names PATH itself)",
+       &Config::s3_dir},
       {"nats_ca", "CA (PEM) that signed the NATS server's certificate: TLS to NATS",
        &Config::nats_ca},
       {"nats_cert", "client certificate (PEM) for NATS", &Config::nats_cert},

@@ -18,6 +18,7 @@
 #include "daemon/access_keys.h"
 #include "daemon/admin.h"
 #include "daemon/api/api.h"
+#include "daemon/api/backup_service.h"
 #include "daemon/config.h"
 #include "daemon/dynamodb_http.h"
 #include "daemon/http_server.h"
@@ -248,6 +249,14 @@ int main(int argc, char** argv) {
       return rep->ReplicaStatus(table, region);
     };
   }
+  auto backups = std::make_unique<api::BackupService>(
+      db, api::BackupServiceOptions{
+              config.backup_dir.empty() ? config.data_dir + "/backups" : config.backup_dir,
+              config.s3_dir.empty() ? config.data_dir + "/s3" : config.s3_dir, config.region,
+              access_keys->account_id});
+  s = backups->Start();
+  if (!s.ok()) return Fail("backups: " + s.message());
+  api_options.backups = backups.get();
   api::Api api(db, api_options);
 
   store::TtlSweeper sweeper(
@@ -307,6 +316,7 @@ int main(int argc, char** argv) {
   lag_history.reset();
   for (auto& trigger : triggers) trigger->Stop();
   sweeper.Stop();
+  backups.reset();  // running jobs stop here; the next start cleans up after them
   if (replicator) replicator->Stop();
   store->reset();
   spdlog::info("msg=\"stopped\"");

@@ -126,6 +126,8 @@ Result<std::unique_ptr<Store>> Store::Open(const StoreOptions& options) {
       {"tokens", tokens_options},
       // Stream records: appended in seq order per stream, read in ranges, trimmed by range.
       {"streams", log_options},
+      // PITR history (store_history.cc): versions of an item are adjacent, newest first.
+      {"history", cf_options},
   };
   rocksdb::DB* raw = nullptr;
   auto s = rocksdb::DB::Open(db_options, options.path, cfs, &store->handles_, &raw);
@@ -138,11 +140,13 @@ Result<std::unique_ptr<Store>> Store::Open(const StoreOptions& options) {
   store->index_cf_ = store->handles_[5];
   store->tokens_cf_ = store->handles_[6];
   store->streams_cf_ = store->handles_[7];
+  store->history_cf_ = store->handles_[8];
   MERIDIAN_RETURN_IF_ERROR(store->LoadCatalog());
   MERIDIAN_RETURN_IF_ERROR(store->LoadStreams());
   MERIDIAN_RETURN_IF_ERROR(store->LoadIndexBackfills());
   MERIDIAN_RETURN_IF_ERROR(store->LoadFences());
   MERIDIAN_RETURN_IF_ERROR(store->LoadTokens());
+  MERIDIAN_RETURN_IF_ERROR(store->LoadPitr());
   store->StartIndexBackfiller();
   return store;
 }

@@ -13,6 +13,9 @@
 //             records of this region, written in the group of the change they describe
 //   tokens  : ClientRequestToken records of transactions, dropped by compactions once expired
 //             (store_tokens.cc)
+//   history : table_id | suffix length (4) | key suffix | ~time ms (8) -> encoded ItemVersion:
+//             every version of the items of tables with PITR on, newest first per item,
+//             written in the group of the version (store_history.cc)
 //   indexes : IndexEntryKey (index_codec.h) -> projected size | item key suffix: one entry per
 //             live item holding the index's key attributes, written in the same group as the
 //             item version (local writes, remote changes and snapshot merges alike), so each
@@ -55,6 +58,7 @@
 #include "conflict/merge.h"
 #include "conflict/version_vector.h"
 #include "model/attribute_value.h"
+#include "store/history.h"
 #include "store/item_cache.h"
 #include "store/range_query.h"
 #include "store/streams.h"
@@ -336,9 +340,11 @@ class Store {
   // Merges snapshot items of `table` into this replica (state-based: order and repeats do
   // not matter); `adopt`: see MergeItemVersion. Items of a table not held here are ignored.
   // Returns how many items changed here.
+  // `skip_tombstones` (restores): deleted items are not copied.
   Result<size_t> MergeSnapshot(std::string_view table,
                                const std::vector<std::pair<std::string, std::string>>& items,
-                               bool adopt = false) EXCLUDES(remote_mu_, catalog_mu_, commit_mu_);
+                               bool adopt = false, bool skip_tombstones = false)
+      EXCLUDES(remote_mu_, catalog_mu_, commit_mu_);
   // Anti-entropy: XXH3 digests of `table`'s items in 256 ranges of hash64(pk) (by its first
   // byte), with the applied vector of the snapshot they were read at. found = false when
   // the table is not held here or is still backfilling.
@@ -390,6 +396,30 @@ class Store {
   // disabled for longer than it.
   Status TrimStreams() EXCLUDES(commit_mu_, write_mu_);
 
+  // ---- point-in-time recovery and consistent reads of a whole table (store_history.cc) ----
+  // Turns PITR on for `table` here (period_days within kMinPitrDays..kMaxPitrDays): copies
+  // its current items into the history as the baseline, then keeps every later version.
+  // Enabling it again changes only the period. NotFound for a table not held here.
+  Result<PitrState> EnablePitr(std::string_view table, uint32_t period_days)
+      EXCLUDES(catalog_mu_, commit_mu_, write_mu_);
+  // Turns it off and drops the table's history.
+  Status DisablePitr(std::string_view table) EXCLUDES(catalog_mu_, commit_mu_, write_mu_);
+  std::optional<PitrState> GetPitr(uint32_t table_id) const EXCLUDES(commit_mu_);
+  // Approximate bytes of the table's history (files and memtables).
+  uint64_t HistoryBytes(uint32_t table_id) const;
+  // Drops what is older than every table's period, keeping per item the newest version
+  // before the window (the state at its start). Returns the entries dropped.
+  Result<uint64_t> TrimHistory() EXCLUDES(commit_mu_, write_mu_);
+  struct TableScan;  // (store_snapshot.cc)
+  // The table's item versions at one snapshot taken now (null: the table is not servable).
+  Result<std::unique_ptr<VersionCursor>> OpenVersions(std::string_view table) const
+      EXCLUDES(catalog_mu_);
+  // The versions the table's items had at `time_ms`, from its PITR history (the newest
+  // version of each item stamped at or before it). FailedPrecondition when PITR is off.
+  Result<std::unique_ptr<VersionCursor>> OpenVersionsAt(std::string_view table,
+                                                        uint64_t time_ms) const
+      EXCLUDES(catalog_mu_, commit_mu_);
+
   // Small named values kept with the replica, local to it (trigger checkpoints), written
   // through the WAL at once (not part of a commit group).
   Result<std::optional<std::string>> ReadMarker(std::string_view name) const;
@@ -440,6 +470,12 @@ class Store {
                                                     StoredItem next, const std::string& bytes,
                                                     const StoredItem& previous,
                                                     bool ttl_expiry = false) REQUIRES(commit_mu_);
+  // PITR (store_history.cc): stages the history entry of a version of a PITR table; drops
+  // a table's history; Open(): loads pitr_.
+  void StageHistoryLocked(uint32_t table_id, std::string_view key, const std::string& bytes)
+      REQUIRES(commit_mu_);
+  void DropHistoryLocked(uint32_t table_id) REQUIRES(commit_mu_);
+  Status LoadPitr() EXCLUDES(commit_mu_);
   // ---- streams (store_streams.cc) ----
   Status LoadStreams() EXCLUDES(catalog_mu_, commit_mu_);
   // `table` (its table_id local) is now the definition here: starts its stream when it has
@@ -572,7 +608,6 @@ class Store {
   std::optional<uint32_t> ServableTableId(std::string_view table) const EXCLUDES(catalog_mu_);
   // An iterator over a servable table's items (before key suffix `until`, when given) at one
   // snapshot, with the snapshot's applied vector; null when the table is not servable.
-  struct TableScan;
   Result<std::unique_ptr<TableScan>> OpenTableScan(std::string_view table,
                                                    std::string_view until) const
       EXCLUDES(catalog_mu_);
@@ -607,6 +642,7 @@ class Store {
   rocksdb::ColumnFamilyHandle* index_cf_ = nullptr;
   rocksdb::ColumnFamilyHandle* tokens_cf_ = nullptr;
   rocksdb::ColumnFamilyHandle* streams_cf_ = nullptr;
+  rocksdb::ColumnFamilyHandle* history_cf_ = nullptr;
   // Drops expired token records in compactions (store_tokens.cc); outlives db_.
   std::unique_ptr<rocksdb::CompactionFilter> token_filter_;
   std::vector<rocksdb::ColumnFamilyHandle*> handles_;
@@ -635,6 +671,7 @@ class Store {
   std::map<conflict::RegionId, uint64_t> applied_ GUARDED_BY(commit_mu_);
   conflict::VersionVector durable_applied_ GUARDED_BY(commit_mu_);  // as last written
   std::map<uint32_t, TableStats> stats_ GUARDED_BY(commit_mu_);
+  std::map<uint32_t, PitrState> pitr_ GUARDED_BY(commit_mu_);  // tables with PITR on
   std::unique_ptr<rocksdb::WriteBatch> group_ GUARDED_BY(commit_mu_);  // the open group
   // The last written group, cleared, to become the next open one. Reusing its buffer spares
   // the stager the page faults of growing a fresh one (a catch-up run's group is ~10 MB).

@@ -140,6 +140,7 @@ std::shared_ptr<const StoredItem> Store::StageItemLocked(const TableInfo& table,
   group_items_.emplace_back(key, bytes);
   StageIndexEntriesLocked(table.table_id, key, next, previous);
   if (!active_streams_.empty()) StageStreamRecordLocked(table.table_id, next, previous, ttl_expiry);
+  if (!pitr_.empty()) StageHistoryLocked(table.table_id, key, bytes);
   auto stats = stats_.find(table.table_id);
   if (stats != stats_.end()) {
     const int64_t count_delta = (next.tombstone() ? 0 : 1) - (previous.tombstone() ? 0 : 1);
@@ -200,6 +201,7 @@ void Store::DeleteTableItemsLocked(uint32_t table_id) {
   PutItemsSorted(group_.get(),
                  &group_items_);  // puts staged before the deletion must not survive it
   group_->DeleteRange(items_cf_, keys::TableBegin(table_id), keys::TableBegin(table_id + 1));
+  DropHistoryLocked(table_id);
 }
 
 Store::ClosedGroup Store::CloseGroupLocked() {

@@ -44,6 +44,8 @@ inline std::string TokenKey(uint64_t time_ms, std::string_view token);
 inline const std::string kFencePrefix = "fence/";
 // "index_backfill/<index_id BE>" -> table_id: an index being filled (store_index.cc)
 inline const std::string kIndexBackfillPrefix = "index_backfill/";
+// "pitr/<table_id BE>" -> enabled ms (8) | period days (8): PITR on here (store_history.cc)
+inline const std::string kPitrPrefix = "pitr/";
 
 // 8 bytes big-endian, so byte order is numeric order.
 inline std::string EncodeU64(uint64_t v) { return BigEndian(v, 8); }

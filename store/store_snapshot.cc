@@ -81,6 +81,48 @@ Result<std::unique_ptr<Store::TableScan>> Store::OpenTableScan(std::string_view 
   return scan;
 }
 
+namespace {
+// A table's versions through a TableScan's iterator.
+class ScanCursor final : public VersionCursor {
+ public:
+  ScanCursor(std::unique_ptr<Store::TableScan> scan, std::string_view prefix)
+      : scan_(std::move(scan)), prefix_(prefix) {}
+  bool Next(std::string_view* suffix, std::string_view* version) override;
+  Status status() const override { return status_; }
+
+ private:
+  std::unique_ptr<Store::TableScan> scan_;
+  std::string prefix_;
+  bool started_ = false;
+  Status status_;
+};
+}  // namespace
+
+bool ScanCursor::Next(std::string_view* suffix, std::string_view* version) {
+  rocksdb::Iterator* it = scan_->it.get();
+  if (started_) {
+    it->Next();
+  } else {
+    it->Seek(prefix_);
+    started_ = true;
+  }
+  if (!it->Valid()) {
+    if (!it->status().ok()) status_ = Status::IOError("scan: " + it->status().ToString());
+    return false;
+  }
+  *suffix = std::string_view(it->key().data(), it->key().size()).substr(prefix_.size());
+  *version = std::string_view(it->value().data(), it->value().size());
+  return true;
+}
+
+Result<std::unique_ptr<VersionCursor>> Store::OpenVersions(std::string_view table) const {
+  auto scan = OpenTableScan(table, {});
+  if (!scan.ok()) return scan.status();
+  if (!*scan) return std::unique_ptr<VersionCursor>();
+  const std::string prefix = (*scan)->prefix;
+  return std::unique_ptr<VersionCursor>(std::make_unique<ScanCursor>(std::move(*scan), prefix));
+}
+
 Result<SnapshotChunk> Store::ReadSnapshot(std::string_view table, std::string_view after,
                                           size_t max_bytes, std::string_view until) const {
   SnapshotChunk chunk;
@@ -140,7 +182,7 @@ Result<Store::RangeDigests> Store::BucketDigests(std::string_view table) const {
 
 Result<size_t> Store::MergeSnapshot(std::string_view table,
                                     const std::vector<std::pair<std::string, std::string>>& items,
-                                    bool adopt) {
+                                    bool adopt, bool skip_tombstones) {
   MutexLock remote(&remote_mu_);
   std::shared_ptr<const TableInfo> info;
   {
@@ -155,6 +197,7 @@ Result<size_t> Store::MergeSnapshot(std::string_view table,
     if (suffix.size() < 9) return Status::Corruption("snapshot: short key");
     auto remote = conflict::DecodeItemVersion(bytes);
     if (!remote.ok()) return remote.status();
+    if (skip_tombstones && remote->tombstone) continue;
     if (hlc_->Observe(remote->hlc).skewed) ++skew_events_;
     const std::string key = prefix + suffix;
     MutexLock item_lock(&LockFor(key));

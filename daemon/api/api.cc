@@ -44,6 +44,14 @@ const std::unordered_map<std::string_view, OpFn>& Operations() {
       {"DescribeEndpoints", &DescribeEndpoints},
       {"UpdateTimeToLive", &UpdateTimeToLive},
       {"DescribeTimeToLive", &DescribeTimeToLive},
+      {"CreateBackup", &CreateBackup},
+      {"DescribeBackup", &DescribeBackup},
+      {"ListBackups", &ListBackups},
+      {"DeleteBackup", &DeleteBackup},
+      {"RestoreTableFromBackup", &RestoreTableFromBackup},
+      {"UpdateContinuousBackups", &UpdateContinuousBackups},
+      {"DescribeContinuousBackups", &DescribeContinuousBackups},
+      {"RestoreTableToPointInTime", &RestoreTableToPointInTime},
   };
   return ops;
 }

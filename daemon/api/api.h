@@ -18,6 +18,8 @@ struct AccessKey;
 
 namespace meridian::api {
 
+class BackupService;
+
 struct ApiOptions {
   std::string region = "us-east-1";
   std::string account_id = "000000000000";
@@ -34,6 +36,8 @@ struct ApiOptions {
   // DescribeEndpoints' Address ("host:port" clients reach this server at); empty: the
   // region's DynamoDB-style name, "dynamodb.<region>.amazonaws.com".
   std::string endpoint_address;
+  // Backups, restores, exports and imports (null: those operations are refused).
+  BackupService* backups = nullptr;
 };
 
 // Capacity units one request consumed on one table.

@@ -243,7 +243,8 @@ std::vector<AccessCheck> RequiredAccess(std::string_view operation, const Reques
   if (operation == "TransactWriteItems") return Transact(ctx, req, true);
   if (operation == "TransactGetItems") return Transact(ctx, req, false);
   if (operation == "ListTables" || operation == "DescribeLimits" ||
-      operation == "DescribeEndpoints") {
+      operation == "DescribeEndpoints" || operation == "ListBackups" ||
+      operation == "ListExports" || operation == "ListImports") {
     return {AccessCheck{action, "*", {}}};
   }
   if (operation == "ListStreams" || operation == "DescribeStream" ||
@@ -253,6 +254,27 @@ std::vector<AccessCheck> RequiredAccess(std::string_view operation, const Reques
   if (operation == "TagResource" || operation == "UntagResource" ||
       operation == "ListTagsOfResource") {
     return {AccessCheck{action, StringMember(req, "ResourceArn"), {}}};
+  }
+  // Backups and jobs: the resource is the ARN the request names (a table's for creations).
+  if (operation == "DescribeBackup" || operation == "DeleteBackup") {
+    return {AccessCheck{action, StringMember(req, "BackupArn"), {}}};
+  }
+  if (operation == "RestoreTableFromBackup") {
+    return {AccessCheck{action, TableArn(ctx, StringMember(req, "TargetTableName")), {}}};
+  }
+  if (operation == "RestoreTableToPointInTime") {
+    const std::string arn = StringMember(req, "SourceTableArn");
+    return {AccessCheck{action, arn.empty() ? TableArn(ctx, StringMember(req, "SourceTableName")) : arn,
+                        {}}};
+  }
+  if (operation == "ExportTableToPointInTime") {
+    return {AccessCheck{action, StringMember(req, "TableArn"), {}}};
+  }
+  if (operation == "DescribeExport") return {AccessCheck{action, StringMember(req, "ExportArn"), {}}};
+  if (operation == "DescribeImport") return {AccessCheck{action, StringMember(req, "ImportArn"), {}}};
+  if (operation == "ImportTable") {
+    const json::object* params = ObjectMember(req, "TableCreationParameters");
+    return {AccessCheck{action, TableArn(ctx, params ? StringMember(*params, "TableName") : ""), {}}};
   }
   const std::string table = StringMember(req, "TableName");
   std::string resource = TableArn(ctx, table);

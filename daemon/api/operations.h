@@ -75,6 +75,15 @@ Response BatchWriteItem(const OpContext& ctx, const Request& req);
 // ops_transact.cc
 Response TransactWriteItems(const OpContext& ctx, const Request& req);
 Response TransactGetItems(const OpContext& ctx, const Request& req);
+// ops_backup.cc
+Response CreateBackup(const OpContext& ctx, const Request& req);
+Response DescribeBackup(const OpContext& ctx, const Request& req);
+Response ListBackups(const OpContext& ctx, const Request& req);
+Response DeleteBackup(const OpContext& ctx, const Request& req);
+Response RestoreTableFromBackup(const OpContext& ctx, const Request& req);
+Response UpdateContinuousBackups(const OpContext& ctx, const Request& req);
+Response DescribeContinuousBackups(const OpContext& ctx, const Request& req);
+Response RestoreTableToPointInTime(const OpContext& ctx, const Request& req);
 // ops_ttl.cc
 Response UpdateTimeToLive(const OpContext& ctx, const Request& req);
 Response DescribeTimeToLive(const OpContext& ctx, const Request& req);

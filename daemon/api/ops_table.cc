@@ -5,6 +5,7 @@
 #include <set>
 
 #include "daemon/api/api_error.h"
+#include "daemon/api/backup_service.h"
 #include "daemon/api/index_schema.h"
 #include "daemon/api/operations.h"
 #include "daemon/api/request.h"
@@ -256,6 +257,12 @@ Response ListTables(const OpContext& ctx, const Request& req) {
 
 Response DeleteTable(const OpContext& ctx, const Request& req) {
   const std::string name = RequireTableName(req);
+  if (ctx.options->backups) {
+    if (auto restore = ctx.options->backups->FindRestore(name); restore && restore->in_progress) {
+      throw ApiError::ResourceInUse(
+          "Attempt to change a resource which is still in use: Table is being restored: " + name);
+    }
+  }
   if (auto table = ctx.store->GetTable(name); table.ok() && ctx.store->Backfilling(name)) {
     throw ApiError::ResourceInUse(
         "Attempt to change a resource which is still in use: Table is being updated: " + name);
@@ -311,6 +318,17 @@ json::object DescribeTableInfo(const OpContext& ctx, const store::TableInfo& inf
     t["BillingModeSummary"] = json::object{{"BillingMode", "PROVISIONED"}};
   }
   t["DeletionProtectionEnabled"] = false;
+  if (ctx.options->backups) {
+    if (auto restore = ctx.options->backups->FindRestore(info.name);
+        restore && restore->table_id == info.table_id) {
+      json::object summary{{"SourceTableArn", restore->source_table_arn},
+                           {"RestoreDateTime", static_cast<double>(restore->restore_time_ms) / 1000.0},
+                           {"RestoreInProgress", restore->in_progress}};
+      if (!restore->source_backup_arn.empty()) summary["SourceBackupArn"] = restore->source_backup_arn;
+      t["RestoreSummary"] = std::move(summary);
+      if (restore->in_progress) t["TableStatus"] = "CREATING";
+    }
+  }
   DescribeStreamSpecification(ctx, info, &t);
   DescribeIndexes(ctx, info, deleting, &t);
   DescribeReplicas(ctx, info, &t);

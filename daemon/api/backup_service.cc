@@ -1,0 +1,542 @@
+#include "daemon/api/backup_service.h"
+
+#include <fcntl.h>
+#include <spdlog/spdlog.h>
+#include <unistd.h>
+
+#include <boost/json.hpp>
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <sstream>
+
+#include "common/base64.h"
+#include "store/store.h"
+
+namespace meridian::api {
+namespace fs = std::filesystem;
+namespace json = boost::json;
+
+namespace {
+
+constexpr std::string_view kItemsMagic = "MRDNBAK1";
+constexpr size_t kChunkBytes = size_t{1} << 20;  // a restore merges this much at a time
+constexpr size_t kMaxRecordBytes = size_t{64} << 20;
+
+uint64_t NowMs() {
+  return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                   std::chrono::system_clock::now().time_since_epoch())
+                                   .count());
+}
+
+std::string NewId() {
+  thread_local std::mt19937_64 rng{std::random_device{}()};
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%013llu-%08x", static_cast<unsigned long long>(NowMs()),
+                static_cast<unsigned>(rng()));
+  return buf;
+}
+
+Status Fsync(const fs::path& path) {
+  const int fd = ::open(path.c_str(), O_RDONLY);
+  if (fd < 0) return Status::IOError("open " + path.string());
+  const int rc = ::fsync(fd);
+  ::close(fd);
+  return rc == 0 ? Status::Ok() : Status::IOError("fsync " + path.string());
+}
+
+Status WriteFileSynced(const fs::path& path, std::string_view data) {
+  {
+    std::ofstream out(path, std::ios::binary | std::ios::trunc);
+    out.write(data.data(), static_cast<std::streamsize>(data.size()));
+    if (!out) return Status::IOError("write " + path.string());
+  }
+  return Fsync(path);
+}
+
+Result<std::string> ReadWholeFile(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return Status::NotFound("no file " + path.string());
+  std::ostringstream data;
+  data << in.rdbuf();
+  return data.str();
+}
+
+void PutU32(uint32_t v, std::string* out) {
+  for (int i = 0; i < 4; ++i) out->push_back(static_cast<char>((v >> (8 * i)) & 0xff));
+}
+uint32_t GetU32(const char* p) {
+  uint32_t v = 0;
+  for (int i = 0; i < 4; ++i) v |= uint32_t{static_cast<uint8_t>(p[i])} << (8 * i);
+  return v;
+}
+
+// The item versions of a backup's items.bin: magic, then (u32 length, key suffix, u32
+// length, version) records, little-endian lengths.
+class BackupFileCursor final : public store::VersionCursor {
+ public:
+  explicit BackupFileCursor(const fs::path& path) : in_(path, std::ios::binary) {
+    char magic[8];
+    if (!in_.read(magic, sizeof magic) || std::string_view(magic, 8) != kItemsMagic) {
+      status_ = Status::Corruption("backup: bad items file " + path.string());
+    }
+  }
+  bool Next(std::string_view* suffix, std::string_view* version) override {
+    if (!status_.ok()) return false;
+    if (!ReadField(&suffix_) || !ReadField(&version_)) return false;
+    *suffix = suffix_;
+    *version = version_;
+    return true;
+  }
+  Status status() const override { return status_; }
+
+ private:
+  bool ReadField(std::string* out) {
+    char len[4];
+    if (!in_.read(len, 4)) {
+      if (in_.gcount() != 0 || out == &version_) status_ = Status::Corruption("backup: truncated");
+      return false;
+    }
+    const uint32_t n = GetU32(len);
+    if (n > kMaxRecordBytes) {
+      status_ = Status::Corruption("backup: record too large");
+      return false;
+    }
+    out->resize(n);
+    if (!in_.read(out->data(), n)) {
+      status_ = Status::Corruption("backup: truncated");
+      return false;
+    }
+    return true;
+  }
+  std::ifstream in_;
+  std::string suffix_, version_;
+  Status status_;
+};
+
+json::object EncodeRecord(const BackupRecord& b) {
+  return json::object{{"id", b.id},
+                      {"name", b.name},
+                      {"created_ms", b.created_ms},
+                      {"size_bytes", b.size_bytes},
+                      {"item_count", b.item_count},
+                      {"table_size_bytes", b.table_size_bytes},
+                      {"table", Base64Encode(store::EncodeTableInfo(b.table))}};
+}
+
+Result<BackupRecord> DecodeRecord(std::string_view text) {
+  boost::system::error_code ec;
+  const json::value v = json::parse(text, ec);
+  if (ec || !v.is_object()) return Status::Corruption("backup.json: not a JSON object");
+  const json::object& o = v.get_object();
+  try {
+    BackupRecord b;
+    b.id = json::value_to<std::string>(o.at("id"));
+    b.name = json::value_to<std::string>(o.at("name"));
+    b.created_ms = json::value_to<uint64_t>(o.at("created_ms"));
+    b.size_bytes = json::value_to<uint64_t>(o.at("size_bytes"));
+    b.item_count = json::value_to<uint64_t>(o.at("item_count"));
+    b.table_size_bytes = json::value_to<uint64_t>(o.at("table_size_bytes"));
+    std::string table;
+    if (!Base64Decode(json::value_to<std::string>(o.at("table")), &table)) {
+      return Status::Corruption("backup.json: bad table definition");
+    }
+    auto info = store::DecodeTableInfo(table);
+    if (!info.ok()) return info.status();
+    b.table = std::move(info).value();
+    b.status = "AVAILABLE";
+    return b;
+  } catch (const std::exception& e) {
+    return Status::Corruption(std::string("backup.json: ") + e.what());
+  }
+}
+
+uint64_t DirectorySize(const fs::path& dir) {
+  uint64_t total = 0;
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(dir, ec)) {
+    if (entry.is_regular_file(ec)) total += entry.file_size(ec);
+  }
+  return total;
+}
+
+}  // namespace
+
+BackupService::BackupService(store::Store* store, BackupServiceOptions options)
+    : store_(store), options_(std::move(options)) {}
+
+BackupService::~BackupService() {
+  {
+    MutexLock lock(&mu_);
+    stopping_ = true;
+    jobs_.clear();  // interrupted: as after a crash, cleaned up by the next Start
+  }
+  wake_.SignalAll();
+  if (worker_.joinable()) worker_.join();
+}
+
+std::string BackupService::TableArn(std::string_view table) const {
+  return "arn:aws:dynamodb:" + options_.region + ":" + options_.account_id + ":table/" +
+         std::string(table);
+}
+
+std::string BackupService::BackupArn(const BackupRecord& backup) const {
+  return TableArn(backup.table.name) + "/backup/" + backup.id;
+}
+
+Status BackupService::Start() {
+  std::error_code ec;
+  fs::create_directories(fs::path(options_.backup_dir) / "restores", ec);
+  if (ec) return Status::IOError("backup_dir " + options_.backup_dir + ": " + ec.message());
+  MERIDIAN_RETURN_IF_ERROR(LoadBackups());
+  MERIDIAN_RETURN_IF_ERROR(DropInterruptedRestores());
+  worker_ = std::thread([this] { Run(); });
+  return Status::Ok();
+}
+
+Status BackupService::LoadBackups() {
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(options_.backup_dir, ec)) {
+    if (!entry.is_directory()) continue;
+    const std::string name = entry.path().filename().string();
+    if (name.ends_with(".partial") || name.ends_with(".deleted")) {
+      spdlog::info("msg=\"dropping an unfinished backup directory\" path=\"{}\"",
+                   entry.path().string());
+      fs::remove_all(entry.path(), ec);
+      continue;
+    }
+    auto text = ReadWholeFile(entry.path() / "backup.json");
+    if (!text.ok()) continue;  // not a backup (restores/, exports/, ...)
+    auto record = DecodeRecord(*text);
+    if (!record.ok()) {
+      spdlog::warn("msg=\"unreadable backup skipped\" path=\"{}\" error=\"{}\"",
+                   entry.path().string(), record.status().ToString());
+      continue;
+    }
+    MutexLock lock(&mu_);
+    backups_[record->id] = std::move(record).value();
+  }
+  return Status::Ok();
+}
+
+Status BackupService::WriteIntent(std::string_view table) const {
+  const fs::path path = fs::path(options_.backup_dir) / "restores" / std::string(table);
+  MERIDIAN_RETURN_IF_ERROR(WriteFileSynced(path, table));
+  return Fsync(path.parent_path());
+}
+
+void BackupService::ClearIntent(std::string_view table) const {
+  std::error_code ec;
+  fs::remove(fs::path(options_.backup_dir) / "restores" / std::string(table), ec);
+}
+
+Status BackupService::DropInterruptedRestores() {
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(fs::path(options_.backup_dir) / "restores", ec)) {
+    const std::string table = entry.path().filename().string();
+    if (store_->GetTable(table).ok()) {
+      spdlog::warn("msg=\"dropping a table whose restore or import was interrupted\" table=\"{}\"",
+                   table);
+      auto deleted = store_->DeleteTable(table);
+      if (!deleted.ok()) return deleted.status();
+    }
+    fs::remove(entry.path(), ec);
+  }
+  return Status::Ok();
+}
+
+void BackupService::Enqueue(std::function<void()> job) {
+  {
+    MutexLock lock(&mu_);
+    jobs_.push_back(std::move(job));
+  }
+  wake_.Signal();
+}
+
+void BackupService::Run() {
+  // PITR history beyond every table's window is dropped now and then (and soon after start).
+  auto next_trim = std::chrono::steady_clock::now() + std::chrono::minutes(1);
+  while (true) {
+    std::function<void()> job;
+    {
+      MutexLock lock(&mu_);
+      while (!stopping_ && jobs_.empty() && std::chrono::steady_clock::now() < next_trim) {
+        wake_.WaitUntil(mu_, next_trim);
+      }
+      if (stopping_) return;
+      if (!jobs_.empty()) {
+        job = std::move(jobs_.front());
+        jobs_.pop_front();
+      }
+    }
+    if (job) {
+      job();
+      continue;
+    }
+    next_trim = std::chrono::steady_clock::now() + std::chrono::hours(1);
+    auto dropped = store_->TrimHistory();
+    if (!dropped.ok()) {
+      spdlog::warn("msg=\"PITR history trim failed\" error=\"{}\"", dropped.status().ToString());
+    } else if (*dropped > 0) {
+      spdlog::info("msg=\"PITR history trimmed\" versions_dropped={}", *dropped);
+    }
+  }
+}
+
+Result<BackupRecord> BackupService::CreateBackup(std::string_view table, std::string_view name) {
+  auto info = store_->GetTable(table);
+  if (!info.ok()) return info.status();
+  {
+    MutexLock lock(&mu_);
+    auto restore = restores_.find(table);
+    if (restore != restores_.end() && restore->second.in_progress) {
+      return Status::ResourceInUse("Table is being restored: " + std::string(table));
+    }
+  }
+  auto cursor = store_->OpenVersions(table);
+  if (!cursor.ok()) return cursor.status();
+  if (!*cursor) return Status::ResourceInUse("Table is being created: " + std::string(table));
+  const store::TableStats stats = store_->GetTableStats((*info)->table_id);
+  BackupRecord record;
+  record.id = NewId();
+  record.name = std::string(name);
+  record.status = "CREATING";
+  record.table = **info;
+  record.created_ms = NowMs();
+  record.item_count = stats.item_count;
+  record.table_size_bytes = stats.size_bytes;
+  {
+    MutexLock lock(&mu_);
+    backups_[record.id] = record;
+  }
+  // (std::function needs a copyable callable: the cursor travels in a shared_ptr.)
+  auto shared = std::make_shared<std::unique_ptr<store::VersionCursor>>(std::move(*cursor));
+  Enqueue([this, record, shared] { WriteBackup(record, std::move(*shared)); });
+  return record;
+}
+
+void BackupService::WriteBackup(BackupRecord record,
+                                std::unique_ptr<store::VersionCursor> cursor) {
+  const fs::path final_dir = fs::path(options_.backup_dir) / record.id;
+  const fs::path dir = fs::path(options_.backup_dir) / (record.id + ".partial");
+  auto task = store_->progress().Start("backup", record.table.name, record.id, "items",
+                                       record.item_count);
+  Status st = [&]() -> Status {
+    std::error_code ec;
+    fs::create_directories(dir, ec);
+    if (ec) return Status::IOError("create " + dir.string() + ": " + ec.message());
+    {
+      std::FILE* f = std::fopen((dir / "items.bin").c_str(), "wb");
+      if (!f) return Status::IOError("create items.bin");
+      std::string buf(kItemsMagic);
+      std::string_view suffix, version;
+      uint64_t n = 0;
+      bool ok = true;
+      while (ok && cursor->Next(&suffix, &version)) {
+        PutU32(static_cast<uint32_t>(suffix.size()), &buf);
+        buf.append(suffix);
+        PutU32(static_cast<uint32_t>(version.size()), &buf);
+        buf.append(version);
+        if (buf.size() >= kChunkBytes) {
+          ok = std::fwrite(buf.data(), 1, buf.size(), f) == buf.size();
+          buf.clear();
+        }
+        if (++n % 4096 == 0) task.Advance(4096);
+      }
+      ok = ok && std::fwrite(buf.data(), 1, buf.size(), f) == buf.size();
+      ok = std::fflush(f) == 0 && ok && ::fsync(fileno(f)) == 0;
+      std::fclose(f);
+      if (!ok) return Status::IOError("write items.bin");
+      MERIDIAN_RETURN_IF_ERROR(cursor->status());
+    }
+    cursor.reset();  // releases the snapshot
+    record.status = "AVAILABLE";
+    record.size_bytes = DirectorySize(dir);
+    MERIDIAN_RETURN_IF_ERROR(
+        WriteFileSynced(dir / "backup.json", json::serialize(EncodeRecord(record))));
+    MERIDIAN_RETURN_IF_ERROR(Fsync(dir));
+    fs::rename(dir, final_dir, ec);
+    if (ec) return Status::IOError("rename backup: " + ec.message());
+    return Fsync(options_.backup_dir);
+  }();
+  if (!st.ok()) {
+    spdlog::error("msg=\"backup failed\" table=\"{}\" backup=\"{}\" error=\"{}\"",
+                  record.table.name, record.id, st.ToString());
+    std::error_code ec;
+    fs::remove_all(dir, ec);
+    MutexLock lock(&mu_);
+    backups_.erase(record.id);  // DynamoDB drops a failed backup
+    return;
+  }
+  spdlog::info("msg=\"backup written\" table=\"{}\" backup=\"{}\" bytes={}", record.table.name,
+               record.id, record.size_bytes);
+  MutexLock lock(&mu_);
+  backups_[record.id] = std::move(record);
+}
+
+std::optional<BackupRecord> BackupService::FindBackup(std::string_view id) const {
+  MutexLock lock(&mu_);
+  auto it = backups_.find(id);
+  if (it == backups_.end()) return std::nullopt;
+  return it->second;
+}
+
+std::vector<BackupRecord> BackupService::ListBackups() const {
+  std::vector<BackupRecord> out;
+  {
+    MutexLock lock(&mu_);
+    for (const auto& [id, b] : backups_) out.push_back(b);
+  }
+  std::stable_sort(out.begin(), out.end(),
+                   [](const auto& a, const auto& b) { return a.created_ms < b.created_ms; });
+  return out;
+}
+
+Result<BackupRecord> BackupService::DeleteBackup(std::string_view id) {
+  BackupRecord record;
+  {
+    MutexLock lock(&mu_);
+    auto it = backups_.find(id);
+    if (it == backups_.end()) return Status::NotFound("Backup not found");
+    if (it->second.status != "AVAILABLE" || backup_readers_.count(id)) {
+      return Status::ResourceInUse("Backup is in use");
+    }
+    record = it->second;
+    backups_.erase(it);
+  }
+  std::error_code ec;
+  const fs::path dir = fs::path(options_.backup_dir) / record.id;
+  const fs::path doomed = fs::path(options_.backup_dir) / (record.id + ".deleted");
+  fs::rename(dir, doomed, ec);
+  if (!ec) fs::remove_all(doomed, ec);
+  record.status = "DELETED";
+  return record;
+}
+
+std::optional<RestoreRecord> BackupService::FindRestore(std::string_view table) const {
+  MutexLock lock(&mu_);
+  auto it = restores_.find(table);
+  if (it == restores_.end()) return std::nullopt;
+  return it->second;
+}
+
+Result<std::shared_ptr<const store::TableInfo>> BackupService::RestoreFromBackup(
+    std::string_view backup_id, store::TableInfo target) {
+  auto backup = FindBackup(backup_id);
+  if (!backup || backup->status != "AVAILABLE") return Status::NotFound("Backup not found");
+  RestoreRecord record;
+  record.source_backup_arn = BackupArn(*backup);
+  record.source_table_arn = TableArn(backup->table.name);
+  record.restore_time_ms = backup->created_ms;
+  const fs::path items = fs::path(options_.backup_dir) / backup->id / "items.bin";
+  Source source = [items]() -> Result<std::unique_ptr<store::VersionCursor>> {
+    return std::unique_ptr<store::VersionCursor>(std::make_unique<BackupFileCursor>(items));
+  };
+  return Restore(std::move(target), std::move(record), std::move(source), backup->id);
+}
+
+Result<std::shared_ptr<const store::TableInfo>> BackupService::RestoreToPointInTime(
+    std::string_view source_table, uint64_t time_ms, store::TableInfo target) {
+  // The history is read at a snapshot taken now: later writes to the source do not matter.
+  auto cursor = store_->OpenVersionsAt(source_table, time_ms);
+  if (!cursor.ok()) return cursor.status();
+  auto shared = std::make_shared<std::unique_ptr<store::VersionCursor>>(std::move(*cursor));
+  RestoreRecord record;
+  record.source_table_arn = TableArn(source_table);
+  record.restore_time_ms = time_ms;
+  Source source = [shared]() -> Result<std::unique_ptr<store::VersionCursor>> {
+    return std::move(*shared);
+  };
+  return Restore(std::move(target), std::move(record), std::move(source), "");
+}
+
+Result<std::shared_ptr<const store::TableInfo>> BackupService::Restore(store::TableInfo target,
+                                                                       RestoreRecord record,
+                                                                       Source source,
+                                                                       std::string backup_id) {
+  const std::string name = target.name;
+  if (store_->GetTable(name).ok()) return Status::ResourceInUse("Table already exists: " + name);
+  {
+    MutexLock lock(&mu_);
+    if (restores_.count(name) && restores_[name].in_progress) {
+      return Status::ResourceInUse("Table already exists: " + name);
+    }
+    restores_[name] = record;
+    if (!backup_id.empty()) ++backup_readers_[backup_id];
+  }
+  auto forget = [&] {
+    MutexLock lock(&mu_);
+    restores_.erase(name);
+    if (!backup_id.empty() && --backup_readers_[backup_id] == 0) backup_readers_.erase(backup_id);
+  };
+  if (Status st = WriteIntent(name); !st.ok()) {
+    forget();
+    return st;
+  }
+  // Here only: the restored table can be made global later (ReplicaUpdates).
+  target.all_regions = false;
+  target.replicas.clear();
+  target.stream = {};
+  target.ttl_enabled = false;
+  target.ttl_attribute.clear();
+  auto created = store_->CreateTable(std::move(target));
+  if (!created.ok()) {
+    ClearIntent(name);
+    forget();
+    return created.status();
+  }
+  {
+    MutexLock lock(&mu_);
+    restores_[name].table_id = (*created)->table_id;
+  }
+  Enqueue([this, name, source = std::move(source), backup_id] {
+    FillTable(name, source, backup_id);
+  });
+  return created;
+}
+
+void BackupService::FillTable(const std::string& table, const Source& source,
+                              const std::string& backup_id) {
+  auto task = store_->progress().Start("restore", table, backup_id.empty() ? "point in time" : backup_id,
+                                       "items");
+  Status st = [&]() -> Status {
+    auto cursor = source();
+    if (!cursor.ok()) return cursor.status();
+    std::vector<std::pair<std::string, std::string>> chunk;
+    size_t bytes = 0;
+    std::string_view suffix, version;
+    auto flush = [&]() -> Status {
+      auto merged = store_->MergeSnapshot(table, chunk, /*adopt=*/false, /*skip_tombstones=*/true);
+      if (!merged.ok()) return merged.status();
+      task.Advance(chunk.size());
+      chunk.clear();
+      bytes = 0;
+      return Status::Ok();
+    };
+    while ((*cursor)->Next(&suffix, &version)) {
+      chunk.emplace_back(suffix, version);
+      bytes += suffix.size() + version.size();
+      if (bytes >= kChunkBytes) MERIDIAN_RETURN_IF_ERROR(flush());
+    }
+    MERIDIAN_RETURN_IF_ERROR((*cursor)->status());
+    return flush();
+  }();
+  if (!st.ok()) {
+    spdlog::error("msg=\"restore failed\" table=\"{}\" error=\"{}\"", table, st.ToString());
+    (void)store_->DeleteTable(table);
+  } else {
+    spdlog::info("msg=\"restore finished\" table=\"{}\"", table);
+  }
+  ClearIntent(table);
+  MutexLock lock(&mu_);
+  auto it = restores_.find(table);
+  if (it != restores_.end()) {
+    it->second.in_progress = false;
+    if (!st.ok()) it->second.failure = st.ToString();
+  }
+  if (!backup_id.empty() && --backup_readers_[backup_id] == 0) backup_readers_.erase(backup_id);
+}
+
+}  // namespace meridian::api

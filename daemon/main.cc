@@ -19,6 +19,7 @@
 #include "daemon/admin.h"
 #include "daemon/api/api.h"
 #include "daemon/api/backup_service.h"
+#include "daemon/api/export_import.h"
 #include "daemon/config.h"
 #include "daemon/dynamodb_http.h"
 #include "daemon/http_server.h"
@@ -257,6 +258,10 @@ int main(int argc, char** argv) {
   s = backups->Start();
   if (!s.ok()) return Fail("backups: " + s.message());
   api_options.backups = backups.get();
+  api::ExportImport exports(backups.get());
+  s = exports.Start();
+  if (!s.ok()) return Fail("exports: " + s.message());
+  api_options.exports = &exports;
   api::Api api(db, api_options);
 
   store::TtlSweeper sweeper(

@@ -52,6 +52,12 @@ const std::unordered_map<std::string_view, OpFn>& Operations() {
       {"UpdateContinuousBackups", &UpdateContinuousBackups},
       {"DescribeContinuousBackups", &DescribeContinuousBackups},
       {"RestoreTableToPointInTime", &RestoreTableToPointInTime},
+      {"ExportTableToPointInTime", &ExportTableToPointInTime},
+      {"DescribeExport", &DescribeExport},
+      {"ListExports", &ListExports},
+      {"ImportTable", &ImportTable},
+      {"DescribeImport", &DescribeImport},
+      {"ListImports", &ListImports},
   };
   return ops;
 }

@@ -19,6 +19,7 @@ struct AccessKey;
 namespace meridian::api {
 
 class BackupService;
+class ExportImport;
 
 struct ApiOptions {
   std::string region = "us-east-1";
@@ -38,6 +39,7 @@ struct ApiOptions {
   std::string endpoint_address;
   // Backups, restores, exports and imports (null: those operations are refused).
   BackupService* backups = nullptr;
+  ExportImport* exports = nullptr;
 };
 
 // Capacity units one request consumed on one table.

@@ -31,14 +31,6 @@ uint64_t NowMs() {
                                    .count());
 }
 
-std::string NewId() {
-  thread_local std::mt19937_64 rng{std::random_device{}()};
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%013llu-%08x", static_cast<unsigned long long>(NowMs()),
-                static_cast<unsigned>(rng()));
-  return buf;
-}
-
 Status Fsync(const fs::path& path) {
   const int fd = ::open(path.c_str(), O_RDONLY);
   if (fd < 0) return Status::IOError("open " + path.string());
@@ -163,6 +155,14 @@ uint64_t DirectorySize(const fs::path& dir) {
 }
 
 }  // namespace
+
+std::string NewJobId() {
+  thread_local std::mt19937_64 rng{std::random_device{}()};
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%013llu-%08x", static_cast<unsigned long long>(NowMs()),
+                static_cast<unsigned>(rng()));
+  return buf;
+}
 
 BackupService::BackupService(store::Store* store, BackupServiceOptions options)
     : store_(store), options_(std::move(options)) {}
@@ -300,7 +300,7 @@ Result<BackupRecord> BackupService::CreateBackup(std::string_view table, std::st
   if (!*cursor) return Status::ResourceInUse("Table is being created: " + std::string(table));
   const store::TableStats stats = store_->GetTableStats((*info)->table_id);
   BackupRecord record;
-  record.id = NewId();
+  record.id = NewJobId();
   record.name = std::string(name);
   record.status = "CREATING";
   record.table = **info;

@@ -57,7 +57,10 @@ struct RestoreRecord {
   uint32_t table_id = 0;  // of the restored table (a later table of that name is another)
 };
 
-// Long jobs: exports and imports keep their own records (export_service.cc).
+// A job's id: "<13-digit ms>-<8 hex>" (backups, exports, imports).
+std::string NewJobId();
+
+// Long jobs: exports and imports keep their own records (export_import.h).
 class BackupService {
  public:
   BackupService(store::Store* store, BackupServiceOptions options);

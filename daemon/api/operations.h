@@ -84,6 +84,13 @@ Response RestoreTableFromBackup(const OpContext& ctx, const Request& req);
 Response UpdateContinuousBackups(const OpContext& ctx, const Request& req);
 Response DescribeContinuousBackups(const OpContext& ctx, const Request& req);
 Response RestoreTableToPointInTime(const OpContext& ctx, const Request& req);
+// ops_export.cc
+Response ExportTableToPointInTime(const OpContext& ctx, const Request& req);
+Response DescribeExport(const OpContext& ctx, const Request& req);
+Response ListExports(const OpContext& ctx, const Request& req);
+Response ImportTable(const OpContext& ctx, const Request& req);
+Response DescribeImport(const OpContext& ctx, const Request& req);
+Response ListImports(const OpContext& ctx, const Request& req);
 // ops_ttl.cc
 Response UpdateTimeToLive(const OpContext& ctx, const Request& req);
 Response DescribeTimeToLive(const OpContext& ctx, const Request& req);

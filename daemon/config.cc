@@ -177,6 +177,9 @@ const std::vector<ConfigKey>& ConfigKeys() {
        &Config::encryption_key_file},
       {"backup_dir", "directory of on-demand backups (default DATA_DIR/backups)",
        &Config::backup_dir},
+      {"backup_cpu_percent",
+       "most of a core a backup or an export may take while reading a table (100 = unpaced)",
+       &Config::backup_cpu_percent},
       {"s3_dir",
        "the local S3 of exports and imports: bucket B is the directory S3_DIR/B (default "
        "DATA_DIR/s3; an S3Bucket of file:///PATH names PATH itself)",
@@ -280,6 +283,9 @@ Status ValidateConfig(const Config& config) {
     return Status::InvalidArgument("anti_entropy_interval_s must be >= 0");
   }
   if (config.block_cache_mb < 1) return Status::InvalidArgument("block_cache_mb must be >= 1");
+  if (config.backup_cpu_percent < 1 || config.backup_cpu_percent > 100) {
+    return Status::InvalidArgument("backup_cpu_percent must be between 1 and 100");
+  }
   if (config.threads < 0 || config.threads > 256) {
     return Status::InvalidArgument("threads must be between 0 and 256");
   }

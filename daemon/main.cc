@@ -254,7 +254,7 @@ int main(int argc, char** argv) {
       db, api::BackupServiceOptions{
               config.backup_dir.empty() ? config.data_dir + "/backups" : config.backup_dir,
               config.s3_dir.empty() ? config.data_dir + "/s3" : config.s3_dir, config.region,
-              access_keys->account_id});
+              access_keys->account_id, config.backup_cpu_percent / 100.0});
   s = backups->Start();
   if (!s.ok()) return Fail("backups: " + s.message());
   api_options.backups = backups.get();

@@ -5,7 +5,9 @@
 #include <unistd.h>
 
 #include <boost/json.hpp>
+#include <algorithm>
 #include <chrono>
+#include <ctime>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -164,6 +166,25 @@ std::string NewJobId() {
   return buf;
 }
 
+namespace {
+int64_t ThreadCpuNs() {
+  timespec ts{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return int64_t{ts.tv_sec} * 1'000'000'000 + ts.tv_nsec;
+}
+}  // namespace
+
+CpuPacer::CpuPacer(double share) : share_(std::clamp(share, 0.01, 1.0)), last_cpu_ns_(ThreadCpuNs()) {}
+
+void CpuPacer::Step() {
+  if (share_ >= 1.0) return;
+  const int64_t now = ThreadCpuNs();
+  const auto used = static_cast<double>(now - last_cpu_ns_);
+  std::this_thread::sleep_for(
+      std::chrono::nanoseconds(static_cast<int64_t>(used * (1.0 - share_) / share_)));
+  last_cpu_ns_ = ThreadCpuNs();
+}
+
 BackupService::BackupService(store::Store* store, BackupServiceOptions options)
     : store_(store), options_(std::move(options)) {}
 
@@ -190,8 +211,10 @@ Status BackupService::Start() {
   std::error_code ec;
   fs::create_directories(fs::path(options_.backup_dir) / "restores", ec);
   if (ec) return Status::IOError("backup_dir " + options_.backup_dir + ": " + ec.message());
+  fs::create_directories(fs::path(options_.backup_dir) / "restored", ec);
   MERIDIAN_RETURN_IF_ERROR(LoadBackups());
   MERIDIAN_RETURN_IF_ERROR(DropInterruptedRestores());
+  LoadRestored();
   worker_ = std::thread([this] { Run(); });
   return Status::Ok();
 }
@@ -219,6 +242,41 @@ Status BackupService::LoadBackups() {
     backups_[record->id] = std::move(record).value();
   }
   return Status::Ok();
+}
+
+// restored/<table>: the RestoreSummary of a finished restore (for the table of that id).
+void BackupService::SaveRestored(const std::string& table, const RestoreRecord& r) const {
+  const json::object o{{"source_backup_arn", r.source_backup_arn},
+                       {"source_table_arn", r.source_table_arn},
+                       {"restore_time_ms", r.restore_time_ms},
+                       {"table_id", r.table_id}};
+  const Status st =
+      WriteFileSynced(fs::path(options_.backup_dir) / "restored" / table, json::serialize(o));
+  if (!st.ok()) spdlog::warn("msg=\"restore summary not saved\" error=\"{}\"", st.ToString());
+}
+
+void BackupService::LoadRestored() {
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(fs::path(options_.backup_dir) / "restored", ec)) {
+    auto text = ReadWholeFile(entry.path());
+    if (!text.ok()) continue;
+    boost::system::error_code jec;
+    const json::value v = json::parse(*text, jec);
+    if (jec || !v.is_object()) continue;
+    try {
+      const json::object& o = v.get_object();
+      RestoreRecord r;
+      r.source_backup_arn = json::value_to<std::string>(o.at("source_backup_arn"));
+      r.source_table_arn = json::value_to<std::string>(o.at("source_table_arn"));
+      r.restore_time_ms = json::value_to<uint64_t>(o.at("restore_time_ms"));
+      r.table_id = json::value_to<uint32_t>(o.at("table_id"));
+      r.in_progress = false;
+      MutexLock lock(&mu_);
+      restores_[entry.path().filename().string()] = std::move(r);
+    } catch (const std::exception&) {
+      continue;  // not one of ours
+    }
+  }
 }
 
 Status BackupService::WriteIntent(std::string_view table) const {
@@ -331,6 +389,7 @@ void BackupService::WriteBackup(BackupRecord record,
       std::FILE* f = std::fopen((dir / "items.bin").c_str(), "wb");
       if (!f) return Status::IOError("create items.bin");
       std::string buf(kItemsMagic);
+      CpuPacer pacer(options_.job_cpu_share);
       std::string_view suffix, version;
       uint64_t n = 0;
       bool ok = true;
@@ -343,7 +402,10 @@ void BackupService::WriteBackup(BackupRecord record,
           ok = std::fwrite(buf.data(), 1, buf.size(), f) == buf.size();
           buf.clear();
         }
-        if (++n % 4096 == 0) task.Advance(4096);
+        if (++n % 4096 == 0) {
+          task.Advance(4096);
+          pacer.Step();
+        }
       }
       ok = ok && std::fwrite(buf.data(), 1, buf.size(), f) == buf.size();
       ok = std::fflush(f) == 0 && ok && ::fsync(fileno(f)) == 0;
@@ -529,13 +591,19 @@ void BackupService::FillTable(const std::string& table, const Source& source,
   } else {
     spdlog::info("msg=\"restore finished\" table=\"{}\"", table);
   }
+  RestoreRecord finished;
+  {
+    MutexLock lock(&mu_);
+    auto it = restores_.find(table);
+    if (it != restores_.end()) {
+      it->second.in_progress = false;
+      if (!st.ok()) it->second.failure = st.ToString();
+      finished = it->second;
+    }
+  }
+  if (st.ok()) SaveRestored(table, finished);
   ClearIntent(table);
   MutexLock lock(&mu_);
-  auto it = restores_.find(table);
-  if (it != restores_.end()) {
-    it->second.in_progress = false;
-    if (!st.ok()) it->second.failure = st.ToString();
-  }
   if (!backup_id.empty() && --backup_readers_[backup_id] == 0) backup_readers_.erase(backup_id);
 }
 

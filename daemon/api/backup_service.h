@@ -34,6 +34,21 @@ struct BackupServiceOptions {
   std::string s3_dir;      // the local S3: bucket B is the directory s3_dir/B
   std::string region = "us-east-1";
   std::string account_id = "000000000000";
+  // Most of a core that reading a table for a backup or an export may take, so requests
+  // keep theirs when the daemon has one core (1: unpaced).
+  double job_cpu_share = 0.25;
+};
+
+// Keeps a thread to a share of one core: Step() after each piece of work sleeps for the CPU
+// time the thread used since the last step times (1 - share) / share.
+class CpuPacer {
+ public:
+  explicit CpuPacer(double share);
+  void Step();
+
+ private:
+  double share_;
+  int64_t last_cpu_ns_;
 };
 
 struct BackupRecord {
@@ -115,6 +130,8 @@ class BackupService {
   void WriteBackup(BackupRecord record, std::unique_ptr<store::VersionCursor> cursor)
       EXCLUDES(mu_);
   Status LoadBackups() EXCLUDES(mu_);
+  void SaveRestored(const std::string& table, const RestoreRecord& record) const;
+  void LoadRestored() EXCLUDES(mu_);
   Status DropInterruptedRestores();
   void Run() EXCLUDES(mu_);
 

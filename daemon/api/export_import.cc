@@ -14,6 +14,7 @@
 #include "conflict/version_codec.h"
 #include "daemon/api/backup_service.h"
 #include "daemon/api/export_format.h"
+#include "daemon/api/table_description.h"
 #include "model/attribute_value.h"
 #include "store/store.h"
 
@@ -213,6 +214,7 @@ Result<json::object> ExportImport::StartExport(const ExportRequest& request) {
                                {"ExportStatus", "IN_PROGRESS"},
                                {"StartTime", Seconds(now)},
                                {"TableArn", table_arn},
+                               {"TableId", TableUuid((*table)->table_id)},
                                {"ExportTime", Seconds(request.export_time_ms.value_or(now))},
                                {"S3Bucket", request.bucket},
                                {"S3SseAlgorithm", "AES256"},
@@ -264,6 +266,7 @@ void ExportImport::RunExport(std::string id, ExportRequest request, std::string 
       return Status::Ok();
     };
     std::string_view suffix, bytes;
+    CpuPacer pacer(backups_->options().job_cpu_share);
     while (cursor->Next(&suffix, &bytes)) {
       auto version = conflict::DecodeItemVersion(bytes);
       if (!version.ok()) return version.status();
@@ -276,7 +279,10 @@ void ExportImport::RunExport(std::string id, ExportRequest request, std::string 
       }
       ++items;
       ++file_items;
-      if (items % 4096 == 0) task.Advance(4096);
+      if (items % 4096 == 0) {
+        task.Advance(4096);
+        pacer.Step();
+      }
       if (text.size() >= kDataFileBytes) MERIDIAN_RETURN_IF_ERROR(flush());
     }
     MERIDIAN_RETURN_IF_ERROR(cursor->status());
@@ -296,6 +302,7 @@ void ExportImport::RunExport(std::string id, ExportRequest request, std::string 
     summary.output_format = request.format;
     auto found = Find("export", id);
     if (found) {
+      summary.table_id = std::string(found->at("TableId").as_string());
       summary.start_time_ms =
           static_cast<uint64_t>(found->at("StartTime").to_number<double>() * 1000.0);
       summary.export_time_ms =
@@ -334,6 +341,7 @@ Result<json::object> ExportImport::StartImport(const ImportRequest& request,
   r.description = json::object{{"ImportArn", table_arn + "/import/" + r.id},
                                {"ImportStatus", "IN_PROGRESS"},
                                {"TableArn", table_arn},
+                               {"TableId", TableUuid(table.table_id)},
                                {"S3BucketSource", request.source},
                                {"InputFormat", request.format},
                                {"InputCompressionType", request.compression},

@@ -58,6 +58,7 @@ std::string RequireString(const Request& req, std::string_view name, std::string
 
 // The backup id of a BackupArn ("...:table/NAME/backup/ID").
 std::string BackupIdOf(const std::string& arn) {
+  CheckArnLength(arn, "backupArn");
   const auto at = arn.rfind("/backup/");
   if (!arn.starts_with("arn:") || at == std::string::npos) {
     throw Error("BackupNotFoundException", "Backup not found for the given BackupARN: " + arn);
@@ -127,6 +128,7 @@ store::TableInfo RestoredDefinition(const store::TableInfo& source, const std::s
   store::TableInfo t = source;
   t.name = target;
   t.table_id = 0;
+  t.creation_time_ms = 0;  // the restored table is new
   t.tags.clear();
   for (const auto& [key, value] : source.tags) {
     if (key == "meridian:conflict") t.tags.emplace_back(key, value);  // the merge policy stays
@@ -177,6 +179,17 @@ std::string TargetTableName(const Request& req) {
   else errors.TableName(target, "targetTableName");
   errors.ThrowIfAny();
   return *target;
+}
+
+// TableInUseException when `target` is being restored, TableAlreadyExistsException when
+// it exists.
+void CheckTargetFree(const OpContext& ctx, const std::string& target) {
+  if (auto restore = Backups(ctx).FindRestore(target); restore && restore->in_progress) {
+    throw Error("TableInUseException", "Table is being restored: " + target);
+  }
+  if (ctx.store->GetTable(target).ok()) {
+    throw Error("TableAlreadyExistsException", "Table already exists: " + target);
+  }
 }
 
 json::object RestoredTableReply(const OpContext& ctx, const Result<std::shared_ptr<const store::TableInfo>>& created,
@@ -290,9 +303,7 @@ Response RestoreTableFromBackup(const OpContext& ctx, const Request& req) {
   if (backup.status != "AVAILABLE") {
     throw Error("BackupInUseException", "Backup is being created: " + Backups(ctx).BackupArn(backup));
   }
-  if (ctx.store->GetTable(target).ok()) {
-    throw Error("TableAlreadyExistsException", "Table already exists: " + target);
-  }
+  CheckTargetFree(ctx, target);
   store::TableInfo definition = RestoredDefinition(backup.table, target, req);
   return RestoredTableReply(ctx, Backups(ctx).RestoreFromBackup(backup.id, std::move(definition)),
                             target);
@@ -401,9 +412,7 @@ Response RestoreTableToPointInTime(const OpContext& ctx, const Request& req) {
                 "Restore time must be between EarliestRestorableDateTime and "
                 "LatestRestorableDateTime");
   }
-  if (ctx.store->GetTable(target).ok()) {
-    throw Error("TableAlreadyExistsException", "Table already exists: " + target);
-  }
+  CheckTargetFree(ctx, target);
   store::TableInfo definition = RestoredDefinition(*source, target, req);
   return RestoredTableReply(
       ctx, Backups(ctx).RestoreToPointInTime(*source_name, at, std::move(definition)), target);

@@ -1,6 +1,7 @@
 // ExportTableToPointInTime, DescribeExport, ListExports, ImportTable, DescribeImport,
 // ListImports (docs/backups.md). The jobs are ExportImport's.
 #include <boost/json.hpp>
+#include <cctype>
 #include <cmath>
 
 #include "common/wall_clock.h"
@@ -61,9 +62,38 @@ std::string TableOfArn(const std::string& arn) {
 
 // The id of an export or import ARN ("...:table/NAME/export/ID").
 std::string JobIdOf(const std::string& arn, std::string_view kind) {
+  CheckArnLength(arn, std::string(kind) + "Arn");
   const std::string marker = "/" + std::string(kind) + "/";
   const auto at = arn.rfind(marker);
   return at == std::string::npos ? std::string() : arn.substr(at + marker.size());
+}
+
+// Page tokens: the last id of a page, hex, padded with zeros to 128 characters (ListImports'
+// NextToken is ([0-9a-f]{16})+ of at least 112).
+std::string EncodeToken(std::string_view id) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  for (unsigned char c : id) {
+    out += kHex[c >> 4];
+    out += kHex[c & 15];
+  }
+  if (out.size() < 128) out.append(128 - out.size(), '0');
+  while (out.size() % 16 != 0) out += '0';
+  return out;
+}
+std::string DecodeToken(std::string_view token) {
+  std::string out;
+  auto nibble = [](char c) { return c >= 'a' ? c - 'a' + 10 : c - '0'; };
+  for (size_t i = 0; i + 1 < token.size(); i += 2) {
+    if (!std::isxdigit(static_cast<unsigned char>(token[i])) ||
+        !std::isxdigit(static_cast<unsigned char>(token[i + 1]))) {
+      throw ApiError::Validation("Invalid NextToken");
+    }
+    const char c = static_cast<char>(nibble(token[i]) * 16 + nibble(token[i + 1]));
+    if (c == 0) break;
+    out += c;
+  }
+  return out;
 }
 
 // One page of `all` after the record whose ARN ends with `token`, of at most `max`.
@@ -73,7 +103,8 @@ json::object Page(const std::vector<json::object>& all, const std::optional<std:
   json::array page;
   size_t i = 0;
   if (token) {
-    while (i < all.size() && !std::string(all[i].at(arn_member).as_string()).ends_with(*token)) ++i;
+    const std::string id = "/" + DecodeToken(*token);
+    while (i < all.size() && !std::string(all[i].at(arn_member).as_string()).ends_with(id)) ++i;
     if (i == all.size()) throw ApiError::Validation("Invalid NextToken");
     ++i;
   }
@@ -83,7 +114,7 @@ json::object Page(const std::vector<json::object>& all, const std::optional<std:
     last = std::string(all[i].at(arn_member).as_string());
   }
   json::object out{{list_name, std::move(page)}};
-  if (i < all.size() && !last.empty()) out["NextToken"] = last.substr(last.rfind('/') + 1);
+  if (i < all.size() && !last.empty()) out["NextToken"] = EncodeToken(last.substr(last.rfind('/') + 1));
   return out;
 }
 

@@ -281,6 +281,12 @@ Response DeleteTable(const OpContext& ctx, const Request& req) {
   return out;
 }
 
+std::string TableUuid(uint32_t table_id) {
+  char buf[13];
+  std::snprintf(buf, sizeof buf, "%012x", table_id);
+  return "00000000-0000-4000-8000-" + std::string(buf);
+}
+
 json::object DescribeTableInfo(const OpContext& ctx, const store::TableInfo& info,
                                std::string_view status, const std::vector<std::string>& deleting) {
   json::object t;
@@ -305,11 +311,7 @@ json::object DescribeTableInfo(const OpContext& ctx, const store::TableInfo& inf
   t["ItemCount"] = stats.item_count;
   t["TableArn"] = "arn:aws:dynamodb:" + ctx.options->region + ":" + ctx.options->account_id +
                   ":table/" + info.name;
-  t["TableId"] = "00000000-0000-4000-8000-" + [&] {
-    char buf[13];
-    std::snprintf(buf, sizeof buf, "%012x", info.table_id);
-    return std::string(buf);
-  }();
+  t["TableId"] = TableUuid(info.table_id);
   if (info.billing_mode == store::BillingMode::kPayPerRequest) {
     t["BillingModeSummary"] = json::object{
         {"BillingMode", "PAY_PER_REQUEST"},

@@ -259,4 +259,14 @@ std::string RequireTableName(const json::object& request) {
   return *name;
 }
 
+void CheckArnLength(const std::string& arn, std::string_view path) {
+  ConstraintErrors errors;
+  if (arn.size() < 37) {
+    errors.Add(arn, path, "Member must have length greater than or equal to 37");
+  } else if (arn.size() > 1024) {
+    errors.Add(arn, path, "Member must have length less than or equal to 1024");
+  }
+  errors.ThrowIfAny();
+}
+
 }  // namespace meridian::api

@@ -48,6 +48,10 @@ class ConstraintErrors {
   std::vector<std::string> messages_;
 };
 
+// A resource ARN of DynamoDB's backup and job operations: 37 to 1024 characters
+// (ValidationException naming `path` otherwise).
+void CheckArnLength(const std::string& arn, std::string_view path);
+
 // Table name from the request, validated ("tableName" constraint errors).
 std::string RequireTableName(const boost::json::object& request);
 

@@ -13,6 +13,9 @@ namespace meridian::api {
 
 class ConstraintErrors;
 
+// The TableId DynamoDB shows (a UUID), made from the local table id.
+std::string TableUuid(uint32_t table_id);
+
 // DynamoDB's TableDescription; `status` is the table's status unless a replica or an index
 // is being created (then UPDATING, as DynamoDB reports it). The indexes named in `deleting`
 // show IndexStatus DELETING.

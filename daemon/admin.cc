@@ -198,9 +198,10 @@ HttpResponse Tablez(const AdminState& s) {
       t["tombstones"] = digest->tombstones;
     }
     if (auto pitr = s.store->GetPitr((*table)->table_id)) {
-      const auto now = static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
-                                                 std::chrono::system_clock::now().time_since_epoch())
-                                                 .count());
+      const auto now =
+          static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                    std::chrono::system_clock::now().time_since_epoch())
+                                    .count());
       t["pitr"] = json::object{{"enabled_ms", pitr->enabled_ms},
                                {"period_days", pitr->period_days},
                                {"earliest_restorable_ms", pitr->EarliestRestorable(now)},

@@ -88,9 +88,9 @@ struct Config {
   std::string tls_key;              // and its private key
   std::string tls_client_ca;        // optional: clients must present a certificate from this CA
   std::string encryption_key_file;  // RocksDB files encrypted (AES-256-CTR) with this key
-  std::string backup_dir;  // on-demand backups and job records (default DATA_DIR/backups)
-  std::string s3_dir;      // the local S3 of exports and imports (default DATA_DIR/s3)
-  int backup_cpu_percent = 25;  // most of a core a backup or export reads with (100: unpaced)
+  std::string backup_dir;           // on-demand backups and job records (default DATA_DIR/backups)
+  std::string s3_dir;               // the local S3 of exports and imports (default DATA_DIR/s3)
+  int backup_cpu_percent = 25;      // most of a core a backup or export reads with (100: unpaced)
   // Between regions: NATS over TLS with credentials, and signed replication messages.
   std::string nats_ca, nats_cert, nats_key;  // TLS to the region's NATS server
   std::string nats_user, nats_password, nats_token, nats_creds;

@@ -671,7 +671,7 @@ class Store {
   std::map<conflict::RegionId, uint64_t> applied_ GUARDED_BY(commit_mu_);
   conflict::VersionVector durable_applied_ GUARDED_BY(commit_mu_);  // as last written
   std::map<uint32_t, TableStats> stats_ GUARDED_BY(commit_mu_);
-  std::map<uint32_t, PitrState> pitr_ GUARDED_BY(commit_mu_);  // tables with PITR on
+  std::map<uint32_t, PitrState> pitr_ GUARDED_BY(commit_mu_);          // tables with PITR on
   std::unique_ptr<rocksdb::WriteBatch> group_ GUARDED_BY(commit_mu_);  // the open group
   // The last written group, cleared, to become the next open one. Reusing its buffer spares
   // the stager the page faults of growing a fresh one (a catch-up run's group is ~10 MB).

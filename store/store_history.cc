@@ -141,8 +141,8 @@ Status Store::LoadPitr() {
       return Status::Corruption("pitr: malformed state");
     }
     const auto table_id = static_cast<uint32_t>(ReadBigEndian(key.substr(key.size() - 4), 4));
-    pitr_[table_id] = PitrState{keys::DecodeU64(value),
-                                static_cast<uint32_t>(keys::DecodeU64(value.substr(8)))};
+    pitr_[table_id] =
+        PitrState{keys::DecodeU64(value), static_cast<uint32_t>(keys::DecodeU64(value.substr(8)))};
   }
   return ToStatus(it->status(), "pitr");
 }
@@ -193,10 +193,10 @@ Result<PitrState> Store::EnablePitr(std::string_view table, uint32_t period_days
     std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, items_cf_));
     rocksdb::WriteBatch batch;
     for (it->Seek(begin); it->Valid(); it->Next()) {
-      batch.Put(history_cf_,
-                HistoryKey(std::string_view(it->key().data(), it->key().size()),
-                           state.enabled_ms - 1),
-                it->value());
+      batch.Put(
+          history_cf_,
+          HistoryKey(std::string_view(it->key().data(), it->key().size()), state.enabled_ms - 1),
+          it->value());
       if (batch.Count() >= kBatchEntries) {
         MERIDIAN_RETURN_IF_ERROR(ToStatus(db_->Write(rocksdb::WriteOptions(), &batch), "pitr"));
         batch.Clear();
@@ -206,9 +206,8 @@ Result<PitrState> Store::EnablePitr(std::string_view table, uint32_t period_days
     MERIDIAN_RETURN_IF_ERROR(ToStatus(db_->Write(rocksdb::WriteOptions(), &batch), "pitr"));
   }
   // Persisted last: after a crash before this, PITR is off and the baseline is dropped again.
-  MERIDIAN_RETURN_IF_ERROR(
-      ToStatus(db_->Put(rocksdb::WriteOptions(), meta_cf_, PitrKey(*table_id), EncodePitr(state)),
-               "pitr"));
+  MERIDIAN_RETURN_IF_ERROR(ToStatus(
+      db_->Put(rocksdb::WriteOptions(), meta_cf_, PitrKey(*table_id), EncodePitr(state)), "pitr"));
   return state;
 }
 

@@ -264,17 +264,20 @@ std::vector<AccessCheck> RequiredAccess(std::string_view operation, const Reques
   }
   if (operation == "RestoreTableToPointInTime") {
     const std::string arn = StringMember(req, "SourceTableArn");
-    return {AccessCheck{action, arn.empty() ? TableArn(ctx, StringMember(req, "SourceTableName")) : arn,
-                        {}}};
+    return {AccessCheck{
+        action, arn.empty() ? TableArn(ctx, StringMember(req, "SourceTableName")) : arn, {}}};
   }
   if (operation == "ExportTableToPointInTime") {
     return {AccessCheck{action, StringMember(req, "TableArn"), {}}};
   }
-  if (operation == "DescribeExport") return {AccessCheck{action, StringMember(req, "ExportArn"), {}}};
-  if (operation == "DescribeImport") return {AccessCheck{action, StringMember(req, "ImportArn"), {}}};
+  if (operation == "DescribeExport")
+    return {AccessCheck{action, StringMember(req, "ExportArn"), {}}};
+  if (operation == "DescribeImport")
+    return {AccessCheck{action, StringMember(req, "ImportArn"), {}}};
   if (operation == "ImportTable") {
     const json::object* params = ObjectMember(req, "TableCreationParameters");
-    return {AccessCheck{action, TableArn(ctx, params ? StringMember(*params, "TableName") : ""), {}}};
+    return {
+        AccessCheck{action, TableArn(ctx, params ? StringMember(*params, "TableName") : ""), {}}};
   }
   const std::string table = StringMember(req, "TableName");
   std::string resource = TableArn(ctx, table);

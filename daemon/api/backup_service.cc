@@ -4,11 +4,11 @@
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
-#include <boost/json.hpp>
 #include <algorithm>
+#include <boost/json.hpp>
 #include <chrono>
-#include <ctime>
 #include <cstdio>
+#include <ctime>
 #include <filesystem>
 #include <fstream>
 #include <random>
@@ -174,7 +174,8 @@ int64_t ThreadCpuNs() {
 }
 }  // namespace
 
-CpuPacer::CpuPacer(double share) : share_(std::clamp(share, 0.01, 1.0)), last_cpu_ns_(ThreadCpuNs()) {}
+CpuPacer::CpuPacer(double share)
+    : share_(std::clamp(share, 0.01, 1.0)), last_cpu_ns_(ThreadCpuNs()) {}
 
 void CpuPacer::Step() {
   if (share_ >= 1.0) return;
@@ -238,8 +239,9 @@ Status BackupService::LoadBackups() {
                    entry.path().string(), record.status().ToString());
       continue;
     }
+    const std::string id = record->id;
     MutexLock lock(&mu_);
-    backups_[record->id] = std::move(record).value();
+    backups_[id] = std::move(record).value();
   }
   return Status::Ok();
 }
@@ -375,12 +377,11 @@ Result<BackupRecord> BackupService::CreateBackup(std::string_view table, std::st
   return record;
 }
 
-void BackupService::WriteBackup(BackupRecord record,
-                                std::unique_ptr<store::VersionCursor> cursor) {
+void BackupService::WriteBackup(BackupRecord record, std::unique_ptr<store::VersionCursor> cursor) {
   const fs::path final_dir = fs::path(options_.backup_dir) / record.id;
   const fs::path dir = fs::path(options_.backup_dir) / (record.id + ".partial");
-  auto task = store_->progress().Start("backup", record.table.name, record.id, "items",
-                                       record.item_count);
+  auto task =
+      store_->progress().Start("backup", record.table.name, record.id, "items", record.item_count);
   Status st = [&]() -> Status {
     std::error_code ec;
     fs::create_directories(dir, ec);
@@ -525,7 +526,7 @@ Result<std::shared_ptr<const store::TableInfo>> BackupService::Restore(store::Ta
     if (restores_.count(name) && restores_[name].in_progress) {
       return Status::ResourceInUse("Table already exists: " + name);
     }
-    restores_[name] = record;
+    restores_[name] = std::move(record);
     if (!backup_id.empty()) ++backup_readers_[backup_id];
   }
   auto forget = [&] {
@@ -553,16 +554,15 @@ Result<std::shared_ptr<const store::TableInfo>> BackupService::Restore(store::Ta
     MutexLock lock(&mu_);
     restores_[name].table_id = (*created)->table_id;
   }
-  Enqueue([this, name, source = std::move(source), backup_id] {
-    FillTable(name, source, backup_id);
-  });
+  Enqueue(
+      [this, name, source = std::move(source), backup_id] { FillTable(name, source, backup_id); });
   return created;
 }
 
 void BackupService::FillTable(const std::string& table, const Source& source,
                               const std::string& backup_id) {
-  auto task = store_->progress().Start("restore", table, backup_id.empty() ? "point in time" : backup_id,
-                                       "items");
+  auto task = store_->progress().Start("restore", table,
+                                       backup_id.empty() ? "point in time" : backup_id, "items");
   Status st = [&]() -> Status {
     auto cursor = source();
     if (!cursor.ok()) return cursor.status();

@@ -94,8 +94,7 @@ class BackupService {
   // ---- backups ----
   // Takes the snapshot now and writes it in the background (status CREATING until then).
   // NotFound for a table not held here, ResourceInUse while it is being restored.
-  Result<BackupRecord> CreateBackup(std::string_view table, std::string_view name)
-      EXCLUDES(mu_);
+  Result<BackupRecord> CreateBackup(std::string_view table, std::string_view name) EXCLUDES(mu_);
   std::optional<BackupRecord> FindBackup(std::string_view id) const EXCLUDES(mu_);
   // Every backup here, oldest first.
   std::vector<BackupRecord> ListBackups() const EXCLUDES(mu_);
@@ -127,8 +126,7 @@ class BackupService {
                                                           std::string backup_id) EXCLUDES(mu_);
   void FillTable(const std::string& table, const Source& source, const std::string& backup_id)
       EXCLUDES(mu_);
-  void WriteBackup(BackupRecord record, std::unique_ptr<store::VersionCursor> cursor)
-      EXCLUDES(mu_);
+  void WriteBackup(BackupRecord record, std::unique_ptr<store::VersionCursor> cursor) EXCLUDES(mu_);
   Status LoadBackups() EXCLUDES(mu_);
   void SaveRestored(const std::string& table, const RestoreRecord& record) const;
   void LoadRestored() EXCLUDES(mu_);

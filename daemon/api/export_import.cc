@@ -24,9 +24,9 @@ namespace json = boost::json;
 
 namespace {
 
-constexpr size_t kDataFileBytes = size_t{64} << 20;     // uncompressed bytes per data file
+constexpr size_t kDataFileBytes = size_t{64} << 20;      // uncompressed bytes per data file
 constexpr size_t kMaxImportFileBytes = size_t{1} << 30;  // one file, decompressed
-constexpr size_t kMaxItemBytes = 400 * 1024;
+constexpr size_t kMaxItemBytes = size_t{400} * 1024;
 constexpr size_t kCommitEvery = 512;
 
 double Seconds(uint64_t ms) { return static_cast<double>(ms) / 1000.0; }
@@ -134,7 +134,8 @@ Status ExportImport::Start() {
         r.description["EndTime"] = Seconds(NowMs());
         Save(r);
       }
-      if (const json::value* start = r.description.if_contains("StartTime"); start && start->is_number()) {
+      if (const json::value* start = r.description.if_contains("StartTime");
+          start && start->is_number()) {
         r.created_ms = static_cast<uint64_t>(start->to_number<double>() * 1000.0);
       }
       MutexLock lock(&mu_);
@@ -183,6 +184,7 @@ std::vector<json::object> ExportImport::List(std::string_view kind) const {
   std::stable_sort(found.begin(), found.end(), [](const Record* a, const Record* b) {
     return a->created_ms != b->created_ms ? a->created_ms < b->created_ms : a->id < b->id;
   });
+  out.reserve(found.size());
   for (const Record* r : found) out.push_back(r->description);
   return out;
 }
@@ -200,8 +202,9 @@ Result<json::object> ExportImport::StartExport(const ExportRequest& request) {
   store::Store* store = backups_->store();
   auto table = store->GetTable(request.table);
   if (!table.ok()) return table.status();
-  auto cursor = request.export_time_ms ? store->OpenVersionsAt(request.table, *request.export_time_ms)
-                                       : store->OpenVersions(request.table);
+  auto cursor = request.export_time_ms
+                    ? store->OpenVersionsAt(request.table, *request.export_time_ms)
+                    : store->OpenVersions(request.table);
   if (!cursor.ok()) return cursor.status();
   if (!*cursor) return Status::ResourceInUse("Table is being created: " + request.table);
   const uint64_t now = NowMs();
@@ -258,8 +261,8 @@ void ExportImport::RunExport(std::string id, ExportRequest request, std::string 
       const std::string name = RandomFileName() + (ion ? ".ion.gz" : ".json.gz");
       const std::string gz = GzipCompress(text);
       MERIDIAN_RETURN_IF_ERROR(WriteFile(dir / "data" / name, gz));
-      manifest_files += ManifestFilesLine(file_items, Md5Base64(gz), Md5Hex(gz),
-                                          base_key + "/data/" + name);
+      manifest_files +=
+          ManifestFilesLine(file_items, Md5Base64(gz), Md5Hex(gz), base_key + "/data/" + name);
       billed += text.size();
       text.clear();
       file_items = 0;
@@ -382,11 +385,12 @@ void ExportImport::RunImport(std::string id, ImportRequest request, store::Table
     const fs::path root = BucketDirectory(backups_->options().s3_dir, request.bucket);
     std::vector<fs::path> files;
     std::error_code ec;
-    for (auto it = fs::recursive_directory_iterator(root, ec); !ec && it != fs::recursive_directory_iterator();
-         it.increment(ec)) {
+    for (auto it = fs::recursive_directory_iterator(root, ec);
+         !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
       if (!it->is_regular_file()) continue;
       const std::string key = it->path().lexically_relative(root).generic_string();
-      if (!key.starts_with(request.key_prefix) || IsExportMetadata(it->path().filename().string())) {
+      if (!key.starts_with(request.key_prefix) ||
+          IsExportMetadata(it->path().filename().string())) {
         continue;
       }
       files.push_back(it->path());
@@ -426,7 +430,9 @@ void ExportImport::RunImport(std::string id, ImportRequest request, store::Table
       std::string text;
       if (request.compression == "GZIP") {
         auto inflated = GzipDecompress(*data, kMaxImportFileBytes);
-        if (!inflated.ok()) return Status::InvalidArgument(path.filename().string() + ": " + inflated.status().message());
+        if (!inflated.ok())
+          return Status::InvalidArgument(path.filename().string() + ": " +
+                                         inflated.status().message());
         text = std::move(*inflated);
       } else {
         text = std::move(*data);
@@ -446,7 +452,8 @@ void ExportImport::RunImport(std::string id, ImportRequest request, store::Table
           if (info.sort_key && name == info.sort_key->name) return type_of(info.sort_key->type);
           for (const auto& index : info.indexes) {
             if (name == index.partition_key.name) return type_of(index.partition_key.type);
-            if (index.sort_key && name == index.sort_key->name) return type_of(index.sort_key->type);
+            if (index.sort_key && name == index.sort_key->name)
+              return type_of(index.sort_key->type);
           }
           return std::nullopt;
         };

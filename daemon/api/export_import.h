@@ -52,9 +52,9 @@ class ExportImport {
     char csv_delimiter = ',';
     std::vector<std::string> csv_header;
     std::string client_token;
-    boost::json::object source;             // S3BucketSource as requested
-    boost::json::object format_options;     // InputFormatOptions as requested
-    boost::json::object creation;           // TableCreationParameters as requested
+    boost::json::object source;          // S3BucketSource as requested
+    boost::json::object format_options;  // InputFormatOptions as requested
+    boost::json::object creation;        // TableCreationParameters as requested
   };
   // `table` was just created (empty) for the import: fills it in the background. Returns
   // the ImportTableDescription.

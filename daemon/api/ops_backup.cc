@@ -40,7 +40,8 @@ double Seconds(uint64_t ms) { return static_cast<double>(ms) / 1000.0; }
 std::optional<uint64_t> OptionalTimeMs(const Request& req, std::string_view name) {
   const json::value* v = Member(req, name);
   if (!v) return std::nullopt;
-  if (!v->is_number()) throw ApiError::Serialization("Unexpected value type for " + std::string(name));
+  if (!v->is_number())
+    throw ApiError::Serialization("Unexpected value type for " + std::string(name));
   const double seconds = v->to_number<double>();
   if (!(seconds >= 0) || seconds > 1e12) throw ApiError::Validation("Invalid " + std::string(name));
   return static_cast<uint64_t>(std::floor(seconds * 1000.0));
@@ -68,7 +69,8 @@ std::string BackupIdOf(const std::string& arn) {
 
 BackupRecord RequireBackup(const OpContext& ctx, const std::string& arn) {
   auto backup = Backups(ctx).FindBackup(BackupIdOf(arn));
-  if (!backup) throw Error("BackupNotFoundException", "Backup not found for the given BackupARN: " + arn);
+  if (!backup)
+    throw Error("BackupNotFoundException", "Backup not found for the given BackupARN: " + arn);
   return *backup;
 }
 
@@ -85,17 +87,17 @@ json::object BackupDetails(const OpContext& ctx, const BackupRecord& b) {
 json::object BackupDescription(const OpContext& ctx, const BackupRecord& b) {
   // The source table as it was: the members of its TableDescription a backup keeps.
   json::object t = DescribeTableInfo(ctx, b.table, "ACTIVE");
-  json::object source{{"TableName", b.table.name},
-                      {"TableId", t["TableId"]},
-                      {"TableArn", t["TableArn"]},
-                      {"TableSizeBytes", b.table_size_bytes},
-                      {"KeySchema", t["KeySchema"]},
-                      {"TableCreationDateTime", Seconds(b.table.creation_time_ms)},
-                      {"ProvisionedThroughput",
-                       json::object{{"ReadCapacityUnits", b.table.read_capacity},
-                                    {"WriteCapacityUnits", b.table.write_capacity}}},
-                      {"ItemCount", b.item_count},
-                      {"BillingMode", store::BillingModeName(b.table.billing_mode)}};
+  json::object source{
+      {"TableName", b.table.name},
+      {"TableId", t["TableId"]},
+      {"TableArn", t["TableArn"]},
+      {"TableSizeBytes", b.table_size_bytes},
+      {"KeySchema", t["KeySchema"]},
+      {"TableCreationDateTime", Seconds(b.table.creation_time_ms)},
+      {"ProvisionedThroughput", json::object{{"ReadCapacityUnits", b.table.read_capacity},
+                                             {"WriteCapacityUnits", b.table.write_capacity}}},
+      {"ItemCount", b.item_count},
+      {"BillingMode", store::BillingModeName(b.table.billing_mode)}};
   json::object features;
   for (const char* kind : {"GlobalSecondaryIndexes", "LocalSecondaryIndexes"}) {
     const json::value* indexes = t.if_contains(kind);
@@ -135,8 +137,10 @@ store::TableInfo RestoredDefinition(const store::TableInfo& source, const std::s
   }
   if (Member(req, "BillingModeOverride") || Member(req, "ProvisionedThroughputOverride")) {
     Request billing;
-    if (auto mode = OptionalString(req, "BillingModeOverride")) billing["BillingMode"] = *mode;
-    else billing["BillingMode"] = store::BillingModeName(source.billing_mode);
+    if (auto mode = OptionalString(req, "BillingModeOverride"))
+      billing["BillingMode"] = *mode;
+    else
+      billing["BillingMode"] = store::BillingModeName(source.billing_mode);
     if (const json::value* pt = Member(req, "ProvisionedThroughputOverride")) {
       billing["ProvisionedThroughput"] = *pt;
     } else if (billing["BillingMode"] == "PROVISIONED") {
@@ -160,7 +164,8 @@ store::TableInfo RestoredDefinition(const store::TableInfo& source, const std::s
                                       std::pair("LocalSecondaryIndexOverride", true)}) {
     const json::value* list = Member(req, member);
     if (!list) continue;
-    std::erase_if(t.indexes, [local](const auto& index) { return index.local == local; });
+    const bool is_local = local;
+    std::erase_if(t.indexes, [is_local](const auto& index) { return index.local == is_local; });
     Request indexes;
     indexes[local ? "LocalSecondaryIndexes" : "GlobalSecondaryIndexes"] = *list;
     ParseCreateTableIndexes(indexes, defs, &t);
@@ -175,8 +180,10 @@ store::TableInfo RestoredDefinition(const store::TableInfo& source, const std::s
 std::string TargetTableName(const Request& req) {
   auto target = OptionalString(req, "TargetTableName");
   ConstraintErrors errors;
-  if (!target) errors.NotNull(req, "TargetTableName", "targetTableName");
-  else errors.TableName(target, "targetTableName");
+  if (!target)
+    errors.NotNull(req, "TargetTableName", "targetTableName");
+  else
+    errors.TableName(target, "targetTableName");
   errors.ThrowIfAny();
   return *target;
 }
@@ -192,7 +199,8 @@ void CheckTargetFree(const OpContext& ctx, const std::string& target) {
   }
 }
 
-json::object RestoredTableReply(const OpContext& ctx, const Result<std::shared_ptr<const store::TableInfo>>& created,
+json::object RestoredTableReply(const OpContext& ctx,
+                                const Result<std::shared_ptr<const store::TableInfo>>& created,
                                 const std::string& target) {
   if (!created.ok()) {
     if (created.status().code() == Status::Code::kResourceInUse) {
@@ -209,8 +217,10 @@ Response CreateBackup(const OpContext& ctx, const Request& req) {
   const std::string table = RequireTableName(req);
   auto name = OptionalString(req, "BackupName");
   ConstraintErrors errors;
-  if (!name) errors.NotNull(req, "BackupName", "backupName");
-  else errors.TableName(name, "backupName");
+  if (!name)
+    errors.NotNull(req, "BackupName", "backupName");
+  else
+    errors.TableName(name, "backupName");
   errors.ThrowIfAny();
   auto backup = Backups(ctx).CreateBackup(table, *name);
   if (!backup.ok()) {
@@ -267,7 +277,8 @@ Response ListBackups(const OpContext& ctx, const Request& req) {
   json::array summaries;
   std::string last;
   bool past_start = !start;
-  const std::vector<BackupRecord> all = users ? Backups(ctx).ListBackups() : std::vector<BackupRecord>{};
+  const std::vector<BackupRecord> all =
+      users ? Backups(ctx).ListBackups() : std::vector<BackupRecord>{};
   size_t i = 0;
   for (; i < all.size(); ++i) {
     const BackupRecord& b = all[i];
@@ -301,7 +312,8 @@ Response RestoreTableFromBackup(const OpContext& ctx, const Request& req) {
   const std::string target = TargetTableName(req);
   const BackupRecord backup = RequireBackup(ctx, RequireString(req, "BackupArn", "backupArn"));
   if (backup.status != "AVAILABLE") {
-    throw Error("BackupInUseException", "Backup is being created: " + Backups(ctx).BackupArn(backup));
+    throw Error("BackupInUseException",
+                "Backup is being created: " + Backups(ctx).BackupArn(backup));
   }
   CheckTargetFree(ctx, target);
   store::TableInfo definition = RestoredDefinition(backup.table, target, req);
@@ -326,7 +338,8 @@ json::object ContinuousBackups(const OpContext& ctx, const store::TableInfo& tab
                       {"PointInTimeRecoveryDescription", std::move(pitr)}};
 }
 
-std::shared_ptr<const store::TableInfo> RequireTable(const OpContext& ctx, const std::string& name) {
+std::shared_ptr<const store::TableInfo> RequireTable(const OpContext& ctx,
+                                                     const std::string& name) {
   auto table = ctx.store->GetTable(name);
   if (!table.ok()) throw Error("TableNotFoundException", "Table not found: " + name);
   return *table;
@@ -343,7 +356,8 @@ Response UpdateContinuousBackups(const OpContext& ctx, const Request& req) {
   const std::string name = RequireTableName(req);
   const json::value* spec_value = Member(req, "PointInTimeRecoverySpecification");
   ConstraintErrors errors;
-  if (!spec_value) errors.NotNull(req, "PointInTimeRecoverySpecification", "pointInTimeRecoverySpecification");
+  if (!spec_value)
+    errors.NotNull(req, "PointInTimeRecoverySpecification", "pointInTimeRecoverySpecification");
   errors.ThrowIfAny();
   const json::object& spec = ExpectObject(*spec_value, "PointInTimeRecoverySpecification");
   auto enabled = OptionalBool(spec, "PointInTimeRecoveryEnabled");
@@ -360,7 +374,8 @@ Response UpdateContinuousBackups(const OpContext& ctx, const Request& req) {
   errors.ThrowIfAny();
   const auto table = RequireTable(ctx, name);
   if (*enabled) {
-    auto state = ctx.store->EnablePitr(name, static_cast<uint32_t>(days.value_or(store::kMaxPitrDays)));
+    auto state =
+        ctx.store->EnablePitr(name, static_cast<uint32_t>(days.value_or(store::kMaxPitrDays)));
     if (!state.ok() && state.status().code() == Status::Code::kNotFound) {
       throw Error("TableNotFoundException", "Table not found: " + name);
     }

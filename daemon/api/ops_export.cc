@@ -114,7 +114,8 @@ json::object Page(const std::vector<json::object>& all, const std::optional<std:
     last = std::string(all[i].at(arn_member).as_string());
   }
   json::object out{{list_name, std::move(page)}};
-  if (i < all.size() && !last.empty()) out["NextToken"] = EncodeToken(last.substr(last.rfind('/') + 1));
+  if (i < all.size() && !last.empty())
+    out["NextToken"] = EncodeToken(last.substr(last.rfind('/') + 1));
   return out;
 }
 
@@ -240,7 +241,8 @@ Response ImportTable(const OpContext& ctx, const Request& req) {
       }
     }
   }
-  const std::string name = Required(request.creation, "TableName", "tableCreationParameters.tableName");
+  const std::string name =
+      Required(request.creation, "TableName", "tableCreationParameters.tableName");
   if (ctx.store->GetTable(name).ok()) {
     throw ApiError::ResourceInUse("Table already exists: " + name);
   }
@@ -282,17 +284,16 @@ Response ListImports(const OpContext& ctx, const Request& req) {
   for (auto& d : Jobs(ctx).List("import")) {
     if (!table_arn || d.at("TableArn") == json::value(*table_arn)) all.push_back(std::move(d));
   }
-  return Page(all, OptionalString(req, "NextToken"), static_cast<size_t>(size.value_or(25)),
-              "ImportSummaryList", "ImportArn", [](const json::object& d) {
-                json::object s{{"ImportArn", d.at("ImportArn")},
-                               {"ImportStatus", d.at("ImportStatus")},
-                               {"TableArn", d.at("TableArn")},
-                               {"S3BucketSource", d.at("S3BucketSource")},
-                               {"InputFormat", d.at("InputFormat")},
-                               {"StartTime", d.at("StartTime")}};
-                if (const json::value* end = d.if_contains("EndTime")) s["EndTime"] = *end;
-                return s;
-              });
+  return Page(
+      all, OptionalString(req, "NextToken"), static_cast<size_t>(size.value_or(25)),
+      "ImportSummaryList", "ImportArn", [](const json::object& d) {
+        json::object s{
+            {"ImportArn", d.at("ImportArn")},     {"ImportStatus", d.at("ImportStatus")},
+            {"TableArn", d.at("TableArn")},       {"S3BucketSource", d.at("S3BucketSource")},
+            {"InputFormat", d.at("InputFormat")}, {"StartTime", d.at("StartTime")}};
+        if (const json::value* end = d.if_contains("EndTime")) s["EndTime"] = *end;
+        return s;
+      });
 }
 
 }  // namespace meridian::api

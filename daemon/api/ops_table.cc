@@ -323,10 +323,12 @@ json::object DescribeTableInfo(const OpContext& ctx, const store::TableInfo& inf
   if (ctx.options->backups) {
     if (auto restore = ctx.options->backups->FindRestore(info.name);
         restore && restore->table_id == info.table_id) {
-      json::object summary{{"SourceTableArn", restore->source_table_arn},
-                           {"RestoreDateTime", static_cast<double>(restore->restore_time_ms) / 1000.0},
-                           {"RestoreInProgress", restore->in_progress}};
-      if (!restore->source_backup_arn.empty()) summary["SourceBackupArn"] = restore->source_backup_arn;
+      json::object summary{
+          {"SourceTableArn", restore->source_table_arn},
+          {"RestoreDateTime", static_cast<double>(restore->restore_time_ms) / 1000.0},
+          {"RestoreInProgress", restore->in_progress}};
+      if (!restore->source_backup_arn.empty())
+        summary["SourceBackupArn"] = restore->source_backup_arn;
       t["RestoreSummary"] = std::move(summary);
       if (restore->in_progress) t["TableStatus"] = "CREATING";
     }

@@ -8,8 +8,8 @@
 
 #include "conflict/item_version.h"
 #include "conflict/version_codec.h"
-#include "store/store.h"
 #include "conflict_test_util.h"
+#include "store/store.h"
 
 namespace meridian::store {
 namespace {
@@ -53,10 +53,11 @@ class StoreHistoryTest : public ::testing::Test {
   void Put(const std::string& pk, int n) {
     const Item item{{"pk", AttributeValue::S(pk)},
                     {"n", AttributeValue::N(*model::Number::Parse(std::to_string(n)))}};
-    ASSERT_TRUE(store_
-                    ->WriteItem(*Table(), item.at("pk"), nullptr,
-                                [&](const Item*) -> Result<Mutation> { return Mutation::Put(item); })
-                    .ok());
+    ASSERT_TRUE(
+        store_
+            ->WriteItem(*Table(), item.at("pk"), nullptr,
+                        [&](const Item*) -> Result<Mutation> { return Mutation::Put(item); })
+            .ok());
   }
   void Delete(const std::string& pk) {
     ASSERT_TRUE(store_

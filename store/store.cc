@@ -51,6 +51,8 @@ Store::~Store() {
   }
 }
 
+rocksdb::Env* Store::file_env() const { return env_ ? env_.get() : rocksdb::Env::Default(); }
+
 Result<std::unique_ptr<Store>> Store::Open(const StoreOptions& options) {
   std::unique_ptr<Store> store(new Store(options));
   rocksdb::Options db_options;

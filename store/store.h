@@ -420,6 +420,10 @@ class Store {
                                                         uint64_t time_ms) const
       EXCLUDES(catalog_mu_, commit_mu_);
 
+  // The Env RocksDB's files go through: with encryption at rest on, files written through it
+  // are encrypted with the store's key (backups use it for their item files).
+  rocksdb::Env* file_env() const;
+
   // Small named values kept with the replica, local to it (trigger checkpoints), written
   // through the WAL at once (not part of a commit group).
   Result<std::optional<std::string>> ReadMarker(std::string_view name) const;

@@ -1,6 +1,7 @@
 #include "daemon/api/backup_service.h"
 
 #include <fcntl.h>
+#include <rocksdb/env.h>
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
@@ -8,6 +9,7 @@
 #include <boost/json.hpp>
 #include <chrono>
 #include <cstdio>
+#include <cstring>
 #include <ctime>
 #include <filesystem>
 #include <fstream>
@@ -68,18 +70,23 @@ uint32_t GetU32(const char* p) {
 }
 
 // The item versions of a backup's items.bin: magic, then (u32 length, key suffix, u32
-// length, version) records, little-endian lengths.
+// length, version) records, little-endian lengths. Read and written through the store's Env:
+// with encryption at rest on, the file is encrypted like the store's own files.
 class BackupFileCursor final : public store::VersionCursor {
  public:
-  explicit BackupFileCursor(const fs::path& path) : in_(path, std::ios::binary) {
-    char magic[8];
-    if (!in_.read(magic, sizeof magic) || std::string_view(magic, 8) != kItemsMagic) {
+  BackupFileCursor(rocksdb::Env* env, const fs::path& path) {
+    const rocksdb::Status s = env->NewSequentialFile(path.string(), &file_, rocksdb::EnvOptions());
+    if (!s.ok()) {
+      status_ = Status::IOError("backup: " + s.ToString());
+      return;
+    }
+    std::string magic;
+    if (!ReadExact(kItemsMagic.size(), &magic) || magic != kItemsMagic) {
       status_ = Status::Corruption("backup: bad items file " + path.string());
     }
   }
   bool Next(std::string_view* suffix, std::string_view* version) override {
-    if (!status_.ok()) return false;
-    if (!ReadField(&suffix_) || !ReadField(&version_)) return false;
+    if (!status_.ok() || !ReadField(&suffix_, true) || !ReadField(&version_, false)) return false;
     *suffix = suffix_;
     *version = version_;
     return true;
@@ -87,25 +94,44 @@ class BackupFileCursor final : public store::VersionCursor {
   Status status() const override { return status_; }
 
  private:
-  bool ReadField(std::string* out) {
-    char len[4];
-    if (!in_.read(len, 4)) {
-      if (in_.gcount() != 0 || out == &version_) status_ = Status::Corruption("backup: truncated");
+  // Reads n bytes; false at the end of the file (or on an error: status_).
+  bool ReadExact(size_t n, std::string* out) {
+    out->resize(n);
+    size_t got = 0;
+    while (got < n) {
+      rocksdb::Slice result;
+      const rocksdb::Status s = file_->Read(n - got, &result, out->data() + got);
+      if (!s.ok()) {
+        status_ = Status::IOError("backup: " + s.ToString());
+        return false;
+      }
+      if (result.empty()) break;
+      if (result.data() != out->data() + got)
+        std::memmove(out->data() + got, result.data(), result.size());
+      got += result.size();
+    }
+    if (got != 0 && got != n) status_ = Status::Corruption("backup: truncated");
+    return got == n;
+  }
+  // `first`: the end of the file here is the end of the records.
+  bool ReadField(std::string* out, bool first) {
+    std::string len;
+    if (!ReadExact(4, &len)) {
+      if (!first && status_.ok()) status_ = Status::Corruption("backup: truncated");
       return false;
     }
-    const uint32_t n = GetU32(len);
+    const uint32_t n = GetU32(len.data());
     if (n > kMaxRecordBytes) {
       status_ = Status::Corruption("backup: record too large");
       return false;
     }
-    out->resize(n);
-    if (!in_.read(out->data(), n)) {
-      status_ = Status::Corruption("backup: truncated");
+    if (!ReadExact(n, out)) {
+      if (status_.ok()) status_ = Status::Corruption("backup: truncated");
       return false;
     }
     return true;
   }
-  std::ifstream in_;
+  std::unique_ptr<rocksdb::SequentialFile> file_;
   std::string suffix_, version_;
   Status status_;
 };
@@ -281,6 +307,21 @@ void BackupService::LoadRestored() {
   }
 }
 
+void BackupService::SetImporting(std::string_view table, uint32_t table_id, bool importing) {
+  MutexLock lock(&mu_);
+  if (importing) {
+    importing_[std::string(table)] = table_id;
+  } else if (auto it = importing_.find(table); it != importing_.end() && it->second == table_id) {
+    importing_.erase(it);
+  }
+}
+
+bool BackupService::Importing(std::string_view table, uint32_t table_id) const {
+  MutexLock lock(&mu_);
+  auto it = importing_.find(table);
+  return it != importing_.end() && it->second == table_id;
+}
+
 Status BackupService::WriteIntent(std::string_view table) const {
   const fs::path path = fs::path(options_.backup_dir) / "restores" / std::string(table);
   MERIDIAN_RETURN_IF_ERROR(WriteFileSynced(path, table));
@@ -387,20 +428,21 @@ void BackupService::WriteBackup(BackupRecord record, std::unique_ptr<store::Vers
     fs::create_directories(dir, ec);
     if (ec) return Status::IOError("create " + dir.string() + ": " + ec.message());
     {
-      std::FILE* f = std::fopen((dir / "items.bin").c_str(), "wb");
-      if (!f) return Status::IOError("create items.bin");
+      std::unique_ptr<rocksdb::WritableFile> file;
+      auto rs = store_->file_env()->NewWritableFile((dir / "items.bin").string(), &file,
+                                                    rocksdb::EnvOptions());
+      if (!rs.ok()) return Status::IOError("create items.bin: " + rs.ToString());
       std::string buf(kItemsMagic);
       CpuPacer pacer(options_.job_cpu_share);
       std::string_view suffix, version;
       uint64_t n = 0;
-      bool ok = true;
-      while (ok && cursor->Next(&suffix, &version)) {
+      while (rs.ok() && cursor->Next(&suffix, &version)) {
         PutU32(static_cast<uint32_t>(suffix.size()), &buf);
         buf.append(suffix);
         PutU32(static_cast<uint32_t>(version.size()), &buf);
         buf.append(version);
         if (buf.size() >= kChunkBytes) {
-          ok = std::fwrite(buf.data(), 1, buf.size(), f) == buf.size();
+          rs = file->Append(buf);
           buf.clear();
         }
         if (++n % 4096 == 0) {
@@ -408,10 +450,10 @@ void BackupService::WriteBackup(BackupRecord record, std::unique_ptr<store::Vers
           pacer.Step();
         }
       }
-      ok = ok && std::fwrite(buf.data(), 1, buf.size(), f) == buf.size();
-      ok = std::fflush(f) == 0 && ok && ::fsync(fileno(f)) == 0;
-      std::fclose(f);
-      if (!ok) return Status::IOError("write items.bin");
+      if (rs.ok()) rs = file->Append(buf);
+      if (rs.ok()) rs = file->Sync();
+      if (rs.ok()) rs = file->Close();
+      if (!rs.ok()) return Status::IOError("write items.bin: " + rs.ToString());
       MERIDIAN_RETURN_IF_ERROR(cursor->status());
     }
     cursor.reset();  // releases the snapshot
@@ -494,8 +536,9 @@ Result<std::shared_ptr<const store::TableInfo>> BackupService::RestoreFromBackup
   record.source_table_arn = TableArn(backup->table.name);
   record.restore_time_ms = backup->created_ms;
   const fs::path items = fs::path(options_.backup_dir) / backup->id / "items.bin";
-  Source source = [items]() -> Result<std::unique_ptr<store::VersionCursor>> {
-    return std::unique_ptr<store::VersionCursor>(std::make_unique<BackupFileCursor>(items));
+  Source source = [items, store = store_]() -> Result<std::unique_ptr<store::VersionCursor>> {
+    return std::unique_ptr<store::VersionCursor>(
+        std::make_unique<BackupFileCursor>(store->file_env(), items));
   };
   return Restore(std::move(target), std::move(record), std::move(source), backup->id);
 }

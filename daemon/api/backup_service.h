@@ -118,6 +118,9 @@ class BackupService {
   // exists, a restart deletes the table. Cleared by ClearIntent.
   Status WriteIntent(std::string_view table) const;
   void ClearIntent(std::string_view table) const;
+  // Tables an import is filling (TableStatus CREATING until it ends).
+  void SetImporting(std::string_view table, uint32_t table_id, bool importing) EXCLUDES(mu_);
+  bool Importing(std::string_view table, uint32_t table_id) const EXCLUDES(mu_);
 
  private:
   using Source = std::function<Result<std::unique_ptr<store::VersionCursor>>()>;
@@ -139,6 +142,7 @@ class BackupService {
   std::map<std::string, BackupRecord, std::less<>> backups_ GUARDED_BY(mu_);
   std::map<std::string, int, std::less<>> backup_readers_ GUARDED_BY(mu_);  // restores
   std::map<std::string, RestoreRecord, std::less<>> restores_ GUARDED_BY(mu_);
+  std::map<std::string, uint32_t, std::less<>> importing_ GUARDED_BY(mu_);  // -> table_id
   std::deque<std::function<void()>> jobs_ GUARDED_BY(mu_);
   bool stopping_ GUARDED_BY(mu_) = false;
   CondVar wake_;

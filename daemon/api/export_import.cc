@@ -361,6 +361,7 @@ Result<json::object> ExportImport::StartImport(const ImportRequest& request,
     records_[Key(r.kind, r.id)] = r;
   }
   Save(r);
+  backups_->SetImporting(table.name, table.table_id, true);
   backups_->Enqueue([this, id = r.id, request, table] { RunImport(id, request, table); });
   return r.description;
 }
@@ -489,6 +490,7 @@ void ExportImport::RunImport(std::string id, ImportRequest request, store::Table
     (void)store->DeleteTable(table.name);  // DynamoDB leaves no table behind a failed import
   }
   backups_->ClearIntent(table.name);
+  backups_->SetImporting(table.name, table.table_id, false);
   Update("import", id, [&](json::object* d) {
     (*d)["ProcessedItemCount"] = processed;
     (*d)["ImportedItemCount"] = imported;

@@ -262,6 +262,11 @@ Response DeleteTable(const OpContext& ctx, const Request& req) {
       throw ApiError::ResourceInUse(
           "Attempt to change a resource which is still in use: Table is being restored: " + name);
     }
+    if (auto table = ctx.store->GetTable(name);
+        table.ok() && ctx.options->backups->Importing(name, (*table)->table_id)) {
+      throw ApiError::ResourceInUse(
+          "Attempt to change a resource which is still in use: Table is being imported: " + name);
+    }
   }
   if (auto table = ctx.store->GetTable(name); table.ok() && ctx.store->Backfilling(name)) {
     throw ApiError::ResourceInUse(
@@ -332,6 +337,7 @@ json::object DescribeTableInfo(const OpContext& ctx, const store::TableInfo& inf
       t["RestoreSummary"] = std::move(summary);
       if (restore->in_progress) t["TableStatus"] = "CREATING";
     }
+    if (ctx.options->backups->Importing(info.name, info.table_id)) t["TableStatus"] = "CREATING";
   }
   DescribeStreamSpecification(ctx, info, &t);
   DescribeIndexes(ctx, info, deleting, &t);

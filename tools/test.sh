@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs dependencies, builds, and runs every test: static checks (tools/lint.sh:
-# clang-format, the clang thread-safety build, clang-tidy), gtest unit tests (ctest), then
+# clang-format, clang-tidy with the clang thread-safety analysis), gtest unit tests (ctest), then
 # the black-box tests that drive the real meridiand with boto3 and the AWS CLI (pytest),
 # then the Terraform checks (tests/terraform), then the short chaos scenario (tests/chaos).
 set -euo pipefail

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -53,6 +54,10 @@ struct ApiError {
   static ApiError IdempotentParameterMismatch(std::string msg) {
     return {"com.amazonaws.dynamodb.v20120810#IdempotentParameterMismatchException", 400,
             std::move(msg)};
+  }
+  // DynamoDB's error `type` ("BackupNotFoundException"), HTTP 400.
+  static ApiError Service(std::string_view type, std::string msg) {
+    return {"com.amazonaws.dynamodb.v20120810#" + std::string(type), 400, std::move(msg)};
   }
   static ApiError Internal(std::string msg) {
     return {"com.amazonaws.dynamodb.v20120810#InternalServerError", 500, std::move(msg)};

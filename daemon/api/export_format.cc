@@ -324,6 +324,9 @@ class IonReader {
   }
 
   Status SkipSpace();
+  // After a container element: skips a ',' (and the space after it), or checks that `close`
+  // is next.
+  Status AfterElement(char close);
   std::string_view ReadIdentifier();
   Status ReadFieldName(std::string* name);
   Status ReadStruct(int depth, AttributeValue::Map* out);  // after '{'
@@ -400,13 +403,7 @@ Status IonReader::ReadLine(model::Item* item) {
     ++pos_;
     MERIDIAN_RETURN_IF_ERROR(ReadStruct(1, item));
     have_item = true;
-    MERIDIAN_RETURN_IF_ERROR(SkipSpace());
-    if (Peek() == ',') {
-      ++pos_;
-      MERIDIAN_RETURN_IF_ERROR(SkipSpace());
-    } else if (Peek() != '}') {
-      return Error("expected ',' or '}'");
-    }
+    MERIDIAN_RETURN_IF_ERROR(AfterElement('}'));
   }
   ++pos_;
   if (!have_item) return Error("missing field Item");
@@ -444,15 +441,19 @@ Status IonReader::ReadStruct(int depth, AttributeValue::Map* out) {
     if (!out->emplace(std::move(name), std::move(value)).second) {
       return ErrorAt("duplicate field name", field_at);
     }
-    MERIDIAN_RETURN_IF_ERROR(SkipSpace());
-    if (Peek() == ',') {
-      ++pos_;
-      MERIDIAN_RETURN_IF_ERROR(SkipSpace());
-    } else if (Peek() != '}') {
-      return Error("expected ',' or '}'");
-    }
+    MERIDIAN_RETURN_IF_ERROR(AfterElement('}'));
   }
   ++pos_;
+  return Status::Ok();
+}
+
+Status IonReader::AfterElement(char close) {
+  MERIDIAN_RETURN_IF_ERROR(SkipSpace());
+  if (Peek() == ',') {
+    ++pos_;
+    return SkipSpace();
+  }
+  if (Peek() != close) return Error(std::string("expected ',' or '") + close + "'");
   return Status::Ok();
 }
 
@@ -462,13 +463,7 @@ Status IonReader::ReadList(int depth, AttributeValue::List* out) {
     AttributeValue value;
     MERIDIAN_RETURN_IF_ERROR(ReadValue(depth, &value));
     out->push_back(std::move(value));
-    MERIDIAN_RETURN_IF_ERROR(SkipSpace());
-    if (Peek() == ',') {
-      ++pos_;
-      MERIDIAN_RETURN_IF_ERROR(SkipSpace());
-    } else if (Peek() != ']') {
-      return Error("expected ',' or ']'");
-    }
+    MERIDIAN_RETURN_IF_ERROR(AfterElement(']'));
   }
   ++pos_;
   return Status::Ok();
@@ -497,13 +492,7 @@ Status IonReader::ReadSet(AttrType type, AttributeValue* out) {
       if (!LookingAt("{{")) return Error("a $dynamodb_BS element must be a blob");
       MERIDIAN_RETURN_IF_ERROR(ReadBlob(&strings.emplace_back()));
     }
-    MERIDIAN_RETURN_IF_ERROR(SkipSpace());
-    if (Peek() == ',') {
-      ++pos_;
-      MERIDIAN_RETURN_IF_ERROR(SkipSpace());
-    } else if (Peek() != ']') {
-      return Error("expected ',' or ']'");
-    }
+    MERIDIAN_RETURN_IF_ERROR(AfterElement(']'));
   }
   ++pos_;
   Result<AttributeValue> set = MakeSet(type, std::move(strings), std::move(numbers));

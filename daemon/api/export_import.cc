@@ -28,6 +28,7 @@ constexpr size_t kDataFileBytes = size_t{64} << 20;      // uncompressed bytes p
 constexpr size_t kMaxImportFileBytes = size_t{1} << 30;  // one file, decompressed
 constexpr size_t kMaxItemBytes = size_t{400} * 1024;
 constexpr size_t kCommitEvery = 512;
+constexpr size_t kPublishEvery = 16384;
 
 double Seconds(uint64_t ms) { return static_cast<double>(ms) / 1000.0; }
 uint64_t NowMs() { return static_cast<uint64_t>(WallClockMillis()); }
@@ -422,6 +423,7 @@ void ExportImport::RunImport(std::string id, ImportRequest request, store::Table
       ++imported;
       task.Advance(1);
       if (++staged % kCommitEvery == 0) store->CommitPending();
+      if (staged % kPublishEvery == 0) publish();  // DescribeImport shows the progress
       return Status::Ok();
     };
     for (const auto& path : files) {

@@ -17,12 +17,6 @@ namespace json = boost::json;
 
 namespace {
 
-constexpr std::string_view kPrefix = "com.amazonaws.dynamodb.v20120810#";
-
-ApiError Error(std::string_view type, std::string message) {
-  return ApiError(std::string(kPrefix) + std::string(type), 400, std::move(message));
-}
-
 BackupService& Backups(const OpContext& ctx) {
   if (!ctx.options->backups) throw ApiError::Validation("Backups are not enabled on this server");
   return *ctx.options->backups;
@@ -47,22 +41,13 @@ std::optional<uint64_t> OptionalTimeMs(const Request& req, std::string_view name
   return static_cast<uint64_t>(std::floor(seconds * 1000.0));
 }
 
-std::string RequireString(const Request& req, std::string_view name, std::string_view path) {
-  auto value = OptionalString(req, name);
-  if (!value) {
-    ConstraintErrors errors;
-    errors.NotNull(req, name, path);
-    errors.ThrowIfAny();
-  }
-  return *value;
-}
-
 // The backup id of a BackupArn ("...:table/NAME/backup/ID").
 std::string BackupIdOf(const std::string& arn) {
   CheckArnLength(arn, "backupArn");
   const auto at = arn.rfind("/backup/");
   if (!arn.starts_with("arn:") || at == std::string::npos) {
-    throw Error("BackupNotFoundException", "Backup not found for the given BackupARN: " + arn);
+    throw ApiError::Service("BackupNotFoundException",
+                            "Backup not found for the given BackupARN: " + arn);
   }
   return arn.substr(at + 8);
 }
@@ -70,7 +55,8 @@ std::string BackupIdOf(const std::string& arn) {
 BackupRecord RequireBackup(const OpContext& ctx, const std::string& arn) {
   auto backup = Backups(ctx).FindBackup(BackupIdOf(arn));
   if (!backup)
-    throw Error("BackupNotFoundException", "Backup not found for the given BackupARN: " + arn);
+    throw ApiError::Service("BackupNotFoundException",
+                            "Backup not found for the given BackupARN: " + arn);
   return *backup;
 }
 
@@ -192,10 +178,10 @@ std::string TargetTableName(const Request& req) {
 // it exists.
 void CheckTargetFree(const OpContext& ctx, const std::string& target) {
   if (auto restore = Backups(ctx).FindRestore(target); restore && restore->in_progress) {
-    throw Error("TableInUseException", "Table is being restored: " + target);
+    throw ApiError::Service("TableInUseException", "Table is being restored: " + target);
   }
   if (ctx.store->GetTable(target).ok()) {
-    throw Error("TableAlreadyExistsException", "Table already exists: " + target);
+    throw ApiError::Service("TableAlreadyExistsException", "Table already exists: " + target);
   }
 }
 
@@ -204,7 +190,7 @@ json::object RestoredTableReply(const OpContext& ctx,
                                 const std::string& target) {
   if (!created.ok()) {
     if (created.status().code() == Status::Code::kResourceInUse) {
-      throw Error("TableAlreadyExistsException", "Table already exists: " + target);
+      throw ApiError::Service("TableAlreadyExistsException", "Table already exists: " + target);
     }
     ThrowIfError(created.status());
   }
@@ -225,10 +211,11 @@ Response CreateBackup(const OpContext& ctx, const Request& req) {
   auto backup = Backups(ctx).CreateBackup(table, *name);
   if (!backup.ok()) {
     if (backup.status().code() == Status::Code::kNotFound) {
-      throw Error("TableNotFoundException", "Table not found: " + table);
+      throw ApiError::Service("TableNotFoundException", "Table not found: " + table);
     }
     if (backup.status().code() == Status::Code::kResourceInUse) {
-      throw Error("TableInUseException", "Table is being restored or created: " + table);
+      throw ApiError::Service("TableInUseException",
+                              "Table is being restored or created: " + table);
     }
     ThrowIfError(backup.status());
   }
@@ -236,19 +223,21 @@ Response CreateBackup(const OpContext& ctx, const Request& req) {
 }
 
 Response DescribeBackup(const OpContext& ctx, const Request& req) {
-  const BackupRecord backup = RequireBackup(ctx, RequireString(req, "BackupArn", "backupArn"));
+  const BackupRecord backup = RequireBackup(ctx, RequiredString(req, "BackupArn", "backupArn"));
   return json::object{{"BackupDescription", BackupDescription(ctx, backup)}};
 }
 
 Response DeleteBackup(const OpContext& ctx, const Request& req) {
-  const std::string arn = RequireString(req, "BackupArn", "backupArn");
+  const std::string arn = RequiredString(req, "BackupArn", "backupArn");
   RequireBackup(ctx, arn);
   auto deleted = Backups(ctx).DeleteBackup(BackupIdOf(arn));
   if (!deleted.ok()) {
     if (deleted.status().code() == Status::Code::kResourceInUse) {
-      throw Error("BackupInUseException", "Backup is being created or restored: " + arn);
+      throw ApiError::Service("BackupInUseException",
+                              "Backup is being created or restored: " + arn);
     }
-    throw Error("BackupNotFoundException", "Backup not found for the given BackupARN: " + arn);
+    throw ApiError::Service("BackupNotFoundException",
+                            "Backup not found for the given BackupARN: " + arn);
   }
   return json::object{{"BackupDescription", BackupDescription(ctx, *deleted)}};
 }
@@ -310,10 +299,10 @@ Response ListBackups(const OpContext& ctx, const Request& req) {
 
 Response RestoreTableFromBackup(const OpContext& ctx, const Request& req) {
   const std::string target = TargetTableName(req);
-  const BackupRecord backup = RequireBackup(ctx, RequireString(req, "BackupArn", "backupArn"));
+  const BackupRecord backup = RequireBackup(ctx, RequiredString(req, "BackupArn", "backupArn"));
   if (backup.status != "AVAILABLE") {
-    throw Error("BackupInUseException",
-                "Backup is being created: " + Backups(ctx).BackupArn(backup));
+    throw ApiError::Service("BackupInUseException",
+                            "Backup is being created: " + Backups(ctx).BackupArn(backup));
   }
   CheckTargetFree(ctx, target);
   store::TableInfo definition = RestoredDefinition(backup.table, target, req);
@@ -341,7 +330,7 @@ json::object ContinuousBackups(const OpContext& ctx, const store::TableInfo& tab
 std::shared_ptr<const store::TableInfo> RequireTable(const OpContext& ctx,
                                                      const std::string& name) {
   auto table = ctx.store->GetTable(name);
-  if (!table.ok()) throw Error("TableNotFoundException", "Table not found: " + name);
+  if (!table.ok()) throw ApiError::Service("TableNotFoundException", "Table not found: " + name);
   return *table;
 }
 
@@ -377,7 +366,7 @@ Response UpdateContinuousBackups(const OpContext& ctx, const Request& req) {
     auto state =
         ctx.store->EnablePitr(name, static_cast<uint32_t>(days.value_or(store::kMaxPitrDays)));
     if (!state.ok() && state.status().code() == Status::Code::kNotFound) {
-      throw Error("TableNotFoundException", "Table not found: " + name);
+      throw ApiError::Service("TableNotFoundException", "Table not found: " + name);
     }
     ThrowIfError(state.status());
   } else {
@@ -417,15 +406,16 @@ Response RestoreTableToPointInTime(const OpContext& ctx, const Request& req) {
   const auto source = RequireTable(ctx, *source_name);
   const auto state = ctx.store->GetPitr(source->table_id);
   if (!state) {
-    throw Error("PointInTimeRecoveryUnavailableException",
-                "Point in time recovery is not enabled for table '" + *source_name + "'");
+    throw ApiError::Service(
+        "PointInTimeRecoveryUnavailableException",
+        "Point in time recovery is not enabled for table '" + *source_name + "'");
   }
   const uint64_t now = NowMs();
   const uint64_t at = latest ? now : *restore_ms;
   if (at < state->EarliestRestorable(now) || at > now) {
-    throw Error("InvalidRestoreTimeException",
-                "Restore time must be between EarliestRestorableDateTime and "
-                "LatestRestorableDateTime");
+    throw ApiError::Service("InvalidRestoreTimeException",
+                            "Restore time must be between EarliestRestorableDateTime and "
+                            "LatestRestorableDateTime");
   }
   CheckTargetFree(ctx, target);
   store::TableInfo definition = RestoredDefinition(*source, target, req);

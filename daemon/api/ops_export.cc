@@ -16,25 +16,9 @@ namespace json = boost::json;
 
 namespace {
 
-constexpr std::string_view kPrefix = "com.amazonaws.dynamodb.v20120810#";
-
-ApiError Error(std::string_view type, std::string message) {
-  return ApiError(std::string(kPrefix) + std::string(type), 400, std::move(message));
-}
-
 ExportImport& Jobs(const OpContext& ctx) {
   if (!ctx.options->exports) throw ApiError::Validation("Exports are not enabled on this server");
   return *ctx.options->exports;
-}
-
-std::string Required(const json::object& obj, std::string_view name, std::string_view path) {
-  auto value = OptionalString(obj, name);
-  if (!value) {
-    ConstraintErrors errors;
-    errors.NotNull(obj, name, path);
-    errors.ThrowIfAny();
-  }
-  return *value;
 }
 
 void CheckEnum(const std::optional<std::string>& value, std::string_view path,
@@ -122,8 +106,8 @@ json::object Page(const std::vector<json::object>& all, const std::optional<std:
 }  // namespace
 
 Response ExportTableToPointInTime(const OpContext& ctx, const Request& req) {
-  const std::string table_arn = Required(req, "TableArn", "tableArn");
-  const std::string bucket = Required(req, "S3Bucket", "s3Bucket");
+  const std::string table_arn = RequiredString(req, "TableArn", "tableArn");
+  const std::string bucket = RequiredString(req, "S3Bucket", "s3Bucket");
   auto format = OptionalString(req, "ExportFormat");
   auto type = OptionalString(req, "ExportType");
   ConstraintErrors errors;
@@ -147,25 +131,27 @@ Response ExportTableToPointInTime(const OpContext& ctx, const Request& req) {
     if (auto earlier = Jobs(ctx).FindExportByToken(request.client_token)) {
       if (earlier->at("TableArn") != json::value(table_arn) ||
           earlier->at("S3Bucket") != json::value(bucket)) {
-        throw Error("ExportConflictException",
-                    "There was a conflict when writing to the specified S3 bucket");
+        throw ApiError::Service("ExportConflictException",
+                                "There was a conflict when writing to the specified S3 bucket");
       }
       return json::object{{"ExportDescription", *earlier}};
     }
   }
   auto table = ctx.store->GetTable(request.table);
-  if (!table.ok()) throw Error("TableNotFoundException", "Table not found: " + request.table);
+  if (!table.ok())
+    throw ApiError::Service("TableNotFoundException", "Table not found: " + request.table);
   const auto pitr = ctx.store->GetPitr((*table)->table_id);
   if (!pitr) {
-    throw Error("PointInTimeRecoveryUnavailableException",
-                "Point in time recovery is not enabled for table '" + request.table + "'");
+    throw ApiError::Service(
+        "PointInTimeRecoveryUnavailableException",
+        "Point in time recovery is not enabled for table '" + request.table + "'");
   }
   const auto now = static_cast<uint64_t>(WallClockMillis());
   if (request.export_time_ms &&
       (*request.export_time_ms < pitr->EarliestRestorable(now) || *request.export_time_ms > now)) {
-    throw Error("InvalidExportTimeException",
-                "Export time must be between EarliestRestorableDateTime and "
-                "LatestRestorableDateTime");
+    throw ApiError::Service("InvalidExportTimeException",
+                            "Export time must be between EarliestRestorableDateTime and "
+                            "LatestRestorableDateTime");
   }
   auto started = Jobs(ctx).StartExport(request);
   ThrowIfError(started.status());
@@ -173,9 +159,9 @@ Response ExportTableToPointInTime(const OpContext& ctx, const Request& req) {
 }
 
 Response DescribeExport(const OpContext& ctx, const Request& req) {
-  const std::string arn = Required(req, "ExportArn", "exportArn");
+  const std::string arn = RequiredString(req, "ExportArn", "exportArn");
   auto found = Jobs(ctx).Find("export", JobIdOf(arn, "export"));
-  if (!found) throw Error("ExportNotFoundException", "Export not found: " + arn);
+  if (!found) throw ApiError::Service("ExportNotFoundException", "Export not found: " + arn);
   return json::object{{"ExportDescription", std::move(*found)}};
 }
 
@@ -219,7 +205,7 @@ Response ImportTable(const OpContext& ctx, const Request& req) {
   ExportImport::ImportRequest request;
   request.source = ExpectObject(*source_value, "S3BucketSource");
   request.creation = ExpectObject(*creation_value, "TableCreationParameters");
-  request.bucket = Required(request.source, "S3Bucket", "s3BucketSource.s3Bucket");
+  request.bucket = RequiredString(request.source, "S3Bucket", "s3BucketSource.s3Bucket");
   request.key_prefix = OptionalString(request.source, "S3KeyPrefix").value_or("");
   request.format = *format;
   request.compression = compression.value_or("NONE");
@@ -242,7 +228,7 @@ Response ImportTable(const OpContext& ctx, const Request& req) {
     }
   }
   const std::string name =
-      Required(request.creation, "TableName", "tableCreationParameters.tableName");
+      RequiredString(request.creation, "TableName", "tableCreationParameters.tableName");
   if (ctx.store->GetTable(name).ok()) {
     throw ApiError::ResourceInUse("Table already exists: " + name);
   }
@@ -264,9 +250,9 @@ Response ImportTable(const OpContext& ctx, const Request& req) {
 }
 
 Response DescribeImport(const OpContext& ctx, const Request& req) {
-  const std::string arn = Required(req, "ImportArn", "importArn");
+  const std::string arn = RequiredString(req, "ImportArn", "importArn");
   auto found = Jobs(ctx).Find("import", JobIdOf(arn, "import"));
-  if (!found) throw Error("ImportNotFoundException", "Import not found: " + arn);
+  if (!found) throw ApiError::Service("ImportNotFoundException", "Import not found: " + arn);
   return json::object{{"ImportTableDescription", std::move(*found)}};
 }
 

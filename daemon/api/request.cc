@@ -259,6 +259,17 @@ std::string RequireTableName(const json::object& request) {
   return *name;
 }
 
+std::string RequiredString(const boost::json::object& obj, std::string_view name,
+                           std::string_view path) {
+  auto value = OptionalString(obj, name);
+  if (!value) {
+    ConstraintErrors errors;
+    errors.NotNull(obj, name, path);
+    errors.ThrowIfAny();
+  }
+  return *value;
+}
+
 void CheckArnLength(const std::string& arn, std::string_view path) {
   ConstraintErrors errors;
   if (arn.size() < 37) {

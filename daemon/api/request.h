@@ -48,6 +48,10 @@ class ConstraintErrors {
   std::vector<std::string> messages_;
 };
 
+// A string member the request must have (ValidationException naming `path` otherwise).
+std::string RequiredString(const boost::json::object& obj, std::string_view name,
+                           std::string_view path);
+
 // A resource ARN of DynamoDB's backup and job operations: 37 to 1024 characters
 // (ValidationException naming `path` otherwise).
 void CheckArnLength(const std::string& arn, std::string_view path);

@@ -10,6 +10,7 @@
 #include "daemon/api/item_request.h"
 #include "daemon/api/json_codec.h"
 #include "daemon/api/stream_format.h"
+#include "model/partiql.h"
 
 namespace meridian::api {
 namespace json = boost::json;
@@ -223,6 +224,39 @@ std::vector<AccessCheck> Transact(const OpContext& ctx, const json::object& req,
   return checks;
 }
 
+// ExecuteStatement, BatchExecuteStatement, ExecuteTransaction: dynamodb:PartiQLSelect /
+// PartiQLInsert / PartiQLUpdate / PartiQLDelete on each statement's table (or index). A
+// statement that does not parse needs nothing: the operation rejects it.
+std::vector<AccessCheck> PartiQL(const OpContext& ctx, const json::object& req) {
+  std::vector<const json::value*> texts;
+  if (const json::value* one = req.if_contains("Statement")) texts.push_back(one);
+  for (const char* member : {"Statements", "TransactStatements"}) {
+    const json::value* list = req.if_contains(member);
+    if (!list || !list->is_array()) continue;
+    for (const auto& entry : list->get_array()) {
+      if (entry.is_object()) {
+        if (const json::value* text = entry.get_object().if_contains("Statement"))
+          texts.push_back(text);
+      }
+    }
+  }
+  std::vector<AccessCheck> checks;
+  for (const json::value* text : texts) {
+    if (!text->is_string()) continue;
+    auto parsed = model::partiql::Parse(text->get_string());
+    if (!parsed.ok()) continue;
+    using Kind = model::partiql::Statement::Kind;
+    const char* action = parsed->kind == Kind::kInsert   ? "dynamodb:PartiQLInsert"
+                         : parsed->kind == Kind::kUpdate ? "dynamodb:PartiQLUpdate"
+                         : parsed->kind == Kind::kDelete ? "dynamodb:PartiQLDelete"
+                                                         : "dynamodb:PartiQLSelect";
+    std::string resource = TableArn(ctx, parsed->table);
+    if (parsed->index) resource += "/index/" + *parsed->index;
+    checks.push_back(AccessCheck{action, std::move(resource), {}});
+  }
+  return checks;
+}
+
 // The stream a Streams request names (its StreamArn, or the one inside its ShardIterator).
 std::string StreamResource(std::string_view operation, const json::object& req) {
   if (operation == "ListStreams") return "*";
@@ -242,6 +276,10 @@ std::vector<AccessCheck> RequiredAccess(std::string_view operation, const Reques
   if (operation == "BatchWriteItem") return BatchWrite(ctx, req);
   if (operation == "TransactWriteItems") return Transact(ctx, req, true);
   if (operation == "TransactGetItems") return Transact(ctx, req, false);
+  if (operation == "ExecuteStatement" || operation == "BatchExecuteStatement" ||
+      operation == "ExecuteTransaction") {
+    return PartiQL(ctx, req);
+  }
   if (operation == "ListTables" || operation == "DescribeLimits" ||
       operation == "DescribeEndpoints" || operation == "ListBackups" ||
       operation == "ListExports" || operation == "ListImports") {

@@ -75,6 +75,10 @@ Response BatchWriteItem(const OpContext& ctx, const Request& req);
 // ops_transact.cc
 Response TransactWriteItems(const OpContext& ctx, const Request& req);
 Response TransactGetItems(const OpContext& ctx, const Request& req);
+// ops_partiql.cc
+Response ExecuteStatement(const OpContext& ctx, const Request& req);
+Response BatchExecuteStatement(const OpContext& ctx, const Request& req);
+Response ExecuteTransaction(const OpContext& ctx, const Request& req);
 // ops_backup.cc
 Response CreateBackup(const OpContext& ctx, const Request& req);
 Response DescribeBackup(const OpContext& ctx, const Request& req);

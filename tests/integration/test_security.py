@@ -80,6 +80,13 @@ STREAMS_POLICY = {
                    "Resource": f"arn:aws:dynamodb:*:{ACCOUNT}:table/Music/stream/*"}],
 }
 
+# PartiQL has its own actions: reads and inserts on Music, nothing else.
+PARTIQL_POLICY = {
+    "Version": "2012-10-17",
+    "Statement": [{"Effect": "Allow", "Action": ["dynamodb:PartiQLSelect", "dynamodb:PartiQLInsert"],
+                   "Resource": f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/Music"}],
+}
+
 KEYS = {
     "admin": ("AKIAMERIDIANADMIN001", "admin+secret/aaaaaaaaaaaaaaaaaaaaaaaaaaa", None, None),
     "alice": ("AKIAMERIDIANALICE001", "alice+secret/bbbbbbbbbbbbbbbbbbbbbbbbbbb", "alice",
@@ -90,6 +97,8 @@ KEYS = {
               ATTRIBUTES_POLICY),
     "dave": ("AKIAMERIDIANDAVE0001", "dave+secret/eeeeeeeeeeeeeeeeeeeeeeeeeeee", "dave",
              STREAMS_POLICY),
+    "erin": ("AKIAMERIDIANERIN0001", "erin+secret/hhhhhhhhhhhhhhhhhhhhhhhhhhhh", "erin",
+             PARTIQL_POLICY),
 }
 TEMP = ("ASIAMERIDIANTEMP0001", "temp+secret/ffffffffffffffffffffffffffff",
         "FwoGZXIvYXdzEMERIDIAN//temporary+session+token==")
@@ -409,6 +418,28 @@ def test_batches_and_transactions_check_every_table(secured):
     assert got["Responses"][0]["Item"]["pk"] == {"S": "t1"}
     expect(lambda: alice.transact_get_items(TransactItems=[
         {"Get": {"TableName": "Other", "Key": {"pk": {"S": "t1"}}}}]), "AccessDeniedException")
+
+
+def test_partiql_statements_need_the_partiql_actions(secured):
+    erin = client(secured, "erin")
+    erin.execute_statement(Statement="INSERT INTO \"Music\" VALUE {'pk': 'pq1', 'n': 1}")
+    got = erin.execute_statement(Statement="SELECT * FROM \"Music\" WHERE pk = 'pq1'")["Items"]
+    assert got == [{"pk": {"S": "pq1"}, "n": {"N": "1"}}]
+    expect(lambda: erin.execute_statement(Statement="UPDATE \"Music\" SET n = 2 WHERE pk = 'pq1'"),
+           "AccessDeniedException", denied_message("erin", "PartiQLUpdate", table_arn("Music")))
+    expect(lambda: erin.execute_statement(Statement="DELETE FROM \"Music\" WHERE pk = 'pq1'"),
+           "AccessDeniedException", denied_message("erin", "PartiQLDelete", table_arn("Music")))
+    expect(lambda: erin.execute_statement(Statement="SELECT * FROM \"Other\""),
+           "AccessDeniedException", denied_message("erin", "PartiQLSelect", table_arn("Other")))
+    # The plain item API is not allowed by the PartiQL actions, and batches check every statement.
+    expect(lambda: erin.get_item(TableName="Music", Key={"pk": {"S": "pq1"}}), "AccessDeniedException")
+    expect(lambda: erin.batch_execute_statement(Statements=[
+        {"Statement": "INSERT INTO \"Music\" VALUE {'pk': 'pq2'}"},
+        {"Statement": "DELETE FROM \"Music\" WHERE pk = 'pq1'"}]), "AccessDeniedException",
+        denied_message("erin", "PartiQLDelete", table_arn("Music")))
+    admin = client(secured, "admin")
+    assert admin.get_item(TableName="Music", Key={"pk": {"S": "pq1"}})["Item"]["n"] == {"N": "1"}
+    assert "Item" not in admin.get_item(TableName="Music", Key={"pk": {"S": "pq2"}})
 
 
 def test_leading_keys_confine_a_user_to_their_partitions(secured):

@@ -71,6 +71,12 @@ const std::vector<std::pair<std::string, std::string>> kValidRequests = {
      R"J({"ClientRequestToken":"tok","TransactItems":[{"Put":{"TableName":"fuzz","Item":{"pk":{"S":"t"},"sk":{"N":"1"},"v":{"SS":["a"]}},"ConditionExpression":"attribute_not_exists(pk)"}},{"Update":{"TableName":"fuzz","Key":{"pk":{"S":"t"},"sk":{"N":"2"}},"UpdateExpression":"ADD n :one","ExpressionAttributeValues":{":one":{"N":"1"}}}},{"ConditionCheck":{"TableName":"fuzz","Key":{"pk":{"S":"t"},"sk":{"N":"3"}},"ConditionExpression":"attribute_not_exists(#x)","ExpressionAttributeNames":{"#x":"x"},"ReturnValuesOnConditionCheckFailure":"ALL_OLD"}},{"Delete":{"TableName":"fuzz","Key":{"pk":{"S":"t"},"sk":{"N":"4"}}}}],"ReturnConsumedCapacity":"INDEXES","ReturnItemCollectionMetrics":"SIZE"})J"},
     {"TransactGetItems",
      R"J({"TransactItems":[{"Get":{"TableName":"fuzz","Key":{"pk":{"S":"t"},"sk":{"N":"1"}},"ProjectionExpression":"#v","ExpressionAttributeNames":{"#v":"v"}}},{"Get":{"TableName":"fuzz","Key":{"pk":{"S":"t"},"sk":{"N":"2"}}}}],"ReturnConsumedCapacity":"TOTAL"})J"},
+    {"ExecuteStatement",
+     R"J({"Statement":"SELECT pk, m.x[0] FROM \"fuzz\" WHERE pk = ? AND sk BETWEEN 0 AND 5 AND (m.x[0] > 1 OR attribute_exists(b) OR c IN [1, 'x'])","Parameters":[{"S":"a"}],"Limit":5})J"},
+    {"BatchExecuteStatement",
+     R"J({"Statements":[{"Statement":"INSERT INTO fuzz VALUE {'pk':'q','sk':7,'s':<<'a'>>,'m':{'l':[1,?]}}","Parameters":[{"B":"AAE="}]},{"Statement":"UPDATE fuzz SET n = 1 REMOVE s WHERE pk='zz' AND sk=?","Parameters":[{"N":"1"}]}],"ReturnConsumedCapacity":"TOTAL"})J"},
+    {"ExecuteTransaction",
+     R"J({"TransactStatements":[{"Statement":"DELETE FROM fuzz WHERE pk='t' AND sk=9"},{"Statement":"EXISTS(SELECT * FROM fuzz WHERE pk='t' AND sk=1 AND attribute_exists(v))"}],"ClientRequestToken":"x"})J"},
     {"DescribeTable", R"J({"TableName":"fuzz"})J"},
     {"ListTables", R"J({"Limit":1,"ExclusiveStartTableName":"aaa"})J"},
 };

@@ -83,7 +83,8 @@ install_traps() {
   trap 'exit 143' TERM
 }
 
-# Starts meridiand (or adopts $ENDPOINT). Sets ENDPOINT, SERVER_PID, WORK_DIR.
+# Starts meridiand (or adopts $ENDPOINT), with $MERIDIAND_ARGS if set. Sets ENDPOINT,
+# SERVER_PID, WORK_DIR.
 start_server() {
   WORK_DIR="$(mktemp -d /tmp/meridian-bench.XXXXXX)"
   if [ -n "${ENDPOINT:-}" ]; then
@@ -102,7 +103,7 @@ start_server() {
   mkdir -p "$WORK_DIR/data"
   # shellcheck disable=SC2046
   $(server_pin) "$MERIDIAND" --region us-east-1 --data-dir "$WORK_DIR/data" \
-    --listen "127.0.0.1:$port" --admin-listen "127.0.0.1:$admin" \
+    --listen "127.0.0.1:$port" --admin-listen "127.0.0.1:$admin" ${MERIDIAND_ARGS:-} \
     >"$WORK_DIR/meridiand.log" 2>&1 &
   SERVER_PID=$!
   STARTED_SERVER=1

@@ -60,6 +60,7 @@ local HEADERS = {
   UpdateItem = headers("UpdateItem"),
   TransactWriteItems = headers("TransactWriteItems"),
   TransactGetItems = headers("TransactGetItems"),
+  ExecuteStatement = headers("ExecuteStatement"),
 }
 
 local payload = string.rep("x", 100)
@@ -74,6 +75,15 @@ end
 function M.get_request()
   local body = string.format('{"TableName":"%s","Key":{"pk":{"S":"%s"}}}', M.table_name, M.random_key())
   return wrk.format("POST", "/", HEADERS.GetItem, body)
+end
+
+-- ExecuteStatement SELECT by key: what GetItem reads, as PartiQL (a parameter, as the SDKs'
+-- users write it).
+function M.pql_get_request()
+  local body = string.format(
+    '{"Statement":"SELECT * FROM \\"%s\\" WHERE pk = ?","Parameters":[{"S":"%s"}]}',
+    M.table_name, M.random_key())
+  return wrk.format("POST", "/", HEADERS.ExecuteStatement, body)
 end
 
 function M.update_add_request()
@@ -130,17 +140,19 @@ function M.txn_get_request(n)
   return wrk.format("POST", "/", HEADERS.TransactGetItems, body)
 end
 
--- response hook: count failures; for reads also count replies without an Item.
+-- response hook: count failures; for reads also count replies without an Item (`is_read`:
+-- true, or the text a reply with an item holds).
 function M.response(status, _, body, is_read)
   if status < 200 or status > 299 then
     non2xx = non2xx + 1
-  elseif is_read and body and not string.find(body, '"Item"', 1, true) then
-    misses = misses + 1
+  elseif is_read and body then
+    local marker = type(is_read) == "string" and is_read or '"Item"'
+    if not string.find(body, marker, 1, true) then misses = misses + 1 end
   end
 end
 
 -- Defines wrk's hooks for a closed-loop workload: `make_request(common)` builds each request;
--- `is_read` counts replies without an Item as misses.
+-- `is_read` counts replies without an Item as misses (see response).
 function M.install(make_request, is_read)
   setup = M.setup
   done = M.done

@@ -5,6 +5,7 @@
 #include <boost/json/object.hpp>
 
 #include "daemon/api/api.h"
+#include "daemon/api/capacity.h"
 #include "daemon/api/json_writer.h"
 #include "store/store.h"
 
@@ -54,6 +55,11 @@ Response UpdateTable(const OpContext& ctx, const Request& req);
 // ops_item.cc
 Response PutItem(const OpContext& ctx, const Request& req);
 Response GetItem(const OpContext& ctx, const Request& req);
+// GetItem's read of the item `key_map` names (checked against the key schema): the item, or
+// an empty view; the capacity it consumed is recorded and, for `capacity`, put in `out`.
+store::ItemView ReadForGet(const OpContext& ctx, const store::TableInfo& table,
+                           const model::Item& key_map, bool consistent, CapacityMode capacity,
+                           Response* out);
 Response DeleteItem(const OpContext& ctx, const Request& req);
 // ops_update.cc
 Response UpdateItem(const OpContext& ctx, const Request& req);

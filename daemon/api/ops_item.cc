@@ -42,6 +42,19 @@ Response PutItem(const OpContext& ctx, const Request& req) {
   return out;
 }
 
+store::ItemView ReadForGet(const OpContext& ctx, const store::TableInfo& table,
+                           const model::Item& key_map, bool consistent, CapacityMode capacity,
+                           Response* out) {
+  PrimaryKey key = KeyFromKeyMap(table, key_map);
+  auto item = ctx.store->ReadItem(table, key.pk, key.sk_ptr());
+  ThrowIfError(item.status());
+  AddConsumedCapacity(
+      out, capacity, table.name,
+      ReadConsumed(nullptr,
+                   ReadUnits(item->has_value() ? model::ItemByteSize(**item) : 0, consistent)));
+  return std::move(*item);
+}
+
 Response GetItem(const OpContext& ctx, const Request& req) {
   const std::string name = RequireTableName(req);
   model::Item key_map = DecodeItem(RequireMember(req, "Key", "key"));
@@ -51,20 +64,13 @@ Response GetItem(const OpContext& ctx, const Request& req) {
   auto projection = exprs.Projection("ProjectionExpression");
   exprs.CheckAllUsed();
   auto table = LookupTable(ctx.store, name);
-  PrimaryKey key = KeyFromKeyMap(*table, key_map);
-
-  auto item = ctx.store->ReadItem(*table, key.pk, key.sk_ptr());
-  ThrowIfError(item.status());
   Response out;
-  if (item->has_value()) {
+  const store::ItemView item = ReadForGet(ctx, *table, key_map, consistent, capacity, &out);
+  if (item.has_value()) {
     AddRawMember(ctx, "Item", [&](JsonWriter& w) {
-      w.Item(projection ? model::expr::Project(**item, *projection) : **item);
+      w.Item(projection ? model::expr::Project(*item, *projection) : *item);
     });
   }
-  AddConsumedCapacity(
-      &out, capacity, name,
-      ReadConsumed(nullptr,
-                   ReadUnits(item->has_value() ? model::ItemByteSize(**item) : 0, consistent)));
   return out;
 }
 

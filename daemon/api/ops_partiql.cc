@@ -125,11 +125,21 @@ Response RunSelect(const OpContext& ctx, const Request& req, std::string_view te
   }
   Response out;
   if (plan.kind == ReadPlan::Kind::kGet) {
-    json::value item = RunGet(ctx, sub, &out);
-    json::array items;
-    if (!item.is_null()) items.push_back(std::move(item));
-    out["Items"] = std::move(items);
-    Project(s, &out);
+    // GetItem's read; the item written as JSON straight from the store's copy.
+    const store::ItemView item =
+        ReadForGet(ctx, table, plan.key, OptionalBool(req, "ConsistentRead").value_or(false),
+                   ParseCapacityMode(req), &out);
+    AddRawMember(ctx, "Items", [&](JsonWriter& w) {
+      w.StartArray();
+      if (item.has_value()) {
+        if (s.projection.empty()) {
+          w.Item(*item);
+        } else {
+          w.Item(DecodeItem(ProjectItem(EncodeItem(*item), s.projection)));
+        }
+      }
+      w.EndArray();
+    });
     return out;
   }
   Resume resume;
@@ -251,7 +261,8 @@ json::array CapacityList(const std::map<std::string, double>& totals) {
 
 Response ExecuteStatement(const OpContext& ctx, const Request& req) {
   const std::string text = RequiredString(req, "Statement", "statement");
-  const Statement s = ParseStatement(text);
+  const auto parsed = ParseStatement(text);
+  const Statement& s = *parsed;
   const auto params = BindParameters(Member(req, "Parameters"), s);
   auto table = LookupTable(ctx.store, s.table);
   if (s.is_read()) return RunSelect(ctx, req, text, s, params, *table);
@@ -279,7 +290,7 @@ Response BatchExecuteStatement(const OpContext& ctx, const Request& req) {
     const json::object& e = ExpectObject(entry, "BatchStatementRequest");
     try {
       statements.emplace_back(
-          ParseStatement(RequiredString(e, "Statement", "statements.member.statement")));
+          *ParseStatement(RequiredString(e, "Statement", "statements.member.statement")));
       errors.emplace_back();
     } catch (const ApiError& error) {
       statements.emplace_back();
@@ -388,7 +399,7 @@ Response ExecuteTransaction(const OpContext& ctx, const Request& req) {
     const json::object& e = ExpectObject(list[i], "ParameterizedStatement");
     statements.push_back(in_statement(i, [&] {
       Statement s =
-          ParseStatement(RequiredString(e, "Statement", "transactStatements.member.statement"));
+          *ParseStatement(RequiredString(e, "Statement", "transactStatements.member.statement"));
       if (!s.returning.empty())
         throw ApiError::Validation("RETURNING clause is not supported in ExecuteTransaction.");
       if (s.is_read() && s.index)

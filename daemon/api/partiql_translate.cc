@@ -2,6 +2,7 @@
 
 #include <boost/json.hpp>
 #include <functional>
+#include <unordered_map>
 
 #include "daemon/api/api_error.h"
 #include "daemon/api/json_codec.h"
@@ -267,7 +268,10 @@ bool IsSortKeyCondition(const Cond& c, const std::string& sort) {
 
 }  // namespace
 
-Statement ParseStatement(const std::string& text) {
+std::shared_ptr<const Statement> ParseStatement(const std::string& text) {
+  constexpr size_t kCached = 512;
+  thread_local std::unordered_map<std::string, std::shared_ptr<const Statement>> cache;
+  if (auto it = cache.find(text); it != cache.end()) return it->second;
   if (text.empty() || text.size() > kMaxStatementLength) {
     throw ApiError::Validation(
         "1 validation error detected: Value at 'statement' failed to satisfy constraint: Member "
@@ -276,7 +280,10 @@ Statement ParseStatement(const std::string& text) {
   }
   auto parsed = model::partiql::Parse(text);
   if (!parsed.ok()) throw ApiError::Validation(parsed.status().message());
-  return std::move(*parsed);
+  if (cache.size() >= kCached) cache.clear();
+  auto statement = std::make_shared<const Statement>(std::move(*parsed));
+  cache.emplace(text, statement);
+  return statement;
 }
 
 std::vector<AttributeValue> BindParameters(const json::value* parameters,
@@ -370,11 +377,8 @@ ReadPlan PlanSelect(const Statement& s, const std::vector<AttributeValue>& param
   if (pk && !s.index && rest.empty() && !s.order_by &&
       (!keys.sort || (sk_cond && EqualityOn(*sk_cond, *keys.sort)))) {
     plan.kind = ReadPlan::Kind::kGet;
-    json::object key;
-    key[keys.partition] = EncodeAttributeValue(ph.Bound(*pk));
-    if (sk_cond) key[*keys.sort] = EncodeAttributeValue(ph.Bound(*EqualityOn(*sk_cond, *keys.sort)));
-    req["Key"] = std::move(key);
-    ph.AddTo(&req);
+    plan.key.emplace(keys.partition, ph.Bound(*pk));
+    if (sk_cond) plan.key.emplace(*keys.sort, ph.Bound(*EqualityOn(*sk_cond, *keys.sort)));
     return plan;
   }
   if (query) {

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <boost/json/object.hpp>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -17,8 +18,9 @@
 
 namespace meridian::api {
 
-// ExecuteStatement's Statement member: 1 to 8192 characters, parsed.
-model::partiql::Statement ParseStatement(const std::string& text);
+// ExecuteStatement's Statement member: 1 to 8192 characters, parsed. Applications repeat
+// their statements (values go in Parameters), so each thread keeps the last parses.
+std::shared_ptr<const model::partiql::Statement> ParseStatement(const std::string& text);
 
 // Parameters (a list of AttributeValues) checked against the statement's `?` count.
 std::vector<model::AttributeValue> BindParameters(const boost::json::value* parameters,
@@ -30,6 +32,7 @@ struct ReadPlan {
   enum class Kind { kGet, kQuery, kScan };
   Kind kind = Kind::kScan;
   boost::json::object request;  // GetItem / Query / Scan request, without paging members
+  model::Item key;               // kGet: the key, as GetItem's Key
   // pk IN [...]: one Query per value (request gets the KeyConditionExpression's ":pk"
   // value from here in turn).
   std::vector<model::AttributeValue> partitions;

@@ -180,6 +180,19 @@ const std::vector<ConfigKey>& ConfigKeys() {
       {"backup_cpu_percent",
        "most of a core a backup or an export may take while reading a table (100 = unpaced)",
        &Config::backup_cpu_percent},
+      {"throttling", "throttle requests beyond provisioned and configured throughput",
+       &Config::throttling},
+      {"capacity_burst_s", "seconds of unused provisioned capacity kept for bursts",
+       &Config::capacity_burst_s},
+      {"on_demand_table_read_units", "read units/s of one on-demand table (0 = no limit)",
+       &Config::on_demand_table_read_units},
+      {"on_demand_table_write_units", "write units/s of one on-demand table (0 = no limit)",
+       &Config::on_demand_table_write_units},
+      {"account_read_units", "read units/s of all tables together (0 = no limit)",
+       &Config::account_read_units},
+      {"account_write_units", "write units/s of all tables together (0 = no limit)",
+       &Config::account_write_units},
+      {"autoscale_interval_s", "seconds between auto scaling passes", &Config::autoscale_interval_s},
       {"s3_dir",
        "the local S3 of exports and imports: bucket B is the directory S3_DIR/B (default "
        "DATA_DIR/s3; an S3Bucket of file:///PATH names PATH itself)",
@@ -288,6 +301,9 @@ Status ValidateConfig(const Config& config) {
   }
   if (config.threads < 0 || config.threads > 256) {
     return Status::InvalidArgument("threads must be between 0 and 256");
+  }
+  if (config.autoscale_interval_s < 1) {
+    return Status::InvalidArgument("autoscale_interval_s must be >= 1");
   }
   if (config.ttl_sweep_interval_ms < 10) {
     return Status::InvalidArgument("ttl_sweep_interval_ms must be >= 10");

@@ -91,6 +91,16 @@ struct Config {
   std::string backup_dir;           // on-demand backups and job records (default DATA_DIR/backups)
   std::string s3_dir;               // the local S3 of exports and imports (default DATA_DIR/s3)
   int backup_cpu_percent = 25;      // most of a core a backup or export reads with (100: unpaced)
+  // Throughput limits (docs/capacity.md): PROVISIONED tables are throttled at their rates
+  // with capacity_burst_s of burst; on-demand tables and the account only beyond these
+  // limits (0: none). throttling = false turns every limit off.
+  bool throttling = true;
+  uint64_t capacity_burst_s = 300;
+  uint64_t on_demand_table_read_units = 0;
+  uint64_t on_demand_table_write_units = 0;
+  uint64_t account_read_units = 0;
+  uint64_t account_write_units = 0;
+  uint64_t autoscale_interval_s = 60;  // auto scaling's period (tag meridian:autoscaling)
   // Between regions: NATS over TLS with credentials, and signed replication messages.
   std::string nats_ca, nats_cert, nats_key;  // TLS to the region's NATS server
   std::string nats_user, nats_password, nats_token, nats_creds;

@@ -24,6 +24,7 @@
 #include "daemon/dynamodb_http.h"
 #include "daemon/http_server.h"
 #include "daemon/lag_history.h"
+#include "daemon/api/capacity_limiter.h"
 #include "daemon/metrics.h"
 #include "daemon/trigger.h"
 #include "replication/nats_transport.h"
@@ -262,6 +263,24 @@ int main(int argc, char** argv) {
   s = exports.Start();
   if (!s.ok()) return Fail("exports: " + s.message());
   api_options.exports = &exports;
+  api::CapacityLimiter limiter(api::CapacityLimits{
+      static_cast<double>(config.capacity_burst_s),
+      static_cast<double>(config.on_demand_table_read_units),
+      static_cast<double>(config.on_demand_table_write_units),
+      static_cast<double>(config.account_read_units),
+      static_cast<double>(config.account_write_units), config.autoscale_interval_s});
+  if (config.throttling) api_options.limiter = &limiter;
+  // Auto scaling of a table runs in one region, the first of its replicas by name; the new
+  // rates replicate with the definition.
+  limiter.Start(db, [&config, regions = api_options.regions](const store::TableInfo& t) {
+    std::vector<std::string> hosts;
+    if (t.all_regions) {
+      if (regions) hosts = regions();
+    } else {
+      for (const auto& r : t.replicas) hosts.push_back(r.region);
+    }
+    return hosts.empty() || *std::min_element(hosts.begin(), hosts.end()) == config.region;
+  });
   api::Api api(db, api_options);
 
   store::TtlSweeper sweeper(
@@ -295,7 +314,7 @@ int main(int argc, char** argv) {
   std::unique_ptr<daemon::LagHistory> lag_history;
   if (replicator) lag_history = std::make_unique<daemon::LagHistory>(replicator.get());
   daemon::AdminState admin_state{&identity,      db, replicator.get(), &metrics, lag_history.get(),
-                                 peer_auth.get()};
+                                 peer_auth.get(), &limiter};
   daemon::HttpServerOptions admin_http{admin.first, admin.second, 1};
   admin_http.tls_cert = config.tls_cert;
   admin_http.tls_key = config.tls_key;

@@ -11,6 +11,7 @@
 #include <unordered_map>
 
 #include "daemon/admin.h"
+#include "daemon/api/capacity_limiter.h"
 #include "daemon/api/api.h"
 #include "replication/peer_auth.h"
 #include "replication/replicator.h"
@@ -146,12 +147,33 @@ void AddStateMetrics(const AdminState& s, prometheus::Registry* registry) {
 
   auto& items = gauge("meridian_table_items", "Items in the table (live, in this region)");
   auto& size = gauge("meridian_table_size_bytes", "Bytes of the table's items in this region");
+  auto& provisioned_read = gauge("meridian_provisioned_read_capacity_units",
+                                 "Provisioned read capacity units (PROVISIONED tables)");
+  auto& provisioned_write = gauge("meridian_provisioned_write_capacity_units",
+                                  "Provisioned write capacity units (PROVISIONED tables)");
   for (const auto& name : s.store->ListTableNames()) {
     auto table = s.store->GetTable(name);
     if (!table.ok()) continue;  // deleted meanwhile
     auto stats = s.store->GetTableStats((*table)->table_id);
     items.Add({{"table", name}}).Set(static_cast<double>(stats.item_count));
     size.Add({{"table", name}}).Set(static_cast<double>(stats.size_bytes));
+    if ((*table)->billing_mode == store::BillingMode::kProvisioned) {
+      provisioned_read.Add({{"table", name}}).Set(static_cast<double>((*table)->read_capacity));
+      provisioned_write.Add({{"table", name}}).Set(static_cast<double>((*table)->write_capacity));
+    }
+  }
+  if (s.limiter) {
+    const api::CapacityLimiter::Stats limits = s.limiter->stats();
+    auto& adjustments = counter("meridian_autoscaling_adjustments_total",
+                                "Provisioned rate changes made by auto scaling, by direction");
+    adjustments.Add({{"direction", "increase"}})
+        .Increment(static_cast<double>(limits.autoscale_increases));
+    adjustments.Add({{"direction", "decrease"}})
+        .Increment(static_cast<double>(limits.autoscale_decreases));
+    counter("meridian_replicated_write_capacity_units_total",
+            "Write units of changes applied from other regions (charged, never throttled)")
+        .Add({})
+        .Increment(static_cast<double>(limits.replicated_write_units));
   }
 
   auto& conflicts = counter("meridian_conflicts_total",

@@ -39,6 +39,14 @@ struct TableDescriptor {
   streamLabelMs @19 :UInt64;     # when the current (or last) stream was enabled: its label
   ttlEnabled @20 :Bool;          # TimeToLiveSpecification
   ttlAttribute @21 :Text;
+  throughput @22 :ThroughputChanges;
+}
+
+# When provisioned throughput last went up and down, and the decreases of that UTC day.
+struct ThroughputChanges {
+  lastIncreaseMs @0 :UInt64;
+  lastDecreaseMs @1 :UInt64;
+  decreasesToday @2 :UInt32;     # in the UTC day of lastDecreaseMs
 }
 
 # A global or local secondary index of a table (DynamoDB GlobalSecondaryIndexes /
@@ -54,6 +62,7 @@ struct SecondaryIndex {
   nonKeyAttributes @7 :List(Text);
   readCapacity @8 :UInt64;       # GSIs under PROVISIONED billing
   writeCapacity @9 :UInt64;
+  throughput @10 :ThroughputChanges;
 }
 
 struct Replica {

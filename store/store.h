@@ -322,6 +322,10 @@ class Store {
   // `commit` false: the group is only staged (visible to later changes and writes, durable
   // with the applied vector at the caller's next CommitPending), so a caller can stage the
   // next run while another thread commits this one.
+  // The write units of the item changes applied from other regions since the last call, by
+  // table name: ceil(bytes / 1 KB) of each replicated version (DynamoDB charges replicated
+  // writes to the receiving replica's capacity, and never rejects them).
+  std::map<std::string, double> TakeReplicatedWriteUnits() EXCLUDES(replicated_mu_);
   Result<RemoteApplyStats> ApplyRemoteChanges(std::vector<std::string> changes, bool commit = true)
       EXCLUDES(remote_mu_, catalog_mu_, commit_mu_, write_mu_);
   // Up to max_changes consecutive encoded changes of `origin` starting at from_seq (fewer
@@ -743,6 +747,13 @@ class Store {
   uint64_t stream_seq_ GUARDED_BY(commit_mu_) = 0;
   uint64_t stream_seq_written_ GUARDED_BY(commit_mu_) = 0;
   uint64_t last_stream_time_ms_ GUARDED_BY(commit_mu_) = 0;
+
+  // Write units of the item changes applied from other regions, by table name, since the
+  // last TakeReplicatedWriteUnits.
+  void CountReplicatedWrite(const std::string& table, size_t version_bytes)
+      EXCLUDES(replicated_mu_);
+  Mutex replicated_mu_;
+  std::map<std::string, double> replicated_units_ GUARDED_BY(replicated_mu_);
 
   // The index backfiller: one thread filling new indexes, in order.
   Mutex backfill_mu_;

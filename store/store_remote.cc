@@ -142,6 +142,7 @@ Status Store::ApplyRemoteChange(Change decoded, std::string& bytes, RemoteApplyS
         change->ttl_expiry);
     if (!merged.ok()) return merged.status();
     if (*merged == conflict::MergeAction::kMerged) ++stats->merged;
+    CountReplicatedWrite(table->name, change->version_bytes.size());
   } else {
     MutexLock commit(&commit_mu_);
     if (change->kind == Change::Kind::kCreateTable || change->kind == Change::Kind::kUpdateTable) {
@@ -394,5 +395,20 @@ Store::DbSizes Store::db_sizes() const {
 }
 
 uint64_t Store::clock_skew_events() const { return skew_events_.load(); }
+
+}  // namespace meridian::store
+
+namespace meridian::store {
+
+void Store::CountReplicatedWrite(const std::string& table, size_t version_bytes) {
+  const double units = static_cast<double>(std::max<size_t>(1, (version_bytes + 1023) / 1024));
+  MutexLock lock(&replicated_mu_);
+  replicated_units_[table] += units;
+}
+
+std::map<std::string, double> Store::TakeReplicatedWriteUnits() {
+  MutexLock lock(&replicated_mu_);
+  return std::exchange(replicated_units_, {});
+}
 
 }  // namespace meridian::store

@@ -166,6 +166,16 @@ KeyAttribute GetKey(Reader r) {
   return {r.getName().cStr(), FromSchema(r.getType())};
 }
 
+void SetThroughput(schemas::ThroughputChanges::Builder out, const ThroughputChanges& in) {
+  out.setLastIncreaseMs(in.last_increase_ms);
+  out.setLastDecreaseMs(in.last_decrease_ms);
+  out.setDecreasesToday(in.decreases_today);
+}
+
+ThroughputChanges GetThroughput(schemas::ThroughputChanges::Reader in) {
+  return {in.getLastIncreaseMs(), in.getLastDecreaseMs(), in.getDecreasesToday()};
+}
+
 void EncodeIndexes(const std::vector<IndexInfo>& indexes, schemas::TableDescriptor::Builder d) {
   auto list = d.initIndexes(indexes.size());
   for (unsigned i = 0; i < indexes.size(); ++i) {
@@ -181,6 +191,7 @@ void EncodeIndexes(const std::vector<IndexInfo>& indexes, schemas::TableDescript
       attrs.set(j, in.non_key_attributes[j]);
     out.setReadCapacity(in.read_capacity);
     out.setWriteCapacity(in.write_capacity);
+    SetThroughput(out.initThroughput(), in.throughput);
   }
 }
 
@@ -198,6 +209,7 @@ Status DecodeIndexes(schemas::TableDescriptor::Reader d, std::vector<IndexInfo>*
     for (auto a : in.getNonKeyAttributes()) out.non_key_attributes.emplace_back(a.cStr());
     out.read_capacity = in.getReadCapacity();
     out.write_capacity = in.getWriteCapacity();
+    out.throughput = GetThroughput(in.getThroughput());
     indexes->push_back(std::move(out));
   }
   return Status::Ok();
@@ -215,6 +227,7 @@ std::string EncodeTableInfo(const TableInfo& info) {
   d.setBillingMode(BillingModeName(info.billing_mode));
   d.setReadCapacity(info.read_capacity);
   d.setWriteCapacity(info.write_capacity);
+  SetThroughput(d.initThroughput(), info.throughput);
   auto tags = d.initTags(info.tags.size());
   for (unsigned i = 0; i < info.tags.size(); ++i) {
     tags[i].setKey(info.tags[i].first);
@@ -259,6 +272,7 @@ Result<TableInfo> DecodeTableInfo(std::string_view bytes) {
     info.billing_mode = *billing;
     info.read_capacity = d.getReadCapacity();
     info.write_capacity = d.getWriteCapacity();
+    info.throughput = GetThroughput(d.getThroughput());
     for (auto t : d.getTags()) info.tags.emplace_back(t.getKey().cStr(), t.getValue().cStr());
     auto policy = conflict::ParsePolicy(d.getConflictPolicy().cStr());
     if (!policy.ok()) return Status::Corruption("table descriptor: conflict policy");

@@ -38,6 +38,20 @@ struct KeyAttribute {
   KeyType type = KeyType::kS;
 };
 
+// When provisioned throughput last went up and down (DescribeTable's LastIncreaseDateTime,
+// LastDecreaseDateTime, NumberOfDecreasesToday); the API enforces DynamoDB's decrease limit.
+struct ThroughputChanges {
+  uint64_t last_increase_ms = 0;
+  uint64_t last_decrease_ms = 0;
+  uint32_t decreases_today = 0;  // in the UTC day of last_decrease_ms
+
+  // Decreases in the UTC day of `now_ms`.
+  uint32_t DecreasesOn(uint64_t now_ms) const {
+    constexpr uint64_t kDayMs = 86'400'000;
+    return last_decrease_ms / kDayMs == now_ms / kDayMs ? decreases_today : 0;
+  }
+};
+
 // A secondary index (DynamoDB GSI or LSI). Items lacking an index key attribute, or holding
 // it with another type, have no entry in the index.
 struct IndexInfo {
@@ -50,6 +64,7 @@ struct IndexInfo {
   std::vector<std::string> non_key_attributes;  // INCLUDE
   uint64_t read_capacity = 0;                   // GSIs of PROVISIONED tables
   uint64_t write_capacity = 0;
+  ThroughputChanges throughput;
 
   // Same keys and projection (an index of that name re-created differently is a new index).
   bool SameShape(const IndexInfo& other) const;
@@ -64,6 +79,7 @@ struct TableInfo {
   BillingMode billing_mode = BillingMode::kProvisioned;
   uint64_t read_capacity = 0;
   uint64_t write_capacity = 0;
+  ThroughputChanges throughput;
   std::vector<std::pair<std::string, std::string>> tags;
   conflict::ConflictPolicy conflict_policy = conflict::ConflictPolicy::kLww;
   // Where the table lives (DynamoDB global tables, version 2019.11.21): in every region of

@@ -8,6 +8,7 @@
 #include "daemon/api/api_error.h"
 #include "daemon/api/authorize.h"
 #include "daemon/api/capacity.h"
+#include "daemon/api/capacity_limiter.h"
 #include "daemon/api/operations.h"
 #include "daemon/api/request.h"
 #include "security/access_key.h"
@@ -104,6 +105,18 @@ std::pair<OpFn, std::string_view> FindOperation(std::string_view target) {
   return {nullptr, {}};
 }
 
+// What an operation does to the tables it names, for the throughput limits. PartiQL sets
+// its statements' kind itself.
+AccessKind KindOf(std::string_view operation) {
+  if (operation == "GetItem" || operation == "BatchGetItem" || operation == "TransactGetItems")
+    return AccessKind::kRead;
+  if (operation == "Query" || operation == "Scan") return AccessKind::kIndexedRead;
+  if (operation == "PutItem" || operation == "UpdateItem" || operation == "DeleteItem" ||
+      operation == "BatchWriteItem" || operation == "TransactWriteItems")
+    return AccessKind::kWrite;
+  return AccessKind::kNone;
+}
+
 // The request's TableName, for the metrics ("" when none or not a string).
 std::string TableNameOf(const json::object& req) {
   const json::value* name = req.if_contains("TableName");
@@ -164,10 +177,13 @@ ApiResponse Api::Handle(std::string_view target, std::string_view body,
   const std::string_view operation = found.second;
   std::string table;
   TakeUsage();  // nothing left by an earlier request on this thread
+  TakeCharges();
   auto finish = [&](ApiResponse r) {
     r.operation = operation;
     r.table = std::move(table);
     r.usage = TakeUsage();
+    std::vector<CapacityCharge> charges = TakeCharges();
+    if (options_.limiter) options_.limiter->Charge(charges);
     return r;
   };
   try {
@@ -191,6 +207,7 @@ ApiResponse Api::Handle(std::string_view target, std::string_view body,
     std::string raw_members;
     OpContext ctx{store_, &options_, &commit_seq, body, &raw_members};
     if (principal) Authorize(*principal, operation, parsed.get_object(), ctx);
+    const AdmissionScope admission(options_.limiter, KindOf(operation));
     Response out = op(ctx, parsed.get_object());
     ApiResponse r;
     // DynamoDB answers these with an empty body, not "{}".

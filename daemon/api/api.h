@@ -20,6 +20,7 @@ namespace meridian::api {
 
 class BackupService;
 class ExportImport;
+class CapacityLimiter;
 
 struct ApiOptions {
   std::string region = "us-east-1";
@@ -40,6 +41,8 @@ struct ApiOptions {
   // Backups, restores, exports and imports (null: those operations are refused).
   BackupService* backups = nullptr;
   ExportImport* exports = nullptr;
+  // Throughput limits (null: nothing is throttled).
+  CapacityLimiter* limiter = nullptr;
 };
 
 // Capacity units one request consumed on one table.

@@ -136,7 +136,7 @@ json::object ConsumedCapacity(CapacityMode mode, const std::string& table, const
 
 void AddConsumedCapacity(json::object* out, CapacityMode mode, const std::string& table,
                          const Consumed& consumed) {
-  RecordUsage(table, consumed.Total(), 0);
+  RecordConsumed(table, consumed, false);
   if (mode != CapacityMode::kNone)
     (*out)["ConsumedCapacity"] = ConsumedCapacity(mode, table, consumed);
 }
@@ -144,7 +144,7 @@ void AddConsumedCapacity(json::object* out, CapacityMode mode, const std::string
 void AddWriteCapacity(json::object* out, CapacityMode mode, const store::TableInfo& table,
                       const store::WriteResult& written) {
   const Consumed consumed = WriteConsumed(table, written);
-  RecordUsage(table.name, 0, consumed.Total());
+  RecordConsumed(table.name, consumed, true);
   if (mode != CapacityMode::kNone)
     (*out)["ConsumedCapacity"] = ConsumedCapacity(mode, table.name, consumed);
 }
@@ -165,6 +165,25 @@ void RecordUsage(const std::string& table, double read_units, double write_units
 }
 
 std::vector<TableUsage> TakeUsage() { return std::exchange(usage, {}); }
+
+namespace {
+thread_local std::vector<CapacityCharge> charges;
+}  // namespace
+
+void RecordConsumed(const std::string& table, const Consumed& consumed, bool write) {
+  const double total = consumed.Total();
+  RecordUsage(table, write ? 0 : total, write ? total : 0);
+  auto charge = [&](const std::string& index, double units) {
+    if (units <= 0) return;
+    charges.push_back(CapacityCharge{table, index, write ? 0 : units, write ? units : 0});
+  };
+  double table_units = consumed.table;
+  for (const auto& [name, units] : consumed.local_indexes) table_units += units;
+  charge("", table_units);
+  for (const auto& [name, units] : consumed.global_indexes) charge(name, units);
+}
+
+std::vector<CapacityCharge> TakeCharges() { return std::exchange(charges, {}); }
 
 bool WantsItemCollectionMetrics(const json::object& req) {
   auto metrics = OptionalString(req, "ReturnItemCollectionMetrics");

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "daemon/api/api.h"
+#include "daemon/api/capacity_limiter.h"
 
 #include "store/store.h"
 
@@ -69,6 +70,10 @@ void AddWriteCapacity(boost::json::object* out, CapacityMode mode, const store::
 // it asked for ReturnConsumedCapacity: Api::Handle takes them for the metrics.
 void RecordUsage(const std::string& table, double read_units, double write_units);
 std::vector<TableUsage> TakeUsage();
+// RecordUsage of consumed.Total(), and the parts the throughput limits charge (the table
+// with its local indexes, each global index on its own): TakeCharges returns them.
+void RecordConsumed(const std::string& table, const Consumed& consumed, bool write);
+std::vector<CapacityCharge> TakeCharges();
 
 // ReturnItemCollectionMetrics = SIZE of `req`.
 bool WantsItemCollectionMetrics(const boost::json::object& req);

@@ -6,6 +6,7 @@
 #include <set>
 
 #include "daemon/api/api_error.h"
+#include "daemon/api/capacity_limiter.h"
 #include "daemon/api/request.h"
 #include "store/store.h"
 
@@ -373,10 +374,14 @@ void ApplyIndexUpdates(const json::value& updates, const AttributeDefinitions& r
       info->indexes.erase(it);
     } else if (const json::value* pt = Member(action, "ProvisionedThroughput")) {
       const json::object& obj = ExpectObject(*pt, "ProvisionedThroughput");
-      it->read_capacity = static_cast<uint64_t>(
+      const auto read = static_cast<uint64_t>(
           std::max<int64_t>(1, OptionalInt(obj, "ReadCapacityUnits").value_or(1)));
-      it->write_capacity = static_cast<uint64_t>(
+      const auto write = static_cast<uint64_t>(
           std::max<int64_t>(1, OptionalInt(obj, "WriteCapacityUnits").value_or(1)));
+      RecordThroughputChange(&it->throughput, it->read_capacity, it->write_capacity, read, write,
+                             NowMillis(), "index " + it->name);
+      it->read_capacity = read;
+      it->write_capacity = write;
     }
   }
 }
@@ -424,9 +429,8 @@ void DescribeIndexes(const OpContext& ctx, const store::TableInfo& info,
     updating = updating || backfilling || dropping;
     d["IndexStatus"] = dropping ? "DELETING" : backfilling ? "CREATING" : "ACTIVE";
     if (backfilling) d["Backfilling"] = true;
-    d["ProvisionedThroughput"] = json::object{{"NumberOfDecreasesToday", 0},
-                                              {"ReadCapacityUnits", index.read_capacity},
-                                              {"WriteCapacityUnits", index.write_capacity}};
+    d["ProvisionedThroughput"] =
+        DescribeThroughput(index.read_capacity, index.write_capacity, index.throughput);
     global.push_back(std::move(d));
   }
   if (!global.empty()) (*t)["GlobalSecondaryIndexes"] = std::move(global);

@@ -5,6 +5,7 @@
 #include <cctype>
 
 #include "daemon/api/api_error.h"
+#include "daemon/api/capacity_limiter.h"
 #include "daemon/api/json_codec.h"
 #include "daemon/api/legacy.h"
 #include "daemon/api/request.h"
@@ -18,6 +19,7 @@ using model::AttributeValue;
 std::shared_ptr<const store::TableInfo> LookupTable(store::Store* store, const std::string& name) {
   auto table = store->GetTable(name);
   if (!table.ok()) throw ApiError::ResourceNotFound("Requested resource not found");
+  AdmitTable(**table);
   return *table;
 }
 

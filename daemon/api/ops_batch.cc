@@ -139,7 +139,7 @@ Response BatchGetItem(const OpContext& ctx, const Request& req) {
       }
     }
     responses[r.name] = std::move(items);
-    RecordUsage(r.name, units, 0);
+    RecordConsumed(r.name, ReadConsumed(nullptr, units), false);
     if (capacity != CapacityMode::kNone)
       consumed.push_back(ConsumedCapacity(capacity, r.name, ReadConsumed(nullptr, units)));
   }
@@ -260,7 +260,7 @@ Response BatchWriteItem(const OpContext& ctx, const Request& req) {
   }
   Response out;
   out["UnprocessedItems"] = json::object();
-  for (const auto& [table, n] : units) RecordUsage(table, 0, n.Total());
+  for (const auto& [table, n] : units) RecordConsumed(table, n, true);
   if (capacity != CapacityMode::kNone) {
     json::array consumed;
     for (const auto& [table, n] : units) consumed.push_back(ConsumedCapacity(capacity, table, n));

@@ -5,6 +5,7 @@
 
 #include "common/base64.h"
 #include "daemon/api/api_error.h"
+#include "daemon/api/capacity_limiter.h"
 #include "daemon/api/item_request.h"
 #include "daemon/api/json_codec.h"
 #include "daemon/api/operations.h"
@@ -126,6 +127,7 @@ Response RunSelect(const OpContext& ctx, const Request& req, std::string_view te
   Response out;
   if (plan.kind == ReadPlan::Kind::kGet) {
     // GetItem's read; the item written as JSON straight from the store's copy.
+    AdmitRead(table, nullptr);
     const store::ItemView item =
         ReadForGet(ctx, table, plan.key, OptionalBool(req, "ConsistentRead").value_or(false),
                    ParseCapacityMode(req), &out);
@@ -264,6 +266,8 @@ Response ExecuteStatement(const OpContext& ctx, const Request& req) {
   const auto parsed = ParseStatement(text);
   const Statement& s = *parsed;
   const auto params = BindParameters(Member(req, "Parameters"), s);
+  // A SELECT is admitted by what it reads (the table or its index); a write by its table.
+  const AdmissionScope admission(s.is_read() ? AccessKind::kIndexedRead : AccessKind::kWrite);
   auto table = LookupTable(ctx.store, s.table);
   if (s.is_read()) return RunSelect(ctx, req, text, s, params, *table);
   WritePlan plan = PlanWrite(s, params, *table);
@@ -303,6 +307,9 @@ Response BatchExecuteStatement(const OpContext& ctx, const Request& req) {
         return s ? std::optional<bool>(s->is_read()) : std::nullopt;
       },
       "Read and write requests together in the same batch is not supported.");
+  const bool reads = std::any_of(statements.begin(), statements.end(),
+                                 [](const auto& s) { return s && s->is_read(); });
+  const AdmissionScope admission(reads ? AccessKind::kRead : AccessKind::kWrite);
   std::map<std::string, double> totals;
   json::array responses;
   for (size_t i = 0; i < list.size(); ++i) {
@@ -412,6 +419,7 @@ Response ExecuteTransaction(const OpContext& ctx, const Request& req) {
       statements, [](const Statement& s) { return std::optional<bool>(s.is_read()); },
       "ExecuteTransaction API does not support both read and write operations in the same "
       "request.");
+  const AdmissionScope admission(reads ? AccessKind::kRead : AccessKind::kWrite);
   json::array items;
   for (size_t i = 0; i < statements.size(); ++i) {
     const Statement& s = statements[i];

@@ -5,6 +5,7 @@
 #include <set>
 
 #include "daemon/api/api_error.h"
+#include "daemon/api/capacity_limiter.h"
 #include "daemon/api/backup_service.h"
 #include "daemon/api/index_schema.h"
 #include "daemon/api/operations.h"
@@ -308,9 +309,8 @@ json::object DescribeTableInfo(const OpContext& ctx, const store::TableInfo& inf
   t["KeySchema"] = std::move(schema);
   t["TableStatus"] = status;
   t["CreationDateTime"] = static_cast<double>(info.creation_time_ms) / 1000.0;
-  t["ProvisionedThroughput"] = json::object{{"NumberOfDecreasesToday", 0},
-                                            {"ReadCapacityUnits", info.read_capacity},
-                                            {"WriteCapacityUnits", info.write_capacity}};
+  t["ProvisionedThroughput"] =
+      DescribeThroughput(info.read_capacity, info.write_capacity, info.throughput);
   auto stats = ctx.store->GetTableStats(info.table_id);
   t["TableSizeBytes"] = stats.size_bytes;
   t["ItemCount"] = stats.item_count;

@@ -387,7 +387,7 @@ Response TransactWriteItems(const OpContext& ctx, const Request& req) {
     }
   }
   for (const auto& [table, c] : per_table) {
-    RecordUsage(table, replayed ? c.Total() : 0, replayed ? 0 : c.Total());
+    RecordConsumed(table, c, !replayed);
   }
   if (capacity != CapacityMode::kNone) {
     json::array consumed;
@@ -481,7 +481,7 @@ Response TransactGetItems(const OpContext& ctx, const Request& req) {
   }
   Response out;
   out["Responses"] = std::move(responses);
-  for (const auto& [table, c] : per_table) RecordUsage(table, c.Total(), 0);
+  for (const auto& [table, c] : per_table) RecordConsumed(table, c, false);
   if (capacity != CapacityMode::kNone) {
     json::array consumed;
     for (const auto& [table, c] : per_table) {

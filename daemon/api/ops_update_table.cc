@@ -7,6 +7,7 @@
 #include <algorithm>
 
 #include "daemon/api/api_error.h"
+#include "daemon/api/capacity_limiter.h"
 #include "daemon/api/index_schema.h"
 #include "daemon/api/operations.h"
 #include "daemon/api/request.h"
@@ -151,6 +152,8 @@ Response UpdateTable(const OpContext& ctx, const Request& req) {
           "when BillingMode is PROVISIONED");
     }
     if (throughput || next_mode != info->billing_mode) {
+      const store::BillingMode mode_before = info->billing_mode;
+      const uint64_t read = info->read_capacity, write = info->write_capacity;
       Request billing;
       billing["BillingMode"] = store::BillingModeName(next_mode);
       if (throughput) billing["ProvisionedThroughput"] = *throughput;
@@ -159,6 +162,21 @@ Response UpdateTable(const OpContext& ctx, const Request& req) {
       errors.ThrowIfAny();
       if (next_mode == store::BillingMode::kPayPerRequest)
         info->read_capacity = info->write_capacity = 0;
+      if (throughput && mode_before == store::BillingMode::kProvisioned &&
+          next_mode == store::BillingMode::kProvisioned) {
+        if (read == info->read_capacity && write == info->write_capacity && !gsi_updates) {
+          throw ApiError::Validation(
+              "The provisioned throughput for the table will not change. The requested value "
+              "equals the current value. Current ReadCapacityUnits provisioned for the table: " +
+              std::to_string(read) + ". Requested ReadCapacityUnits: " + std::to_string(read) +
+              ". Current WriteCapacityUnits provisioned for the table: " + std::to_string(write) +
+              ". Requested WriteCapacityUnits: " + std::to_string(write) +
+              ". Refer to the Amazon DynamoDB Developer Guide for current limits and how to "
+              "request higher limits.");
+        }
+        RecordThroughputChange(&info->throughput, read, write, info->read_capacity,
+                               info->write_capacity, NowMillis(), "table");
+      }
     }
     ApplyStreamSpecification(req, /*creating=*/false, info);
     if (!updates.empty()) ApplyReplicaUpdates(ctx, updates, info);

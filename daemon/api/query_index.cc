@@ -3,6 +3,7 @@
 #include <boost/json.hpp>
 
 #include "daemon/api/api_error.h"
+#include "daemon/api/capacity_limiter.h"
 #include "daemon/api/item_request.h"
 #include "daemon/api/request.h"
 #include "store/index_codec.h"
@@ -22,6 +23,7 @@ ReadTarget ResolveReadTarget(const boost::json::object& req, const store::Store&
     }
     target.partition_key = table.partition_key;
     target.sort_key = table.sort_key;
+    AdmitRead(table, nullptr);
     return target;
   }
   const store::IndexInfo* index = table.FindIndex(*name);
@@ -44,6 +46,7 @@ ReadTarget ResolveReadTarget(const boost::json::object& req, const store::Store&
   target.index = index;
   target.partition_key = index->partition_key;
   target.sort_key = index->sort_key;
+  AdmitRead(table, index);
   return target;
 }
 

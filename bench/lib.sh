@@ -177,3 +177,24 @@ quiesce() {
     before=(); after=()
   done
 }
+
+# write_auth_configs DIR: DIR/sigv4.toml (one access key, no policy) and DIR/policy.toml (the
+# same key with the seed's sample policy: Get, Put, Scan, UpdateItem on $BENCH_TABLE), for
+# the requests bench/presign.py signs with $BENCH_KEY_ID / $BENCH_SECRET.
+BENCH_KEY_ID=AKIAMERIDIANBENCH01
+BENCH_SECRET=benchSecretKeyForSigV4VerificationOnly00
+write_auth_configs() {
+  local dir=$1
+  cat >"$dir/sigv4.toml" <<TOML
+[[access_keys]]
+id = "$BENCH_KEY_ID"
+secret = "$BENCH_SECRET"
+account_id = "000000000000"
+TOML
+  cat >"$dir/policy.json" <<JSON
+{"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
+  "Action": ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Scan", "dynamodb:UpdateItem"],
+  "Resource": "arn:aws:dynamodb:us-east-1:000000000000:table/$BENCH_TABLE"}]}
+JSON
+  sed "s|^account_id.*|&\npolicy_file = \"$dir/policy.json\"|" "$dir/sigv4.toml" >"$dir/policy.toml"
+}

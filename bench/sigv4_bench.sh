@@ -21,8 +21,8 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 DURATION="${DURATION:-10}"
 ROUNDS="${ROUNDS:-5}"
 COUNT="${COUNT:-20000}"
-KEY_ID=AKIAMERIDIANBENCH01
-SECRET=benchSecretKeyForSigV4VerificationOnly00
+KEY_ID=$BENCH_KEY_ID
+SECRET=$BENCH_SECRET
 need wrk; need curl; need taskset; need "$PYTHON"
 
 declare -A PIDS=() PORTS=() ADMINS=()
@@ -67,18 +67,7 @@ stop preload
 cp -a "$WORK_DIR/data-off" "$WORK_DIR/data-sigv4"
 cp -a "$WORK_DIR/data-off" "$WORK_DIR/data-policy"
 
-cat >"$WORK_DIR/sigv4.toml" <<TOML
-[[access_keys]]
-id = "$KEY_ID"
-secret = "$SECRET"
-account_id = "000000000000"
-TOML
-cat >"$WORK_DIR/policy.json" <<JSON
-{"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
-  "Action": ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Scan", "dynamodb:UpdateItem"],
-  "Resource": "arn:aws:dynamodb:us-east-1:000000000000:table/$BENCH_TABLE"}]}
-JSON
-sed "s|^account_id.*|&\npolicy_file = \"$WORK_DIR/policy.json\"|" "$WORK_DIR/sigv4.toml" >"$WORK_DIR/policy.toml"
+write_auth_configs "$WORK_DIR"
 serve off "$WORK_DIR/data-off"
 serve sigv4 "$WORK_DIR/data-sigv4" "$WORK_DIR/sigv4.toml"
 serve policy "$WORK_DIR/data-policy" "$WORK_DIR/policy.toml"

@@ -1,64 +1,41 @@
 #include "security/crypto.h"
 
+// SHA256_Init/Update/Final are deprecated in OpenSSL 3 in favour of EVP, whose per-hash
+// dispatch (init, provider lookup through the context, finalization) costs about as much as
+// hashing a short string; SigV4 hashes several short strings per request. Both end in the
+// same block function (SHA-NI / AVX2 as the CPU offers).
+#define OPENSSL_SUPPRESS_DEPRECATED
 #include <openssl/crypto.h>
-#include <openssl/evp.h>
+#include <openssl/sha.h>
 
 #include <algorithm>
-#include <memory>
-#include <stdexcept>
 
 namespace meridian::security {
 namespace {
 
 constexpr size_t kBlock = 64;  // SHA-256's block size
 
-// OpenSSL 3 looks a digest up in its provider tables on every EVP_sha256()/HMAC() call and
-// allocates a context each time; SigV4 hashes several short strings per request, so the
-// digest is fetched once and each thread reuses one context.
-class Sha256Context {
- public:
-  Sha256Context() : ctx_(EVP_MD_CTX_new()) {
-    if (!ctx_ || !Md()) throw std::runtime_error("OpenSSL: no SHA-256");
-  }
-  ~Sha256Context() { EVP_MD_CTX_free(ctx_); }
-  Sha256Context(const Sha256Context&) = delete;
-  Sha256Context& operator=(const Sha256Context&) = delete;
-
-  Digest Hash(std::string_view a, std::string_view b = {}) {
-    Digest out{};
-    unsigned int n = 0;
-    EVP_DigestInit_ex2(ctx_, Md(), nullptr);
-    EVP_DigestUpdate(ctx_, a.data(), a.size());
-    if (!b.empty()) EVP_DigestUpdate(ctx_, b.data(), b.size());
-    EVP_DigestFinal_ex(ctx_, out.data(), &n);
-    return out;
-  }
-
- private:
-  static const EVP_MD* Md() {
-    static const std::unique_ptr<EVP_MD, decltype(&EVP_MD_free)> md(
-        EVP_MD_fetch(nullptr, "SHA256", nullptr), &EVP_MD_free);
-    return md.get();
-  }
-  EVP_MD_CTX* ctx_;
-};
-
-Sha256Context& ThreadContext() {
-  thread_local Sha256Context context;
-  return context;
+Digest Hash(std::string_view a, std::string_view b = {}) {
+  Digest out{};
+  SHA256_CTX ctx;
+  SHA256_Init(&ctx);
+  SHA256_Update(&ctx, a.data(), a.size());
+  if (!b.empty()) SHA256_Update(&ctx, b.data(), b.size());
+  SHA256_Final(out.data(), &ctx);
+  OPENSSL_cleanse(&ctx, sizeof ctx);
+  return out;
 }
 
 }  // namespace
 
-Digest Sha256(std::string_view data) { return ThreadContext().Hash(data); }
+Digest Sha256(std::string_view data) { return Hash(data); }
 
 // RFC 2104: H((K ^ opad) || H((K ^ ipad) || data)), K zero-padded to a block (hashed first
 // when longer).
 Digest HmacSha256(std::string_view key, std::string_view data) {
-  Sha256Context& sha = ThreadContext();
   unsigned char pad[kBlock] = {};
   if (key.size() > kBlock) {
-    const Digest hashed = sha.Hash(key);
+    const Digest hashed = Hash(key);
     std::copy(hashed.begin(), hashed.end(), pad);
   } else {
     std::copy(key.begin(), key.end(), pad);
@@ -67,10 +44,49 @@ Digest HmacSha256(std::string_view key, std::string_view data) {
   const auto view = [](const auto& bytes, size_t n) {
     return std::string_view(reinterpret_cast<const char*>(bytes), n);
   };
-  const Digest inner = sha.Hash(view(pad, kBlock), data);
+  const Digest inner = Hash(view(pad, kBlock), data);
   for (unsigned char& c : pad) c ^= 0x36 ^ 0x5c;
-  const Digest out = sha.Hash(view(pad, kBlock), AsView(inner));
+  const Digest out = Hash(view(pad, kBlock), AsView(inner));
   OPENSSL_cleanse(pad, sizeof pad);
+  return out;
+}
+
+static_assert(sizeof(SHA256_CTX) <= 128, "HmacSha256Key's state buffers are too small");
+
+HmacSha256Key::HmacSha256Key(std::string_view key) {
+  unsigned char pad[kBlock] = {};
+  if (key.size() > kBlock) {
+    const Digest hashed = Hash(key);
+    std::copy(hashed.begin(), hashed.end(), pad);
+  } else {
+    std::copy(key.begin(), key.end(), pad);
+  }
+  auto* inner = reinterpret_cast<SHA256_CTX*>(inner_);
+  auto* outer = reinterpret_cast<SHA256_CTX*>(outer_);
+  for (unsigned char& c : pad) c ^= 0x36;
+  SHA256_Init(inner);
+  SHA256_Update(inner, pad, kBlock);
+  for (unsigned char& c : pad) c ^= 0x36 ^ 0x5c;
+  SHA256_Init(outer);
+  SHA256_Update(outer, pad, kBlock);
+  OPENSSL_cleanse(pad, sizeof pad);
+}
+
+HmacSha256Key::~HmacSha256Key() {
+  OPENSSL_cleanse(inner_, sizeof inner_);
+  OPENSSL_cleanse(outer_, sizeof outer_);
+}
+
+Digest HmacSha256Key::Sign(std::string_view data) const {
+  SHA256_CTX ctx = *reinterpret_cast<const SHA256_CTX*>(inner_);
+  Digest inner{};
+  SHA256_Update(&ctx, data.data(), data.size());
+  SHA256_Final(inner.data(), &ctx);
+  ctx = *reinterpret_cast<const SHA256_CTX*>(outer_);
+  Digest out{};
+  SHA256_Update(&ctx, inner.data(), inner.size());
+  SHA256_Final(out.data(), &ctx);
+  OPENSSL_cleanse(&ctx, sizeof ctx);
   return out;
 }
 

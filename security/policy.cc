@@ -380,6 +380,8 @@ Result<std::shared_ptr<const Policy>> Policy::Parse(std::string_view text) {
     if (!st.ok()) return st.status();
     policy->statements_.push_back(std::move(st).value());
   }
+  policy->has_conditions_ = std::any_of(policy->statements_.begin(), policy->statements_.end(),
+                                        [](const Statement& st) { return !st.conditions.empty(); });
   return std::shared_ptr<const Policy>(std::move(policy));
 }
 

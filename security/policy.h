@@ -54,11 +54,14 @@ class Policy {
   ~Policy();
 
   Decision Evaluate(const AccessRequest& request, const PolicyVariables& vars) const;
+  // Does any statement have a Condition? Without one, requests need no condition keys.
+  bool has_conditions() const { return has_conditions_; }
 
  private:
   Policy();
   std::vector<Statement> statements_;
   bool variables_ = false;  // Version 2012-10-17: ${...} are policy variables
+  bool has_conditions_ = false;
 };
 
 // IAM's wildcard match: '*' any run of characters, '?' one character, '\\' escapes the next.

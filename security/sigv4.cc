@@ -151,18 +151,18 @@ std::string FormatMinus(int64_t now_ms, int64_t delta_ms) {
 struct CachedKey {
   std::string secret;
   std::string scope;  // date/region/service
-  Digest key{};
+  HmacSha256Key key;
 };
 
 // The derived signing key for (secret, scope), computed at most once per day and thread.
-const Digest& CachedSigningKey(const AccessKey& key, std::string_view date, std::string_view region,
+const HmacSha256Key& CachedSigningKey(const AccessKey& key, std::string_view date, std::string_view region,
                                std::string_view service, std::string_view scope) {
   thread_local std::unordered_map<std::string, CachedKey> cache;
   CachedKey& entry = cache[key.id];
   if (entry.scope != scope || entry.secret != key.secret) {
     entry.secret = key.secret;
     entry.scope = std::string(scope);
-    entry.key = sigv4::SigningKey(key.secret, date, region, service);
+    entry.key = HmacSha256Key(AsView(sigv4::SigningKey(key.secret, date, region, service)));
   }
   return entry.key;
 }
@@ -381,7 +381,8 @@ AuthResult Authenticator::Authenticate(const SignedRequest& request, int64_t now
   const std::string canonical = sigv4::CanonicalRequest(request, auth.signed_headers, payload_hash);
   std::string scope_text;
   scope_text.append(scope[1]).append("/").append(scope[2]).append("/").append(scope[3]);
-  const Digest& signing_key = CachedSigningKey(key, scope[1], scope[2], scope[3], scope_text);
+  const HmacSha256Key& signing_key =
+      CachedSigningKey(key, scope[1], scope[2], scope[3], scope_text);
   std::string to_sign;
   to_sign.reserve(160);
   to_sign.append(kAlgorithm).append("\n").append(amz_date).append("\n");
@@ -389,7 +390,7 @@ AuthResult Authenticator::Authenticate(const SignedRequest& request, int64_t now
   AppendHex(AsView(Sha256(canonical)), &to_sign);
   std::string expected;
   expected.reserve(64);
-  AppendHex(AsView(HmacSha256(AsView(signing_key), to_sign)), &expected);
+  AppendHex(AsView(signing_key.Sign(to_sign)), &expected);
   if (!ConstantTimeEquals(expected, auth.signature)) {
     return Invalid(
         "The request signature we calculated does not match the signature you provided. Check "

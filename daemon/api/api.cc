@@ -129,7 +129,8 @@ void Authorize(const security::AccessKey& principal, std::string_view operation,
                const OpContext& ctx) {
   if (!principal.policy) return;  // the account's root
   const security::PolicyVariables vars{principal.user, principal.id, principal.account_id};
-  for (const AccessCheck& check : RequiredAccess(operation, req, ctx)) {
+  for (const AccessCheck& check :
+       RequiredAccess(operation, req, ctx, principal.policy->has_conditions())) {
     const security::Decision d =
         principal.policy->Evaluate({check.action, check.resource, &check.context}, vars);
     if (d == security::Decision::kAllow) continue;

@@ -270,7 +270,7 @@ std::string StreamResource(std::string_view operation, const json::object& req) 
 }  // namespace
 
 std::vector<AccessCheck> RequiredAccess(std::string_view operation, const Request& req,
-                                        const OpContext& ctx) {
+                                        const OpContext& ctx, bool condition_keys) {
   const std::string action = "dynamodb:" + std::string(operation);
   if (operation == "BatchGetItem") return BatchGet(ctx, req);
   if (operation == "BatchWriteItem") return BatchWrite(ctx, req);
@@ -322,12 +322,14 @@ std::vector<AccessCheck> RequiredAccess(std::string_view operation, const Reques
   security::ConditionContext context;
   if (operation == "PutItem" || operation == "GetItem" || operation == "UpdateItem" ||
       operation == "DeleteItem") {
-    context = ItemContext(ctx, operation, table, req);
+    if (condition_keys) context = ItemContext(ctx, operation, table, req);
   } else if (operation == "Query" || operation == "Scan") {
     const std::string index = StringMember(req, "IndexName");
     if (!index.empty()) resource += "/index/" + index;
-    if (operation == "Query") AddQueryLeadingKey(ctx, table, req, &context);
-    AddRead(req, &context);
+    if (condition_keys) {
+      if (operation == "Query") AddQueryLeadingKey(ctx, table, req, &context);
+      AddRead(req, &context);
+    }
   }
   return {AccessCheck{action, std::move(resource), std::move(context)}};
 }

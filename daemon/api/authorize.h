@@ -22,8 +22,9 @@ struct AccessCheck {
 
 // The checks of one request to `operation` ("PutItem"). Never throws: a request too
 // malformed to name its keys gets checks without those condition keys, and the operation
-// then rejects it.
+// then rejects it. `condition_keys` false: the policy has no Condition, so the item
+// operations' checks leave their condition keys out (they cost more than the evaluation).
 std::vector<AccessCheck> RequiredAccess(std::string_view operation, const Request& req,
-                                        const OpContext& ctx);
+                                        const OpContext& ctx, bool condition_keys = true);
 
 }  // namespace meridian::api

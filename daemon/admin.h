@@ -53,7 +53,7 @@ struct AdminState {
   const Metrics* metrics = nullptr;
   const LagHistory* lag_history = nullptr;                    // null without replication
   const replication::PeerAuthenticator* peer_auth = nullptr;  // null: peers not authenticated
-  const api::CapacityLimiter* limiter = nullptr;               // throughput limits and auto scaling
+  const api::CapacityLimiter* limiter = nullptr;              // throughput limits and auto scaling
 };
 
 // GET /healthz: 200 {"status":"ok"}, or 503 {"status":"error","errors":[{"type":...}]}

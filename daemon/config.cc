@@ -192,7 +192,8 @@ const std::vector<ConfigKey>& ConfigKeys() {
        &Config::account_read_units},
       {"account_write_units", "write units/s of all tables together (0 = no limit)",
        &Config::account_write_units},
-      {"autoscale_interval_s", "seconds between auto scaling passes", &Config::autoscale_interval_s},
+      {"autoscale_interval_s", "seconds between auto scaling passes",
+       &Config::autoscale_interval_s},
       {"s3_dir",
        "the local S3 of exports and imports: bucket B is the directory S3_DIR/B (default "
        "DATA_DIR/s3; an S3Bucket of file:///PATH names PATH itself)",

@@ -19,12 +19,12 @@
 #include "daemon/admin.h"
 #include "daemon/api/api.h"
 #include "daemon/api/backup_service.h"
+#include "daemon/api/capacity_limiter.h"
 #include "daemon/api/export_import.h"
 #include "daemon/config.h"
 #include "daemon/dynamodb_http.h"
 #include "daemon/http_server.h"
 #include "daemon/lag_history.h"
-#include "daemon/api/capacity_limiter.h"
 #include "daemon/metrics.h"
 #include "daemon/trigger.h"
 #include "replication/nats_transport.h"
@@ -313,8 +313,8 @@ int main(int argc, char** argv) {
   auto admin = *daemon::ParseHostPort(config.admin_listen);
   std::unique_ptr<daemon::LagHistory> lag_history;
   if (replicator) lag_history = std::make_unique<daemon::LagHistory>(replicator.get());
-  daemon::AdminState admin_state{&identity,      db, replicator.get(), &metrics, lag_history.get(),
-                                 peer_auth.get(), &limiter};
+  daemon::AdminState admin_state{
+      &identity, db, replicator.get(), &metrics, lag_history.get(), peer_auth.get(), &limiter};
   daemon::HttpServerOptions admin_http{admin.first, admin.second, 1};
   admin_http.tls_cert = config.tls_cert;
   admin_http.tls_key = config.tls_key;

@@ -11,8 +11,8 @@
 #include <unordered_map>
 
 #include "daemon/admin.h"
-#include "daemon/api/capacity_limiter.h"
 #include "daemon/api/api.h"
+#include "daemon/api/capacity_limiter.h"
 #include "replication/peer_auth.h"
 #include "replication/replicator.h"
 #include "store/store.h"

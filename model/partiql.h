@@ -43,14 +43,16 @@ struct Expr {
 
 struct Cond {
   enum class Kind {
-    kAnd, kOr, kNot,  // children
-    kCompare,         // op, operands[0] op operands[1]
-    kBetween,         // operands[0] BETWEEN operands[1] AND operands[2]
-    kIn,              // operands[0] IN operands[1..]
-    kCall,            // function(operands...): begins_with, contains, attribute_type, ...
-    kIsMissing,       // operands[0] IS MISSING
-    kIsNull,          // operands[0] IS NULL (also true when missing)
-    kValue,           // a bare TRUE / FALSE
+    kAnd,
+    kOr,
+    kNot,        // children
+    kCompare,    // op, operands[0] op operands[1]
+    kBetween,    // operands[0] BETWEEN operands[1] AND operands[2]
+    kIn,         // operands[0] IN operands[1..]
+    kCall,       // function(operands...): begins_with, contains, attribute_type, ...
+    kIsMissing,  // operands[0] IS MISSING
+    kIsNull,     // operands[0] IS NULL (also true when missing)
+    kValue,      // a bare TRUE / FALSE
   };
   Kind kind = Kind::kAnd;
   std::string op;  // kCompare: = <> < <= > >=; kCall: function, lower case
@@ -67,16 +69,16 @@ struct Statement {
   enum class Kind { kSelect, kInsert, kUpdate, kDelete, kExists };
   Kind kind = Kind::kSelect;
   std::string table;
-  std::optional<std::string> index;  // SELECT FROM "Table"."Index"
+  std::optional<std::string> index;    // SELECT FROM "Table"."Index"
   std::vector<expr::Path> projection;  // empty: SELECT *
   std::optional<Cond> where;
   std::optional<expr::Path> order_by;
   bool descending = false;
-  Expr value;                        // INSERT
-  std::vector<SetAction> sets;       // UPDATE
-  std::vector<expr::Path> removes;   // UPDATE
-  std::string returning;             // "", "ALL_OLD", "UPDATED_OLD", "ALL_NEW", "UPDATED_NEW"
-  int parameters = 0;                // number of `?`
+  Expr value;                       // INSERT
+  std::vector<SetAction> sets;      // UPDATE
+  std::vector<expr::Path> removes;  // UPDATE
+  std::string returning;            // "", "ALL_OLD", "UPDATED_OLD", "ALL_NEW", "UPDATED_NEW"
+  int parameters = 0;               // number of `?`
   bool is_read() const { return kind == Kind::kSelect; }
 };
 

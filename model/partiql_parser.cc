@@ -21,7 +21,13 @@ struct SyntaxError {
 }
 
 enum class Tok {
-  kEnd, kIdent, kQuoted, kString, kNumber, kPunct, kParam,
+  kEnd,
+  kIdent,
+  kQuoted,
+  kString,
+  kNumber,
+  kPunct,
+  kParam,
 };
 
 struct Token {
@@ -40,7 +46,8 @@ std::string ReadQuoted(std::string_view text, size_t* i, char quote) {
   std::string out;
   size_t j = *i + 1;
   for (;;) {
-    if (j >= text.size()) Fail(quote == '\'' ? "Unterminated string literal" : "Unterminated quoted identifier");
+    if (j >= text.size())
+      Fail(quote == '\'' ? "Unterminated string literal" : "Unterminated quoted identifier");
     if (text[j] == quote) {
       if (j + 1 < text.size() && text[j + 1] == quote) {
         out += quote;
@@ -89,7 +96,8 @@ std::vector<Token> Tokenize(std::string_view text) {
                (c == '.' && i + 1 < text.size() &&
                 std::isdigit(static_cast<unsigned char>(text[i + 1])))) {
       size_t j = i;
-      while (j < text.size() && (std::isdigit(static_cast<unsigned char>(text[j])) || text[j] == '.'))
+      while (j < text.size() &&
+             (std::isdigit(static_cast<unsigned char>(text[j])) || text[j] == '.'))
         ++j;
       if (j < text.size() && (text[j] == 'e' || text[j] == 'E')) {
         size_t k = j + 1;
@@ -144,9 +152,9 @@ std::string Lower(std::string s) {
 // Words that cannot be unquoted attribute names.
 bool IsKeyword(std::string_view word) {
   static constexpr std::string_view kWords[] = {
-      "select", "from",  "where",  "and",    "or",        "not",   "in",    "between", "is",
-      "missing", "null", "true",   "false",  "insert",    "into",  "value", "update",  "set",
-      "remove", "delete", "returning", "order", "by",     "asc",   "desc",  "exists",  "values"};
+      "select",  "from",   "where",     "and",   "or",     "not",  "in",    "between", "is",
+      "missing", "null",   "true",      "false", "insert", "into", "value", "update",  "set",
+      "remove",  "delete", "returning", "order", "by",     "asc",  "desc",  "exists",  "values"};
   for (std::string_view k : kWords) {
     if (EqualsIgnoreCase(word, k)) return true;
   }
@@ -286,7 +294,8 @@ class Parser {
     ExpectWord("from");
     s->table = TableName();
     if (Accept(".")) s->index = Name("index");
-    if (IsPunct(".")) throw SyntaxError{"A path may contain at most 2 components in the FROM clause"};
+    if (IsPunct("."))
+      throw SyntaxError{"A path may contain at most 2 components in the FROM clause"};
     if (IsWord("as") || Peek().kind == Tok::kQuoted ||
         (Peek().kind == Tok::kIdent && !IsKeyword(Peek().text))) {
       throw SyntaxError{"Aliasing is not supported"};
@@ -367,7 +376,8 @@ class Parser {
     const bool all = AcceptWord("all");
     if (!all && !AcceptWord("modified")) Fail("Expected ALL or MODIFIED after RETURNING");
     const bool is_new = AcceptWord("new");
-    if (!is_new && !AcceptWord("old")) Fail("Expected OLD or NEW after RETURNING " + std::string(all ? "ALL" : "MODIFIED"));
+    if (!is_new && !AcceptWord("old"))
+      Fail("Expected OLD or NEW after RETURNING " + std::string(all ? "ALL" : "MODIFIED"));
     if (!Accept("*")) {
       throw SyntaxError{"Expected '*' after ( MODIFIED | ALL ) ( NEW | OLD ) in RETURNING clause"};
     }
@@ -429,8 +439,7 @@ class Parser {
       Expect(")");
       return inner;
     }
-    if (Peek().kind == Tok::kIdent && IsPunct("(", 1) &&
-        IsBooleanFunction(Lower(Peek().text))) {
+    if (Peek().kind == Tok::kIdent && IsPunct("(", 1) && IsBooleanFunction(Lower(Peek().text))) {
       Cond out;
       out.kind = Cond::Kind::kCall;
       out.op = Lower(Next().text);
@@ -644,7 +653,8 @@ Result<AttributeValue> Bind(const Expr& e, const std::vector<AttributeValue>& pa
     case Expr::Kind::kLiteral: return e.literal;
     case Expr::Kind::kParam:
       if (e.param < 0 || static_cast<size_t>(e.param) >= parameters.size())  // never: checked
-        return Status::InvalidArgument("Number of parameters in request and statement don't match.");
+        return Status::InvalidArgument(
+            "Number of parameters in request and statement don't match.");
       return parameters[static_cast<size_t>(e.param)];
     case Expr::Kind::kList: {
       AttributeValue::List list;
@@ -689,7 +699,8 @@ Result<AttributeValue> Bind(const Expr& e, const std::vector<AttributeValue>& pa
                                   : AttributeValue::BS(std::move(strings));
     }
     default:
-      return Status::InvalidArgument("Statement wasn't well formed, can't be processed: expected a value");
+      return Status::InvalidArgument(
+          "Statement wasn't well formed, can't be processed: expected a value");
   }
 }
 

@@ -33,22 +33,7 @@ Digest Sha256(std::string_view data) { return Hash(data); }
 // RFC 2104: H((K ^ opad) || H((K ^ ipad) || data)), K zero-padded to a block (hashed first
 // when longer).
 Digest HmacSha256(std::string_view key, std::string_view data) {
-  unsigned char pad[kBlock] = {};
-  if (key.size() > kBlock) {
-    const Digest hashed = Hash(key);
-    std::copy(hashed.begin(), hashed.end(), pad);
-  } else {
-    std::copy(key.begin(), key.end(), pad);
-  }
-  for (unsigned char& c : pad) c ^= 0x36;
-  const auto view = [](const auto& bytes, size_t n) {
-    return std::string_view(reinterpret_cast<const char*>(bytes), n);
-  };
-  const Digest inner = Hash(view(pad, kBlock), data);
-  for (unsigned char& c : pad) c ^= 0x36 ^ 0x5c;
-  const Digest out = Hash(view(pad, kBlock), AsView(inner));
-  OPENSSL_cleanse(pad, sizeof pad);
-  return out;
+  return HmacSha256Key(key).Sign(data);
 }
 
 static_assert(sizeof(SHA256_CTX) <= 128, "HmacSha256Key's state buffers are too small");

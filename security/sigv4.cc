@@ -155,8 +155,9 @@ struct CachedKey {
 };
 
 // The derived signing key for (secret, scope), computed at most once per day and thread.
-const HmacSha256Key& CachedSigningKey(const AccessKey& key, std::string_view date, std::string_view region,
-                               std::string_view service, std::string_view scope) {
+const HmacSha256Key& CachedSigningKey(const AccessKey& key, std::string_view date,
+                                      std::string_view region, std::string_view service,
+                                      std::string_view scope) {
   thread_local std::unordered_map<std::string, CachedKey> cache;
   CachedKey& entry = cache[key.id];
   if (entry.scope != scope || entry.secret != key.secret) {

@@ -297,7 +297,8 @@ Status Store::ApplyRemoteUnit(std::vector<Change> unit, std::string* bytes,
                            conflict::MergeAction::kMerged) {
       ++stats->merged;
     }
-    if (targets[i].table) CountReplicatedWrite(targets[i].table->name, unit[i].version_bytes.size());
+    if (targets[i].table)
+      CountReplicatedWrite(targets[i].table->name, unit[i].version_bytes.size());
     StageLogLocked(unit[i].origin, unit[i].seq, std::move(bytes[i]));
     // Changes of an origin apply one after the other (remote_mu_ is held throughout).
     MERIDIAN_CHECK(unit[i].seq == applied_[unit[i].origin] + 1);

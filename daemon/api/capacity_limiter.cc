@@ -88,8 +88,9 @@ struct CapacityLimiter::Impl {
   std::mutex mu;
   // "table\0index\0r|w" -> bucket; the account's buckets under "\0r" / "\0w".
   std::map<std::string, Bucket> buckets;
-  std::map<std::string, double> replicated_debt;   // table -> units not yet charged
-  std::map<std::string, std::pair<double, double>> consumed;  // table -> (read, write) since scaling
+  std::map<std::string, double> replicated_debt;  // table -> units not yet charged
+  std::map<std::string, std::pair<double, double>>
+      consumed;  // table -> (read, write) since scaling
   Clock::time_point consumed_since = Clock::now();
   std::atomic<bool> active{false};  // any bucket or account limit: Charge has work
   Stats stats;
@@ -139,9 +140,10 @@ void CapacityLimiter::Admit(const store::TableInfo& table, const store::IndexInf
   }
   if (auto debt = impl_->replicated_debt.find(table.name); debt != impl_->replicated_debt.end()) {
     if (provisioned || l.on_demand_table_write > 0) {
-      impl_->At(Impl::Key(table.name, "", true),
-                provisioned ? static_cast<double>(table.write_capacity) : l.on_demand_table_write,
-                now)
+      impl_
+          ->At(Impl::Key(table.name, "", true),
+               provisioned ? static_cast<double>(table.write_capacity) : l.on_demand_table_write,
+               now)
           .tokens -= debt->second;
     }
     impl_->replicated_debt.erase(debt);
@@ -164,7 +166,9 @@ void CapacityLimiter::Admit(const store::TableInfo& table, const store::IndexInf
   if (!write) return;
   for (const auto& gsi : table.indexes) {
     if (gsi.local) continue;
-    if (impl_->At(Impl::Key(table.name, gsi.name, true), static_cast<double>(gsi.write_capacity), now)
+    if (impl_
+            ->At(Impl::Key(table.name, gsi.name, true), static_cast<double>(gsi.write_capacity),
+                 now)
             .InDebt())
       throw IndexesExceeded();
   }
@@ -213,7 +217,8 @@ CapacityLimiter::Stats CapacityLimiter::stats() const {
 std::optional<AutoscalingPolicy> ParseAutoscalingTag(const std::string& value) {
   AutoscalingPolicy p;
   std::string spaced = value;  // tag values cannot hold commas: spaces (or ,;) separate
-  std::replace_if(spaced.begin(), spaced.end(), [](char c) { return c == ',' || c == ';'; }, ' ');
+  std::replace_if(
+      spaced.begin(), spaced.end(), [](char c) { return c == ',' || c == ';'; }, ' ');
   std::stringstream in(spaced);
   std::string part;
   while (in >> part) {
@@ -264,8 +269,8 @@ void RecordThroughputChange(store::ThroughputChanges* changes, uint64_t read, ui
         "UTC day. After the first 4 decreases, each subsequent decrease in the same UTC day can "
         "be performed at most once every 3600 seconds. Number of decreases today: " +
         std::to_string(today) + ". Last decrease at " + UtcText(changes->last_decrease_ms) +
-        ". Next decrease can be made at " + UtcText(changes->last_decrease_ms + kHourMs) +
-        " (" + what + ")");
+        ". Next decrease can be made at " + UtcText(changes->last_decrease_ms + kHourMs) + " (" +
+        what + ")");
   }
   changes->last_decrease_ms = now_ms;
   changes->decreases_today = today + 1;
@@ -318,11 +323,12 @@ void CapacityLimiter::Autoscale(store::Store* store,
       const double per_s = units / seconds;
       auto want = static_cast<uint64_t>(std::ceil(per_s * 100.0 / policy->target));
       want = std::clamp<uint64_t>(want, lo, hi);
-      if (want < current && static_cast<double>(want) > 0.8 * static_cast<double>(current))
+      if (want<current&& static_cast<double>(want)> 0.8 * static_cast<double>(current))
         return current;
       return want;
     };
-    const uint64_t read = desired(used.first, info->read_capacity, policy->read_min, policy->read_max);
+    const uint64_t read =
+        desired(used.first, info->read_capacity, policy->read_min, policy->read_max);
     const uint64_t write =
         desired(used.second, info->write_capacity, policy->write_min, policy->write_max);
     if (read == info->read_capacity && write == info->write_capacity) continue;
@@ -346,11 +352,13 @@ void CapacityLimiter::Autoscale(store::Store* store,
     spdlog::info(
         "msg=\"autoscaling\" table={} read={}->{} write={}->{} consumed_read_per_s={:.1f} "
         "consumed_write_per_s={:.1f} target={}",
-        info->name, info->read_capacity, read, info->write_capacity, write,
-        used.first / seconds, used.second / seconds, policy->target);
+        info->name, info->read_capacity, read, info->write_capacity, write, used.first / seconds,
+        used.second / seconds, policy->target);
     std::lock_guard lock(impl_->mu);
-    if (read > info->read_capacity || write > info->write_capacity) ++impl_->stats.autoscale_increases;
-    if (read < info->read_capacity || write < info->write_capacity) ++impl_->stats.autoscale_decreases;
+    if (read > info->read_capacity || write > info->write_capacity)
+      ++impl_->stats.autoscale_increases;
+    if (read < info->read_capacity || write < info->write_capacity)
+      ++impl_->stats.autoscale_decreases;
   }
 }
 

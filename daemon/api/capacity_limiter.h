@@ -30,10 +30,10 @@ class Store;
 namespace meridian::api {
 
 struct CapacityLimits {
-  double burst_seconds = 300;         // unused capacity kept for bursts
-  double on_demand_table_read = 0;    // read request units/s of one on-demand table (0: none)
-  double on_demand_table_write = 0;   // write request units/s of one on-demand table (0: none)
-  double account_read = 0;            // all tables together (0: no limit)
+  double burst_seconds = 300;        // unused capacity kept for bursts
+  double on_demand_table_read = 0;   // read request units/s of one on-demand table (0: none)
+  double on_demand_table_write = 0;  // write request units/s of one on-demand table (0: none)
+  double account_read = 0;           // all tables together (0: no limit)
   double account_write = 0;
   uint64_t autoscale_interval_s = 60;  // how often auto scaling looks at the consumption
 };

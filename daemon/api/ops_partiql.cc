@@ -3,6 +3,8 @@
 // stream and charge capacity exactly as those do.
 #include <boost/json.hpp>
 
+#include <set>
+
 #include "common/base64.h"
 #include "daemon/api/api_error.h"
 #include "daemon/api/capacity_limiter.h"
@@ -71,8 +73,8 @@ uint64_t StatementDigest(std::string_view statement) {
 // NextToken: the Query/Scan LastEvaluatedKey (and, for `pk IN [...]`, which partition) as
 // base64 JSON, with the digest of its statement.
 std::string EncodeToken(std::string_view statement, size_t partition, const json::value& last_key) {
-  return Base64Encode(json::serialize(json::object{
-      {"h", StatementDigest(statement)}, {"p", partition}, {"k", last_key}}));
+  return Base64Encode(json::serialize(
+      json::object{{"h", StatementDigest(statement)}, {"p", partition}, {"k", last_key}}));
 }
 
 struct Resume {
@@ -185,7 +187,8 @@ Response RunSelect(const OpContext& ctx, const Request& req, std::string_view te
     }
   }
   out["Items"] = std::move(items);
-  if (capacity) out["ConsumedCapacity"] = json::object{{"TableName", table.name}, {"CapacityUnits", units}};
+  if (capacity)
+    out["ConsumedCapacity"] = json::object{{"TableName", table.name}, {"CapacityUnits", units}};
   Project(s, &out);
   return out;
 }
@@ -214,10 +217,11 @@ const json::array& StatementList(const Request& req, const char* member, const c
   }
   const json::array& list = ExpectArray(*v, member);
   if (list.empty() || list.size() > max) {
-    throw ApiError::Validation(
-        "1 validation error detected: Value '" + json::serialize(list) + "' at '" + path +
-        "' failed to satisfy constraint: Member must have length " +
-        (list.empty() ? "greater than or equal to 1" : "less than or equal to " + std::to_string(max)));
+    throw ApiError::Validation("1 validation error detected: Value '" + json::serialize(list) +
+                               "' at '" + path +
+                               "' failed to satisfy constraint: Member must have length " +
+                               (list.empty() ? "greater than or equal to 1"
+                                             : "less than or equal to " + std::to_string(max)));
   }
   return list;
 }
@@ -249,7 +253,8 @@ void AddCapacity(const Response& reply, std::map<std::string, double>* totals) {
   const json::value* c = reply.if_contains("ConsumedCapacity");
   if (!c || !c->is_object()) return;
   const json::object& o = c->as_object();
-  (*totals)[std::string(o.at("TableName").as_string())] += o.at("CapacityUnits").to_number<double>();
+  (*totals)[std::string(o.at("TableName").as_string())] +=
+      o.at("CapacityUnits").to_number<double>();
 }
 
 json::array CapacityList(const std::map<std::string, double>& totals) {
@@ -257,6 +262,41 @@ json::array CapacityList(const std::map<std::string, double>& totals) {
   for (const auto& [table, units] : totals)
     out.push_back(json::object{{"TableName", table}, {"CapacityUnits", units}});
   return out;
+}
+
+// BatchExecuteStatement refuses a batch that names one item twice, as a whole. Statements
+// that cannot be planned are left to fail on their own.
+void ThrowIfOneItemTwice(const OpContext& ctx, const json::array& list,
+                         const std::vector<std::optional<Statement>>& statements) {
+  std::set<std::string> seen;
+  for (size_t i = 0; i < list.size(); ++i) {
+    if (!statements[i]) continue;
+    const Statement& s = *statements[i];
+    std::string key;
+    try {
+      auto table = ctx.store->GetTable(s.table);
+      if (!table.ok()) continue;
+      const auto params = BindParameters(Member(list[i].as_object(), "Parameters"), s);
+      json::object request =
+          s.is_read() ? PlanKeyRead(s, params, **table, "") : PlanWrite(s, params, **table).request;
+      json::object k;
+      if (const json::value* item = request.if_contains("Item")) {
+        for (const auto* attr :
+             {&(*table)->partition_key, (*table)->sort_key ? &*(*table)->sort_key : nullptr}) {
+          if (!attr) continue;
+          if (const json::value* v = item->as_object().if_contains(attr->name)) k[attr->name] = *v;
+        }
+      } else if (const json::value* given = request.if_contains("Key")) {
+        k = given->as_object();
+      }
+      key = s.table + '\n' + json::serialize(k);
+    } catch (const ApiError&) {
+      continue;
+    }
+    if (!seen.insert(std::move(key)).second) {
+      throw ApiError::Validation("Provided list of item keys contains duplicates");
+    }
+  }
 }
 
 }  // namespace
@@ -279,7 +319,8 @@ Response ExecuteStatement(const OpContext& ctx, const Request& req) {
   if (json::value* attributes = reply.if_contains("Attributes"))
     items.push_back(std::move(*attributes));
   out["Items"] = std::move(items);
-  if (json::value* c = reply.if_contains("ConsumedCapacity")) out["ConsumedCapacity"] = std::move(*c);
+  if (json::value* c = reply.if_contains("ConsumedCapacity"))
+    out["ConsumedCapacity"] = std::move(*c);
   return out;
 }
 
@@ -309,6 +350,7 @@ Response BatchExecuteStatement(const OpContext& ctx, const Request& req) {
       "Read and write requests together in the same batch is not supported.");
   const bool reads = std::any_of(statements.begin(), statements.end(),
                                  [](const auto& s) { return s && s->is_read(); });
+  ThrowIfOneItemTwice(ctx, list, statements);
   const AdmissionScope admission(reads ? AccessKind::kRead : AccessKind::kWrite);
   std::map<std::string, double> totals;
   json::array responses;
@@ -330,8 +372,8 @@ Response BatchExecuteStatement(const OpContext& ctx, const Request& req) {
         if (capacity) get["ReturnConsumedCapacity"] = "TOTAL";
         json::value item = RunGet(ctx, get, &reply);
         if (!item.is_null()) {
-          response["Item"] = s.projection.empty() ? std::move(item)
-                                                  : ProjectItem(item.as_object(), s.projection);
+          response["Item"] =
+              s.projection.empty() ? std::move(item) : ProjectItem(item.as_object(), s.projection);
         }
       } else {
         WritePlan plan = PlanWrite(s, params, *table);
@@ -378,9 +420,8 @@ void RenameDuplicates(const std::vector<Statement>& statements, ApiError* e) {
       codes += (codes.empty() ? "" : ", ") + std::string(r["Code"].as_string());
     }
     value = json::serialize(reasons);
-    e->message =
-        "Transaction cancelled, please refer cancellation reasons for specific reasons [" + codes +
-        "]";
+    e->message = "Transaction cancelled, please refer cancellation reasons for specific reasons [" +
+                 codes + "]";
   }
 }
 
@@ -397,7 +438,8 @@ Response ExecuteTransaction(const OpContext& ctx, const Request& req) {
       return fn();
     } catch (ApiError& e) {
       if (e.type.ends_with("#ValidationException")) {
-        e.message = "Validation failed in TransactStatements[" + std::to_string(i) + "]: " + e.message;
+        e.message =
+            "Validation failed in TransactStatements[" + std::to_string(i) + "]: " + e.message;
       }
       throw;
     }
@@ -413,7 +455,8 @@ Response ExecuteTransaction(const OpContext& ctx, const Request& req) {
         throw ApiError::Validation("Reads on indices are not supported within transactions.");
       return s;
     }));
-    params.push_back(in_statement(i, [&] { return BindParameters(Member(e, "Parameters"), statements.back()); }));
+    params.push_back(in_statement(
+        i, [&] { return BindParameters(Member(e, "Parameters"), statements.back()); }));
   }
   const bool reads = AllReads(
       statements, [](const Statement& s) { return std::optional<bool>(s.is_read()); },

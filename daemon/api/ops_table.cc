@@ -5,8 +5,8 @@
 #include <set>
 
 #include "daemon/api/api_error.h"
-#include "daemon/api/capacity_limiter.h"
 #include "daemon/api/backup_service.h"
+#include "daemon/api/capacity_limiter.h"
 #include "daemon/api/index_schema.h"
 #include "daemon/api/operations.h"
 #include "daemon/api/request.h"

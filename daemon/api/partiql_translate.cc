@@ -216,6 +216,14 @@ std::string JoinAnd(const std::vector<std::string>& parts) {
 
 std::string RenderConjunct(Placeholders& ph, const Cond& c) { return ph.Condition(c); }
 
+// The conjuncts as one condition.
+std::string RenderAll(Placeholders& ph, const std::vector<const Cond*>& conjuncts) {
+  std::vector<std::string> parts;
+  parts.reserve(conjuncts.size());
+  for (const Cond* c : conjuncts) parts.push_back(RenderConjunct(ph, *c));
+  return JoinAnd(parts);
+}
+
 struct KeyNames {
   std::string partition;
   std::optional<std::string> sort;
@@ -324,7 +332,8 @@ ReadPlan PlanSelect(const Statement& s, const std::vector<AttributeValue>& param
   for (const Cond* c : conjuncts) {
     if (!pk && (pk = EqualityOn(*c, keys.partition))) {
       pk_cond = c;
-    } else if (!pk_in && c->kind == Cond::Kind::kIn && IsAttribute(c->operands[0], keys.partition)) {
+    } else if (!pk_in && c->kind == Cond::Kind::kIn &&
+               IsAttribute(c->operands[0], keys.partition)) {
       bool values = true;
       for (size_t i = 1; i < c->operands.size(); ++i) values = values && IsValue(c->operands[i]);
       if (values) pk_in = c;
@@ -361,9 +370,8 @@ ReadPlan PlanSelect(const Statement& s, const std::vector<AttributeValue>& param
           "Must have at least one non-optional hash key condition in WHERE clause when using "
           "ORDER BY clause.");
     }
-    if (s.order_by->size() != 1 ||
-        (s.order_by->front().name != keys.partition &&
-         (!keys.sort || s.order_by->front().name != *keys.sort))) {
+    if (s.order_by->size() != 1 || (s.order_by->front().name != keys.partition &&
+                                    (!keys.sort || s.order_by->front().name != *keys.sort))) {
       throw ApiError::Validation("Variable reference " + model::partiql::PathText(*s.order_by) +
                                  " in ORDER BY clause must be part of the primary key");
     }
@@ -394,14 +402,10 @@ ReadPlan PlanSelect(const Statement& s, const std::vector<AttributeValue>& param
     if (sk_cond) key_condition += " AND " + ph.Condition(*sk_cond);
     req["KeyConditionExpression"] = key_condition;
     if (s.order_by && s.descending) req["ScanIndexForward"] = false;
-    std::vector<std::string> filter;
-    for (const Cond* c : rest) filter.push_back(RenderConjunct(ph, *c));
-    if (!filter.empty()) req["FilterExpression"] = JoinAnd(filter);
+    if (!rest.empty()) req["FilterExpression"] = RenderAll(ph, rest);
   } else {
     plan.kind = ReadPlan::Kind::kScan;
-    std::vector<std::string> filter;
-    for (const Cond* c : conjuncts) filter.push_back(RenderConjunct(ph, *c));
-    if (!filter.empty()) req["FilterExpression"] = JoinAnd(filter);
+    if (!conjuncts.empty()) req["FilterExpression"] = RenderAll(ph, conjuncts);
   }
   ph.AddTo(&req);
   return plan;
@@ -444,11 +448,13 @@ WritePlan PlanWrite(const Statement& s, const std::vector<AttributeValue>& param
             "Unsupported format in item expression. Please use struct format {...} to express "
             "item values for insert statement.");
       }
-      for (const store::KeyAttribute* key : {&table.partition_key, table.sort_key ? &*table.sort_key : nullptr}) {
+      for (const store::KeyAttribute* key :
+           {&table.partition_key, table.sort_key ? &*table.sort_key : nullptr}) {
         if (!key) continue;
         auto it = item.m().find(key->name);
         if (it == item.m().end()) {
-          throw ApiError::Validation("Key attribute should be present in the item: Key " + key->name);
+          throw ApiError::Validation("Key attribute should be present in the item: Key " +
+                                     key->name);
         }
         if (!store::MatchesKeyType(it->second, key->type)) {
           throw ApiError::Validation(
@@ -469,7 +475,8 @@ WritePlan PlanWrite(const Statement& s, const std::vector<AttributeValue>& param
       for (const auto& action : s.sets) {
         const std::string target = ph.Path(action.path);
         const Expr& v = action.value;
-        if (v.kind == Expr::Kind::kCall && (v.function == "set_add" || v.function == "set_delete")) {
+        if (v.kind == Expr::Kind::kCall &&
+            (v.function == "set_add" || v.function == "set_delete")) {
           if (v.args.size() != 2 || v.args[0].kind != Expr::Kind::kPath ||
               v.args[0].path != action.path) {
             throw ApiError::Validation(v.function +
@@ -502,7 +509,8 @@ WritePlan PlanWrite(const Statement& s, const std::vector<AttributeValue>& param
       }
       KeyedWhere keyed = RequireFullKey(s, table, ph);
       if (s.kind == Statement::Kind::kExists && keyed.rest.empty()) {
-        throw ApiError::Validation("EXISTS() must contain a single item read with additional condition");
+        throw ApiError::Validation(
+            "EXISTS() must contain a single item read with additional condition");
       }
       req["Key"] = std::move(keyed.key);
       std::vector<std::string> cond;
@@ -512,8 +520,7 @@ WritePlan PlanWrite(const Statement& s, const std::vector<AttributeValue>& param
       if (!s.returning.empty()) req["ReturnValues"] = s.returning;
       break;
     }
-    case Statement::Kind::kSelect:
-      throw ApiError::Validation("A SELECT is not a write");
+    case Statement::Kind::kSelect: throw ApiError::Validation("A SELECT is not a write");
   }
   ph.AddTo(&req);
   return plan;
@@ -554,7 +561,8 @@ std::string ProjectedName(const model::expr::Path& path) {
 
 }  // namespace
 
-json::object ProjectItem(const json::object& item, const std::vector<model::expr::Path>& projection) {
+json::object ProjectItem(const json::object& item,
+                         const std::vector<model::expr::Path>& projection) {
   json::object out;
   for (const auto& path : projection) {
     if (const json::value* v = AtPath(item, path)) out[ProjectedName(path)] = *v;

@@ -32,7 +32,7 @@ struct ReadPlan {
   enum class Kind { kGet, kQuery, kScan };
   Kind kind = Kind::kScan;
   boost::json::object request;  // GetItem / Query / Scan request, without paging members
-  model::Item key;               // kGet: the key, as GetItem's Key
+  model::Item key;              // kGet: the key, as GetItem's Key
   // pk IN [...]: one Query per value (request gets the KeyConditionExpression's ":pk"
   // value from here in turn).
   std::vector<model::AttributeValue> partitions;

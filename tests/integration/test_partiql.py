@@ -252,10 +252,11 @@ def test_return_values_on_condition_check_failure(dynamodb, hash_table, raw):
 
 def test_batch_execute_statement(dynamodb, hash_table):
     t = hash_table
+    run(dynamodb, f"INSERT INTO \"{t}\" VALUE {{'pk': 'old', 'v': 0}}")
     r = dynamodb.batch_execute_statement(Statements=[
         {"Statement": f"INSERT INTO \"{t}\" VALUE {{'pk': 'a', 'v': 1}}"},
         {"Statement": f"INSERT INTO \"{t}\" VALUE {{'pk': ?, 'v': 2}}", "Parameters": [S("b")]},
-        {"Statement": f"INSERT INTO \"{t}\" VALUE {{'pk': 'a', 'v': 3}}"},
+        {"Statement": f"INSERT INTO \"{t}\" VALUE {{'pk': 'old', 'v': 3}}"},
         {"Statement": f"UPDATE \"{t}\" SET v = 9 WHERE pk = 'zz'"},
         {"Statement": "INSERT INTO \"no_such_table\" VALUE {'pk': 'a'}"},
         {"Statement": "INSERT garbage"},
@@ -282,6 +283,12 @@ def test_batch_execute_statement(dynamodb, hash_table):
     expect_error(lambda: dynamodb.batch_execute_statement(
         Statements=[{"Statement": f"DELETE FROM \"{t}\" WHERE pk = 'a'"}] * 26), VALIDATION,
         contains="Member must have length less than or equal to 25")
+    # One item twice is refused as a whole, however the key is written.
+    expect_error(lambda: dynamodb.batch_execute_statement(Statements=[
+        {"Statement": f"INSERT INTO \"{t}\" VALUE {{'pk': 'dup', 'v': 1}}"},
+        {"Statement": f"DELETE FROM \"{t}\" WHERE pk = ?", "Parameters": [S("dup")]}]), VALIDATION,
+        "Provided list of item keys contains duplicates")
+    assert "Item" not in dynamodb.get_item(TableName=t, Key={"pk": S("dup")})
 
 
 # ---- ExecuteTransaction -------------------------------------------------------------------

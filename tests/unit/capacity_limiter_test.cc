@@ -97,7 +97,7 @@ TEST(CapacityLimiterTest, DecreaseLimit) {
   }
   EXPECT_THROW(RecordThroughputChange(&c, 10, 10, 9, 10, t0 + 10, "table"), ApiError);
   EXPECT_EQ(c.DecreasesOn(t0 + 10), 4u);
-  RecordThroughputChange(&c, 10, 10, 20, 20, t0 + 11, "table");  // increases are unlimited
+  RecordThroughputChange(&c, 10, 10, 20, 20, t0 + 11, "table");       // increases are unlimited
   RecordThroughputChange(&c, 10, 10, 9, 10, t0 + 4 + hour, "table");  // an hour later: one more
   EXPECT_EQ(c.DecreasesOn(t0 + 4 + hour), 5u);
   EXPECT_EQ(c.DecreasesOn(t0 + day), 0u);  // a new UTC day

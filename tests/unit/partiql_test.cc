@@ -51,8 +51,9 @@ TEST(PartiqlTest, Select) {
 }
 
 TEST(PartiqlTest, LiteralsBind) {
-  Statement s = Ok("INSERT INTO t VALUE {'pk': 'a''b', 'n': -1.5e2, 't': TRUE, 'z': null, "
-                   "'l': [1, ?], 'ss': <<'y', 'x', 'y'>>, 'ns': <<3, 1>>, 'm': {'k': {}}}");
+  Statement s =
+      Ok("INSERT INTO t VALUE {'pk': 'a''b', 'n': -1.5e2, 't': TRUE, 'z': null, "
+         "'l': [1, ?], 'ss': <<'y', 'x', 'y'>>, 'ns': <<3, 1>>, 'm': {'k': {}}}");
   auto v = Bind(s.value, {AttributeValue::S("p")});
   ASSERT_TRUE(v.ok()) << v.status().message();
   const auto& m = v->m();
@@ -72,8 +73,9 @@ TEST(PartiqlTest, LiteralsBind) {
 }
 
 TEST(PartiqlTest, UpdateAndDelete) {
-  Statement s = Ok("UPDATE t SET a = a + 1, b = list_append(b, [1]) SET c = set_add(c, <<'x'>>) "
-                   "REMOVE d, e[0] WHERE pk = 'k' RETURNING MODIFIED NEW *");
+  Statement s =
+      Ok("UPDATE t SET a = a + 1, b = list_append(b, [1]) SET c = set_add(c, <<'x'>>) "
+         "REMOVE d, e[0] WHERE pk = 'k' RETURNING MODIFIED NEW *");
   EXPECT_EQ(s.sets.size(), 3u);
   EXPECT_EQ(s.sets[0].value.kind, Expr::Kind::kAdd);
   EXPECT_EQ(s.sets[1].value.function, "list_append");
@@ -95,7 +97,8 @@ TEST(PartiqlTest, Errors) {
   EXPECT_EQ(Error("SELECT * FROM t WHERE a = 1 b"), p + "Unexpected token after expression");
   EXPECT_EQ(Error("DELETE FROM WHERE a = 1"), p + "Expected identifier for simple path");
   EXPECT_EQ(Error("SELECT * FROM t x"), "Aliasing is not supported");
-  EXPECT_EQ(Error("SELECT * FROM a.b.c"), "A path may contain at most 2 components in the FROM clause");
+  EXPECT_EQ(Error("SELECT * FROM a.b.c"),
+            "A path may contain at most 2 components in the FROM clause");
   EXPECT_EQ(Error("SELECT * FROM \"\""), "Path component cannot be an empty string");
   EXPECT_EQ(Error("INSERT INTO t VALUE 'x'"),
             "Unsupported format in item expression. Please use struct format {...} to express "
@@ -108,22 +111,39 @@ TEST(PartiqlTest, Errors) {
   EXPECT_EQ(Error("SELECT * FROM t WHERE a = <<>>"), "Empty bags are not supported");
   EXPECT_EQ(Error("SELECT * FROM t WHERE a = 'unterminated"), p + "Unterminated string literal");
   EXPECT_NE(Error("SELECT * FROM t WHERE a = 1e999").find("Number overflow"), std::string::npos);
-  EXPECT_EQ(Error("SELECT * FROM t WHERE " + std::string(200, '(') + "a = 1" + std::string(200, ')')),
-            p + "Statement is nested too deeply");
+  EXPECT_EQ(
+      Error("SELECT * FROM t WHERE " + std::string(200, '(') + "a = 1" + std::string(200, ')')),
+      p + "Statement is nested too deeply");
 }
 
 // Random token soups: Parse answers ok or InvalidArgument, never crashes or loops.
 TEST(PartiqlTest, FuzzNeverCrashes) {
-  const std::vector<std::string> parts = {
-      "SELECT", "*", "FROM", "t", "\"T\"", "WHERE", "a", "b.c", "[0]", "=", "<>", "<", ">=", "AND",
-      "OR", "NOT", "(", ")", "[", "]", "{", "}", "<<", ">>", "'s'", "''", "1", "-", "+", "1.5e3",
-      "?", ",", ".", ":", "IN", "BETWEEN", "IS", "MISSING", "NULL", "TRUE", "UPDATE", "SET",
-      "REMOVE", "DELETE", "INSERT", "INTO", "VALUE", "RETURNING", "ALL", "OLD", "NEW", "ORDER",
-      "BY", "DESC", "EXISTS", "size(", "begins_with(", "\"", "'", "\\", "/*", "--", "\xc3", ";"};
+  const std::vector<std::string> parts = {"SELECT", "*",       "FROM",
+                                          "t",      "\"T\"",   "WHERE",
+                                          "a",      "b.c",     "[0]",
+                                          "=",      "<>",      "<",
+                                          ">=",     "AND",     "OR",
+                                          "NOT",    "(",       ")",
+                                          "[",      "]",       "{",
+                                          "}",      "<<",      ">>",
+                                          "'s'",    "''",      "1",
+                                          "-",      "+",       "1.5e3",
+                                          "?",      ",",       ".",
+                                          ":",      "IN",      "BETWEEN",
+                                          "IS",     "MISSING", "NULL",
+                                          "TRUE",   "UPDATE",  "SET",
+                                          "REMOVE", "DELETE",  "INSERT",
+                                          "INTO",   "VALUE",   "RETURNING",
+                                          "ALL",    "OLD",     "NEW",
+                                          "ORDER",  "BY",      "DESC",
+                                          "EXISTS", "size(",   "begins_with(",
+                                          "\"",     "'",       "\\",
+                                          "/*",     "--",      "\xc3",
+                                          ";"};
   const std::vector<std::string> seeds = {
       "SELECT a, b.c[1] FROM \"T\".\"I\" WHERE a = ? AND b IN [1, 'x'] ORDER BY s DESC",
       "INSERT INTO t VALUE {'pk': 'a', 'l': [1, {'m': <<1, 2>>}]}",
-      "UPDATE t SET a = a + 1 SET b = set_add(b, <<'x'>>) REMOVE c WHERE pk = ? RETURNING ALL NEW *",
+      "UPDATE t SET a = a + 1, b = set_add(b, <<'x'>>) REMOVE c WHERE pk = ? RETURNING ALL NEW *",
       "DELETE FROM t WHERE pk = 'k' AND (x IS MISSING OR NOT begins_with(y, 'p'))",
       "EXISTS(SELECT * FROM t WHERE pk = 1 AND size(v) BETWEEN 1 AND 3)"};
   std::mt19937 rng(12345);
@@ -148,7 +168,8 @@ TEST(PartiqlTest, FuzzNeverCrashes) {
     auto s = Parse(text);
     if (s.ok()) {
       ++parsed;
-      std::vector<AttributeValue> params(static_cast<size_t>(s->parameters), AttributeValue::S("x"));
+      std::vector<AttributeValue> params(static_cast<size_t>(s->parameters),
+                                         AttributeValue::S("x"));
       if (s->kind == Statement::Kind::kInsert) (void)Bind(s->value, params);
     } else {
       EXPECT_EQ(s.status().code(), Status::Code::kInvalidArgument);

@@ -88,7 +88,21 @@ Result<Statement> Parse(std::string_view text);
 // (paths, MISSING, calls) or a set constructor whose elements are not all S, all N or all B.
 Result<AttributeValue> Bind(const Expr& e, const std::vector<AttributeValue>& parameters);
 
-// "a.b[2]" style rendering for messages.
+// "a.b[2]" style rendering of a path, each name written as `name(element name)` gives it.
+template <typename NameFn>
+std::string RenderPath(const expr::Path& path, NameFn&& name) {
+  std::string out;
+  for (const auto& el : path) {
+    if (el.is_index()) {
+      out += "[" + std::to_string(el.index) + "]";
+    } else {
+      if (!out.empty()) out += '.';
+      out += name(el.name);
+    }
+  }
+  return out;
+}
+// The same with the names as they are, for messages.
 std::string PathText(const expr::Path& path);
 
 }  // namespace meridian::model::partiql

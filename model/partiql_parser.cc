@@ -636,16 +636,7 @@ Result<Statement> Parse(std::string_view text) {
 }
 
 std::string PathText(const expr::Path& path) {
-  std::string out;
-  for (const auto& el : path) {
-    if (el.is_index()) {
-      out += "[" + std::to_string(el.index) + "]";
-    } else {
-      if (!out.empty()) out += '.';
-      out += el.name;
-    }
-  }
-  return out;
+  return RenderPath(path, [](const std::string& name) { return name; });
 }
 
 Result<AttributeValue> Bind(const Expr& e, const std::vector<AttributeValue>& parameters) {

@@ -133,15 +133,15 @@ Response RunSelect(const OpContext& ctx, const Request& req, std::string_view te
     const store::ItemView item =
         ReadForGet(ctx, table, plan.key, OptionalBool(req, "ConsistentRead").value_or(false),
                    ParseCapacityMode(req), &out);
+    if (!s.projection.empty()) {
+      json::array items;
+      if (item.has_value()) items.push_back(ProjectItem(EncodeItem(*item), s.projection));
+      out["Items"] = std::move(items);
+      return out;
+    }
     AddRawMember(ctx, "Items", [&](JsonWriter& w) {
       w.StartArray();
-      if (item.has_value()) {
-        if (s.projection.empty()) {
-          w.Item(*item);
-        } else {
-          w.Item(DecodeItem(ProjectItem(EncodeItem(*item), s.projection)));
-        }
-      }
+      if (item.has_value()) w.Item(*item);
       w.EndArray();
     });
     return out;

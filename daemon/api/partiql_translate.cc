@@ -1,7 +1,7 @@
 #include "daemon/api/partiql_translate.h"
 
+#include <algorithm>
 #include <boost/json.hpp>
-#include <functional>
 #include <unordered_map>
 
 #include "daemon/api/api_error.h"
@@ -38,16 +38,7 @@ class Placeholders {
     return placeholder;
   }
   std::string Path(const model::expr::Path& path) {
-    std::string out;
-    for (const auto& el : path) {
-      if (el.is_index()) {
-        out += "[" + std::to_string(el.index) + "]";
-      } else {
-        if (!out.empty()) out += '.';
-        out += Name(el.name);
-      }
-    }
-    return out;
+    return model::partiql::RenderPath(path, [this](const std::string& name) { return Name(name); });
   }
   AttributeValue Bound(const Expr& e) const {
     auto v = model::partiql::Bind(e, params_);
@@ -186,22 +177,17 @@ const Expr* EqualityOn(const Cond& c, const std::string& name) {
   return nullptr;
 }
 
-// Does the condition read the top-level attribute `name`?
+// Does the value or condition read the top-level attribute `name`?
+bool Mentions(const Expr& e, const std::string& name) {
+  if (e.kind == Expr::Kind::kPath && e.path.front().name == name) return true;
+  return std::any_of(e.args.begin(), e.args.end(),
+                     [&](const Expr& a) { return Mentions(a, name); });
+}
 bool Mentions(const Cond& c, const std::string& name) {
-  for (const Cond& child : c.children) {
-    if (Mentions(child, name)) return true;
-  }
-  std::function<bool(const Expr&)> in_expr = [&](const Expr& e) {
-    if (e.kind == Expr::Kind::kPath && e.path.front().name == name) return true;
-    for (const Expr& a : e.args) {
-      if (in_expr(a)) return true;
-    }
-    return false;
-  };
-  for (const Expr& e : c.operands) {
-    if (in_expr(e)) return true;
-  }
-  return false;
+  return std::any_of(c.children.begin(), c.children.end(),
+                     [&](const Cond& child) { return Mentions(child, name); }) ||
+         std::any_of(c.operands.begin(), c.operands.end(),
+                     [&](const Expr& e) { return Mentions(e, name); });
 }
 
 // Joins conditions with AND; "" for none.
@@ -214,13 +200,11 @@ std::string JoinAnd(const std::vector<std::string>& parts) {
   return out;
 }
 
-std::string RenderConjunct(Placeholders& ph, const Cond& c) { return ph.Condition(c); }
-
 // The conjuncts as one condition.
 std::string RenderAll(Placeholders& ph, const std::vector<const Cond*>& conjuncts) {
   std::vector<std::string> parts;
   parts.reserve(conjuncts.size());
-  for (const Cond* c : conjuncts) parts.push_back(RenderConjunct(ph, *c));
+  for (const Cond* c : conjuncts) parts.push_back(ph.Condition(*c));
   return JoinAnd(parts);
 }
 
@@ -496,7 +480,7 @@ WritePlan PlanWrite(const Statement& s, const std::vector<AttributeValue>& param
       if (!del.empty()) update += (update.empty() ? "" : " ") + ("DELETE " + del);
       req["UpdateExpression"] = update;
       std::vector<std::string> cond{key_test("attribute_exists")};
-      for (const Cond* c : keyed.rest) cond.push_back(RenderConjunct(ph, *c));
+      for (const Cond* c : keyed.rest) cond.push_back(ph.Condition(*c));
       req["ConditionExpression"] = JoinAnd(cond);
       if (!s.returning.empty()) req["ReturnValues"] = s.returning;
       break;
@@ -515,7 +499,7 @@ WritePlan PlanWrite(const Statement& s, const std::vector<AttributeValue>& param
       req["Key"] = std::move(keyed.key);
       std::vector<std::string> cond;
       if (s.kind == Statement::Kind::kExists) cond.push_back(key_test("attribute_exists"));
-      for (const Cond* c : keyed.rest) cond.push_back(RenderConjunct(ph, *c));
+      for (const Cond* c : keyed.rest) cond.push_back(ph.Condition(*c));
       if (!cond.empty()) req["ConditionExpression"] = JoinAnd(cond);
       if (!s.returning.empty()) req["ReturnValues"] = s.returning;
       break;

@@ -4,6 +4,11 @@
 #   ceiling        bench/null_server.c: a do-nothing epoll server, fixed 200 reply
 #   ceiling-ddb    the same built with -DDYNAMODB_REPLY: a reply of the size and headers of
 #                  meridiand's GetItem reply (what the load generator itself pays for one)
+#   floor          build/bin/rocksdb_floor (bench/rocksdb_floor.cc): the ceiling's loop plus one
+#                  RocksDB write per PutItem/UpdateItem (read per GetItem) with meridiand's
+#                  options, no JSON: the floor under any server that keeps items in RocksDB
+#   floor-log      the same, adding what DESIGN.md puts in every write's batch: a change-log
+#                  record with the full item (sequential key, own column family), seq counter
 #   meridiand      build/bin/meridiand, one API thread
 #   dynalite       dynalite 4.0.0 (npm; installed into ~/.cache/meridian-bench on first use)
 # every server pinned to SERVER_CPU (0), wrk -t2 -c32 on CLIENT_CPU (1), 100k items of
@@ -57,6 +62,15 @@ start_null() {  # start_null NAME [CFLAGS]
   wait_http "$1" "http://127.0.0.1:${PORTS[$1]}/"
 }
 
+start_floor() {  # start_floor NAME [log]
+  PORTS[$1]="$(free_port)"
+  # shellcheck disable=SC2046
+  $(server_pin) "$(dirname "$MERIDIAND")/rocksdb_floor" "${PORTS[$1]}" "$WORK_DIR/$1-data" \
+    "$BENCH_ITEMS" ${2:-} >"$WORK_DIR/$1.log" 2>&1 &
+  PIDS[$1]=$!
+  wait_http "$1" "http://127.0.0.1:${PORTS[$1]}/"
+}
+
 start_meridiand() {
   local admin
   PORTS[meridiand]="$(free_port)"; admin="$(free_port)"
@@ -85,9 +99,11 @@ start_dynalite() {
   wait_http dynalite "http://127.0.0.1:${PORTS[dynalite]}/"
 }
 
-SERVERS=(ceiling ceiling-ddb meridiand)
+SERVERS=(ceiling ceiling-ddb floor floor-log meridiand)
 start_null ceiling
 start_null ceiling-ddb -DDYNAMODB_REPLY
+start_floor floor
+start_floor floor-log log
 start_meridiand
 if [ "${SKIP_DYNALITE:-0}" != 1 ]; then
   start_dynalite
@@ -148,14 +164,22 @@ for w in workloads:
                      f"{statistics.median(r[1] for r in runs) / 1000:>7.2f}ms")
     print(f"{w:<11} " + " ".join(cells) + f"   {errors}")
 print()
-print("meridiand's ratio to each peer (median of the per-round ratios):")
-for w in workloads:
-    mer = {r[3]: r[0] for r in by[(w, "meridiand")]}
-    parts = []
-    for s in servers:
-        if s == "meridiand":
-            continue
-        ratios = [mer[r[3]] / r[0] for r in by[(w, s)] if r[0] > 0 and r[3] in mer]
-        parts.append(f"{s} {statistics.median(ratios):.2f}x")
-    print(f"  {w:<11} " + ", ".join(parts))
+def ratios_of(subject, title):
+    if not any(k[1] == subject for k in by):
+        return
+    print(title)
+    for w in workloads:
+        mine = {r[3]: r[0] for r in by.get((w, subject), [])}
+        parts = []
+        for s in servers:
+            if s == subject or s in ("meridiand", "dynalite", "floor", "floor-log") and subject != "meridiand":
+                continue
+            ratios = [mine[r[3]] / r[0] for r in by[(w, s)] if r[0] > 0 and r[3] in mine]
+            if ratios:
+                parts.append(f"{s} {statistics.median(ratios):.2f}x")
+        print(f"  {w:<11} " + ", ".join(parts))
+
+ratios_of("meridiand", "meridiand's ratio to each peer (median of the per-round ratios):")
+ratios_of("floor", "the floor's ratio to the ceilings (meridiand's ratio cannot exceed it):")
+ratios_of("floor-log", "floor-log's ratio to the ceilings (the floor of this design's write):")
 PY

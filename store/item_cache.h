@@ -5,14 +5,18 @@
 //    Update/Invalidate after the reader's BeginFill() (so a slow reader never installs a
 //    version older than a concurrent commit).
 // Thread-safe; sharded to keep lock hold times short.
+//
+// A hit is one probe of an open-addressing table (keys held inline) and one slot, marked
+// referenced: eviction is CLOCK (second chance) rather than exact LRU, so a hit moves
+// nothing (an LRU list splice touched two more nodes on every read).
 #pragma once
 
+#include <boost/unordered/unordered_flat_map.hpp>
 #include <cstdint>
-#include <list>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <vector>
 
 #include "common/mutex.h"
@@ -43,22 +47,35 @@ class ItemCache {
   void Invalidate(std::string_view key);
 
  private:
-  struct Entry {
-    std::string key;
+  struct Slot {
+    std::string key;  // empty: a free slot
     std::shared_ptr<const StoredItem> item;
-    size_t charge;
+    size_t charge = 0;
+    bool referenced = false;  // read since the clock hand last passed
+  };
+  struct KeyHash {
+    using is_transparent = void;
+    size_t operator()(std::string_view key) const { return std::hash<std::string_view>{}(key); }
+  };
+  struct KeyEq {
+    using is_transparent = void;
+    bool operator()(std::string_view a, std::string_view b) const { return a == b; }
   };
   struct Shard {
     Mutex mu;
-    std::list<Entry> lru GUARDED_BY(mu);  // front = most recent
-    std::unordered_map<std::string_view, std::list<Entry>::iterator> index GUARDED_BY(mu);
+    boost::unordered_flat_map<std::string, uint32_t, KeyHash, KeyEq> index GUARDED_BY(mu);
+    std::vector<Slot> slots GUARDED_BY(mu);  // the clock's ring
+    std::vector<uint32_t> free_slots GUARDED_BY(mu);
+    size_t hand GUARDED_BY(mu) = 0;
     size_t used GUARDED_BY(mu) = 0;
     uint64_t generation GUARDED_BY(mu) = 0;  // bumped by every Update/Invalidate
   };
   Shard& ShardFor(std::string_view key);
-  void InsertLocked(Shard& shard, std::string_view key, std::shared_ptr<const StoredItem> item,
-                    size_t charge) REQUIRES(shard.mu);
+  // Installs `item` for `key`, replacing a cached version, then evicts down to capacity.
+  void PutLocked(Shard& shard, std::string_view key, std::shared_ptr<const StoredItem> item,
+                 size_t charge) REQUIRES(shard.mu);
   void EraseLocked(Shard& shard, std::string_view key) REQUIRES(shard.mu);
+  void FreeSlotLocked(Shard& shard, uint32_t slot) REQUIRES(shard.mu);
 
   static constexpr size_t kShards = 16;
   size_t shard_capacity_;

@@ -12,6 +12,11 @@ StoredItem MakeStoredItem(conflict::ItemVersion version) {
   return out;
 }
 
+std::shared_ptr<const StoredItem> ShareStoredItem(StoredItem stored) {
+  stored.item_bytes = model::ItemByteSize(stored.item());
+  return std::make_shared<const StoredItem>(std::move(stored));
+}
+
 std::string EncodeStoredItem(const StoredItem& stored) {
   return conflict::EncodeItemVersion(stored.version);
 }

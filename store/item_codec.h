@@ -15,6 +15,9 @@ namespace meridian::store {
 struct StoredItem {
   conflict::ItemVersion version;  // default: never written (a tombstone with no history)
   model::Item materialized;       // kMerge: Materialize(version); kLww: unused (empty)
+  // model::ItemByteSize(item()), as of ShareStoredItem (0 before): what capacity units and
+  // table sizes are computed from, so reads of a cached item do not walk it again.
+  size_t item_bytes = 0;
 
   // The visible item, Materialize(version); empty for tombstones. An lww version holds
   // it already, so it is not copied (items are decoded on every read and remote apply).
@@ -37,6 +40,8 @@ class ItemView {
   // REQUIRES: has_value().
   const model::Item& operator*() const { return stored_->item(); }
   const model::Item* operator->() const { return &stored_->item(); }
+  // model::ItemByteSize of the item, 0 when there is none.
+  size_t ByteSize() const { return stored_ ? stored_->item_bytes : 0; }
 
  private:
   std::shared_ptr<const StoredItem> stored_;
@@ -44,6 +49,9 @@ class ItemView {
 
 // Builds a StoredItem (materializing a merge version).
 StoredItem MakeStoredItem(conflict::ItemVersion version);
+// The immutable, shared form every reader gets: sets item_bytes. (The store shares items
+// only through this.)
+std::shared_ptr<const StoredItem> ShareStoredItem(StoredItem stored);
 std::string EncodeStoredItem(const StoredItem& stored);
 // Corruption for malformed bytes; never throws.
 Result<StoredItem> DecodeStoredItem(std::string_view bytes);

@@ -33,7 +33,7 @@ Result<std::shared_ptr<const StoredItem>> Store::ReadCommitted(const std::string
   } else {
     auto decoded = DecodeStoredItem(std::string_view(value.data(), value.size()));
     if (!decoded.ok()) return decoded.status();
-    item = std::make_shared<const StoredItem>(std::move(decoded).value());
+    item = ShareStoredItem(std::move(decoded).value());
   }
   if (fill_cache) cache_->Fill(key, token, item, DecodedCharge(value.size()));
   return item;
@@ -141,14 +141,14 @@ std::shared_ptr<const StoredItem> Store::StageItemLocked(const TableInfo& table,
   StageIndexEntriesLocked(table.table_id, key, next, previous);
   if (!active_streams_.empty()) StageStreamRecordLocked(table.table_id, next, previous, ttl_expiry);
   if (!pitr_.empty()) StageHistoryLocked(table.table_id, key, bytes);
+  auto version = ShareStoredItem(std::move(next));
   auto stats = stats_.find(table.table_id);
   if (stats != stats_.end()) {
-    const int64_t count_delta = (next.tombstone() ? 0 : 1) - (previous.tombstone() ? 0 : 1);
-    const int64_t bytes_delta = static_cast<int64_t>(model::ItemByteSize(next.item())) -
-                                static_cast<int64_t>(model::ItemByteSize(previous.item()));
+    const int64_t count_delta = (version->tombstone() ? 0 : 1) - (previous.tombstone() ? 0 : 1);
+    const int64_t bytes_delta =
+        static_cast<int64_t>(version->item_bytes) - static_cast<int64_t>(previous.item_bytes);
     ApplyStatsDelta(count_delta, bytes_delta, &stats->second);
   }
-  auto version = std::make_shared<const StoredItem>(std::move(next));
   const size_t charge = DecodedCharge(bytes.size());
   staged_[key] = Staged{group_number_, version, charge};
   group_versions_.push_back({key, version, charge});

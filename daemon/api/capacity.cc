@@ -22,7 +22,7 @@ double Units(size_t bytes, size_t unit) {
   return static_cast<double>(units == 0 ? 1 : units);
 }
 
-size_t SizeOf(const store::ItemView& item) { return item ? model::ItemByteSize(*item) : 0; }
+size_t SizeOf(const store::ItemView& item) { return item.ByteSize(); }
 
 }  // namespace
 

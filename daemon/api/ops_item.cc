@@ -51,7 +51,7 @@ store::ItemView ReadForGet(const OpContext& ctx, const store::TableInfo& table,
   AddConsumedCapacity(
       out, capacity, table.name,
       ReadConsumed(nullptr,
-                   ReadUnits(item->has_value() ? model::ItemByteSize(**item) : 0, consistent)));
+                   ReadUnits(item->ByteSize(), consistent)));
   return std::move(*item);
 }
 

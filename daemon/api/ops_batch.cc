@@ -122,10 +122,10 @@ Response BatchGetItem(const OpContext& ctx, const Request& req) {
     json::array items;
     double units = 0;
     for (size_t i = 0; i < keys[t].size(); ++i) {
-      auto item = full ? Result<std::optional<model::Item>>(std::nullopt)
-                       : ctx.store->GetItem(*r.table, keys[t][i].pk, keys[t][i].sk_ptr());
+      auto item = full ? Result<store::ItemView>(store::ItemView())
+                       : ctx.store->ReadItem(*r.table, keys[t][i].pk, keys[t][i].sk_ptr());
       ThrowIfError(item.status());
-      const size_t size = item->has_value() ? model::ItemByteSize(**item) : 0;
+      const size_t size = item->ByteSize();
       if (full || bytes + size > kMaxBatchGetResponseBytes) {
         full = true;
         unprocessed[r.name] = Unprocessed(r, i);
@@ -135,7 +135,7 @@ Response BatchGetItem(const OpContext& ctx, const Request& req) {
       units += ReadUnits(size, r.consistent);
       if (item->has_value()) {
         items.push_back(
-            EncodeItem(r.projection ? model::expr::Project(**item, *r.projection) : **item));
+            r.projection ? EncodeItem(model::expr::Project(**item, *r.projection)) : EncodeItem(**item));
       }
     }
     responses[r.name] = std::move(items);

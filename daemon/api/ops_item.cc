@@ -68,7 +68,12 @@ Response GetItem(const OpContext& ctx, const Request& req) {
   const store::ItemView item = ReadForGet(ctx, *table, key_map, consistent, capacity, &out);
   if (item.has_value()) {
     AddRawMember(ctx, "Item", [&](JsonWriter& w) {
-      w.Item(projection ? model::expr::Project(*item, *projection) : *item);
+      // Not w.Item(projection ? Project(..) : *item): the conditional would copy the item.
+      if (projection) {
+        w.Item(model::expr::Project(*item, *projection));
+      } else {
+        w.Item(*item);
+      }
     });
   }
   return out;

@@ -127,7 +127,9 @@ Response ReadPage(const OpContext& ctx, const ReadTarget& target, const ReadOpti
     }
     ++count;
     if (o.select != "COUNT") {
-      items.push_back(EncodeItem(o.projection ? model::expr::Project(item, *o.projection) : item));
+      // (Not one EncodeItem of a conditional: that would copy every unprojected item.)
+      items.push_back(o.projection ? EncodeItem(model::expr::Project(item, *o.projection))
+                                   : EncodeItem(item));
     }
     return true;
   });

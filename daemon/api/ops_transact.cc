@@ -470,7 +470,8 @@ Response TransactGetItems(const OpContext& ctx, const Request& req) {
     const auto& item = (*items)[i];
     if (item) {
       r["Item"] =
-          EncodeItem(gets[i].projection ? model::expr::Project(*item, *gets[i].projection) : *item);
+          gets[i].projection ? EncodeItem(model::expr::Project(*item, *gets[i].projection))
+                             : EncodeItem(*item);
     }
     responses.push_back(std::move(r));
     auto it = std::find_if(per_table.begin(), per_table.end(),

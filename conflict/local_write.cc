@@ -164,9 +164,9 @@ Status BuildMergeState(const ItemVersion& stored, const LocalWrite& write, ItemV
   return Status::Ok();
 }
 
-Status BuildLwwItem(const ItemVersion& stored, const LocalWrite& write, ItemVersion* out) {
+Status BuildLwwItem(const ItemVersion& stored, LocalWrite& write, ItemVersion* out) {
   switch (write.kind) {
-    case LocalWrite::Kind::kPut: out->item = write.item; break;
+    case LocalWrite::Kind::kPut: out->item = std::move(write.item); break;
     case LocalWrite::Kind::kDelete: break;
     case LocalWrite::Kind::kUpdate:
       out->item = stored.item;
@@ -181,7 +181,7 @@ Status BuildLwwItem(const ItemVersion& stored, const LocalWrite& write, ItemVers
 }  // namespace
 
 Result<ItemVersion> ApplyLocalWrite(const ItemVersion& stored, ConflictPolicy policy,
-                                    const LocalWrite& write, Dot dot, Hlc hlc) {
+                                    LocalWrite write, Dot dot, Hlc hlc) {
   if (!dot.valid() || dot.seq <= stored.vector.Get(dot.region)) {
     return Status::InvalidArgument("local write dot " + dot.ToString() +
                                    " is not newer than the stored version " +

@@ -71,8 +71,9 @@ Status ApplyUpdateToItem(const std::vector<AttributeOp>& ops, model::Item* item)
 // REQUIRES (InvalidArgument otherwise): dot.seq > stored.vector.Get(dot.region);
 // stored.policy == policy unless stored is unwritten.
 // Errors: those of ApplyUpdateToItem; InvalidArgument when an update op names a key
-// attribute. On error nothing was built; `stored` is never modified.
+// attribute. On error nothing was built; `stored` is never modified. `write` is taken by
+// value: a caller done with it moves it in, and a put's item is not copied.
 Result<ItemVersion> ApplyLocalWrite(const ItemVersion& stored, ConflictPolicy policy,
-                                    const LocalWrite& write, Dot dot, Hlc hlc);
+                                    LocalWrite write, Dot dot, Hlc hlc);
 
 }  // namespace meridian::conflict

@@ -110,7 +110,7 @@ Result<WriteResult> Store::StageWrite(const TableInfo& table, const std::string&
   MutexLock commit(&commit_mu_);
   if (!failed_.ok()) return failed_;
   const uint64_t seq = last_seq_ + 1;
-  auto next = conflict::ApplyLocalWrite(current->version, policy, write,
+  auto next = conflict::ApplyLocalWrite(current->version, policy, std::move(write),
                                         conflict::Dot{options_.region_id, seq}, hlc_->Now());
   if (!next.ok()) return next.status();
   last_seq_ = seq;

@@ -64,7 +64,8 @@ long RequestLength(const char* buf, size_t len) {
   for (const char* p = buf; p < end;) {
     const char* nl = static_cast<const char*>(memchr(p, '\n', static_cast<size_t>(end - p)));
     if (nl == nullptr) nl = end;
-    if (nl - p > 15 && strncasecmp(p, "content-length:", 15) == 0) content = strtoul(p + 15, nullptr, 10);
+    if (nl - p > 15 && strncasecmp(p, "content-length:", 15) == 0)
+      content = strtoul(p + 15, nullptr, 10);
     p = nl + 1;
   }
   if (header + content > kBufSize) return -1;

@@ -134,8 +134,8 @@ Response BatchGetItem(const OpContext& ctx, const Request& req) {
       bytes += size;
       units += ReadUnits(size, r.consistent);
       if (item->has_value()) {
-        items.push_back(
-            r.projection ? EncodeItem(model::expr::Project(**item, *r.projection)) : EncodeItem(**item));
+        items.push_back(r.projection ? EncodeItem(model::expr::Project(**item, *r.projection))
+                                     : EncodeItem(**item));
       }
     }
     responses[r.name] = std::move(items);

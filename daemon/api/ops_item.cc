@@ -48,10 +48,8 @@ store::ItemView ReadForGet(const OpContext& ctx, const store::TableInfo& table,
   PrimaryKey key = KeyFromKeyMap(table, key_map);
   auto item = ctx.store->ReadItem(table, key.pk, key.sk_ptr());
   ThrowIfError(item.status());
-  AddConsumedCapacity(
-      out, capacity, table.name,
-      ReadConsumed(nullptr,
-                   ReadUnits(item->ByteSize(), consistent)));
+  AddConsumedCapacity(out, capacity, table.name,
+                      ReadConsumed(nullptr, ReadUnits(item->ByteSize(), consistent)));
   return std::move(*item);
 }
 

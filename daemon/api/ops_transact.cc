@@ -469,9 +469,8 @@ Response TransactGetItems(const OpContext& ctx, const Request& req) {
     json::object r;
     const auto& item = (*items)[i];
     if (item) {
-      r["Item"] =
-          gets[i].projection ? EncodeItem(model::expr::Project(*item, *gets[i].projection))
-                             : EncodeItem(*item);
+      r["Item"] = gets[i].projection ? EncodeItem(model::expr::Project(*item, *gets[i].projection))
+                                     : EncodeItem(*item);
     }
     responses.push_back(std::move(r));
     auto it = std::find_if(per_table.begin(), per_table.end(),

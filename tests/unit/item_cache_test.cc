@@ -51,7 +51,7 @@ TEST(ItemCacheTest, FillIsRefusedAfterACommitAndNeverReplaces) {
 }
 
 TEST(ItemCacheTest, StaysWithinCapacity) {
-  const size_t capacity = 16 * 10'000;  // 10,000 bytes per shard: ~40 entries each
+  const size_t capacity = size_t{16} * 10'000;  // 10,000 bytes per shard: ~40 entries each
   ItemCache cache(capacity);
   for (int i = 0; i < 20'000; ++i) cache.Update("key" + std::to_string(i), Version("x"), kCharge);
   int cached = 0;
@@ -64,7 +64,7 @@ TEST(ItemCacheTest, StaysWithinCapacity) {
 }
 
 TEST(ItemCacheTest, EntriesThatAreReadOutliveOnesThatAreNot) {
-  ItemCache cache(16 * 20'000);  // ~80 entries per shard
+  ItemCache cache(size_t{16} * 20'000);  // ~80 entries per shard
   for (int i = 0; i < 100; ++i) cache.Update("hot" + std::to_string(i), Version("h"), kCharge);
   for (int round = 0; round < 50; ++round) {
     for (int i = 0; i < 100; ++i) ASSERT_NE(cache.Get("hot" + std::to_string(i)), nullptr) << round;
@@ -76,7 +76,7 @@ TEST(ItemCacheTest, EntriesThatAreReadOutliveOnesThatAreNot) {
 }
 
 TEST(ItemCacheTest, AnItemLargerThanAShardDropsTheOlderVersion) {
-  ItemCache cache(16 * 1000);
+  ItemCache cache(size_t{16} * 1000);
   cache.Update("big", Version("small"), kCharge);
   ASSERT_NE(cache.Get("big"), nullptr);
   cache.Update("big", Version("large"), 10'000);

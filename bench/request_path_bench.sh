@@ -164,7 +164,7 @@ for w in workloads:
                      f"{statistics.median(r[1] for r in runs) / 1000:>7.2f}ms")
     print(f"{w:<11} " + " ".join(cells) + f"   {errors}")
 print()
-def ratios_of(subject, title):
+def ratios_of(subject, peers, title):
     if not any(k[1] == subject for k in by):
         return
     print(title)
@@ -172,14 +172,16 @@ def ratios_of(subject, title):
         mine = {r[3]: r[0] for r in by.get((w, subject), [])}
         parts = []
         for s in servers:
-            if s == subject or s in ("meridiand", "dynalite", "floor", "floor-log") and subject != "meridiand":
+            if s not in peers:
                 continue
             ratios = [mine[r[3]] / r[0] for r in by[(w, s)] if r[0] > 0 and r[3] in mine]
             if ratios:
                 parts.append(f"{s} {statistics.median(ratios):.2f}x")
         print(f"  {w:<11} " + ", ".join(parts))
 
-ratios_of("meridiand", "meridiand's ratio to each peer (median of the per-round ratios):")
-ratios_of("floor", "the floor's ratio to the ceilings (meridiand's ratio cannot exceed it):")
-ratios_of("floor-log", "floor-log's ratio to the ceilings (the floor of this design's write):")
+ceilings = ("ceiling", "ceiling-ddb")
+ratios_of("meridiand", [s for s in servers if s != "meridiand"],
+          "meridiand's ratio to each peer (median of the per-round ratios):")
+ratios_of("floor", ceilings, "the floor's ratio to the ceilings (meridiand's ratio cannot exceed it):")
+ratios_of("floor-log", ceilings, "floor-log's ratio to the ceilings (the floor of this design's write):")
 PY

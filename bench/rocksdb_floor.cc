@@ -51,7 +51,6 @@ struct Conn {
   explicit Conn(int f) : fd(f) {}
   int fd;
   size_t len = 0;
-  int replies = 0;  // requests of this round still to answer
   std::string out;
   char buf[kBufSize];
 };
@@ -106,7 +105,7 @@ Db Open(const std::string& path) {
   options.compression_per_level.assign(7, rocksdb::kLZ4Compression);
   options.compression_per_level[0] = options.compression_per_level[1] = rocksdb::kNoCompression;
   rocksdb::BlockBasedTableOptions table;
-  table.block_cache = rocksdb::NewLRUCache(64 << 20);
+  table.block_cache = rocksdb::NewLRUCache(128 << 20);  // StoreOptions::block_cache_mb
   table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
   table.cache_index_and_filter_blocks = true;
   options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));

@@ -308,13 +308,13 @@ Consumed TransactWriteConsumed(const store::Store& store, const WriteAction& a,
                                const store::WriteResult& written, bool replayed) {
   Consumed c;
   if (replayed) {
-    auto item = store.GetItem(*a.table, a.key.pk, a.key.sk_ptr());
-    const size_t bytes = item.ok() && item->has_value() ? model::ItemByteSize(**item) : 0;
+    auto item = store.ReadItem(*a.table, a.key.pk, a.key.sk_ptr());
+    const size_t bytes = item.ok() ? item->ByteSize() : 0;
     c.table = 2 * ReadUnits(bytes, true);
     return c;
   }
   if (a.kind == WriteAction::Kind::kConditionCheck) {
-    c.table = 2 * WriteUnits(written.old_item ? model::ItemByteSize(*written.old_item) : 0);
+    c.table = 2 * WriteUnits(written.old_item.ByteSize());
     return c;
   }
   c = WriteConsumed(*a.table, written);

@@ -111,11 +111,16 @@ Db Open(const std::string& path) {
   options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
   (void)rocksdb::Env::Default()->LowerThreadPoolCPUPriority(rocksdb::Env::LOW,
                                                             rocksdb::CpuPriority::kLow);
-  rocksdb::ColumnFamilyOptions plain(options);  // log and meta: no memtable bloom
+  rocksdb::ColumnFamilyOptions plain(options);  // meta: no memtable bloom
   plain.memtable_prefix_bloom_size_ratio = 0;
   plain.memtable_whole_key_filtering = false;
+  rocksdb::ColumnFamilyOptions log(plain);  // the log: no bloom filter, 16 KiB blocks
+  rocksdb::BlockBasedTableOptions log_table = table;
+  log_table.filter_policy.reset();
+  log_table.block_size = 16 << 10;
+  log.table_factory.reset(rocksdb::NewBlockBasedTableFactory(log_table));
   std::vector<rocksdb::ColumnFamilyDescriptor> families = {
-      {rocksdb::kDefaultColumnFamilyName, options}, {"log", plain}, {"meta", plain}};
+      {rocksdb::kDefaultColumnFamilyName, options}, {"log", log}, {"meta", plain}};
   rocksdb::DB* db = nullptr;
   Db out;
   auto s = rocksdb::DB::Open(options, path, families, &out.cfs, &db);

@@ -193,6 +193,17 @@ void AddStateMetrics(const AdminState& s, prometheus::Registry* registry) {
   gauge("meridian_rocksdb_live_data_bytes", "RocksDB's estimate of its live data")
       .Add({})
       .Set(static_cast<double>(sizes.live_data_bytes));
+  gauge("meridian_rocksdb_block_cache_bytes",
+        "Bytes in RocksDB's block cache (data, index and filter blocks; at most block_cache_mb)")
+      .Add({})
+      .Set(static_cast<double>(sizes.block_cache_bytes));
+  gauge("meridian_rocksdb_table_readers_bytes",
+        "Bytes RocksDB's open table readers hold outside the block cache")
+      .Add({})
+      .Set(static_cast<double>(sizes.table_readers_bytes));
+  gauge("meridian_item_cache_bytes", "Bytes charged for cached decoded items (at most item_cache_mb)")
+      .Add({})
+      .Set(static_cast<double>(sizes.item_cache_bytes));
 
   if (!s.replicator) return;
   auto& latency = gauge("meridian_replication_latency_seconds",

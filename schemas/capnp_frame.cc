@@ -32,6 +32,13 @@ uint64_t NonZeroBytes(uint64_t w) {
   return (((w & k7f) + k7f) | w) & ~k7f;
 }
 
+// How many bytes of a NonZeroBytes() result are set: its bytes' high bits, moved to bit 0 of
+// each byte, summed into the top byte by one multiplication (std::popcount is a libgcc call
+// on the baseline x86-64 this is built for).
+int CountNonZero(uint64_t nonzero) {
+  return static_cast<int>(((nonzero >> 7) * 0x0101010101010101ULL) >> 56);
+}
+
 // Packing's tag of a word: bit i set iff byte i is not zero (gathers the bytes' high bits).
 uint8_t Tag(uint64_t nonzero) {
   return static_cast<uint8_t>(((nonzero >> 7) * 0x0102040810204080ULL) >> 56);
@@ -57,7 +64,7 @@ void PackWords(const uint8_t* in, size_t n, std::string* out) {
       // Further words with at most one zero byte go verbatim: a count, then the words.
       const uint8_t* run = in;
       while (run < end && run - in < kMaxRunBytes &&
-             std::popcount(NonZeroBytes(LoadWord(run))) >= 7) {
+             CountNonZero(NonZeroBytes(LoadWord(run))) >= 7) {
         run += 8;
       }
       const size_t bytes = static_cast<size_t>(run - in);

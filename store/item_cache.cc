@@ -10,6 +10,15 @@ constexpr size_t kEntryOverhead = 128;
 ItemCache::ItemCache(size_t capacity_bytes)
     : shard_capacity_(capacity_bytes / kShards), shards_(capacity_bytes ? kShards : 0) {}
 
+size_t ItemCache::used_bytes() {
+  size_t total = 0;
+  for (Shard& shard : shards_) {
+    MutexLock lock(&shard.mu);
+    total += shard.used;
+  }
+  return total;
+}
+
 ItemCache::Shard& ItemCache::ShardFor(std::string_view key) {
   return shards_[KeyHash{}(key) % shards_.size()];
 }

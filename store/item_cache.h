@@ -45,6 +45,8 @@ class ItemCache {
   void Update(std::string_view key, std::shared_ptr<const StoredItem> item, size_t charge);
   // The commit path: the committed version of `key` is not known here; forget it.
   void Invalidate(std::string_view key);
+  // Bytes charged for the cached versions now (at most the capacity).
+  size_t used_bytes();
 
  private:
   struct Slot {

@@ -91,15 +91,31 @@ Result<std::unique_ptr<Store>> Store::Open(const StoreOptions& options) {
       7, lz4 ? rocksdb::kLZ4Compression : rocksdb::kSnappyCompression);
   cf_options.compression_per_level[0] = rocksdb::kNoCompression;
   cf_options.compression_per_level[1] = rocksdb::kNoCompression;
-  rocksdb::BlockBasedTableOptions table_options;
-  table_options.block_cache = rocksdb::NewLRUCache(options.block_cache_mb << 20);
-  table_options.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
-  // Index and filter blocks live in the (bounded) block cache, not beside it: otherwise
-  // memory grows with every SST the ever-growing change log adds.
-  table_options.cache_index_and_filter_blocks = true;
-  table_options.cache_index_and_filter_blocks_with_high_priority = true;
-  table_options.pin_l0_filter_and_index_blocks_in_cache = true;
-  cf_options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table_options));
+  // Two kinds of column family, by what bounds their size:
+  //  - live state (items, index entries, tokens, catalog, meta): as large as the data. Their
+  //    index and filter blocks stay with the open tables, so they cost memory in proportion
+  //    to the live data and are freed with the files a compaction replaces;
+  //  - records that pile up (change log, stream records, PITR history): unbounded while a
+  //    peer is missing or retention is long. Their index blocks live in the (bounded) block
+  //    cache instead, so memory does not grow with every SST they add. (Kept there for every
+  //    column family, the cache filled over ~15 minutes with the index and filter blocks of
+  //    files compactions had already deleted: RSS kept rising in a steady workload.)
+  // Only point-looked-up column families get bloom filters: a filter serves no range read,
+  // and building it costs flushes and compactions CPU.
+  store->block_cache_ = rocksdb::NewLRUCache(options.block_cache_mb << 20);
+  rocksdb::BlockBasedTableOptions ranges_table;
+  ranges_table.block_cache = store->block_cache_;
+  rocksdb::BlockBasedTableOptions point_table = ranges_table;
+  point_table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
+  rocksdb::BlockBasedTableOptions growing_table = ranges_table;
+  growing_table.cache_index_and_filter_blocks = true;
+  growing_table.cache_index_and_filter_blocks_with_high_priority = true;
+  growing_table.pin_l0_filter_and_index_blocks_in_cache = true;
+  // The log and stream records are appended in key order and read front to back: larger
+  // blocks make their index a quarter of the size.
+  rocksdb::BlockBasedTableOptions appended_table = growing_table;
+  appended_table.block_size = 16 << 10;
+  cf_options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(point_table));
 
   rocksdb::ColumnFamilyOptions items_options = cf_options;
   items_options.write_buffer_size = static_cast<size_t>(options.items_write_buffer_mb) << 20;
@@ -112,6 +128,12 @@ Result<std::unique_ptr<Store>> Store::Open(const StoreOptions& options) {
   // RocksDB shares the hint map between point and range-deletion inserts, and log trimming
   // (DeleteRange) then corrupts the skiplist (seen as InlineSkipList assertion failures).
   rocksdb::ColumnFamilyOptions log_options = cf_options;
+  log_options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(appended_table));
+  rocksdb::ColumnFamilyOptions history_options = cf_options;
+  history_options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(growing_table));
+  rocksdb::ColumnFamilyOptions index_options = cf_options;  // range reads only
+  index_options.write_buffer_size = items_options.write_buffer_size;
+  index_options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(ranges_table));
   // Inserts of random keys, and a point lookup only when token_index_ has the token. (A
   // hashed memtable made inserts cheaper but its flushes, which sort it, cost more.)
   rocksdb::ColumnFamilyOptions tokens_options = cf_options;
@@ -123,13 +145,13 @@ Result<std::unique_ptr<Store>> Store::Open(const StoreOptions& options) {
       {"items", items_options},
       {"log", log_options},
       {"meta", cf_options},
-      {"indexes", items_options},
+      {"indexes", index_options},
       // ClientRequestTokens of the last 10 minutes (store_tokens.cc).
       {"tokens", tokens_options},
       // Stream records: appended in seq order per stream, read in ranges, trimmed by range.
       {"streams", log_options},
       // PITR history (store_history.cc): versions of an item are adjacent, newest first.
-      {"history", cf_options},
+      {"history", history_options},
   };
   rocksdb::DB* raw = nullptr;
   auto s = rocksdb::DB::Open(db_options, options.path, cfs, &store->handles_, &raw);

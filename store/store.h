@@ -65,6 +65,7 @@
 #include "store/table_info.h"
 
 namespace rocksdb {
+class Cache;
 class CompactionFilter;
 struct ReadOptions;
 class DB;
@@ -446,6 +447,12 @@ class Store {
     uint64_t sst_bytes = 0;
     uint64_t memtable_bytes = 0;
     uint64_t live_data_bytes = 0;
+    // Memory, beside the memtables: RocksDB's block cache (data, index and filter blocks;
+    // bounded by block_cache_mb), its table readers outside that cache, and the item cache
+    // (bounded by item_cache_mb).
+    uint64_t block_cache_bytes = 0;
+    uint64_t table_readers_bytes = 0;
+    uint64_t item_cache_bytes = 0;
   };
   DbSizes db_sizes() const;
   // Remote timestamps that were too far ahead of this region's clock.
@@ -642,6 +649,7 @@ class Store {
   StoreOptions options_;
   std::unique_ptr<conflict::HybridLogicalClock> hlc_;
   std::unique_ptr<rocksdb::Env> env_;  // the encrypting Env, when encryption is on
+  std::shared_ptr<rocksdb::Cache> block_cache_;  // shared by every column family's tables
   std::unique_ptr<rocksdb::DB> db_;
   rocksdb::ColumnFamilyHandle* catalog_cf_ = nullptr;
   rocksdb::ColumnFamilyHandle* items_cf_ = nullptr;

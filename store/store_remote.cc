@@ -1,5 +1,6 @@
 // Store: applying other regions' changes, serving the change log, digests and the conflict
 // log (docs/design.md sections 4-5).
+#include <rocksdb/cache.h>
 #include <rocksdb/db.h>
 #include <rocksdb/write_batch.h>
 #include <spdlog/spdlog.h>
@@ -390,7 +391,12 @@ Store::DbSizes Store::db_sizes() const {
     if (db_->GetIntProperty(cf, rocksdb::DB::Properties::kEstimateLiveDataSize, &v)) {
       out.live_data_bytes += v;
     }
+    if (db_->GetIntProperty(cf, rocksdb::DB::Properties::kEstimateTableReadersMem, &v)) {
+      out.table_readers_bytes += v;
+    }
   }
+  out.block_cache_bytes = block_cache_->GetUsage();
+  out.item_cache_bytes = cache_->used_bytes();
   return out;
 }
 

@@ -82,6 +82,10 @@ def test_metrics_count_requests_capacity_and_replication(loaded):
     assert metric_values(text2, "meridian_replication_changes_applied_total")[""] >= ITEMS
     assert set(metric_values(text2, "meridian_conflicts_total")) == {'{policy="lww"}', '{policy="merge"}'}
     assert metric_values(text2, "meridian_rocksdb_memtable_bytes")[""] > 0
+    # The replicated items passed through the item cache; both caches stay within their bounds.
+    assert 0 < metric_values(text2, "meridian_item_cache_bytes")[""] <= 256 << 20
+    assert 0 <= metric_values(text2, "meridian_rocksdb_block_cache_bytes")[""] <= 128 << 20
+    assert metric_values(text2, "meridian_rocksdb_table_readers_bytes")[""] >= 0
 
 
 def test_prometheus_config_and_alert_rules_check(tmp_path):

@@ -271,6 +271,28 @@ def test_raw_conditional_check_failed_type(raw, dynamodb, hash_table):
     assert r.error_message == "The conditional request failed"
 
 
+@pytest.mark.parametrize("value, message", [
+    ({"S": "a", "N": "1"}, "Supplied AttributeValue has more than one datatypes set, must contain "
+                           "exactly one of the supported datatypes"),
+    ({}, "Supplied AttributeValue is empty, must contain exactly one of the supported datatypes"),
+    ({"S": None}, "Supplied AttributeValue is empty, must contain exactly one of the supported "
+                  "datatypes"),
+], ids=["two-types", "empty", "only-null"])
+def test_raw_attribute_value_needs_exactly_one_type(raw, hash_table, value, message):
+    r = raw("PutItem", {"TableName": hash_table, "Item": {"pk": {"S": "av"}, "a": value}})
+    _check_json_error(r, "com.amazon.coral.validate#ValidationException")
+    assert r.error_message == message
+
+
+def test_raw_attribute_value_null_member_counts_as_absent(raw, dynamodb, hash_table):
+    # A JSON null beside the one type set is ignored, as by DynamoDB's JSON reader.
+    r = raw("PutItem", {"TableName": hash_table,
+                        "Item": {"pk": {"S": "av-null"}, "a": {"S": None, "N": "7"}}})
+    assert r.status == 200, r
+    item = dynamodb.get_item(TableName=hash_table, Key={"pk": S("av-null")})["Item"]
+    assert item["a"] == N("7")
+
+
 @pytest.mark.parametrize("body", [
     b'{"TableName": ',
     b'{"TableName": "x"',

@@ -201,7 +201,8 @@ void AddStateMetrics(const AdminState& s, prometheus::Registry* registry) {
         "Bytes RocksDB's open table readers hold outside the block cache")
       .Add({})
       .Set(static_cast<double>(sizes.table_readers_bytes));
-  gauge("meridian_item_cache_bytes", "Bytes charged for cached decoded items (at most item_cache_mb)")
+  gauge("meridian_item_cache_bytes",
+        "Bytes charged for cached decoded items (at most item_cache_mb)")
       .Add({})
       .Set(static_cast<double>(sizes.item_cache_bytes));
 

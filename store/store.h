@@ -648,7 +648,7 @@ class Store {
   // Constant after Open.
   StoreOptions options_;
   std::unique_ptr<conflict::HybridLogicalClock> hlc_;
-  std::unique_ptr<rocksdb::Env> env_;  // the encrypting Env, when encryption is on
+  std::unique_ptr<rocksdb::Env> env_;            // the encrypting Env, when encryption is on
   std::shared_ptr<rocksdb::Cache> block_cache_;  // shared by every column family's tables
   std::unique_ptr<rocksdb::DB> db_;
   rocksdb::ColumnFamilyHandle* catalog_cf_ = nullptr;

@@ -184,27 +184,25 @@ void AddStateMetrics(const AdminState& s, prometheus::Registry* registry) {
   }
 
   const store::Store::DbSizes sizes = s.store->db_sizes();
-  gauge("meridian_rocksdb_sst_bytes", "Bytes of RocksDB's SST files")
-      .Add({})
-      .Set(static_cast<double>(sizes.sst_bytes));
-  gauge("meridian_rocksdb_memtable_bytes", "Bytes of RocksDB's memtables")
-      .Add({})
-      .Set(static_cast<double>(sizes.memtable_bytes));
-  gauge("meridian_rocksdb_live_data_bytes", "RocksDB's estimate of its live data")
-      .Add({})
-      .Set(static_cast<double>(sizes.live_data_bytes));
-  gauge("meridian_rocksdb_block_cache_bytes",
-        "Bytes in RocksDB's block cache (data, index and filter blocks; at most block_cache_mb)")
-      .Add({})
-      .Set(static_cast<double>(sizes.block_cache_bytes));
-  gauge("meridian_rocksdb_table_readers_bytes",
-        "Bytes RocksDB's open table readers hold outside the block cache")
-      .Add({})
-      .Set(static_cast<double>(sizes.table_readers_bytes));
-  gauge("meridian_item_cache_bytes",
-        "Bytes charged for cached decoded items (at most item_cache_mb)")
-      .Add({})
-      .Set(static_cast<double>(sizes.item_cache_bytes));
+  const struct {
+    const char* name;
+    const char* help;
+    uint64_t bytes;
+  } storage[] = {
+      {"meridian_rocksdb_sst_bytes", "Bytes of RocksDB's SST files", sizes.sst_bytes},
+      {"meridian_rocksdb_memtable_bytes", "Bytes of RocksDB's memtables", sizes.memtable_bytes},
+      {"meridian_rocksdb_live_data_bytes", "RocksDB's estimate of its live data",
+       sizes.live_data_bytes},
+      {"meridian_rocksdb_block_cache_bytes",
+       "Bytes in RocksDB's block cache (data, index and filter blocks; at most block_cache_mb)",
+       sizes.block_cache_bytes},
+      {"meridian_rocksdb_table_readers_bytes",
+       "Bytes RocksDB's open table readers hold outside the block cache",
+       sizes.table_readers_bytes},
+      {"meridian_item_cache_bytes",
+       "Bytes charged for cached decoded items (at most item_cache_mb)", sizes.item_cache_bytes},
+  };
+  for (const auto& g : storage) gauge(g.name, g.help).Add({}).Set(static_cast<double>(g.bytes));
 
   if (!s.replicator) return;
   auto& latency = gauge("meridian_replication_latency_seconds",

@@ -1,4 +1,4 @@
-// A bounded LRU cache of decoded stored items by item key, in front of RocksDB: a hit skips
+// A bounded cache of decoded stored items by item key, in front of RocksDB: a hit skips
 // the memtable/SST lookup and the decode. Kept coherent with committed state:
 //  - the commit path calls Update() with every version it wrote, in commit order;
 //  - a reader that missed fills with Fill(), which is refused when the key's shard saw an

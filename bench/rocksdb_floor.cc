@@ -6,7 +6,8 @@
 // no validation, no change log, no replication metadata, no index, no metrics. Every request
 // of one epoll round goes into one WriteBatch (the best group commit possible), then every
 // reply of the round is written. The database has meridiand's options for its items column
-// family (store/store.cc). With "get" it answers each request with the value read by key.
+// family (store/store.cc), its memtable (store/memtable.h) included. With "get" it answers
+// each request with the value read by key.
 //
 // With "log" it also does what ../shared/DESIGN.md section 3 puts into every write's batch
 // beside the item: a change-log record holding the full new item (here: the request body
@@ -38,6 +39,8 @@
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include "store/memtable.h"
 
 namespace {
 
@@ -100,6 +103,7 @@ Db Open(const std::string& path) {
   options.bytes_per_sync = 1 << 20;
   options.allow_concurrent_memtable_write = false;
   options.write_buffer_size = 32 << 20;
+  options.memtable_factory = meridian::store::NewSkipListMemTableFactory();
   options.memtable_prefix_bloom_size_ratio = 0.05;
   options.memtable_whole_key_filtering = true;
   options.compression_per_level.assign(7, rocksdb::kLZ4Compression);

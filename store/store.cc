@@ -19,6 +19,7 @@
 
 #include "store/change_log.h"
 #include "store/item_codec.h"
+#include "store/memtable.h"
 #include "store/store_keys.h"
 #include "store/token_index.h"
 
@@ -81,6 +82,8 @@ Result<std::unique_ptr<Store>> Store::Open(const StoreOptions& options) {
 
   rocksdb::ColumnFamilyOptions cf_options;
   cf_options.write_buffer_size = 32 << 20;
+  // RocksDB's own skiplist, as Debian builds it, runs its debug assertions (memtable.h).
+  cf_options.memtable_factory = NewSkipListMemTableFactory();
   // Flushes and the first compaction rewrite every byte written: keep them uncompressed (the
   // CPU they would spend compressing is the request path's when both share a core), and
   // compress the deeper levels, where data settles, with the fastest codec available.

@@ -1,0 +1,321 @@
+// A skiplist MemTableRep (see memtable.h). The layout follows RocksDB's InlineSkipList: a node
+// is one arena allocation holding its links, level 0 last, then the entry RocksDB encodes into
+// it (varint32 length, internal key = user key + 8-byte trailer, value). A node's address is
+// that of its level-0 link; the link of level i lies i pointers before it.
+#include "store/memtable.h"
+
+#include <rocksdb/memtablerep.h>
+#include <rocksdb/slice.h>
+
+#include <atomic>
+#include <bit>
+#include <cstdint>
+#include <cstring>
+#include <iterator>
+#include <new>
+#include <string>
+
+namespace rocksdb {
+// RocksDB 7.8's memory/allocator.h, which Debian does not install, token for token: the
+// interface of the memtable's arena and of the arena RocksDB passes to GetIterator (Arena and
+// ConcurrentArena derive from it alone). memtable_test.cc runs both through a database.
+class Allocator {
+ public:
+  virtual ~Allocator() {}
+
+  virtual char* Allocate(size_t bytes) = 0;
+  virtual char* AllocateAligned(size_t bytes, size_t huge_page_size = 0,
+                                Logger* logger = nullptr) = 0;
+
+  virtual size_t BlockSize() const = 0;
+};
+}  // namespace rocksdb
+
+namespace meridian::store {
+namespace {
+
+static_assert(std::endian::native == std::endian::little, "RocksDB's fixed64 is little-endian");
+
+constexpr int kMaxHeight = 12;
+constexpr uint64_t kBranching = 4;
+
+using Link = std::atomic<struct Node*>;
+
+struct Node {
+  Link& LinkAt(int level) {
+    return *reinterpret_cast<Link*>(reinterpret_cast<char*>(this) -
+                                    static_cast<ptrdiff_t>(level) * sizeof(Link));
+  }
+  Node* Next(int level) { return LinkAt(level).load(std::memory_order_acquire); }
+  // The entry, right after the level-0 link.
+  const char* Entry() const { return reinterpret_cast<const char*>(this) + sizeof(Link); }
+};
+
+// The internal key of an encoded entry (after its varint32 length).
+rocksdb::Slice EntryKey(const char* entry) {
+  const auto first = static_cast<uint8_t>(*entry);
+  if (first < 128) return rocksdb::Slice(entry + 1, first);
+  return rocksdb::GetLengthPrefixedSlice(entry);
+}
+
+// The memtable's order of internal keys (MemTable::KeyComparator, InternalKeyComparator::
+// CompareKeySeq) under the bytewise comparator: user keys ascending, then sequence numbers
+// descending; the type byte of the trailer (sequence number << 8 | type) does not count.
+int CompareInternalKeys(const rocksdb::Slice& a, const rocksdb::Slice& b) {
+  const size_t a_user = a.size() - 8;
+  const size_t b_user = b.size() - 8;
+  const int bytes = std::memcmp(a.data(), b.data(), a_user < b_user ? a_user : b_user);
+  if (bytes != 0) return bytes;
+  if (a_user != b_user) return a_user < b_user ? -1 : 1;
+  uint64_t a_trailer;
+  uint64_t b_trailer;
+  std::memcpy(&a_trailer, a.data() + a_user, 8);
+  std::memcpy(&b_trailer, b.data() + b_user, 8);
+  a_trailer >>= 8;
+  b_trailer >>= 8;
+  if (a_trailer == b_trailer) return 0;
+  return a_trailer > b_trailer ? -1 : 1;
+}
+
+int Sign(int v) { return (v > 0) - (v < 0); }
+
+// Whether `cmp` orders entries as CompareInternalKeys does (the column family has the
+// bytewise comparator), checked on a few entries that differ in every way that matters.
+bool OrdersBytewise(const rocksdb::MemTableRep::KeyComparator& cmp) {
+  struct Sample {
+    const char* user;
+    uint64_t seq;
+    uint8_t type;
+  };
+  const Sample samples[] = {{"", 3, 1},   {"a", 7, 1}, {"a", 7, 0},   {"a", 2, 1},
+                            {"ab", 1, 1}, {"b", 9, 1}, {"\xff", 1, 1}};
+  std::string entries[std::size(samples)];
+  for (size_t i = 0; i < std::size(samples); ++i) {
+    const size_t user = std::strlen(samples[i].user);
+    entries[i].push_back(static_cast<char>(user + 8));
+    entries[i].append(samples[i].user, user);
+    const uint64_t trailer = samples[i].seq << 8 | samples[i].type;
+    entries[i].append(reinterpret_cast<const char*>(&trailer), 8);
+    entries[i].push_back('\0');  // empty value
+  }
+  for (const auto& a : entries) {
+    for (const auto& b : entries) {
+      const int expected = Sign(CompareInternalKeys(EntryKey(a.data()), EntryKey(b.data())));
+      if (Sign(cmp(a.data(), b.data())) != expected) return false;
+      if (Sign(cmp(a.data(), EntryKey(b.data()))) != expected) return false;
+    }
+  }
+  return true;
+}
+
+class SkipList final : public rocksdb::MemTableRep {
+ public:
+  SkipList(const KeyComparator& cmp, rocksdb::Allocator* allocator)
+      : MemTableRep(allocator),
+        cmp_(cmp),
+        bytewise_(OrdersBytewise(cmp)),
+        head_(NewNode(kMaxHeight, 0)) {
+    for (int i = 0; i < kMaxHeight; ++i) {
+      head_->LinkAt(i).store(nullptr, std::memory_order_relaxed);
+      prev_[i] = head_;
+      next_[i] = nullptr;
+    }
+  }
+
+  rocksdb::KeyHandle Allocate(const size_t len, char** buf) override {
+    const int height = RandomHeight();
+    Node* node = NewNode(height, len);
+    // Until the node is linked, its level-0 link holds its height (as InlineSkipList does).
+    const auto stashed = static_cast<uintptr_t>(height);
+    node->LinkAt(0).store(reinterpret_cast<Node*>(stashed),  // NOLINT(performance-no-int-to-ptr)
+                          std::memory_order_relaxed);
+    *buf = const_cast<char*>(node->Entry());
+    return node;
+  }
+
+  void Insert(rocksdb::KeyHandle handle) override { InsertKey(handle); }
+
+  // One writer at a time (allow_concurrent_memtable_write is off); readers run alongside: a
+  // node's links are set before a release store publishes it on each level.
+  bool InsertKey(rocksdb::KeyHandle handle) override {
+    auto* node = static_cast<Node*>(handle);
+    const int height = static_cast<int>(
+        reinterpret_cast<uintptr_t>(node->LinkAt(0).load(std::memory_order_relaxed)));
+    const rocksdb::Slice key = EntryKey(node->Entry());
+    const int max_height = max_height_.load(std::memory_order_relaxed);
+    // The splice brackets the gap after the last insert: an insert right after it (appends
+    // in key order, as the change log's) needs two comparisons, any other a search.
+    const bool in_gap = (prev_[0] == head_ || Compare(prev_[0]->Entry(), key) < 0) &&
+                        (next_[0] == nullptr || Compare(next_[0]->Entry(), key) > 0);
+    if (!in_gap) {
+      Node* before = head_;
+      for (int level = max_height - 1; level >= 0; --level) {
+        Node* next = before->Next(level);
+        while (next != nullptr) {
+          // The node after next: its cache miss overlaps with this comparison's.
+          __builtin_prefetch(next->LinkAt(level).load(std::memory_order_relaxed));
+          if (Compare(next->Entry(), key) >= 0) break;
+          before = next;
+          next = before->Next(level);
+        }
+        prev_[level] = before;
+        next_[level] = next;
+      }
+      if (next_[0] != nullptr && Compare(next_[0]->Entry(), key) == 0) return false;
+    }
+    if (height > max_height) max_height_.store(height, std::memory_order_relaxed);
+    for (int level = 0; level < height; ++level) {
+      node->LinkAt(level).store(next_[level], std::memory_order_relaxed);
+      prev_[level]->LinkAt(level).store(node, std::memory_order_release);
+      prev_[level] = node;  // the splice now brackets the gap after this node
+    }
+    return true;
+  }
+
+  bool Contains(const char* entry) const override {
+    const rocksdb::Slice key = EntryKey(entry);
+    Node* node = FindGreaterOrEqual(key);
+    return node != nullptr && Compare(node->Entry(), key) == 0;
+  }
+
+  // The arena holds everything: its usage is counted by the memtable already.
+  size_t ApproximateMemoryUsage() override { return 0; }
+
+  uint64_t ApproximateNumEntries(const rocksdb::Slice& start_ikey,
+                                 const rocksdb::Slice& end_ikey) override {
+    const uint64_t start = EstimateCount(start_ikey);
+    const uint64_t end = EstimateCount(end_ikey);
+    return end >= start ? end - start : 0;
+  }
+
+  class Iter final : public rocksdb::MemTableRep::Iterator {
+   public:
+    explicit Iter(const SkipList* list) : list_(list) {}
+    bool Valid() const override { return node_ != nullptr; }
+    const char* key() const override { return node_->Entry(); }
+    void Next() override { node_ = node_->Next(0); }
+    void Prev() override { node_ = list_->FindLessThan(EntryKey(node_->Entry())); }
+    void Seek(const rocksdb::Slice& internal_key, const char* /*memtable_key*/) override {
+      node_ = list_->FindGreaterOrEqual(internal_key);
+    }
+    void SeekForPrev(const rocksdb::Slice& internal_key, const char* memtable_key) override {
+      Seek(internal_key, memtable_key);
+      if (node_ == nullptr) SeekToLast();
+      while (node_ != nullptr && list_->Compare(node_->Entry(), internal_key) > 0) Prev();
+    }
+    void SeekToFirst() override { node_ = list_->head_->Next(0); }
+    void SeekToLast() override { node_ = list_->FindLessThan(rocksdb::Slice()); }
+
+   private:
+    const SkipList* list_;
+    Node* node_ = nullptr;
+  };
+
+  Iterator* GetIterator(rocksdb::Arena* arena) override {
+    if (arena == nullptr) return new Iter(this);  // RocksDB deletes it
+    // RocksDB only destroys an iterator it placed in an arena: it must come from the arena.
+    auto* allocator = reinterpret_cast<rocksdb::Allocator*>(arena);
+    return new (allocator->AllocateAligned(sizeof(Iter))) Iter(this);
+  }
+
+ private:
+  int Compare(const char* entry, const rocksdb::Slice& key) const {
+    return bytewise_ ? CompareInternalKeys(EntryKey(entry), key) : cmp_(entry, key);
+  }
+
+  Node* NewNode(int height, size_t entry_bytes) {
+    const size_t links = sizeof(Link) * static_cast<size_t>(height);
+    char* raw = allocator_->AllocateAligned(links + entry_bytes);
+    auto* node = reinterpret_cast<Node*>(raw + links - sizeof(Link));
+    for (int level = 0; level < height; ++level) new (&node->LinkAt(level)) Link(nullptr);
+    return node;
+  }
+
+  int RandomHeight() {
+    // xorshift64*: one writer at a time draws heights.
+    rng_ ^= rng_ >> 12;
+    rng_ ^= rng_ << 25;
+    rng_ ^= rng_ >> 27;
+    uint64_t bits = rng_ * 0x2545F4914F6CDD1DULL;
+    int height = 1;
+    while (height < kMaxHeight && bits % kBranching == 0) {
+      ++height;
+      bits /= kBranching;
+    }
+    return height;
+  }
+
+  Node* FindGreaterOrEqual(const rocksdb::Slice& key) const {
+    Node* before = head_;
+    Node* next = nullptr;
+    for (int level = max_height_.load(std::memory_order_relaxed) - 1; level >= 0; --level) {
+      next = before->Next(level);
+      while (next != nullptr && Compare(next->Entry(), key) < 0) {
+        before = next;
+        next = before->Next(level);
+      }
+    }
+    return next;
+  }
+
+  // The last node before `key` (before every node: the last node when `key` is empty), or
+  // nullptr when there is none.
+  Node* FindLessThan(const rocksdb::Slice& key) const {
+    Node* before = head_;
+    for (int level = max_height_.load(std::memory_order_relaxed) - 1; level >= 0; --level) {
+      Node* next = before->Next(level);
+      while (next != nullptr && (key.empty() || Compare(next->Entry(), key) < 0)) {
+        before = next;
+        next = before->Next(level);
+      }
+    }
+    return before == head_ ? nullptr : before;
+  }
+
+  // About how many entries precede `key` (RocksDB's estimate: steps scaled per level).
+  uint64_t EstimateCount(const rocksdb::Slice& key) const {
+    uint64_t count = 0;
+    Node* before = head_;
+    for (int level = max_height_.load(std::memory_order_relaxed) - 1; level >= 0; --level) {
+      count *= kBranching;
+      Node* next = before->Next(level);
+      while (next != nullptr && Compare(next->Entry(), key) < 0) {
+        before = next;
+        next = before->Next(level);
+        ++count;
+      }
+    }
+    return count;
+  }
+
+  const KeyComparator& cmp_;
+  const bool bytewise_;
+  Node* const head_;
+  std::atomic<int> max_height_{1};
+  // The writer's state.
+  uint64_t rng_ = 0x9E3779B97F4A7C15ULL;
+  Node* prev_[kMaxHeight];  // the splice: around the gap after the last inserted node
+  Node* next_[kMaxHeight];
+};
+
+class SkipListFactory final : public rocksdb::MemTableRepFactory {
+ public:
+  const char* Name() const override { return "MeridianSkipListFactory"; }
+  using MemTableRepFactory::CreateMemTableRep;
+  rocksdb::MemTableRep* CreateMemTableRep(const rocksdb::MemTableRep::KeyComparator& cmp,
+                                          rocksdb::Allocator* allocator,
+                                          const rocksdb::SliceTransform* /*prefix*/,
+                                          rocksdb::Logger* /*logger*/) override {
+    return new SkipList(cmp, allocator);
+  }
+  // An entry equal to one present (same key and sequence number) is refused, not added.
+  bool CanHandleDuplicatedKey() const override { return true; }
+};
+
+}  // namespace
+
+std::shared_ptr<rocksdb::MemTableRepFactory> NewSkipListMemTableFactory() {
+  return std::make_shared<SkipListFactory>();
+}
+
+}  // namespace meridian::store

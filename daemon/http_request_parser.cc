@@ -20,25 +20,6 @@ constexpr std::array<bool, 256> MakeTokenTable() {
 constexpr auto kToken = MakeTokenTable();
 
 bool IsToken(unsigned char c) { return kToken[c]; }
-// A field value's characters: VCHAR, SP, HTAB and obs-text; never a CTL.
-// A field value holds no CTL but HTAB (obs-text, 0x80-0xff, is allowed): 16 bytes at a time.
-bool HasControl(const char* p, size_t n) {
-  const __m128i max_ctl = _mm_set1_epi8(0x1f), tab = _mm_set1_epi8('\t'), del = _mm_set1_epi8(0x7f);
-  size_t i = 0;
-  for (; i + 16 <= n; i += 16) {
-    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + i));
-    __m128i bad = _mm_cmpeq_epi8(_mm_min_epu8(v, max_ctl), v);  // v <= 0x1f (unsigned)
-    bad = _mm_andnot_si128(_mm_cmpeq_epi8(v, tab), bad);
-    bad = _mm_or_si128(bad, _mm_cmpeq_epi8(v, del));
-    if (_mm_movemask_epi8(bad) != 0) return true;
-  }
-  for (; i < n; ++i) {
-    const auto c = static_cast<unsigned char>(p[i]);
-    if ((c < 0x20 && c != '\t') || c == 0x7f) return true;
-  }
-  return false;
-}
-
 // A request-target of visible ASCII only (0x21-0x7e), 16 bytes at a time.
 bool AllTargetChars(const char* p, size_t n) {
   const __m128i space = _mm_set1_epi8(0x20), tilde = _mm_set1_epi8(0x7e);
@@ -57,6 +38,33 @@ bool AllTargetChars(const char* p, size_t n) {
   return true;
 }
 bool IsSpace(char c) { return c == ' ' || c == '\t'; }
+
+// Whether the header section [p, p + n) holds no control byte but tabs and line ends, and no
+// line feed without a CR before it (p[-1] must be readable: the request line's LF). With each
+// line's first CR checked to be followed by its LF, that is every line end well formed, in
+// one pass over the section instead of one per value.
+bool SectionBytesValid(const char* p, size_t n) {
+  const __m128i max_ctl = _mm_set1_epi8(0x1f), tab = _mm_set1_epi8('\t');
+  const __m128i cr = _mm_set1_epi8('\r'), lf = _mm_set1_epi8('\n'), del = _mm_set1_epi8(0x7f);
+  size_t i = 0;
+  for (; i + 16 <= n; i += 16) {
+    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + i));
+    const __m128i before = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + i - 1));
+    const __m128i is_lf = _mm_cmpeq_epi8(v, lf);
+    const __m128i allowed =
+        _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, tab), is_lf), _mm_cmpeq_epi8(v, cr));
+    __m128i bad = _mm_cmpeq_epi8(_mm_min_epu8(v, max_ctl), v);  // v <= 0x1f (unsigned)
+    bad = _mm_or_si128(_mm_andnot_si128(allowed, bad), _mm_cmpeq_epi8(v, del));
+    bad = _mm_or_si128(bad, _mm_andnot_si128(_mm_cmpeq_epi8(before, cr), is_lf));
+    if (_mm_movemask_epi8(bad) != 0) return false;
+  }
+  for (; i < n; ++i) {
+    const auto c = static_cast<unsigned char>(p[i]);
+    if ((c < 0x20 && c != '\t' && c != '\r' && c != '\n') || c == 0x7f) return false;
+    if (c == '\n' && p[i - 1] != '\r') return false;
+  }
+  return true;
+}
 
 // `name` equals the lowercase `lower` (ASCII letters compared without case).
 bool NameIs(std::string_view name, std::string_view lower) {
@@ -129,6 +137,7 @@ bool ParseCommonRequest(std::string_view data, size_t max_header_bytes, size_t m
   const bool http11 = p[7] == '1';
   p += 10;
 
+  const char* const section = p;
   headers->clear();
   out->amz_target = {};
   out->expect_continue = false;
@@ -152,7 +161,6 @@ bool ParseCommonRequest(std::string_view data, size_t max_header_bytes, size_t m
     start = p;
     p = static_cast<const char*>(std::memchr(p, '\r', static_cast<size_t>(end - p)));
     if (p == nullptr || end - p < 2 || p[1] != '\n') return false;
-    if (HasControl(start, static_cast<size_t>(p - start))) return false;
     const char* value_end = p;
     while (value_end > start && IsSpace(value_end[-1])) --value_end;
     const std::string_view value(start, static_cast<size_t>(value_end - start));
@@ -194,6 +202,7 @@ bool ParseCommonRequest(std::string_view data, size_t max_header_bytes, size_t m
       default: break;
     }
   }
+  if (!SectionBytesValid(section, static_cast<size_t>(p - section))) return false;
   const size_t header_end = static_cast<size_t>(p - data.data());
   if (length > max_body_bytes) return false;  // the full parser answers 413
   if (data.size() - header_end < length) return false;

@@ -135,20 +135,38 @@ std::string_view JsonWriter::Text() const { return State().out; }
 void JsonWriter::Value(const model::AttributeValue& v) {
   using model::AttrType;
   ThreadState& s = State();
+  // Scalars in one piece, without an open object's comma bookkeeping: most attributes are.
+  switch (v.type()) {
+    case AttrType::kS:
+      BeforeValue(s);
+      s.out.append(R"({"S":)");
+      AppendString(v.s(), &s.out);
+      s.out.push_back('}');
+      return;
+    case AttrType::kN:
+      BeforeValue(s);
+      s.out.append(R"({"N":)");
+      AppendString(v.n().ToString(), &s.out);
+      s.out.push_back('}');
+      return;
+    case AttrType::kBool:
+      BeforeValue(s);
+      s.out.append(v.boolean() ? R"({"BOOL":true})" : R"({"BOOL":false})");
+      return;
+    case AttrType::kNull:
+      BeforeValue(s);
+      s.out.append(R"({"NULL":true})");
+      return;
+    default: break;
+  }
   StartObject();
   Key(model::TypeName(v.type()));
   switch (v.type()) {
-    case AttrType::kS: String(v.s()); break;
-    case AttrType::kN: String(v.n().ToString()); break;
     case AttrType::kB: String(Base64Encode(v.b())); break;
+    case AttrType::kS:
+    case AttrType::kN:
     case AttrType::kBool:
-      BeforeValue(s);
-      s.out.append(v.boolean() ? "true" : "false");
-      break;
-    case AttrType::kNull:
-      BeforeValue(s);
-      s.out.append("true");
-      break;
+    case AttrType::kNull: break;  // written above
     case AttrType::kM: Item(v.m()); break;
     case AttrType::kL:
       StartArray();

@@ -85,9 +85,21 @@ TEST(FastRequestParser, ParsesTheCommonShape) {
         std::string("GET / HTTP/1.1\r\nA: b\r\n c\r\n\r\n"),
         std::string("GET / HTTP/1.1\nA: b\n\n"), std::string("GET / HTTP/1.1\r\nA : b\r\n\r\n"),
         Request("xy", "Content-Length: 2\r\n"), Request(std::string(100, 'x')),
-        std::string("GET / HTTP/2.0\r\n\r\n")}) {
+        std::string("GET / HTTP/2.0\r\n\r\n"),
+        // Control bytes and bare line feeds in values, short and past 16 bytes.
+        std::string("GET / HTTP/1.1\r\nA: b\nc\r\n\r\n"),
+        std::string("GET / HTTP/1.1\r\nA: b\r\nB: ") + std::string(40, 'x') + "\n\r\n\r\n",
+        std::string("GET / HTTP/1.1\r\nA: b") + std::string(1, '\0') + "c\r\n\r\n",
+        std::string("GET / HTTP/1.1\r\nA: ") + std::string(20, 'x') + "\x7f" +
+            std::string(20, 'x') + "\r\n\r\n",
+        std::string("GET / HTTP/1.1\r\nA: ") + std::string(17, 'x') + "\x01\r\n\r\n"}) {
     EXPECT_FALSE(ParseCommonRequest(other, 65536, 50, &headers, &r)) << other;
   }
+  // Tabs and bytes >= 0x80 are allowed in values.
+  EXPECT_TRUE(ParseCommonRequest(
+      "GET / HTTP/1.1\r\nA: b\tc \xc3\xa9" + std::string(30, 'y') + "\r\nB: \t\r\n\r\n", 65536, 50,
+      &headers, &r));
+  EXPECT_EQ(headers.size(), 2u);
   const std::string full = Request(body);
   for (size_t n = 0; n < full.size(); ++n) {
     EXPECT_FALSE(ParseCommonRequest(full.substr(0, n), 65536, 1 << 20, &headers, &r)) << n;

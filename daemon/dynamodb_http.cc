@@ -5,7 +5,6 @@
 #include <boost/json.hpp>
 
 #include <atomic>
-#include <bit>
 #include <charconv>
 #include <chrono>
 #include <ctime>
@@ -45,35 +44,25 @@ const std::string& HttpDate() {
   return text;
 }
 
-// 52 characters of [A-Z0-9], like DynamoDB's request ids: 5 random bits each (32 of the
-// 36 characters), from a per-thread xoshiro256** generator seeded from the OS.
+// 52 characters of [A-Z0-9], like DynamoDB's request ids (32 of the 36 characters).
 void AppendRequestId(std::string* out) {
   static constexpr char kChars[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
-  struct Xoshiro {
-    uint64_t s[4];
-    Xoshiro() {
+  constexpr size_t kLength = 52;   // as DynamoDB's
+  constexpr size_t kCounted = 13;  // 65 bits: a 64-bit counter in base32
+  // Random per thread (from the OS) in front; the thread's request count at the end: unique
+  // without drawing random numbers for every reply.
+  struct Ids {
+    char text[kLength];
+    uint64_t count = 0;
+    Ids() {
       std::random_device rd;
-      for (uint64_t& w : s) w = (uint64_t{rd()} << 32) ^ rd();
-    }
-    uint64_t Next() {
-      const uint64_t result = std::rotl(s[1] * 5, 7) * 9;
-      const uint64_t t = s[1] << 17;
-      s[2] ^= s[0];
-      s[3] ^= s[1];
-      s[1] ^= s[2];
-      s[0] ^= s[3];
-      s[2] ^= t;
-      s[3] = std::rotl(s[3], 45);
-      return result;
+      for (char& c : text) c = kChars[rd() & 31];
     }
   };
-  thread_local Xoshiro gen;
-  char id[52];
-  for (size_t i = 0; i < sizeof id;) {
-    uint64_t r = gen.Next();
-    for (int k = 0; k < 12 && i < sizeof id; ++k, ++i, r >>= 5) id[i] = kChars[r & 31];
-  }
-  out->append(id, sizeof id);
+  thread_local Ids ids;
+  uint64_t n = ++ids.count;
+  for (size_t i = kLength; i-- > kLength - kCounted; n >>= 5) ids.text[i] = kChars[n & 31];
+  out->append(ids.text, kLength);
 }
 
 bool OriginAllowed(std::string_view allowed, std::string_view origin) {

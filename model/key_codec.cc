@@ -6,6 +6,7 @@
 
 #include <cassert>
 #include <cstdlib>
+#include <cstring>
 
 namespace meridian::model {
 namespace {
@@ -19,9 +20,17 @@ constexpr uint16_t kExponentBias = 0x8000;
 // 0x00 0x01, which sorts below any escaped 0x00 and any other byte. So a string sorts
 // before all its extensions, and no terminated encoding is a prefix of another.
 void AppendBytes(const std::string& bytes, bool terminated, std::string* out) {
-  for (char c : bytes) {
-    out->push_back(c);
-    if (c == '\0') out->push_back('\xFF');
+  const char* p = bytes.data();
+  const char* const end = p + bytes.size();
+  while (p < end) {  // runs up to and including each 0x00, which gets its 0xFF
+    const auto* zero = static_cast<const char*>(std::memchr(p, '\0', static_cast<size_t>(end - p)));
+    if (zero == nullptr) {
+      out->append(p, static_cast<size_t>(end - p));
+      break;
+    }
+    out->append(p, static_cast<size_t>(zero + 1 - p));
+    out->push_back('\xFF');
+    p = zero + 1;
   }
   if (terminated) out->append("\x00\x01", 2);
 }
@@ -91,8 +100,15 @@ std::string HashRangeStart(uint32_t table_id, uint64_t hash) {
 
 std::string PartitionPrefix(uint32_t table_id, const AttributeValue& pk) {
   std::string out = TablePrefix(table_id);
-  AppendBigEndian(PartitionHash(pk), 8, &out);
+  out.reserve(kTableIdBytes + 8 + 40);  // most keys, a sort key included, without regrowth
+  // The hash goes before the encoded key but is the hash of it: encode once, then fill it in.
+  out.append(8, '\0');
   AppendKeyValue(pk, /*terminated=*/true, &out);
+  constexpr size_t kKeyAt = kTableIdBytes + 8;
+  const uint64_t hash = XXH3_64bits(out.data() + kKeyAt, out.size() - kKeyAt);
+  for (size_t i = 0; i < 8; ++i) {
+    out[kTableIdBytes + i] = static_cast<char>(hash >> (56 - 8 * i));
+  }
   return out;
 }
 

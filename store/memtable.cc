@@ -143,31 +143,41 @@ class SkipList final : public rocksdb::MemTableRep {
         reinterpret_cast<uintptr_t>(node->LinkAt(0).load(std::memory_order_relaxed)));
     const rocksdb::Slice key = EntryKey(node->Entry());
     const int max_height = max_height_.load(std::memory_order_relaxed);
-    // The splice brackets the gap after the last insert: an insert right after it (appends
-    // in key order, as the change log's) needs two comparisons, any other a search.
-    const bool in_gap = (prev_[0] == head_ || Compare(prev_[0]->Entry(), key) < 0) &&
-                        (next_[0] == nullptr || Compare(next_[0]->Entry(), key) > 0);
-    if (!in_gap) {
-      Node* before = head_;
-      for (int level = max_height - 1; level >= 0; --level) {
-        Node* next = before->Next(level);
+    // The splice brackets the gap after the last insert. Keys that follow it closely (appends
+    // to the change log; a group's item puts, sorted) are found by climbing the splice until a
+    // level's gap holds the key, skipping levels that end at the same node, then searching
+    // down from there: an append costs two comparisons. A key before the splice: a search.
+    int level = 0;  // the lowest level whose gap holds the key
+    if (prev_[0] != head_ && Compare(prev_[0]->Entry(), key) >= 0) {
+      level = max_height;
+    } else {
+      while (level < max_height && next_[level] != nullptr &&
+             Compare(next_[level]->Entry(), key) <= 0) {
+        const Node* passed = next_[level];
+        while (level < max_height && next_[level] == passed) ++level;
+      }
+    }
+    if (level > 0) {
+      Node* before = level < max_height ? prev_[level] : head_;
+      for (int l = level - 1; l >= 0; --l) {
+        Node* next = before->Next(l);
         while (next != nullptr) {
           // The node after next: its cache miss overlaps with this comparison's.
-          __builtin_prefetch(next->LinkAt(level).load(std::memory_order_relaxed));
+          __builtin_prefetch(next->LinkAt(l).load(std::memory_order_relaxed));
           if (Compare(next->Entry(), key) >= 0) break;
           before = next;
-          next = before->Next(level);
+          next = before->Next(l);
         }
-        prev_[level] = before;
-        next_[level] = next;
+        prev_[l] = before;
+        next_[l] = next;
       }
       if (next_[0] != nullptr && Compare(next_[0]->Entry(), key) == 0) return false;
     }
     if (height > max_height) max_height_.store(height, std::memory_order_relaxed);
-    for (int level = 0; level < height; ++level) {
-      node->LinkAt(level).store(next_[level], std::memory_order_relaxed);
-      prev_[level]->LinkAt(level).store(node, std::memory_order_release);
-      prev_[level] = node;  // the splice now brackets the gap after this node
+    for (int l = 0; l < height; ++l) {
+      node->LinkAt(l).store(next_[l], std::memory_order_relaxed);
+      prev_[l]->LinkAt(l).store(node, std::memory_order_release);
+      prev_[l] = node;  // the splice now brackets the gap after this node
     }
     return true;
   }

@@ -6,6 +6,7 @@
 
 #include <rocksdb/memtablerep.h>
 #include <rocksdb/slice.h>
+#include <rocksdb/version.h>
 
 #include <atomic>
 #include <bit>
@@ -14,11 +15,19 @@
 #include <iterator>
 #include <new>
 #include <string>
+#include <typeinfo>
+
+#include "common/check.h"
+
+#if ROCKSDB_MAJOR != 7 || ROCKSDB_MINOR != 8
+#error "store/memtable.cc declares RocksDB 7.8's Allocator: check memory/allocator.h, then widen"
+#endif
 
 namespace rocksdb {
 // RocksDB 7.8's memory/allocator.h, which Debian does not install, token for token: the
 // interface of the memtable's arena and of the arena RocksDB passes to GetIterator (Arena and
-// ConcurrentArena derive from it alone). memtable_test.cc runs both through a database.
+// ConcurrentArena derive from it alone; each use checks the dynamic type first).
+// memtable_test.cc runs both through a database.
 class Allocator {
  public:
   virtual ~Allocator() {}
@@ -35,6 +44,17 @@ namespace meridian::store {
 namespace {
 
 static_assert(std::endian::native == std::endian::little, "RocksDB's fixed64 is little-endian");
+
+// Whether `allocator` is of RocksDB's class `mangled` (typeid reads it from the vtable, which
+// any polymorphic class has where this declaration expects it).
+bool IsA(rocksdb::Allocator* allocator, const char* mangled) {
+  return std::strcmp(typeid(*allocator).name(), mangled) == 0;
+}
+
+rocksdb::Allocator* MemtableArena(rocksdb::Allocator* allocator) {
+  MERIDIAN_CHECK(IsA(allocator, "N7rocksdb15ConcurrentArenaE"));
+  return allocator;
+}
 
 constexpr int kMaxHeight = 12;
 constexpr uint64_t kBranching = 4;
@@ -111,7 +131,7 @@ bool OrdersBytewise(const rocksdb::MemTableRep::KeyComparator& cmp) {
 class SkipList final : public rocksdb::MemTableRep {
  public:
   SkipList(const KeyComparator& cmp, rocksdb::Allocator* allocator)
-      : MemTableRep(allocator),
+      : MemTableRep(MemtableArena(allocator)),
         cmp_(cmp),
         bytewise_(OrdersBytewise(cmp)),
         head_(NewNode(kMaxHeight, 0)) {
@@ -225,6 +245,7 @@ class SkipList final : public rocksdb::MemTableRep {
     if (arena == nullptr) return new Iter(this);  // RocksDB deletes it
     // RocksDB only destroys an iterator it placed in an arena: it must come from the arena.
     auto* allocator = reinterpret_cast<rocksdb::Allocator*>(arena);
+    MERIDIAN_CHECK(IsA(allocator, "N7rocksdb5ArenaE"));
     return new (allocator->AllocateAligned(sizeof(Iter))) Iter(this);
   }
 

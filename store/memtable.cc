@@ -180,16 +180,8 @@ class SkipList final : public rocksdb::MemTableRep {
     if (level > 0) {
       Node* before = level < max_height ? prev_[level] : head_;
       for (int l = level - 1; l >= 0; --l) {
-        Node* next = before->Next(l);
-        while (next != nullptr) {
-          // The node after next: its cache miss overlaps with this comparison's.
-          __builtin_prefetch(next->LinkAt(l).load(std::memory_order_relaxed));
-          if (Compare(next->Entry(), key) >= 0) break;
-          before = next;
-          next = before->Next(l);
-        }
+        before = WalkLevel(before, l, key, &next_[l]);
         prev_[l] = before;
-        next_[l] = next;
       }
       if (next_[0] != nullptr && Compare(next_[0]->Entry(), key) == 0) return false;
     }
@@ -276,29 +268,38 @@ class SkipList final : public rocksdb::MemTableRep {
     return height;
   }
 
+  // Walks `level` from `before` to the last node before `key` (to the level's last node when
+  // `key` is empty) and returns it, its successor in *next; adds the steps taken to *steps.
+  Node* WalkLevel(Node* before, int level, const rocksdb::Slice& key, Node** next,
+                  uint64_t* steps = nullptr) const {
+    Node* after = before->Next(level);
+    while (after != nullptr) {
+      // The node after that: its cache miss overlaps with this comparison's.
+      __builtin_prefetch(after->LinkAt(level).load(std::memory_order_relaxed));
+      if (!key.empty() && Compare(after->Entry(), key) >= 0) break;
+      before = after;
+      after = before->Next(level);
+      if (steps != nullptr) ++*steps;
+    }
+    *next = after;
+    return before;
+  }
+
   Node* FindGreaterOrEqual(const rocksdb::Slice& key) const {
     Node* before = head_;
     Node* next = nullptr;
     for (int level = max_height_.load(std::memory_order_relaxed) - 1; level >= 0; --level) {
-      next = before->Next(level);
-      while (next != nullptr && Compare(next->Entry(), key) < 0) {
-        before = next;
-        next = before->Next(level);
-      }
+      before = WalkLevel(before, level, key, &next);
     }
     return next;
   }
 
-  // The last node before `key` (before every node: the last node when `key` is empty), or
-  // nullptr when there is none.
+  // The last node before `key` (the last node when `key` is empty), or nullptr if none.
   Node* FindLessThan(const rocksdb::Slice& key) const {
     Node* before = head_;
+    Node* next = nullptr;
     for (int level = max_height_.load(std::memory_order_relaxed) - 1; level >= 0; --level) {
-      Node* next = before->Next(level);
-      while (next != nullptr && (key.empty() || Compare(next->Entry(), key) < 0)) {
-        before = next;
-        next = before->Next(level);
-      }
+      before = WalkLevel(before, level, key, &next);
     }
     return before == head_ ? nullptr : before;
   }
@@ -307,14 +308,10 @@ class SkipList final : public rocksdb::MemTableRep {
   uint64_t EstimateCount(const rocksdb::Slice& key) const {
     uint64_t count = 0;
     Node* before = head_;
+    Node* next = nullptr;
     for (int level = max_height_.load(std::memory_order_relaxed) - 1; level >= 0; --level) {
       count *= kBranching;
-      Node* next = before->Next(level);
-      while (next != nullptr && Compare(next->Entry(), key) < 0) {
-        before = next;
-        next = before->Next(level);
-        ++count;
-      }
+      before = WalkLevel(before, level, key, &next, &count);
     }
     return count;
   }

@@ -8,14 +8,17 @@
 #include <rocksdb/slice.h>
 #include <rocksdb/version.h>
 
+#include <algorithm>
 #include <atomic>
 #include <bit>
+#include <compare>
 #include <cstdint>
 #include <cstring>
 #include <iterator>
 #include <new>
 #include <string>
 #include <typeinfo>
+#include <vector>
 
 #include "common/check.h"
 
@@ -58,6 +61,9 @@ rocksdb::Allocator* MemtableArena(rocksdb::Allocator* allocator) {
 
 constexpr int kMaxHeight = 12;
 constexpr uint64_t kBranching = 4;
+// Nodes at least this tall are also listed, in key order, in the writer's index (one in
+// kBranching^(kIndexedHeight-1) nodes: 1/16, some 100 KB for a 32 MB memtable of small items).
+constexpr int kIndexedHeight = 3;
 
 using Link = std::atomic<struct Node*>;
 
@@ -95,6 +101,26 @@ int CompareInternalKeys(const rocksdb::Slice& a, const rocksdb::Slice& b) {
   b_trailer >>= 8;
   if (a_trailer == b_trailer) return 0;
   return a_trailer > b_trailer ? -1 : 1;
+}
+
+// The first 16 bytes of an internal key's user key, zero-padded, as two big-endian numbers: if
+// two keys' prefixes differ, their user keys are in the prefixes' order (a padded zero sorts a
+// proper prefix first); equal prefixes say nothing.
+struct KeyPrefix {
+  uint64_t high = 0;
+  uint64_t low = 0;
+  auto operator<=>(const KeyPrefix&) const = default;
+};
+
+KeyPrefix PrefixOf(const rocksdb::Slice& internal_key) {
+  unsigned char bytes[16] = {};
+  std::memcpy(bytes, internal_key.data(), std::min<size_t>(internal_key.size() - 8, 16));
+  KeyPrefix prefix;
+  std::memcpy(&prefix.high, bytes, 8);
+  std::memcpy(&prefix.low, bytes + 8, 8);
+  prefix.high = __builtin_bswap64(prefix.high);
+  prefix.low = __builtin_bswap64(prefix.low);
+  return prefix;
 }
 
 int Sign(int v) { return (v > 0) - (v < 0); }
@@ -162,20 +188,32 @@ class SkipList final : public rocksdb::MemTableRep {
     const int height = static_cast<int>(
         reinterpret_cast<uintptr_t>(node->LinkAt(0).load(std::memory_order_relaxed)));
     const rocksdb::Slice key = EntryKey(node->Entry());
+    const KeyPrefix prefix = PrefixOf(key);
     const int max_height = max_height_.load(std::memory_order_relaxed);
     // The splice brackets the gap after the last insert. Keys that follow it closely (appends
     // to the change log; a group's item puts, sorted) are found by climbing the splice until a
     // level's gap holds the key, skipping levels that end at the same node, then searching
     // down from there: an append costs two comparisons. A key before the splice: a search.
+    // Levels from splice_height_ up are stale after an index search: a node that tall, or a
+    // key whose gap the current levels do not hold, needs a search.
+    bool search =
+        height > splice_height_ || (prev_[0] != head_ && Compare(prev_[0]->Entry(), key) >= 0);
     int level = 0;  // the lowest level whose gap holds the key
-    if (prev_[0] != head_ && Compare(prev_[0]->Entry(), key) >= 0) {
-      level = max_height;
-    } else {
-      while (level < max_height && next_[level] != nullptr &&
-             Compare(next_[level]->Entry(), key) <= 0) {
+    if (!search) {
+      const int top = std::min(max_height, splice_height_);
+      while (level < top && next_[level] != nullptr && Compare(next_[level]->Entry(), key) <= 0) {
         const Node* passed = next_[level];
-        while (level < max_height && next_[level] == passed) ++level;
+        while (level < top && next_[level] == passed) ++level;
       }
+      search = level == top;
+    }
+    if (search && height <= kIndexedHeight && max_height > kIndexedHeight) {
+      // A search from the top touches a node on every level, each a cache miss in a large
+      // memtable: the index gives the gap on level kIndexedHeight - 1 without touching one.
+      level = FromIndex(key, prefix);
+    } else if (search) {
+      level = max_height;
+      splice_height_ = kMaxHeight;
     }
     if (level > 0) {
       Node* before = level < max_height ? prev_[level] : head_;
@@ -191,7 +229,14 @@ class SkipList final : public rocksdb::MemTableRep {
       prev_[l]->LinkAt(l).store(node, std::memory_order_release);
       prev_[l] = node;  // the splice now brackets the gap after this node
     }
+    if (height >= kIndexedHeight) AddToIndex(node, key, prefix);
     return true;
+  }
+
+  // After the memtable stops taking writes the index has no use.
+  void MarkReadOnly() override {
+    index_.clear();
+    index_.shrink_to_fit();
   }
 
   bool Contains(const char* entry) const override {
@@ -200,8 +245,8 @@ class SkipList final : public rocksdb::MemTableRep {
     return node != nullptr && Compare(node->Entry(), key) == 0;
   }
 
-  // The arena holds everything: its usage is counted by the memtable already.
-  size_t ApproximateMemoryUsage() override { return 0; }
+  // The arena holds all but the index: its usage is counted by the memtable already.
+  size_t ApproximateMemoryUsage() override { return index_.capacity() * sizeof(IndexEntry); }
 
   uint64_t ApproximateNumEntries(const rocksdb::Slice& start_ikey,
                                  const rocksdb::Slice& end_ikey) override {
@@ -268,6 +313,39 @@ class SkipList final : public rocksdb::MemTableRep {
     return height;
   }
 
+  struct IndexEntry {
+    KeyPrefix prefix;
+    Node* node;
+  };
+
+  // The first index entry not before `key` (the end if none).
+  std::vector<IndexEntry>::iterator IndexBound(const rocksdb::Slice& key, const KeyPrefix& prefix) {
+    return std::partition_point(index_.begin(), index_.end(), [&](const IndexEntry& e) {
+      if (bytewise_ && e.prefix != prefix) return e.prefix < prefix;
+      return Compare(e.node->Entry(), key) < 0;
+    });
+  }
+
+  // Sets the splice on level kIndexedHeight - 1 around `key` from the index of the nodes that
+  // reach it, marks the levels above stale, and returns kIndexedHeight - 1: where to search on.
+  int FromIndex(const rocksdb::Slice& key, const KeyPrefix& prefix) {
+    constexpr int kLevel = kIndexedHeight - 1;
+    const auto bound = IndexBound(key, prefix);
+    prev_[kLevel] = bound == index_.begin() ? head_ : std::prev(bound)->node;
+    next_[kLevel] = bound == index_.end() ? nullptr : bound->node;
+    splice_height_ = kIndexedHeight;
+    return kLevel;
+  }
+
+  void AddToIndex(Node* node, const rocksdb::Slice& key, const KeyPrefix& prefix) {
+    // Appends (the change log's keys only grow) go at the end without a search.
+    if (index_.empty() || (bytewise_ && index_.back().prefix < prefix)) {
+      index_.push_back({prefix, node});
+    } else {
+      index_.insert(IndexBound(key, prefix), {prefix, node});
+    }
+  }
+
   // Walks `level` from `before` to the last node before `key` (to the level's last node when
   // `key` is empty) and returns it, its successor in *next; adds the steps taken to *steps.
   Node* WalkLevel(Node* before, int level, const rocksdb::Slice& key, Node** next,
@@ -324,6 +402,8 @@ class SkipList final : public rocksdb::MemTableRep {
   uint64_t rng_ = 0x9E3779B97F4A7C15ULL;
   Node* prev_[kMaxHeight];  // the splice: around the gap after the last inserted node
   Node* next_[kMaxHeight];
+  int splice_height_ = kMaxHeight;  // the levels of the splice that are current
+  std::vector<IndexEntry> index_;   // every node of kIndexedHeight or more levels, in key order
 };
 
 class SkipListFactory final : public rocksdb::MemTableRepFactory {

@@ -96,7 +96,10 @@ Result<store::Mutation> UpdateMutation(const store::TableInfo& table,
   if (model::ItemByteSize(*new_item) > kMaxItemBytes) {
     return Status::InvalidArgument("Item size to update has exceeded the maximum allowed size");
   }
-  auto ops = update ? DeriveOps(*update, *new_item) : std::vector<conflict::AttributeOp>{};
+  // Only `merge` tables apply the ops; an `lww` table stores the whole new item.
+  auto ops = update && table.conflict_policy == conflict::ConflictPolicy::kMerge
+                 ? DeriveOps(*update, *new_item)
+                 : std::vector<conflict::AttributeOp>{};
   // The item goes to the store (which hands back what it stored): *new_item is left empty.
   return store::Mutation::Update(std::move(*new_item), std::move(ops), key_map);
 }

@@ -36,22 +36,12 @@
 #include "store/store.h"
 #include "store/ttl_sweeper.h"
 
-// jemalloc's options, read before the first allocation (MALLOC_CONF in the environment still
-// overrides them): its memory on transparent huge pages where the kernel allows them (THP
-// "madvise" or "always"). The item cache, the memtables and the items are touched at random;
-// on 4 KiB pages most of those touches also miss the TLB, and in a virtual machine a TLB miss
-// is a two-dimensional page walk. Here PutItem costs ~12 % less CPU with it and GetItem ~8 %,
-// and RSS did not grow (bench/RESULTS.md, session 21).
-extern "C" {
-// NOLINTNEXTLINE(cppcoreguidelines-avoid-non-const-global-variables): jemalloc's own symbol
-const char* malloc_conf = "thp:always";
-}
-
 namespace {
 
 constexpr const char* kVersion = "0.1.0";
 
-// The transparent-huge-page mode jemalloc runs with ("always", "never" or "default").
+// The transparent-huge-page mode jemalloc runs with: "default" unless MALLOC_CONF sets `thp`
+// (docs/operations.md: huge pages make requests cheaper and replication slower here).
 std::string AllocatorHugePages() {
   const char* mode = nullptr;
   size_t size = sizeof mode;

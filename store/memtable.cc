@@ -207,7 +207,7 @@ class SkipList final : public rocksdb::MemTableRep {
       }
       search = level == top;
     }
-    if (search && height <= kIndexedHeight && max_height > kIndexedHeight) {
+    if (search && indexing_ && height <= kIndexedHeight && max_height > kIndexedHeight) {
       // A search from the top touches a node on every level, each a cache miss in a large
       // memtable: the index gives the gap on level kIndexedHeight - 1 without touching one.
       level = FromIndex(key, prefix);
@@ -229,14 +229,17 @@ class SkipList final : public rocksdb::MemTableRep {
       prev_[l]->LinkAt(l).store(node, std::memory_order_release);
       prev_[l] = node;  // the splice now brackets the gap after this node
     }
-    if (height >= kIndexedHeight) AddToIndex(node, key, prefix);
+    if (indexing_ && height >= kIndexedHeight) AddToIndex(node, key, prefix);
     return true;
   }
 
-  // After the memtable stops taking writes the index has no use.
+  // After the memtable stops taking writes the index has no use (an insert after this would
+  // search from the top).
   void MarkReadOnly() override {
+    indexing_ = false;
     index_.clear();
     index_.shrink_to_fit();
+    index_bytes_.store(0, std::memory_order_relaxed);
   }
 
   bool Contains(const char* entry) const override {
@@ -245,8 +248,9 @@ class SkipList final : public rocksdb::MemTableRep {
     return node != nullptr && Compare(node->Entry(), key) == 0;
   }
 
-  // The arena holds all but the index: its usage is counted by the memtable already.
-  size_t ApproximateMemoryUsage() override { return index_.capacity() * sizeof(IndexEntry); }
+  // The arena holds all but the index: its usage is counted by the memtable already. (Any
+  // thread may ask, while the writer grows the index.)
+  size_t ApproximateMemoryUsage() override { return index_bytes_.load(std::memory_order_relaxed); }
 
   uint64_t ApproximateNumEntries(const rocksdb::Slice& start_ikey,
                                  const rocksdb::Slice& end_ikey) override {
@@ -344,6 +348,7 @@ class SkipList final : public rocksdb::MemTableRep {
     } else {
       index_.insert(IndexBound(key, prefix), {prefix, node});
     }
+    index_bytes_.store(index_.capacity() * sizeof(IndexEntry), std::memory_order_relaxed);
   }
 
   // Walks `level` from `before` to the last node before `key` (to the level's last node when
@@ -403,7 +408,9 @@ class SkipList final : public rocksdb::MemTableRep {
   Node* prev_[kMaxHeight];  // the splice: around the gap after the last inserted node
   Node* next_[kMaxHeight];
   int splice_height_ = kMaxHeight;  // the levels of the splice that are current
+  bool indexing_ = true;            // until the memtable is read-only
   std::vector<IndexEntry> index_;   // every node of kIndexedHeight or more levels, in key order
+  std::atomic<size_t> index_bytes_{0};
 };
 
 class SkipListFactory final : public rocksdb::MemTableRepFactory {

@@ -188,7 +188,6 @@ class SkipList final : public rocksdb::MemTableRep {
     const int height = static_cast<int>(
         reinterpret_cast<uintptr_t>(node->LinkAt(0).load(std::memory_order_relaxed)));
     const rocksdb::Slice key = EntryKey(node->Entry());
-    const KeyPrefix prefix = PrefixOf(key);
     const int max_height = max_height_.load(std::memory_order_relaxed);
     // The splice brackets the gap after the last insert. Keys that follow it closely (appends
     // to the change log; a group's item puts, sorted) are found by climbing the splice until a
@@ -210,7 +209,7 @@ class SkipList final : public rocksdb::MemTableRep {
     if (search && indexing_ && height <= kIndexedHeight && max_height > kIndexedHeight) {
       // A search from the top touches a node on every level, each a cache miss in a large
       // memtable: the index gives the gap on level kIndexedHeight - 1 without touching one.
-      level = FromIndex(key, prefix);
+      level = FromIndex(key);
     } else if (search) {
       level = max_height;
       splice_height_ = kMaxHeight;
@@ -229,7 +228,7 @@ class SkipList final : public rocksdb::MemTableRep {
       prev_[l]->LinkAt(l).store(node, std::memory_order_release);
       prev_[l] = node;  // the splice now brackets the gap after this node
     }
-    if (indexing_ && height >= kIndexedHeight) AddToIndex(node, key, prefix);
+    if (indexing_ && height >= kIndexedHeight) AddToIndex(node, key);
     return true;
   }
 
@@ -332,16 +331,17 @@ class SkipList final : public rocksdb::MemTableRep {
 
   // Sets the splice on level kIndexedHeight - 1 around `key` from the index of the nodes that
   // reach it, marks the levels above stale, and returns kIndexedHeight - 1: where to search on.
-  int FromIndex(const rocksdb::Slice& key, const KeyPrefix& prefix) {
+  int FromIndex(const rocksdb::Slice& key) {
     constexpr int kLevel = kIndexedHeight - 1;
-    const auto bound = IndexBound(key, prefix);
+    const auto bound = IndexBound(key, PrefixOf(key));
     prev_[kLevel] = bound == index_.begin() ? head_ : std::prev(bound)->node;
     next_[kLevel] = bound == index_.end() ? nullptr : bound->node;
     splice_height_ = kIndexedHeight;
     return kLevel;
   }
 
-  void AddToIndex(Node* node, const rocksdb::Slice& key, const KeyPrefix& prefix) {
+  void AddToIndex(Node* node, const rocksdb::Slice& key) {
+    const KeyPrefix prefix = PrefixOf(key);
     // Appends (the change log's keys only grow) go at the end without a search.
     if (index_.empty() || (bytewise_ && index_.back().prefix < prefix)) {
       index_.push_back({prefix, node});

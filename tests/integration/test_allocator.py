@@ -7,8 +7,6 @@ import re
 import time
 from pathlib import Path
 
-import boto3
-
 import meridian_testlib as mt
 
 
@@ -33,11 +31,9 @@ def kernel_allows_thp() -> bool:
 
 
 def fill(server: mt.MeridianServer, items: int) -> None:
-    client = boto3.client("dynamodb", endpoint_url=server.endpoint, region_name="us-east-1",
-                          aws_access_key_id="x", aws_secret_access_key="x")
+    client = mt.make_client(server.endpoint)
     client.create_table(TableName="huge-pages", BillingMode="PAY_PER_REQUEST",
-                        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
-                        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}])
+                        **mt.key_schema(("pk", "S")))
     blob = "x" * 2000
     for start in range(0, items, 25):
         client.batch_write_item(RequestItems={"huge-pages": [

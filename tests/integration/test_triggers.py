@@ -140,7 +140,9 @@ def test_delivery_across_restarts_loses_nothing(workdir, how):
 def test_failing_batches_are_retried_then_dead_lettered(workdir):
     attempts = workdir / "attempts.txt"
     dead = workdir / "dead.jsonl"
-    trigger = {"name": "failing", "table": "Orders", "batch_size": 5,
+    # The batch window holds the first record until all five arrived, as the assertion on
+    # the letter's records needs (without it a slow machine delivers f0 alone).
+    trigger = {"name": "failing", "table": "Orders", "batch_size": 5, "batch_window_ms": 3000,
                "command": f"echo try >> {attempts}; cat > /dev/null; exit 3",
                "max_retries": 2, "retry_backoff_ms": 20, "dead_letter": str(dead)}
     d = Daemon(workdir, [trigger]).start()

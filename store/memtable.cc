@@ -61,9 +61,9 @@ rocksdb::Allocator* MemtableArena(rocksdb::Allocator* allocator) {
 
 constexpr int kMaxHeight = 12;
 constexpr uint64_t kBranching = 4;
-// Nodes at least this tall are also listed, in key order, in the writer's index (one in
-// kBranching^(kIndexedHeight-1) nodes: 1/16, some 100 KB for a 32 MB memtable of small items).
-constexpr int kIndexedHeight = 3;
+// The writer's index of every node (see SkipList::IndexEntry) is a sorted array cut into chunks
+// of at most this many entries: an insert moves at most one chunk's tail (3 KB).
+constexpr size_t kChunkMax = 128;
 
 using Link = std::atomic<struct Node*>;
 
@@ -160,7 +160,8 @@ class SkipList final : public rocksdb::MemTableRep {
       : MemTableRep(MemtableArena(allocator)),
         cmp_(cmp),
         bytewise_(OrdersBytewise(cmp)),
-        head_(NewNode(kMaxHeight, 0)) {
+        head_(NewNode(kMaxHeight, 0)),
+        indexing_(bytewise_) {
     for (int i = 0; i < kMaxHeight; ++i) {
       head_->LinkAt(i).store(nullptr, std::memory_order_relaxed);
       prev_[i] = head_;
@@ -189,37 +190,44 @@ class SkipList final : public rocksdb::MemTableRep {
         reinterpret_cast<uintptr_t>(node->LinkAt(0).load(std::memory_order_relaxed)));
     const rocksdb::Slice key = EntryKey(node->Entry());
     const int max_height = max_height_.load(std::memory_order_relaxed);
-    // The splice brackets the gap after the last insert. Keys that follow it closely (appends
-    // to the change log; a group's item puts, sorted) are found by climbing the splice until a
-    // level's gap holds the key, skipping levels that end at the same node, then searching
-    // down from there: an append costs two comparisons. A key before the splice: a search.
-    // Levels from splice_height_ up are stale after an index search: a node that tall, or a
-    // key whose gap the current levels do not hold, needs a search.
-    bool search =
-        height > splice_height_ || (prev_[0] != head_ && Compare(prev_[0]->Entry(), key) >= 0);
-    int level = 0;  // the lowest level whose gap holds the key
-    if (!search) {
-      const int top = std::min(max_height, splice_height_);
-      while (level < top && next_[level] != nullptr && Compare(next_[level]->Entry(), key) <= 0) {
-        const Node* passed = next_[level];
-        while (level < top && next_[level] == passed) ++level;
+    const bool indexed = indexing_;
+    const KeyPrefix prefix = indexed ? PrefixOf(key) : KeyPrefix{};
+    // The splice brackets the gap after the last insert; levels from splice_height_ up are
+    // stale. A key in that gap (an append to the change log, the next of a sorted run that falls
+    // in the same gap) links there. next_prefix_ spares the touch of the node after the gap.
+    bool in_gap =
+        height <= splice_height_ && (prev_[0] == head_ || Compare(prev_[0]->Entry(), key) < 0);
+    if (in_gap && next_[0] != nullptr) {
+      in_gap = indexed && next_prefix_ != prefix ? prefix < next_prefix_
+                                                 : Compare(next_[0]->Entry(), key) > 0;
+    }
+    IndexPosition at{};
+    if (indexed) {
+      // A key elsewhere: the index gives the node before it on every level it will be on
+      // without a walk that misses the cache on every node it visits.
+      at = next_[0] == nullptr && in_gap ? IndexEnd() : IndexLowerBound(key, prefix);
+      if (!in_gap) {
+        const IndexEntry* after = IndexAt(at);
+        if (after != nullptr && after->prefix == prefix &&
+            Compare(after->node()->Entry(), key) == 0) {
+          return false;
+        }
+        PrevsFromIndex(at, height);
+        for (int l = 0; l < height; ++l) next_[l] = prev_[l]->Next(l);
+        next_prefix_ = after == nullptr ? KeyPrefix{} : after->prefix;
+        splice_height_ = height;
       }
-      search = level == top;
-    }
-    if (search && indexing_ && height <= kIndexedHeight && max_height > kIndexedHeight) {
-      // A search from the top touches a node on every level, each a cache miss in a large
-      // memtable: the index gives the gap on level kIndexedHeight - 1 without touching one.
-      level = FromIndex(key);
-    } else if (search) {
-      level = max_height;
-      splice_height_ = kMaxHeight;
-    }
-    if (level > 0) {
-      Node* before = level < max_height ? prev_[level] : head_;
-      for (int l = level - 1; l >= 0; --l) {
+    } else if (!in_gap) {
+      Node* before = head_;
+      for (int l = max_height - 1; l >= 0; --l) {
         before = WalkLevel(before, l, key, &next_[l]);
         prev_[l] = before;
       }
+      for (int l = max_height; l < kMaxHeight; ++l) {
+        prev_[l] = head_;
+        next_[l] = nullptr;
+      }
+      splice_height_ = kMaxHeight;
       if (next_[0] != nullptr && Compare(next_[0]->Entry(), key) == 0) return false;
     }
     if (height > max_height) max_height_.store(height, std::memory_order_relaxed);
@@ -228,7 +236,7 @@ class SkipList final : public rocksdb::MemTableRep {
       prev_[l]->LinkAt(l).store(node, std::memory_order_release);
       prev_[l] = node;  // the splice now brackets the gap after this node
     }
-    if (indexing_ && height >= kIndexedHeight) AddToIndex(node, key);
+    if (indexed) IndexInsert(at, prefix, node, height);
     return true;
   }
 
@@ -236,8 +244,10 @@ class SkipList final : public rocksdb::MemTableRep {
   // search from the top).
   void MarkReadOnly() override {
     indexing_ = false;
-    index_.clear();
-    index_.shrink_to_fit();
+    chunks_.clear();
+    chunks_.shrink_to_fit();
+    firsts_.clear();
+    firsts_.shrink_to_fit();
     index_bytes_.store(0, std::memory_order_relaxed);
   }
 
@@ -316,39 +326,95 @@ class SkipList final : public rocksdb::MemTableRep {
     return height;
   }
 
+  // An entry of the writer's index of every node: the node's 16-byte key prefix, its address
+  // and, in the address's top byte (user-space addresses leave it zero), its height.
   struct IndexEntry {
     KeyPrefix prefix;
-    Node* node;
+    uintptr_t bits;
+    static IndexEntry Of(const KeyPrefix& prefix, Node* node, int height) {
+      return {prefix, reinterpret_cast<uintptr_t>(node) | static_cast<uintptr_t>(height) << 56};
+    }
+    Node* node() const {
+      return reinterpret_cast<Node*>(bits & ((uintptr_t{1} << 56) - 1));  // NOLINT
+    }
+    int height() const { return static_cast<int>(bits >> 56); }
+  };
+  // An entry's place: chunk, offset in it (the chunk's size: after its last entry).
+  struct IndexPosition {
+    size_t chunk = 0;
+    size_t offset = 0;
   };
 
-  // The first index entry not before `key` (the end if none).
-  std::vector<IndexEntry>::iterator IndexBound(const rocksdb::Slice& key, const KeyPrefix& prefix) {
-    return std::partition_point(index_.begin(), index_.end(), [&](const IndexEntry& e) {
-      if (bytewise_ && e.prefix != prefix) return e.prefix < prefix;
-      return Compare(e.node->Entry(), key) < 0;
-    });
+  bool IndexBefore(const IndexEntry& e, const rocksdb::Slice& key, const KeyPrefix& prefix) const {
+    if (e.prefix != prefix) return e.prefix < prefix;
+    return Compare(e.node()->Entry(), key) < 0;
   }
 
-  // Sets the splice on level kIndexedHeight - 1 around `key` from the index of the nodes that
-  // reach it, marks the levels above stale, and returns kIndexedHeight - 1: where to search on.
-  int FromIndex(const rocksdb::Slice& key) {
-    constexpr int kLevel = kIndexedHeight - 1;
-    const auto bound = IndexBound(key, PrefixOf(key));
-    prev_[kLevel] = bound == index_.begin() ? head_ : std::prev(bound)->node;
-    next_[kLevel] = bound == index_.end() ? nullptr : bound->node;
-    splice_height_ = kIndexedHeight;
-    return kLevel;
+  IndexPosition IndexEnd() const {
+    return chunks_.empty() ? IndexPosition{}
+                           : IndexPosition{chunks_.size() - 1, chunks_.back().size()};
   }
 
-  void AddToIndex(Node* node, const rocksdb::Slice& key) {
-    const KeyPrefix prefix = PrefixOf(key);
-    // Appends (the change log's keys only grow) go at the end without a search.
-    if (index_.empty() || (bytewise_ && index_.back().prefix < prefix)) {
-      index_.push_back({prefix, node});
-    } else {
-      index_.insert(IndexBound(key, prefix), {prefix, node});
+  // The place of the first entry not before `key`.
+  IndexPosition IndexLowerBound(const rocksdb::Slice& key, const KeyPrefix& prefix) const {
+    const auto before = [&](const IndexEntry& e) { return IndexBefore(e, key, prefix); };
+    const auto chunk = std::partition_point(firsts_.begin(), firsts_.end(), before);
+    if (chunk == firsts_.begin()) return {};
+    const auto c = static_cast<size_t>(chunk - firsts_.begin()) - 1;
+    const auto& entries = chunks_[c];
+    return {c,
+            static_cast<size_t>(std::partition_point(entries.begin() + 1, entries.end(), before) -
+                                entries.begin())};
+  }
+
+  // The entry at `at`, nullptr at the end.
+  const IndexEntry* IndexAt(IndexPosition at) const {
+    if (at.chunk >= chunks_.size()) return nullptr;
+    if (at.offset < chunks_[at.chunk].size()) return &chunks_[at.chunk][at.offset];
+    return at.chunk + 1 < chunks_.size() ? &chunks_[at.chunk + 1].front() : nullptr;
+  }
+
+  // Sets prev_[0, height) to the nodes before `at` on each level (head_ where none): the last
+  // entry before it at least that tall. (Scanning back ~kBranching^level entries for a level is
+  // needed once in kBranching^level inserts.)
+  void PrevsFromIndex(IndexPosition at, int height) {
+    int level = 0;
+    while (level < height) {
+      if (at.offset == 0) {
+        if (at.chunk == 0) break;
+        at.offset = chunks_[--at.chunk].size();
+      }
+      const IndexEntry& e = chunks_[at.chunk][--at.offset];
+      for (const int tall = e.height(); level < height && level < tall; ++level) {
+        prev_[level] = e.node();
+      }
     }
-    index_bytes_.store(index_.capacity() * sizeof(IndexEntry), std::memory_order_relaxed);
+    for (; level < height; ++level) prev_[level] = head_;
+  }
+
+  void IndexInsert(IndexPosition at, const KeyPrefix& prefix, Node* node, int height) {
+    if (reinterpret_cast<uintptr_t>(node) >> 56 != 0) {
+      return MarkReadOnly();  // an address an entry cannot hold: no index from here on
+    }
+    const IndexEntry entry = IndexEntry::Of(prefix, node, height);
+    if (chunks_.empty()) {
+      chunks_.emplace_back();
+      firsts_.emplace_back();
+    }
+    auto& entries = chunks_[at.chunk];
+    const size_t capacity = entries.capacity();
+    entries.insert(entries.begin() + static_cast<ptrdiff_t>(at.offset), entry);
+    if (at.offset == 0) firsts_[at.chunk] = entry;
+    if (entries.size() > kChunkMax) {
+      std::vector<IndexEntry> upper(entries.begin() + kChunkMax / 2, entries.end());
+      entries.resize(kChunkMax / 2);
+      upper.reserve(kChunkMax + 1);
+      firsts_.insert(firsts_.begin() + static_cast<ptrdiff_t>(at.chunk) + 1, upper.front());
+      chunks_.insert(chunks_.begin() + static_cast<ptrdiff_t>(at.chunk) + 1, std::move(upper));
+      index_bytes_.fetch_add((kChunkMax + 1) * sizeof(IndexEntry), std::memory_order_relaxed);
+    }
+    const size_t grown = chunks_[at.chunk].capacity() - capacity;
+    if (grown != 0) index_bytes_.fetch_add(grown * sizeof(IndexEntry), std::memory_order_relaxed);
   }
 
   // Walks `level` from `before` to the last node before `key` (to the level's last node when
@@ -408,8 +474,12 @@ class SkipList final : public rocksdb::MemTableRep {
   Node* prev_[kMaxHeight];  // the splice: around the gap after the last inserted node
   Node* next_[kMaxHeight];
   int splice_height_ = kMaxHeight;  // the levels of the splice that are current
-  bool indexing_ = true;            // until the memtable is read-only
-  std::vector<IndexEntry> index_;   // every node of kIndexedHeight or more levels, in key order
+  KeyPrefix next_prefix_;           // next_[0]'s, when indexing
+  // The writer's index of every node in key order, in chunks (firsts_: each one's first entry),
+  // kept while the memtable takes writes under the bytewise order (its prefixes are that order).
+  bool indexing_;
+  std::vector<std::vector<IndexEntry>> chunks_;
+  std::vector<IndexEntry> firsts_;
   std::atomic<size_t> index_bytes_{0};
 };
 

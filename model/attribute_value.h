@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <boost/container/flat_map.hpp>
 #include <map>
 #include <string>
 #include <variant>
@@ -21,7 +22,9 @@ const char* TypeName(AttrType type);
 
 class AttributeValue {
  public:
-  using Map = std::map<std::string, AttributeValue, std::less<>>;
+  // A sorted vector: an item is one allocation (and its long strings), cheap to copy, search
+  // and free, where a node per attribute made each of those a cache miss per attribute.
+  using Map = boost::container::flat_map<std::string, AttributeValue, std::less<>>;
   using List = std::vector<AttributeValue>;
 
   // NULL value.

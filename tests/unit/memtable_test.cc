@@ -20,6 +20,7 @@
 #include <memory>
 #include <optional>
 #include <random>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -249,6 +250,38 @@ TEST_F(MemTableTest, IndexedInsertsKeepAnotherOrder) {
     ASSERT_EQ(it->value().ToString(), expected->second);
   }
   EXPECT_EQ(seen, model.size());
+}
+// The store writes each group's item puts sorted by key in one batch: after the first, each
+// key of a batch is placed either in the gap after the one before it (when no other key lies
+// between) or from the index. Many batches of sorted random keys, overwrites and keys that
+// share the 16-byte prefixes, in between keys already present.
+TEST_F(MemTableTest, SortedBatchesLandInTheirGaps) {
+  Open();
+  std::mt19937 rng(8122026);
+  Model model;
+  const std::string shared = "table-0000000001/";
+  for (int batch = 0; batch < 3000; ++batch) {
+    std::set<std::string> keys;
+    const size_t size = 1 + rng() % 30;
+    while (keys.size() < size) {
+      switch (rng() % 3) {
+        case 0: keys.insert(shared + std::to_string(rng() % 20000)); break;
+        case 1: keys.insert(shared + std::to_string(rng() % 20000) + "/" + RandomKey(rng)); break;
+        default: keys.insert(RandomKey(rng) + std::to_string(rng() % 1000)); break;
+      }
+    }
+    rocksdb::WriteBatch write;
+    for (const auto& key : keys) {
+      const std::string value = "b" + std::to_string(batch);
+      ASSERT_TRUE(write.Put(key, value).ok());
+      model[key] = value;
+    }
+    ASSERT_TRUE(db_->Write(rocksdb::WriteOptions(), &write).ok());
+  }
+  std::vector<std::string> probes = {"", shared, shared + "1", std::string(20, '\xff')};
+  for (int i = 0; i < 300; ++i) probes.push_back(shared + std::to_string(rng() % 20000));
+  for (int i = 0; i < 100; ++i) probes.push_back(RandomKey(rng));
+  ExpectMatches(model, nullptr, probes);
 }
 
 // One writer (RocksDB serializes them) while readers iterate and look up: each reader sees

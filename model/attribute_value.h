@@ -4,8 +4,8 @@
 // so two equal values compare equal field by field and encode to identical bytes.
 #pragma once
 
-#include <cstdint>
 #include <boost/container/flat_map.hpp>
+#include <cstdint>
 #include <map>
 #include <string>
 #include <variant>

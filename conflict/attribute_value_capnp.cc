@@ -55,13 +55,14 @@ Result<model::Number> ReadNumber(capnp::Text::Reader text) {
 }
 
 Result<model::Item> ReadItem(capnp::List<schemas::Attribute>::Reader in) {
-  model::Item item;
+  model::Item::sequence_type item;
+  item.reserve(in.size());
   for (auto attr : in) {
     Result<AttributeValue> value = ReadValue(attr.getValue());
     if (!value.ok()) return value.status();
-    item.emplace_hint(item.end(), ToString(attr.getName()), std::move(value).value());
+    item.emplace_back(ToString(attr.getName()), std::move(value).value());
   }
-  return item;
+  return model::MapFromMembers(std::move(item));  // sorted as written; a peer's need not be
 }
 
 Result<AttributeValue> ReadValue(schemas::AttributeValue::Reader r) {

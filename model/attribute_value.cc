@@ -146,6 +146,19 @@ bool AttributeValue::operator==(const AttributeValue& other) const {
   return type_ == other.type_ && value_ == other.value_;
 }
 
+AttributeValue::Map MapFromMembers(AttributeValue::Map::sequence_type members) {
+  const auto by_name = [](const auto& a, const auto& b) { return a.first < b.first; };
+  if (!std::is_sorted(members.begin(), members.end(), by_name)) {
+    std::stable_sort(members.begin(), members.end(), by_name);
+  }
+  members.erase(std::unique(members.begin(), members.end(),
+                            [](const auto& a, const auto& b) { return a.first == b.first; }),
+                members.end());
+  AttributeValue::Map map;
+  map.adopt_sequence(boost::container::ordered_unique_range, std::move(members));
+  return map;
+}
+
 size_t ItemByteSize(const Item& item) {
   size_t size = 0;
   for (const auto& [name, value] : item) size += name.size() + value.ByteSize();

@@ -7,6 +7,7 @@
 #include <boost/json.hpp>
 #include <chrono>
 #include <cstdio>
+#include <numeric>
 #include <unordered_set>
 
 #include "common/base64.h"
@@ -427,8 +428,10 @@ Status IonReader::ReadFieldName(std::string* name) {
 
 Status IonReader::ReadStruct(int depth, AttributeValue::Map* out) {
   MERIDIAN_RETURN_IF_ERROR(SkipSpace());
+  AttributeValue::Map::sequence_type members;  // sorted once at the end (MapFromMembers)
+  std::vector<size_t> positions;
   while (Peek() != '}') {
-    const size_t field_at = pos_;
+    positions.push_back(pos_);
     std::string name;
     MERIDIAN_RETURN_IF_ERROR(ReadFieldName(&name));
     MERIDIAN_RETURN_IF_ERROR(CheckName(name));
@@ -438,12 +441,21 @@ Status IonReader::ReadStruct(int depth, AttributeValue::Map* out) {
     MERIDIAN_RETURN_IF_ERROR(SkipSpace());
     AttributeValue value;
     MERIDIAN_RETURN_IF_ERROR(ReadValue(depth, &value));
-    if (!out->emplace(std::move(name), std::move(value)).second) {
-      return ErrorAt("duplicate field name", field_at);
-    }
+    members.emplace_back(std::move(name), std::move(value));
     MERIDIAN_RETURN_IF_ERROR(AfterElement('}'));
   }
   ++pos_;
+  // A repeated name: the error points at its second occurrence.
+  std::vector<size_t> order(members.size());
+  std::iota(order.begin(), order.end(), size_t{0});
+  std::stable_sort(order.begin(), order.end(),
+                   [&](size_t a, size_t b) { return members[a].first < members[b].first; });
+  for (size_t k = 1; k < order.size(); ++k) {
+    if (members[order[k]].first == members[order[k - 1]].first) {
+      return ErrorAt("duplicate field name", positions[order[k]]);
+    }
+  }
+  *out = model::MapFromMembers(std::move(members));
   return Status::Ok();
 }
 
@@ -916,26 +928,26 @@ Result<model::Item> CsvRecordToItem(const std::vector<std::string>& header,
     return Status::InvalidArgument("expected " + std::to_string(header.size()) + " fields, found " +
                                    std::to_string(fields.size()));
   }
-  model::Item item;
+  model::Item::sequence_type item;
   for (size_t i = 0; i < fields.size(); ++i) {
     std::string& value = fields[i];
     if (value.empty()) continue;
     if (types[i] == 'N') {
       Result<Number> n = Number::Parse(value);
       if (!n.ok()) return Status::InvalidArgument(header[i] + ": " + n.status().message());
-      item.emplace(header[i], AttributeValue::N(std::move(n).value()));
+      item.emplace_back(header[i], AttributeValue::N(std::move(n).value()));
     } else if (types[i] == 'B') {
       std::string bytes;
       if (!Base64Decode(value, &bytes)) {
         return Status::InvalidArgument(header[i] + ": not valid base64");
       }
-      item.emplace(header[i], AttributeValue::B(std::move(bytes)));
+      item.emplace_back(header[i], AttributeValue::B(std::move(bytes)));
     } else {
       if (!IsValidUtf8(value)) return Status::InvalidArgument(header[i] + ": invalid UTF-8");
-      item.emplace(header[i], AttributeValue::S(std::move(value)));
+      item.emplace_back(header[i], AttributeValue::S(std::move(value)));
     }
   }
-  return item;
+  return model::MapFromMembers(std::move(item));
 }
 
 // ---- zlib, OpenSSL ------------------------------------------------------------------------

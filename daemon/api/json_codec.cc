@@ -136,12 +136,14 @@ AttributeValue Decode(const json::value& json, int depth) {
   // A document may wrap values in at most 31 maps or lists (DynamoDB's 32 levels).
   if ((type == "M" || type == "L") && depth >= kMaxNesting) ThrowTooDeep();
   if (type == "M") {
-    AttributeValue::Map map;
-    for (const auto& kv : ExpectObject(v, "M")) {
+    const json::object& members = ExpectObject(v, "M");
+    AttributeValue::Map::sequence_type map;
+    map.reserve(members.size());
+    for (const auto& kv : members) {
       CheckAttributeName(kv.key());
-      map.emplace(std::string(kv.key()), Decode(kv.value(), depth + 1));
+      map.emplace_back(std::string(kv.key()), Decode(kv.value(), depth + 1));
     }
-    return AttributeValue::M(std::move(map));
+    return AttributeValue::M(model::MapFromMembers(std::move(map)));
   }
   if (type == "L") {
     AttributeValue::List list;
@@ -166,12 +168,14 @@ void CheckAttributeName(std::string_view name) {
 AttributeValue DecodeAttributeValue(const json::value& json) { return Decode(json, 0); }
 
 model::Item DecodeItem(const json::value& json) {
-  model::Item item;
-  for (const auto& kv : ExpectObject(json, "Item")) {
+  const json::object& members = ExpectObject(json, "Item");
+  model::Item::sequence_type item;
+  item.reserve(members.size());
+  for (const auto& kv : members) {
     CheckAttributeName(kv.key());
-    item.emplace(std::string(kv.key()), Decode(kv.value(), 1));
+    item.emplace_back(std::string(kv.key()), Decode(kv.value(), 1));
   }
-  return item;
+  return model::MapFromMembers(std::move(item));
 }
 
 json::value EncodeAttributeValue(const AttributeValue& v) {

@@ -95,3 +95,20 @@ def test_item_size_limit_in_batch_and_legacy_update(dynamodb, hash_table):
     expect_error(lambda: dynamodb.update_item(TableName=t, Key={"pk": S("s")},
                                               AttributeUpdates={"b": {"Value": S("y" * (150 * 1024))}}),
                  VALIDATION, "Item size to update has exceeded the maximum allowed size")
+
+
+def test_item_of_many_attributes_in_reverse_order(dynamodb, hash_table):
+    # ~40,000 small attributes (under the 400 KB item limit), sent last name first: the item
+    # is stored, read and scanned whole, with nothing lost or reordered.
+    names = [f"a{i:05d}" for i in range(40000)]
+    item = {"pk": S("wide")}
+    for name in reversed(names):
+        item[name] = N("7")
+    dynamodb.put_item(TableName=hash_table, Item=item)
+    got = dynamodb.get_item(TableName=hash_table, Key={"pk": S("wide")}, ConsistentRead=True)
+    assert got["Item"] == item
+    dynamodb.update_item(TableName=hash_table, Key={"pk": S("wide")},
+                         UpdateExpression="SET a00000 = :v REMOVE a39999",
+                         ExpressionAttributeValues={":v": N("8")})
+    got = dynamodb.get_item(TableName=hash_table, Key={"pk": S("wide")})["Item"]
+    assert len(got) == 40000 and got["a00000"] == N("8") and "a39999" not in got

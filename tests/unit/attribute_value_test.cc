@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <map>
 #include <string>
 #include <vector>
 
@@ -139,6 +140,40 @@ TEST(AttributeValueTest, ItemSize) {
             {"doc", AttributeValue::M({{"a", AttributeValue::Bool(false)}})}};
   // (2+3) + (1+2) + (4+3) + (3 + 3 + (1+1+1))
   EXPECT_EQ(ItemByteSize(item), 5u + 3u + 7u + 9u);
+}
+
+TEST(AttributeValueTest, MapFromMembersSortsAndKeepsTheFirstOfEqualNames) {
+  Item::sequence_type members;
+  members.emplace_back("b", AttributeValue::S("first b"));
+  members.emplace_back("a", NumValue("1"));
+  members.emplace_back("b", AttributeValue::S("second b"));
+  members.emplace_back("", AttributeValue::Null());
+  members.emplace_back("\xff", AttributeValue::Bool(true));
+  const Item item = MapFromMembers(std::move(members));
+  const Item expected{{"", AttributeValue::Null()},
+                      {"a", NumValue("1")},
+                      {"b", AttributeValue::S("first b")},
+                      {"\xff", AttributeValue::Bool(true)}};
+  EXPECT_EQ(item, expected);
+  EXPECT_TRUE(MapFromMembers({}).empty());
+}
+
+TEST(AttributeValueTest, MapFromMembersInReverseOrderMatchesInsertion) {
+  Item::sequence_type members;
+  std::map<std::string, std::string> reference;
+  for (int i = 50000; i > 0; --i) {
+    const std::string name = "attr" + std::to_string(i);
+    members.emplace_back(name, NumValue(std::to_string(i)));
+    reference.emplace(name, std::to_string(i));
+  }
+  const Item item = MapFromMembers(std::move(members));
+  ASSERT_EQ(item.size(), reference.size());
+  auto expected = reference.begin();
+  for (const auto& [name, value] : item) {
+    EXPECT_EQ(name, expected->first);
+    EXPECT_EQ(value, NumValue(expected->second));
+    ++expected;
+  }
 }
 
 }  // namespace

@@ -242,14 +242,7 @@ class SkipList final : public rocksdb::MemTableRep {
 
   // After the memtable stops taking writes the index has no use (an insert after this would
   // search from the top).
-  void MarkReadOnly() override {
-    indexing_ = false;
-    chunks_.clear();
-    chunks_.shrink_to_fit();
-    firsts_.clear();
-    firsts_.shrink_to_fit();
-    index_bytes_.store(0, std::memory_order_relaxed);
-  }
+  void MarkReadOnly() override { StopIndexing(); }
 
   bool Contains(const char* entry) const override {
     const rocksdb::Slice key = EntryKey(entry);
@@ -392,9 +385,19 @@ class SkipList final : public rocksdb::MemTableRep {
     for (; level < height; ++level) prev_[level] = head_;
   }
 
+  // Drops the index; inserts from here on search the skiplist.
+  void StopIndexing() {
+    indexing_ = false;
+    chunks_.clear();
+    chunks_.shrink_to_fit();
+    firsts_.clear();
+    firsts_.shrink_to_fit();
+    index_bytes_.store(0, std::memory_order_relaxed);
+  }
+
   void IndexInsert(IndexPosition at, const KeyPrefix& prefix, Node* node, int height) {
     if (reinterpret_cast<uintptr_t>(node) >> 56 != 0) {
-      return MarkReadOnly();  // an address an entry cannot hold: no index from here on
+      return StopIndexing();  // an address an entry cannot hold: no index from here on
     }
     const IndexEntry entry = IndexEntry::Of(prefix, node, height);
     if (chunks_.empty()) {

@@ -428,7 +428,7 @@ Status IonReader::ReadFieldName(std::string* name) {
 
 Status IonReader::ReadStruct(int depth, AttributeValue::Map* out) {
   MERIDIAN_RETURN_IF_ERROR(SkipSpace());
-  AttributeValue::Map::sequence_type members;  // sorted once at the end (MapFromMembers)
+  AttributeValue::Map::sequence_type members;
   std::vector<size_t> positions;
   while (Peek() != '}') {
     positions.push_back(pos_);
@@ -445,17 +445,21 @@ Status IonReader::ReadStruct(int depth, AttributeValue::Map* out) {
     MERIDIAN_RETURN_IF_ERROR(AfterElement('}'));
   }
   ++pos_;
-  // A repeated name: the error points at its second occurrence.
+  // Sorted by name once: a repeated name is an error at its second occurrence, and the map
+  // takes the members in that order (MapFromMembers finds them sorted).
   std::vector<size_t> order(members.size());
   std::iota(order.begin(), order.end(), size_t{0});
   std::stable_sort(order.begin(), order.end(),
                    [&](size_t a, size_t b) { return members[a].first < members[b].first; });
-  for (size_t k = 1; k < order.size(); ++k) {
-    if (members[order[k]].first == members[order[k - 1]].first) {
+  AttributeValue::Map::sequence_type sorted;
+  sorted.reserve(members.size());
+  for (size_t k = 0; k < order.size(); ++k) {
+    if (k > 0 && members[order[k]].first == sorted.back().first) {
       return ErrorAt("duplicate field name", positions[order[k]]);
     }
+    sorted.push_back(std::move(members[order[k]]));
   }
-  *out = model::MapFromMembers(std::move(members));
+  *out = model::MapFromMembers(std::move(sorted));
   return Status::Ok();
 }
 

@@ -49,6 +49,17 @@ std::string DecodeBinary(const json::value& v) {
 
 AttributeValue Decode(const json::value& json, int depth);
 
+// An item or an M value whose values sit at `depth`: names checked, sorted once.
+model::Item DecodeMembers(const json::object& members, int depth) {
+  model::Item::sequence_type out;
+  out.reserve(members.size());
+  for (const auto& kv : members) {
+    CheckAttributeName(kv.key());
+    out.emplace_back(std::string(kv.key()), Decode(kv.value(), depth));
+  }
+  return model::MapFromMembers(std::move(out));
+}
+
 AttributeValue DecodeSet(std::string_view type, const json::value& v) {
   const json::array& arr = ExpectArray(v, type);
   if (arr.empty()) {
@@ -136,14 +147,7 @@ AttributeValue Decode(const json::value& json, int depth) {
   // A document may wrap values in at most 31 maps or lists (DynamoDB's 32 levels).
   if ((type == "M" || type == "L") && depth >= kMaxNesting) ThrowTooDeep();
   if (type == "M") {
-    const json::object& members = ExpectObject(v, "M");
-    AttributeValue::Map::sequence_type map;
-    map.reserve(members.size());
-    for (const auto& kv : members) {
-      CheckAttributeName(kv.key());
-      map.emplace_back(std::string(kv.key()), Decode(kv.value(), depth + 1));
-    }
-    return AttributeValue::M(model::MapFromMembers(std::move(map)));
+    return AttributeValue::M(DecodeMembers(ExpectObject(v, "M"), depth + 1));
   }
   if (type == "L") {
     AttributeValue::List list;
@@ -168,14 +172,7 @@ void CheckAttributeName(std::string_view name) {
 AttributeValue DecodeAttributeValue(const json::value& json) { return Decode(json, 0); }
 
 model::Item DecodeItem(const json::value& json) {
-  const json::object& members = ExpectObject(json, "Item");
-  model::Item::sequence_type item;
-  item.reserve(members.size());
-  for (const auto& kv : members) {
-    CheckAttributeName(kv.key());
-    item.emplace_back(std::string(kv.key()), Decode(kv.value(), 1));
-  }
-  return model::MapFromMembers(std::move(item));
+  return DecodeMembers(ExpectObject(json, "Item"), 1);
 }
 
 json::value EncodeAttributeValue(const AttributeValue& v) {
